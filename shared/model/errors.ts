@@ -1,0 +1,16 @@
+/**
+ * Errors a user or an operator acts on. `permanent` tells the pipeline that retrying cannot help
+ * (image gone, digest mismatch, malformed manifest), so the scan fails at once instead of looping.
+ */
+export class ScanError extends Error {
+  readonly code: string;
+  readonly permanent: boolean;
+  constructor(code: string, message: string, options: { permanent?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "ScanError";
+    this.code = code;
+    this.permanent = options.permanent ?? true;
+  }
+}
+
+export const isPermanent = (err: unknown): boolean => err instanceof ScanError && err.permanent;
