@@ -56,3 +56,21 @@ export const ReportSchema = z.object({
   warnings: z.array(WarningSchema),
 });
 export type Report = z.infer<typeof ReportSchema>;
+
+/**
+ * What layer analysis produces for one platform image: the stored SBOM that matching re-reads
+ * whenever the vulnerability DB changes (Clair's index report).
+ */
+export const InventorySchema = z.object({
+  schemaVersion: z.literal(1),
+  image: ReportImageSchema,
+  /** layer digests, base first */
+  layers: z.array(z.string()),
+  /** the analyzer-set version the layer reports were made with */
+  analyzerSet: z.string(),
+  packages: z.array(PackageSchema),
+  warnings: z.array(WarningSchema),
+  /** facts beyond packages that later stages use (Windows build and KBs, .NET runtimes …), by analyzer */
+  facts: z.record(z.string(), z.unknown()).optional(),
+});
+export type Inventory = z.infer<typeof InventorySchema>;
