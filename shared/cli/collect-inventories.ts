@@ -1,0 +1,47 @@
+import { inventoryImage, type LayerEvent } from "../analysis/inventory-image.js";
+import type { Inventory } from "../model/report.js";
+import { FsBlobStore } from "../ports/fs-blob-store.js";
+import { dockerConfigPath, loadDockerConfigCredentials } from "../registry/docker-config.js";
+import { openImageSource } from "../registry/open-image-source.js";
+import type { TransferStats } from "../registry/transfer-stats.js";
+import { type ImageOptions, parsePlatform } from "./image-options.js";
+import { ProgressLine } from "./progress-line.js";
+import path from "node:path";
+
+/**
+ * The CLI's front half of a scan: open the image from any transport, resolve its platforms, and
+ * inventory each one through the layer cache in the cache dir.
+ */
+export async function collectInventories(
+  ref: string,
+  options: ImageOptions,
+  extra: { stats?: TransferStats } = {},
+): Promise<Inventory[]> {
+  const platform = parsePlatform(options.platform);
+  const progress = new ProgressLine(process.stderr);
+  const source = await openImageSource(ref, {
+    insecureRegistries: options.insecureRegistry,
+    credentials: await loadDockerConfigCredentials(dockerConfigPath()),
+    ...(extra.stats ? { stats: extra.stats } : {}),
+    onProgress: (bytes, total) => progress.bytes(bytes, total),
+  });
+  try {
+    const images = await source.resolve(platform);
+    const store = new FsBlobStore(path.join(options.cacheDir, "blobs"));
+    const inventories: Inventory[] = [];
+    for (const image of images) {
+      const onLayer = (e: LayerEvent) => progress.layer(image.identity.platform, e);
+      inventories.push(
+        await inventoryImage(source, image, {
+          store,
+          onLayer,
+          ...(options.allowForeignLayers ? { allowForeignLayers: true } : {}),
+        }),
+      );
+    }
+    return inventories;
+  } finally {
+    progress.done();
+    await source.close?.();
+  }
+}
