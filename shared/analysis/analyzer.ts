@@ -1,16 +1,18 @@
-import type { OsInfo, ScanWarning } from "../model/inventory.js";
+import { z } from "zod";
+import { OsInfoSchema, type OsInfo, WarningSchema } from "../model/inventory.js";
 
 /** A package as an analyzer sees it in one file, before the image's OS names its ecosystem. */
-export interface PackageRecord {
+export const PackageRecordSchema = z.object({
   /** the package manager that recorded it: "dpkg", "apk", "windows-program", "dotnet-runtime", … */
-  kind: string;
-  name: string;
-  version: string;
-  source?: { name: string; version: string };
-  arch?: string;
+  kind: z.string(),
+  name: z.string(),
+  version: z.string(),
+  source: z.object({ name: z.string(), version: z.string() }).optional(),
+  arch: z.string().optional(),
   /** set when the analyzer knows the ecosystem itself (npm, NuGet, Windows …) */
-  ecosystem?: string;
-}
+  ecosystem: z.string().optional(),
+});
+export type PackageRecord = z.infer<typeof PackageRecordSchema>;
 
 /** A file handed to an analyzer: a name inside the layer (no leading slash), never a place on disk. */
 export interface AnalyzerFile {
@@ -18,12 +20,31 @@ export interface AnalyzerFile {
   content: Buffer;
 }
 
-export interface AnalyzerOutput {
-  packages?: PackageRecord[];
-  os?: OsInfo;
+export const AnalyzerWarningSchema = WarningSchema.omit({ layer: true });
+export type AnalyzerWarning = z.infer<typeof AnalyzerWarningSchema>;
+
+export const AnalyzerOutputSchema = z.object({
+  packages: z.array(PackageRecordSchema).optional(),
+  os: OsInfoSchema.optional(),
   /** analyzer-specific facts kept in the LayerReport (e.g. registry values read from a hive delta) */
-  data?: unknown;
-  warnings?: Omit<ScanWarning, "layer">[];
+  data: z.unknown().optional(),
+  warnings: z.array(AnalyzerWarningSchema).optional(),
+});
+export type AnalyzerOutput = z.infer<typeof AnalyzerOutputSchema>;
+
+/** One file's `data`, as the squash hook sees it: every layer's, base first. */
+export interface LayerData {
+  layer: string;
+  path: string;
+  data: unknown;
+  /** false when a later layer replaced or deleted the file (deltas may still want it) */
+  survives: boolean;
+}
+
+/** What the squash step needs to name a package: the OSV ecosystem and the purl. */
+export interface PackageIdentity {
+  ecosystem: string;
+  purl: string;
 }
 
 /**
@@ -38,4 +59,14 @@ export interface Analyzer {
   /** `path` has no leading slash: "var/lib/dpkg/status", "Files/Windows/…", "Hives/Software_Delta" */
   required(path: string): boolean;
   analyze(file: AnalyzerFile): AnalyzerOutput | Promise<AnalyzerOutput>;
+  /**
+   * Names a package this analyzer found, once the image's OS is known (dpkg → "Debian:12").
+   * Without it, the record's own `ecosystem` and a generic purl are used.
+   */
+  identify?(record: PackageRecord, os: OsInfo | undefined): PackageIdentity;
+  /**
+   * Merges this analyzer's per-layer `data` into one image fact, stored as `Inventory.facts[name]`.
+   * Without it, the fact is the list of surviving files' data.
+   */
+  squash?(layers: readonly LayerData[]): unknown;
 }

@@ -5,7 +5,10 @@ import type { LayerRef, ResolvedImage } from "../model/image.js";
  * Which platform images of an index to scan: `undefined` = linux/amd64 when the index has it,
  * else every image; "all" = every image; otherwise os/arch[/variant] (and optionally a Windows os.version prefix).
  */
-export type PlatformSelector = undefined | "all" | { os: string; architecture: string; variant?: string; osVersion?: string };
+export type PlatformSelector =
+  | undefined
+  | "all"
+  | { os: string; architecture: string; variant?: string; osVersion?: string };
 
 /**
  * One interface for every transport (registry, oci:, oci-archive:, docker-archive:): the same

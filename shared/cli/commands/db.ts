@@ -8,7 +8,9 @@ import { UsageError } from "../usage-error.js";
 
 /** `--cache-dir`, else `$PORTCULLIS_CACHE_DIR`, else `~/.cache/portcullis` (where the DB lives for the CLI). */
 export function resolveCacheDir(option?: string): string {
-  return path.resolve(option ?? process.env.PORTCULLIS_CACHE_DIR ?? path.join(os.homedir(), ".cache", "portcullis"));
+  return path.resolve(
+    option ?? process.env.PORTCULLIS_CACHE_DIR ?? path.join(os.homedir(), ".cache", "portcullis"),
+  );
 }
 
 /** The DB's BlobStore for the CLI: the cache directory. */
@@ -23,15 +25,22 @@ export function resolveFeedUrl(options: { dbUrl?: string; mirror?: string }): st
   return url;
 }
 
-const cacheDirOption = () => new Option("--cache-dir <dir>", "cache directory (default $PORTCULLIS_CACHE_DIR or ~/.cache/portcullis)");
+const cacheDirOption = () =>
+  new Option("--cache-dir <dir>", "cache directory (default $PORTCULLIS_CACHE_DIR or ~/.cache/portcullis)");
 
 export function registerDb(program: Command): void {
   const db = program.command("db").description("manage the vulnerability database (OSV exports)");
 
   db.command("update")
     .description("download the OSV exports of each ecosystem; an unchanged ecosystem costs one 304")
-    .option("--db-url <url>", `OSV export base URL, <url>/<Ecosystem>/all.zip (default ${DEFAULT_OSV_BASE_URL})`)
-    .option("--mirror <url>", "an air-gapped mirror of the OSV export bucket (same layout; wins over --db-url)")
+    .option(
+      "--db-url <url>",
+      `OSV export base URL, <url>/<Ecosystem>/all.zip (default ${DEFAULT_OSV_BASE_URL})`,
+    )
+    .option(
+      "--mirror <url>",
+      "an air-gapped mirror of the OSV export bucket (same layout; wins over --db-url)",
+    )
     .option("--ecosystems <list>", `comma-separated OSV ecosystems (default ${DEFAULT_ECOSYSTEMS.join(",")})`)
     .addOption(cacheDirOption())
     .action(async (opts: { dbUrl?: string; mirror?: string; ecosystems?: string; cacheDir?: string }) => {
@@ -68,7 +77,10 @@ export function registerDb(program: Command): void {
       const status = await dbStatus(cacheStore(opts.cacheDir));
       if (!status) {
         if (opts.format === "json") process.stdout.write("null\n");
-        else process.stdout.write("no vulnerability DB yet: run `portcullis db update` or `portcullis db import <dir|zip>`\n");
+        else
+          process.stdout.write(
+            "no vulnerability DB yet: run `portcullis db update` or `portcullis db import <dir|zip>`\n",
+          );
         process.exitCode = 1;
         return;
       }
@@ -83,7 +95,8 @@ export function registerDb(program: Command): void {
         "",
         `${"ECOSYSTEM".padEnd(24)}${"ADVISORIES".padStart(12)}${"PACKAGES".padStart(10)}`,
         ...status.ecosystems.map(
-          (e) => `${e.ecosystem.padEnd(24)}${String(e.advisories).padStart(12)}${String(e.packages).padStart(10)}`,
+          (e) =>
+            `${e.ecosystem.padEnd(24)}${String(e.advisories).padStart(12)}${String(e.packages).padStart(10)}`,
         ),
       ];
       process.stdout.write(`${lines.join("\n")}\n`);

@@ -1,0 +1,49 @@
+// Layer analysis throughput against `gzip -dc > /dev/null` on the same layer, and peak RSS for two
+// layer sizes (bounded memory means the bigger layer costs no more RSS).
+import { spawnSync } from "node:child_process";
+import { createReadStream, statSync } from "node:fs";
+import { analyzeLayer } from "../shared/analysis/analyze-layer.js";
+import { ANALYZERS } from "../shared/analysis/registry.js";
+import { DEFAULT_LIMITS } from "../shared/model/limits.js";
+import { gunzipSeconds, syntheticLayer } from "./synthetic-layer.js";
+
+async function analyzeOnce(file: string): Promise<{ seconds: number; packages: number }> {
+  const start = process.hrtime.bigint();
+  const report = await analyzeLayer(
+    createReadStream(file, { highWaterMark: 1 << 20 }),
+    { digest: "sha256:" + "0".repeat(64), mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", size: statSync(file).size },
+    { analyzers: ANALYZERS, limits: DEFAULT_LIMITS },
+  );
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const packages = report.files.reduce((n, f) => n + (f.output.packages?.length ?? 0), 0);
+  return { seconds, packages };
+}
+
+if (process.argv[2] === "--child") {
+  // peak RSS of one analysis, measured in a fresh process
+  const r = await analyzeOnce(process.argv[3]!);
+  process.stdout.write(JSON.stringify({ ...r, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+} else {
+  const sizes = [100, 400];
+  const rows: string[] = [];
+  for (const mb of sizes) {
+    const file = await syntheticLayer(mb);
+    const runs = 3;
+    let gz = Number.POSITIVE_INFINITY;
+    let ours = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < runs; i++) {
+      gz = Math.min(gz, gunzipSeconds(file));
+      ours = Math.min(ours, (await analyzeOnce(file)).seconds);
+    }
+    const child = spawnSync(process.execPath, ["--import", "tsx", new URL(import.meta.url).pathname, "--child", file], {
+      encoding: "utf8",
+    });
+    const { maxRssMb, packages } = JSON.parse(child.stdout) as { maxRssMb: number; packages: number };
+    const ratio = gz / ours;
+    rows.push(
+      `${String(mb).padStart(4)} MB layer  gzip -dc ${gz.toFixed(2)} s  analyzeLayer ${ours.toFixed(2)} s  ` +
+        `throughput ratio ${ratio.toFixed(2)} (target ≥ 0.90)  peak RSS ${maxRssMb.toFixed(0)} MB  packages ${packages}`,
+    );
+  }
+  for (const r of rows) console.log(r);
+}

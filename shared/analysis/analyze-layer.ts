@@ -1,0 +1,283 @@
+import type { Readable, Transform } from "node:stream";
+import tar from "tar-stream";
+import type { LayerRef } from "../model/image.js";
+import type { ScanWarning } from "../model/inventory.js";
+import type { Limits } from "../model/limits.js";
+import { ScanError } from "../model/errors.js";
+import type { Analyzer } from "./analyzer.js";
+import { createDecompressor, detectCompression, peek } from "./decompress.js";
+import type { Compression, FileResult, LayerReport, LinkEntry } from "./layer-report.js";
+import { analyzerSetVersion } from "./registry.js";
+import { normalizeTarPath, parseWhiteout, resolveLinkTarget } from "./tar-path.js";
+
+export interface AnalyzeLayerOptions {
+  analyzers: readonly Analyzer[];
+  limits: Limits;
+}
+
+type TarHeader = tar.Header;
+/** tar-stream's entry: a streamx Readable */
+type EntryStream = tar.ExtractEvents["entry"][1];
+
+/**
+ * Streams one layer blob once: sniffs the compression, decompresses, walks the tar and hands each
+ * analyzer only the files it asked for. Nothing is written to disk or executed; sizes, entry counts
+ * and file reads are bounded by `limits`. Corrupt input rejects with a permanent ScanError.
+ */
+export async function analyzeLayer(
+  stream: Readable,
+  layer: LayerRef,
+  options: AnalyzeLayerOptions,
+): Promise<LayerReport> {
+  let compression: Compression;
+  let rest: Readable;
+  try {
+    const peeked = await peek(stream, 6);
+    rest = peeked.rest;
+    compression = detectCompression(peeked.head);
+  } catch (err) {
+    stream.destroy();
+    throw asScanError(err, layer.digest, "source");
+  }
+  const walk = new LayerWalk(layer, options);
+  await walk.run(rest, compression);
+  return {
+    schemaVersion: 1,
+    digest: layer.digest,
+    analyzerSet: analyzerSetVersion(options.analyzers),
+    compression,
+    entries: walk.entries,
+    bytes: walk.bytes,
+    files: walk.files,
+    links: walk.links,
+    whiteouts: walk.whiteouts,
+    opaqueDirs: walk.opaqueDirs,
+    warnings: walk.warnings,
+  };
+}
+
+/** The state of one pass over a layer's tar. */
+class LayerWalk {
+  entries = 0;
+  bytes = 0;
+  readonly files: FileResult[] = [];
+  readonly links: LinkEntry[] = [];
+  readonly whiteouts: string[] = [];
+  readonly opaqueDirs: string[] = [];
+  readonly warnings: ScanWarning[] = [];
+  /** contents read for analyzers, so a hardlink to one of them can be analysed too */
+  private readonly read = new Map<string, Buffer>();
+  private readBytes = 0;
+
+  constructor(
+    private readonly layer: LayerRef,
+    private readonly options: AnalyzeLayerOptions,
+  ) {}
+
+  run(stream: Readable, compression: Compression): Promise<void> {
+    const { limits } = this.options;
+    const digest = this.layer.digest;
+    const decompressor: Transform | undefined = createDecompressor(compression);
+    const extract = tar.extract();
+    const tarInput: Readable = decompressor ? stream.pipe(decompressor) : stream;
+
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const fail = (err: unknown, origin: ErrorOrigin) => {
+        if (settled) return;
+        settled = true;
+        stream.unpipe();
+        stream.destroy();
+        decompressor?.destroy();
+        extract.destroy();
+        reject(asScanError(err, digest, origin));
+      };
+
+      stream.on("error", (err) => fail(err, "source"));
+      decompressor?.on("error", (err) => fail(err, compression));
+      extract.on("error", (err) => fail(err, "tar"));
+      extract.on("finish", () => {
+        if (settled) return;
+        settled = true;
+        resolve();
+      });
+
+      // a hand-written pump instead of a Transform: counts bytes without another copy or stream hop
+      tarInput.on("data", (chunk: Buffer) => {
+        if (settled) return;
+        this.bytes += chunk.length;
+        if (this.bytes > limits.maxLayerBytes) {
+          fail(
+            new ScanError(
+              "layer-too-large",
+              `layer ${digest} decompresses to more than ${limits.maxLayerBytes} bytes (limits.maxLayerBytes); analysis stopped`,
+            ),
+            "limit",
+          );
+          return;
+        }
+        if (!extract.write(chunk)) tarInput.pause();
+      });
+      extract.on("drain", () => tarInput.resume());
+      tarInput.on("end", () => {
+        if (!settled) extract.end(undefined);
+      });
+
+      extract.on("entry", (header: TarHeader, entry: EntryStream, next: (err?: Error | null) => void) => {
+        // an entry's own errors come from the extract's, which `fail` already handles
+        entry.on("error", () => {});
+        try {
+          const pending = this.onEntry(header, entry);
+          if (pending)
+            pending.then(
+              () => next(),
+              (err) => fail(err, "analyzer"),
+            );
+          else entry.on("end", () => next());
+          entry.resume();
+        } catch (err) {
+          fail(err, "limit");
+        }
+      });
+    });
+  }
+
+  /** Handles one entry; returns a promise only when the entry's content is read for analyzers. */
+  private onEntry(header: TarHeader, entry: EntryStream): Promise<void> | undefined {
+    const { limits, analyzers } = this.options;
+    if (++this.entries > limits.maxLayerEntries) {
+      throw new ScanError(
+        "layer-too-many-entries",
+        `layer ${this.layer.digest} has more than ${limits.maxLayerEntries} entries (limits.maxLayerEntries); analysis stopped`,
+      );
+    }
+    const path = normalizeTarPath(header.name);
+    if (path === undefined) {
+      this.warn(
+        "path-escape",
+        `entry name escapes the layer root and was skipped: ${JSON.stringify(header.name)}`,
+      );
+      return undefined;
+    }
+    if (path === "") return undefined;
+
+    const whiteout = parseWhiteout(path);
+    if (whiteout) {
+      if (whiteout.kind === "delete") this.whiteouts.push(whiteout.path);
+      else if (whiteout.kind === "opaque") this.opaqueDirs.push(whiteout.dir);
+      return undefined;
+    }
+
+    if (header.type === "symlink" || header.type === "link") {
+      return this.onLink(path, header.type === "symlink" ? "symlink" : "hardlink", header.linkname ?? "");
+    }
+    if (header.type !== "file" && header.type !== "contiguous-file") return undefined;
+
+    const wanted = analyzers.filter((a) => a.required(path));
+    if (wanted.length === 0) return undefined;
+    const size = header.size ?? 0;
+    const fits = wanted.filter((a) => {
+      const max = Math.min(a.maxFileSize, limits.maxFileBytes);
+      if (size <= max) return true;
+      this.warn(
+        "file-too-large",
+        `${path} is ${size} bytes, more than ${a.name} reads (${max}); skipped`,
+        path,
+      );
+      return false;
+    });
+    if (fits.length === 0) return undefined;
+    return readEntry(entry, size).then((content) => {
+      if (this.readBytes + content.length <= limits.maxFileBytes) {
+        this.read.set(path, content);
+        this.readBytes += content.length;
+      }
+      return this.runAnalyzers(fits, path, content);
+    });
+  }
+
+  private onLink(path: string, type: "symlink" | "hardlink", target: string): Promise<void> | undefined {
+    const resolved = resolveLinkTarget(path, target, type);
+    const wanted = this.options.analyzers.filter((a) => a.required(path));
+    if (resolved === undefined) {
+      this.warn(
+        "link-escape",
+        `${type} ${path} → ${target} points outside the layer root; not followed`,
+        path,
+      );
+    }
+    if (resolved === undefined || wanted.length > 0) this.links.push({ path, type, target });
+    if (type !== "hardlink" || resolved === undefined || wanted.length === 0) return undefined;
+    const content = this.read.get(resolved);
+    if (content === undefined) {
+      this.warn(
+        "hardlink-unresolved",
+        `hardlink ${path} → ${target}: target was not read in this layer`,
+        path,
+      );
+      return undefined;
+    }
+    // a hardlink is the same file under a second name; analyzers see it as such
+    return this.runAnalyzers(wanted, path, content);
+  }
+
+  private async runAnalyzers(analyzers: readonly Analyzer[], path: string, content: Buffer): Promise<void> {
+    for (const analyzer of analyzers) {
+      try {
+        const { warnings, ...output } = await analyzer.analyze({ path, content });
+        for (const w of warnings ?? []) this.warnings.push({ ...w, layer: this.layer.digest });
+        this.files.push({ analyzer: analyzer.name, path, output });
+      } catch (err) {
+        this.warn("analyzer-failed", `${analyzer.name} failed on ${path}: ${(err as Error).message}`, path);
+      }
+    }
+  }
+
+  private warn(code: string, message: string, path?: string): void {
+    this.warnings.push({ code, message, layer: this.layer.digest, ...(path === undefined ? {} : { path }) });
+  }
+}
+
+/** Reads one tar entry into a single buffer of its declared size (one copy per chunk). */
+function readEntry(entry: EntryStream, size: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const content = Buffer.allocUnsafe(size);
+    let offset = 0;
+    entry.on("data", (chunk) => {
+      offset += (chunk as Buffer).copy(content, offset);
+    });
+    entry.on("end", () => resolve(offset === size ? content : content.subarray(0, offset)));
+    entry.on("error", reject);
+  });
+}
+
+type ErrorOrigin = "source" | "limit" | "tar" | "analyzer" | Compression;
+
+function asScanError(err: unknown, digest: string, origin: ErrorOrigin): ScanError {
+  if (err instanceof ScanError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  switch (origin) {
+    case "gzip":
+    case "zstd":
+      return new ScanError(
+        "layer-corrupt",
+        `layer ${digest}: truncated or corrupt ${origin} stream (${message})`,
+        {
+          cause: err,
+        },
+      );
+    case "tar":
+    case "none":
+      return new ScanError("layer-corrupt", `layer ${digest}: corrupt or truncated tar (${message})`, {
+        cause: err,
+      });
+    case "source":
+      // the network or the disk failed under us: another attempt may succeed
+      return new ScanError("layer-read-failed", `layer ${digest}: reading the blob failed (${message})`, {
+        permanent: false,
+        cause: err,
+      });
+    default:
+      return new ScanError("layer-analysis-failed", `layer ${digest}: ${message}`, { cause: err });
+  }
+}

@@ -1,0 +1,149 @@
+import type { LayerRef, ResolvedImage } from "../model/image.js";
+import type { ScanWarning } from "../model/inventory.js";
+import { DEFAULT_LIMITS, type Limits } from "../model/limits.js";
+import type { Inventory } from "../model/report.js";
+import type { BlobStore } from "../ports/blob-store.js";
+import type { ImageSource } from "../registry/image-source.js";
+import { analyzeLayer } from "./analyze-layer.js";
+import type { Analyzer } from "./analyzer.js";
+import { loadLayerReport, storeLayerReport } from "./layer-cache.js";
+import type { LayerReport } from "./layer-report.js";
+import { ANALYZERS, analyzerSetVersion } from "./registry.js";
+import { squashLayers } from "./squash.js";
+
+export interface LayerEvent {
+  kind: "started" | "cached" | "analyzed" | "skipped";
+  layer: LayerRef;
+  /** position in the image, base 0 */
+  index: number;
+  total: number;
+}
+
+export interface AnalyzeLayerCachedOptions {
+  store: BlobStore;
+  analyzers?: readonly Analyzer[];
+  limits?: Limits;
+}
+
+/**
+ * The per-layer step: the stored LayerReport for (digest, analyzer set) when there is one (no blob
+ * is opened), else the blob streamed through analyzeLayer and the report stored.
+ */
+export async function analyzeLayerCached(
+  source: ImageSource,
+  layer: LayerRef,
+  options: AnalyzeLayerCachedOptions,
+): Promise<{ report: LayerReport; cached: boolean; warnings: ScanWarning[] }> {
+  const analyzers = options.analyzers ?? ANALYZERS;
+  const set = analyzerSetVersion(analyzers);
+  const hit = await loadLayerReport(options.store, layer.digest, set);
+  if (hit) return { report: hit, cached: true, warnings: [] };
+  const blob = await source.openBlob(layer);
+  const report = await analyzeLayer(blob, layer, { analyzers, limits: options.limits ?? DEFAULT_LIMITS });
+  const warnings: ScanWarning[] = [];
+  try {
+    await storeLayerReport(options.store, report);
+  } catch (err) {
+    // a cache that cannot be written costs a re-download next time, not this scan
+    warnings.push({
+      code: "layer-cache-write-failed",
+      message: `could not store the layer report: ${(err as Error).message}`,
+      layer: layer.digest,
+    });
+  }
+  return { report, cached: false, warnings };
+}
+
+export interface InventoryImageOptions extends AnalyzeLayerCachedOptions {
+  onLayer?: (event: LayerEvent) => void;
+  /** analyse foreign / non-distributable layers (Windows base layers) instead of skipping them */
+  allowForeignLayers?: boolean;
+  /** layers analysed at the same time */
+  concurrency?: number;
+}
+
+/** Foreign (Docker) and non-distributable (OCI) layers: their owners ask that they not be pulled. */
+export function isForeignLayer(layer: LayerRef): boolean {
+  return /\.foreign\.|nondistributable/.test(layer.mediaType);
+}
+
+/** Every layer of one platform image analysed (or taken from the cache) and squashed into its Inventory. */
+export async function inventoryImage(
+  source: ImageSource,
+  image: ResolvedImage,
+  options: InventoryImageOptions,
+): Promise<Inventory> {
+  const analyzers = options.analyzers ?? ANALYZERS;
+  const total = image.layers.length;
+  const reports: (LayerReport | undefined)[] = new Array(total);
+  // per layer, so the inventory's warnings come out in layer order whatever finished first
+  const warnings: ScanWarning[][] = image.layers.map(() => []);
+  const emit = (kind: LayerEvent["kind"], index: number) =>
+    options.onLayer?.({ kind, layer: image.layers[index]!, index, total });
+
+  const analyzeOne = async (index: number) => {
+    const layer = image.layers[index]!;
+    if (isForeignLayer(layer) && !options.allowForeignLayers) {
+      warnings[index]!.push({
+        code: "foreign-layer-skipped",
+        message: `layer ${layer.digest} is foreign/non-distributable (${layer.mediaType}); not analysed`,
+        layer: layer.digest,
+      });
+      emit("skipped", index);
+      return;
+    }
+    emit("started", index);
+    const result = await analyzeLayerCached(source, layer, { ...options, analyzers });
+    reports[index] = result.report;
+    warnings[index]!.push(...result.warnings);
+    emit(result.cached ? "cached" : "analyzed", index);
+  };
+  await forEachLimited(total, Math.max(1, options.concurrency ?? 3), analyzeOne);
+
+  const squashed = squashLayers(
+    reports.filter((r): r is LayerReport => r !== undefined),
+    { analyzers },
+  );
+  const { identity } = image;
+  return {
+    schemaVersion: 1,
+    image: {
+      ref: identity.ref,
+      registry: identity.registry,
+      repository: identity.repository,
+      digest: identity.digest,
+      tags: identity.tags,
+      platform: identity.platform,
+      ...(squashed.os ? { os: squashed.os } : {}),
+    },
+    layers: image.layers.map((l) => l.digest),
+    analyzerSet: analyzerSetVersion(analyzers),
+    packages: squashed.packages,
+    warnings: [...warnings.flat(), ...squashed.warnings],
+    ...(Object.keys(squashed.facts).length > 0 ? { facts: squashed.facts } : {}),
+  };
+}
+
+/** Runs `task(0..count-1)` with at most `limit` in flight; the first failure stops new work and rejects. */
+async function forEachLimited(
+  count: number,
+  limit: number,
+  task: (index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < count) {
+      const index = next++;
+      try {
+        await task(index);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, count) }, worker));
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (rejected) throw rejected.reason;
+}

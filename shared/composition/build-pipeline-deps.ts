@@ -1,0 +1,66 @@
+import type { Analyzer } from "../analysis/analyzer.js";
+import { matchInventory } from "../matching/match.js";
+import type { Limits } from "../model/limits.js";
+import type { BlobStore } from "../ports/blob-store.js";
+import type { BusSender } from "../ports/bus.js";
+import type { TableStore } from "../ports/table-store.js";
+import type { Policy } from "../policy/policy.js";
+import type { OpenVexDocument } from "../policy/vex.js";
+import type { ImageSource } from "../registry/image-source.js";
+import { type OpenImageSourceOptions, openImageSource } from "../registry/open-image-source.js";
+import { RegistryClient } from "../registry/registry-client.js";
+import { makeReport } from "../stages/make-report.js";
+import type { PipelineDeps } from "../stages/pipeline-deps.js";
+import { type EnsureDbOptions, ensureDb } from "../vulndb/db-update.js";
+
+export interface PipelineParts {
+  tables: TableStore;
+  blobs: BlobStore;
+  bus: BusSender;
+  /** where the vulnerability DB lives (usually `blobs`: its keys are under `vulndb/`) */
+  dbStore: BlobStore;
+  /** registry access: credentials, insecure registries, retry policy */
+  registry: Omit<OpenImageSourceOptions, "registryClient" | "stats" | "onProgress">;
+  policy: Policy;
+  vex?: readonly OpenVexDocument[];
+  /** how a missing DB is fetched on first use (refreshing a stale one is the timer's job) */
+  db?: EnsureDbOptions;
+  /** replaces the registry entirely (fast unit tests over in-memory images) */
+  openSource?: (ref: string) => Promise<ImageSource>;
+  analyzers?: readonly Analyzer[];
+  limits?: Limits;
+  now?: () => Date;
+  log?: (message: string) => void;
+}
+
+/** The composition root's one recipe for PipelineDeps, whatever the host and the storage behind it. */
+export function buildPipelineDeps(parts: PipelineParts): PipelineDeps {
+  const now = parts.now ?? (() => new Date());
+  const log = parts.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  // One client for the process: registry tokens are cached across messages.
+  const client = new RegistryClient({ ...parts.registry, ...(parts.limits ? { limits: parts.limits } : {}) });
+  const openSource =
+    parts.openSource ?? ((ref: string) => openImageSource(ref, { ...parts.registry, registryClient: client }));
+  return {
+    tables: parts.tables,
+    blobs: parts.blobs,
+    bus: parts.bus,
+    openSource,
+    ...(parts.analyzers ? { analyzers: parts.analyzers } : {}),
+    ...(parts.limits ? { limits: parts.limits } : {}),
+    async match(inventory) {
+      const db = await ensureDb(parts.dbStore, { log, ...parts.db, skipUpdate: true });
+      const matches = await matchInventory(inventory.packages, db);
+      return { matches, db: { version: db.metadata.version, updatedAt: db.metadata.updatedAt } };
+    },
+    async decide(inventory, matches, db) {
+      return makeReport(inventory, matches, db, {
+        policy: parts.policy,
+        now: now(),
+        ...(parts.vex ? { vex: parts.vex } : {}),
+      }).report;
+    },
+    now,
+    log,
+  };
+}

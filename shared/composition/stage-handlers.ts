@@ -1,0 +1,28 @@
+import { MESSAGE_SCHEMAS, type MessageOf } from "../model/messages.js";
+import { analyzeLayerStage } from "../stages/analyze-layer-stage.js";
+import { matchStage } from "../stages/match-stage.js";
+import type { PipelineDeps } from "../stages/pipeline-deps.js";
+import { resolveScan } from "../stages/resolve-scan.js";
+import { verdictStage } from "../stages/verdict-stage.js";
+
+/** The queues with a stage behind them today (tracking comes with the GitHub issue). */
+export const STAGE_QUEUES = ["scan-requests", "layer-analysis", "matching", "verdict"] as const;
+export type StageQueue = (typeof STAGE_QUEUES)[number];
+
+type StageHandler<Q extends StageQueue> = (message: MessageOf<Q>, deps: PipelineDeps) => Promise<void>;
+
+/** Queue → stage: what both hosts subscribe. */
+export const STAGE_HANDLERS: { [Q in StageQueue]: StageHandler<Q> } = {
+  "scan-requests": resolveScan,
+  "layer-analysis": analyzeLayerStage,
+  matching: matchStage,
+  verdict: verdictStage,
+};
+
+/** Validates a received body against its queue's schema and runs the stage. */
+export async function runStage(queue: StageQueue, body: MessageOf<StageQueue>, deps: PipelineDeps): Promise<void> {
+  const handler = STAGE_HANDLERS[queue] as StageHandler<StageQueue>;
+  await handler(body, deps);
+}
+
+export const schemaOf = (queue: StageQueue) => MESSAGE_SCHEMAS[queue];

@@ -1,0 +1,20 @@
+import type { BlobStore } from "../ports/blob-store.js";
+import type { BusSender } from "../ports/bus.js";
+import type { TableStore } from "../ports/table-store.js";
+import type { HookAuthConfig } from "../registry/events/hook-auth.js";
+
+/** What the HTTP routes need; chosen at the composition root like PipelineDeps. */
+export interface HttpDeps {
+  tables: TableStore;
+  blobs: BlobStore;
+  bus: BusSender;
+  now(): Date;
+  log(message: string): void;
+  /** how registry hooks (Distribution, ACR, Event Grid, Harbor) prove who they are */
+  hookAuth: HookAuthConfig;
+  /** the GitHub webhook secret (`X-Hub-Signature-256`); unset = the GitHub hook refuses everything */
+  githubWebhookSecret?: string;
+  /** CloudEvents abuse-protection origins allowed to subscribe (default eventgrid.azure.net) */
+  eventGridAllowedOrigins?: readonly string[];
+  dedupeWindowSeconds?: number;
+}

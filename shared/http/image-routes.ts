@@ -1,0 +1,32 @@
+import { z } from "zod";
+import { DigestSchema } from "../model/messages.js";
+import { getReport, listImages } from "../stages/query.js";
+import type { HttpDeps } from "./http-deps.js";
+import { errorResponse, type RouteRequest, type RouteResponse } from "./http-types.js";
+
+const ListQuerySchema = z.object({
+  repository: z.string().min(1).max(512).optional(),
+  verdict: z.enum(["block", "fix", "pass"]).optional(),
+  limit: z.coerce.number().int().min(1).max(5000).optional(),
+});
+
+/** `GET /api/images?repository=<registry/repo>&verdict=block|fix|pass`. */
+export async function listImagesRoute(req: RouteRequest, deps: HttpDeps): Promise<RouteResponse> {
+  const query = ListQuerySchema.safeParse(Object.fromEntries(req.query));
+  if (!query.success) return errorResponse(400, z.prettifyError(query.error).replace(/\n/g, "; "));
+  const images = await listImages(deps.tables, query.data);
+  return { status: 200, body: { images } };
+}
+
+/** `GET /api/images/{registry/repository…}/{digest}`: the stored JSON report. */
+export async function imageReportRoute(req: RouteRequest, deps: HttpDeps): Promise<RouteResponse> {
+  const rest = (req.params?.path ?? "").replace(/^\/+|\/+$/g, "");
+  const slash = rest.lastIndexOf("/");
+  const digest = rest.slice(slash + 1);
+  const repository = slash > 0 ? rest.slice(0, slash) : "";
+  if (!repository.includes("/") || !DigestSchema.safeParse(digest).success)
+    return errorResponse(400, "expected /api/images/<registry>/<repository>/<sha256:digest>");
+  const report = await getReport(deps.tables, deps.blobs, repository, digest);
+  if (!report) return errorResponse(404, `no report for ${repository}@${digest}`);
+  return { status: 200, body: report };
+}

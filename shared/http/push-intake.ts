@@ -1,0 +1,21 @@
+import { acceptPushEvents } from "../stages/intake.js";
+import type { PushEvent } from "../registry/events/push-event.js";
+import type { HttpDeps } from "./http-deps.js";
+import type { RouteResponse } from "./http-types.js";
+
+/** Push events → scan requests, answered 202 with what was started and how many were duplicates. */
+export async function acceptPushes(events: readonly PushEvent[], deps: HttpDeps): Promise<RouteResponse> {
+  const { accepted, duplicates } = await acceptPushEvents(events, deps, {
+    ...(deps.dedupeWindowSeconds !== undefined ? { dedupeWindowSeconds: deps.dedupeWindowSeconds } : {}),
+  });
+  for (const request of accepted)
+    deps.log(`push ${request.trigger.source}: ${request.image.registry}/${request.image.repository} → scan ${request.scanId}`);
+  return {
+    status: 202,
+    body: {
+      accepted: accepted.map((r) => ({ scanId: r.scanId, image: r.image, statusUrl: `/api/scans/${r.scanId}` })),
+      duplicates,
+      ignored: events.length === 0,
+    },
+  };
+}

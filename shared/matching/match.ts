@@ -1,0 +1,153 @@
+import type { z } from "zod";
+import type { Package } from "../model/inventory.js";
+import { FindingSchema, SEVERITY_ORDER, type Severity } from "../model/report.js";
+import type { AdvisoryEntry } from "../vulndb/db-format.js";
+import type { AdvisoryLookup, DbHandle } from "../vulndb/db-read.js";
+import { ecosystemBase } from "../vulndb/osv.js";
+import { versioningFor } from "../vulndb/versioning/index.js";
+import type { Versioning } from "../vulndb/versioning/versioning.js";
+import { evaluateEntry } from "./affected.js";
+
+/** A finding before policy: no tier, remediation or suppression yet. */
+export const MatchSchema = FindingSchema.omit({ tier: true, remediation: true, suppressed: true });
+export type Match = z.infer<typeof MatchSchema>;
+
+const DEBIAN_FAMILY = new Set(["Debian", "Ubuntu"]);
+
+/**
+ * The name and version advisories know a package by. Distribution advisories are keyed by source
+ * package, so dpkg/rpm/apk packages with a `source` are looked up by source name and version;
+ * a Debian binNMU suffix (`+b13`) never exists in a source version.
+ */
+export function advisoryCoordinates(pkg: Package): { ecosystem: string; name: string; version: string } {
+  const base = ecosystemBase(pkg.ecosystem);
+  let name = pkg.source?.name ?? pkg.name;
+  let version = pkg.source?.version ?? pkg.version;
+  if (DEBIAN_FAMILY.has(base)) version = version.replace(/\+b\d+$/, "");
+  // Go module versions carry a "v" the OSV Go ranges leave out
+  if (base === "Go" && /^v\d/.test(version)) version = version.slice(1);
+  if (!name) name = pkg.name;
+  return { ecosystem: pkg.ecosystem, name, version };
+}
+
+const CVE = /^CVE-\d{4}-\d+$/;
+// DEBIAN-CVE-…, UBUNTU-CVE-…, ALPINE-CVE-… are the distribution's view of that CVE
+const DISTRO_CVE = /^[A-Z]+-(CVE-\d{4}-\d+)$/;
+
+function identifiers(entry: AdvisoryEntry): string[] {
+  const ids = [entry.id, ...entry.aliases];
+  const derived = DISTRO_CVE.exec(entry.id)?.[1];
+  if (derived) ids.push(derived);
+  return ids;
+}
+
+interface Hit {
+  entry: AdvisoryEntry;
+  fixedVersion?: string;
+}
+
+/** Groups hits that share any identifier (id, alias, or a distribution CVE id's CVE). */
+function groupHits(hits: Hit[]): Hit[][] {
+  const parent = hits.map((_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) {
+      parent[i] = parent[parent[i]!]!;
+      i = parent[i]!;
+    }
+    return i;
+  };
+  const owner = new Map<string, number>();
+  hits.forEach((hit, i) => {
+    for (const id of identifiers(hit.entry)) {
+      const j = owner.get(id);
+      if (j === undefined) owner.set(id, i);
+      else parent[find(i)] = find(j);
+    }
+  });
+  const groups = new Map<number, Hit[]>();
+  hits.forEach((hit, i) => {
+    const root = find(i);
+    const g = groups.get(root) ?? [];
+    g.push(hit);
+    groups.set(root, g);
+  });
+  return [...groups.values()];
+}
+
+const rank = (s: Severity) => SEVERITY_ORDER.indexOf(s);
+
+function higher(scheme: Versioning | undefined, a: string, b: string): boolean {
+  try {
+    return scheme !== undefined && scheme.compare(a, b) > 0;
+  } catch {
+    return false; // an unparseable fix version never displaces a parseable one
+  }
+}
+
+function mergeGroup(pkg: Package, group: Hit[], scheme: Versioning | undefined): Match {
+  const ids = new Set(group.flatMap((h) => identifiers(h.entry)));
+  const sorted = [...ids].sort();
+  const id = sorted.find((x) => CVE.test(x)) ?? group.map((h) => h.entry.id).sort()[0]!;
+  const scored = group
+    .filter((h) => h.entry.cvss)
+    .sort((a, b) => b.entry.cvss!.score - a.entry.cvss!.score)[0];
+  const severity = scored
+    ? scored.entry.severity
+    : group.map((h) => h.entry.severity).sort((a, b) => rank(a) - rank(b))[0]!;
+  // every merged advisory must be satisfied, so the highest of their fixes is the one to install
+  let fixedVersion: string | undefined;
+  for (const h of group) {
+    if (h.fixedVersion === undefined) continue;
+    if (fixedVersion === undefined || higher(scheme, h.fixedVersion, fixedVersion))
+      fixedVersion = h.fixedVersion;
+  }
+  const summary = (group.find((h) => h.entry.id === id) ?? group.find((h) => h.entry.summary))?.entry.summary;
+  return {
+    id,
+    aliases: sorted.filter((x) => x !== id),
+    ...(summary ? { summary } : {}),
+    package: { name: pkg.name, version: pkg.version, ecosystem: pkg.ecosystem, purl: pkg.purl },
+    ...(fixedVersion !== undefined ? { fixedVersion } : {}),
+    severity,
+    ...(scored?.entry.cvss ? { cvss: scored.entry.cvss } : {}),
+    layer: pkg.layer,
+  };
+}
+
+function schemeFor(ecosystem: string, cache: Map<string, Versioning | undefined>): Versioning | undefined {
+  if (!cache.has(ecosystem)) cache.set(ecosystem, versioningFor(ecosystem));
+  return cache.get(ecosystem);
+}
+
+/** Matches packages against advisories already in memory (synchronous; the hot loop). */
+export function matchPackages(packages: readonly Package[], lookup: AdvisoryLookup): Match[] {
+  const schemes = new Map<string, Versioning | undefined>();
+  const matches: Match[] = [];
+  for (const pkg of packages) {
+    const { ecosystem, name, version } = advisoryCoordinates(pkg);
+    const entries = lookup(ecosystem, name);
+    if (entries.length === 0) continue;
+    const scheme = schemeFor(ecosystem, schemes);
+    const hits: Hit[] = [];
+    for (const entry of entries) {
+      const r = evaluateEntry(entry, version, scheme);
+      if (r.affected)
+        hits.push(r.fixedVersion === undefined ? { entry } : { entry, fixedVersion: r.fixedVersion });
+    }
+    for (const group of groupHits(hits)) matches.push(mergeGroup(pkg, group, scheme));
+  }
+  const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return matches.sort(
+    (a, b) =>
+      byText(a.package.ecosystem, b.package.ecosystem) ||
+      byText(a.package.name, b.package.name) ||
+      byText(a.package.version, b.package.version) ||
+      byText(a.id, b.id),
+  );
+}
+
+/** Matches an inventory's packages against the DB, loading only the shards those packages live in. */
+export async function matchInventory(packages: readonly Package[], db: DbHandle): Promise<Match[]> {
+  const lookup = await db.preload(packages.map(advisoryCoordinates));
+  return matchPackages(packages, lookup);
+}

@@ -1,0 +1,46 @@
+import type { AcceptedRisk } from "./policy.js";
+import { namesVulnerability, type PolicyImage, type PolicyMatch, repositoryMatcher } from "./tier.js";
+
+export interface AcceptedRiskCheck {
+  /** the unexpired risk that suppresses this finding */
+  applied: AcceptedRisk | undefined;
+  /** risks that would have covered this finding but have expired (none when another one applies) */
+  expired: AcceptedRisk[];
+}
+
+/** Accepted risks, with their repository globs compiled once. */
+export class AcceptedRisks {
+  private readonly entries: {
+    risk: AcceptedRisk;
+    expiresAt: number;
+    inRepository: (i: PolicyImage) => boolean;
+  }[];
+
+  constructor(risks: readonly AcceptedRisk[]) {
+    this.entries = risks.map((risk) => ({
+      risk,
+      expiresAt: expiryInstant(risk.expires),
+      inRepository: repositoryMatcher(risk.repository),
+    }));
+  }
+
+  check(match: PolicyMatch, image: PolicyImage, now: Date): AcceptedRiskCheck {
+    const result: AcceptedRiskCheck = { applied: undefined, expired: [] };
+    for (const { risk, expiresAt, inRepository } of this.entries) {
+      if (!namesVulnerability(risk.id, match)) continue;
+      if (risk.package !== undefined && risk.package !== match.package.name) continue;
+      if (!inRepository(image)) continue;
+      if (now.getTime() < expiresAt) result.applied ??= risk;
+      else result.expired.push(risk);
+    }
+    // a renewed risk covers the finding: the stale entry it replaced is no reason to fail the verdict
+    if (result.applied !== undefined) result.expired = [];
+    return result;
+  }
+}
+
+/** A bare date is accepted through the end of that day (UTC): `expires: 2025-06-30` still holds on the 30th. */
+export function expiryInstant(expires: string): number {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(expires)) return Date.parse(`${expires}T00:00:00Z`) + 24 * 60 * 60 * 1000;
+  return Date.parse(expires);
+}

@@ -1,0 +1,92 @@
+import { z } from "zod";
+import { LimitsSchema } from "../model/limits.js";
+import { SEVERITY_ORDER, type Severity, SeveritySchema, TierSchema } from "../model/report.js";
+
+/** A one-item value may be written without the list brackets: `severity: critical`. */
+const listOf = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v) => (v === undefined || Array.isArray(v) ? v : [v]), z.array(item).min(1));
+
+/** `fixed`: the advisory names a fixed version; `unfixed`: it does not yet; `any`: either. */
+export const FixStateSchema = z.enum(["fixed", "unfixed", "any"]);
+export type FixState = z.infer<typeof FixStateSchema>;
+
+/** One tiering rule. Every condition given must hold; an absent condition matches everything. */
+export const PolicyRuleSchema = z.strictObject({
+  /** shown in verdict reasons; defaults to the rule's position */
+  name: z.string().min(1).max(200).optional(),
+  severity: listOf(SeveritySchema).optional(),
+  fix: FixStateSchema.default("any"),
+  /** OSV ecosystem names; `Debian` matches `Debian:12`, `Debian:12` only that release */
+  ecosystem: listOf(z.string().min(1)).optional(),
+  /** picomatch globs over the image repository (`team-a/**`) or registry/repository */
+  repository: listOf(z.string().min(1)).optional(),
+  /** vulnerability ids; a finding matches through its id or any alias */
+  id: listOf(z.string().min(1)).optional(),
+  tier: TierSchema,
+});
+export type PolicyRule = z.infer<typeof PolicyRuleSchema>;
+
+/** A date (`2025-06-30`, valid through that day, UTC) or a full ISO 8601 timestamp. */
+const ExpirySchema = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
+  error: "expected an ISO date (2025-06-30) or timestamp (2025-06-30T12:00:00Z)",
+});
+
+export const AcceptedRiskSchema = z.strictObject({
+  /** vulnerability id; matches a finding's id or any of its aliases */
+  id: z.string().min(1),
+  /** only this package (name as installed) */
+  package: z.string().min(1).optional(),
+  /** only images whose repository matches one of these globs */
+  repository: listOf(z.string().min(1)).optional(),
+  reason: z.string().min(1, "an accepted risk needs a reason"),
+  expires: ExpirySchema,
+});
+export type AcceptedRisk = z.infer<typeof AcceptedRiskSchema>;
+
+/**
+ * `severity` as a report filter: a list keeps exactly those severities; a single severity is a
+ * threshold and keeps it and everything above (`high` → critical, high).
+ */
+export const SeverityFilterSchema = z.preprocess((v) => {
+  if (typeof v !== "string") return v;
+  // an unknown word is wrapped so the error lists the valid severities
+  return SEVERITY_ORDER.includes(v as Severity) ? severitiesFrom(v as Severity) : [v];
+}, z.array(SeveritySchema).min(1));
+
+/** `high` → critical, high: a threshold as the list of severities it keeps. */
+export function severitiesFrom(threshold: Severity): Severity[] {
+  return SEVERITY_ORDER.slice(0, SEVERITY_ORDER.indexOf(threshold) + 1);
+}
+
+export const PolicySchema = z.strictObject({
+  version: z.literal(1).default(1),
+  /** first match wins; when absent, DEFAULT_RULES */
+  rules: z.array(PolicyRuleSchema).max(1000).optional(),
+  /** the tier of a finding no rule matches */
+  defaultTier: TierSchema.default("report"),
+  /** drop findings without a fixed version from the report before the verdict */
+  ignoreUnfixed: z.boolean().default(false),
+  severity: SeverityFilterSchema.optional(),
+  acceptedRisks: z.array(AcceptedRiskSchema).max(10_000).default([]),
+  /** paths to OpenVEX documents, relative to the policy file */
+  vex: z.array(z.string().min(1)).max(1000).default([]),
+  /** passed through to layer analysis (shared/model/limits.ts); strict so a typo is an error, not a default */
+  limits: LimitsSchema.strict().optional(),
+});
+export type Policy = z.infer<typeof PolicySchema>;
+export type PolicyInput = z.input<typeof PolicySchema>;
+
+/**
+ * What a security team expects out of the box (reasoning in docs/policy.md): a fixable
+ * critical/high blocks, a fixable medium is work to schedule, and whatever nobody can act on yet —
+ * no fix, or low/unknown severity — is reported, never gating.
+ */
+export const DEFAULT_RULES: readonly PolicyRule[] = [
+  { name: "critical/high with a fix", severity: ["critical", "high"], fix: "fixed", tier: "block" },
+  { name: "medium with a fix", severity: ["medium"], fix: "fixed", tier: "fix" },
+];
+
+export const DEFAULT_POLICY: Policy = PolicySchema.parse({});
+
+/** The rules a policy runs: its own, or the defaults when it has none. */
+export const effectiveRules = (policy: Policy): readonly PolicyRule[] => policy.rules ?? DEFAULT_RULES;

@@ -1,0 +1,66 @@
+import type {
+  Bus,
+  MessageHandler,
+  OutgoingMessage,
+  SendOptions,
+  SubscribeOptions,
+  Subscription,
+} from "./bus.js";
+import { DuplicateWindow } from "./duplicate-window.js";
+import { type PollingOptions, runSubscription } from "./queue-subscription.js";
+import { encodeEnvelope, type QueueTransport } from "./queue-transport.js";
+
+export interface TransportBusOptions {
+  polling?: Partial<PollingOptions>;
+  /** duplicate-detection history (Service Bus default: 10 minutes) */
+  duplicateWindowSeconds?: number;
+}
+
+/** A Bus over any peek-lock QueueTransport: envelopes, the duplicate window and the receive loops. */
+export class TransportBus implements Bus {
+  readonly #transport: QueueTransport;
+  readonly #duplicates: DuplicateWindow;
+  readonly #polling: PollingOptions;
+  readonly #subscriptions = new Set<Subscription>();
+
+  constructor(transport: QueueTransport, polling: PollingOptions, options: TransportBusOptions = {}) {
+    this.#transport = transport;
+    this.#duplicates = new DuplicateWindow({ windowSeconds: options.duplicateWindowSeconds });
+    this.#polling = { ...polling, ...options.polling };
+  }
+
+  async send(queue: string, body: unknown, options: SendOptions): Promise<void> {
+    if (this.#duplicates.has(options.messageId)) return;
+    await this.#transport.send(
+      queue,
+      encodeEnvelope(queue, options.messageId, body),
+      options.delaySeconds ?? 0,
+    );
+    this.#duplicates.record(options.messageId);
+  }
+
+  async sendBatch(queue: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    // Queues without a batch send: parallel single sends, bounded to keep sockets in check.
+    for (let i = 0; i < messages.length; i += 16) {
+      await Promise.all(
+        messages.slice(i, i + 16).map(({ body, ...options }) => this.send(queue, body, options)),
+      );
+    }
+  }
+
+  subscribe<T>(queue: string, handler: MessageHandler<T>, options: SubscribeOptions<T>): Subscription {
+    const subscription = runSubscription(this.#transport, queue, handler, options, this.#polling);
+    this.#subscriptions.add(subscription);
+    return {
+      stop: async () => {
+        this.#subscriptions.delete(subscription);
+        await subscription.stop();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#subscriptions].map((s) => s.stop()));
+    this.#subscriptions.clear();
+  }
+}

@@ -1,0 +1,136 @@
+import { Readable } from "node:stream";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { ScanError } from "../model/errors.js";
+import { DEFAULT_LIMITS, type Limits } from "../model/limits.js";
+import { readBoundedBody } from "./bounded-body.js";
+import { parseDigest, sha256Digest, verifyDigest } from "./digest.js";
+import type { ManifestContent } from "./manifest-document.js";
+import { MANIFEST_ACCEPT } from "./media-types.js";
+import {
+  createRegistryRequest,
+  type RegistryRequest,
+  type RegistryRequestOptions,
+} from "./registry-request.js";
+import { TransferStats } from "./transfer-stats.js";
+import { type ProgressCallback, verifyBlobStream } from "./verified-blob-stream.js";
+
+export interface RegistryClientOptions extends RegistryRequestOptions {
+  limits?: Partial<Limits>;
+}
+
+/** Where a repository lives: `docker.io` + `library/alpine`, called on `registry-1.docker.io`. */
+export interface RepositoryLocation {
+  registry: string;
+  apiHost: string;
+  repository: string;
+}
+
+/** The OCI distribution API calls the scanner needs: manifests, configs and layer blobs (pull only). */
+export class RegistryClient {
+  readonly stats: TransferStats;
+  readonly limits: Limits;
+  private readonly request: RegistryRequest;
+
+  constructor(options: RegistryClientOptions = {}) {
+    this.stats = options.stats ?? new TransferStats();
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.request = createRegistryRequest({ ...options, stats: this.stats });
+  }
+
+  /** GETs a manifest or index by tag or digest; by digest the bytes are verified against it. */
+  async getManifest(
+    location: RepositoryLocation,
+    reference: string,
+    expectedSize?: number,
+  ): Promise<ManifestContent> {
+    const byDigest = reference.includes(":");
+    const what = `manifest ${name(location)}${byDigest ? "@" : ":"}${reference}`;
+    if (byDigest) parseDigest(reference);
+    const max = this.limits.maxManifestBytes;
+    if (expectedSize !== undefined && expectedSize > max) {
+      throw new ScanError(
+        "too-large",
+        `${what}: ${expectedSize} bytes, over the ${max}-byte limit (limits.maxManifestBytes)`,
+      );
+    }
+    const response = await this.request({
+      ...where(location),
+      path: `/v2/${location.repository}/manifests/${reference}`,
+      headers: { accept: MANIFEST_ACCEPT },
+      kind: "manifest",
+      what,
+    });
+    const bytes = await readBoundedBody(response, max, what);
+    if (byDigest) verifyDigest(bytes, reference, what);
+    const content: ManifestContent = { bytes, digest: byDigest ? reference : sha256Digest(bytes) };
+    const contentType = response.headers.get("content-type");
+    if (contentType) content.mediaType = contentType;
+    return content;
+  }
+
+  /** Reads a small blob (an image config) into memory, bounded by limits.maxManifestBytes and verified. */
+  async getBlob(
+    location: RepositoryLocation,
+    descriptor: { digest: string; size?: number },
+  ): Promise<Buffer> {
+    const what = `blob ${name(location)}@${descriptor.digest}`;
+    const max = this.limits.maxManifestBytes;
+    if (descriptor.size !== undefined && descriptor.size > max) {
+      throw new ScanError(
+        "too-large",
+        `${what}: ${descriptor.size} bytes, over the ${max}-byte limit (limits.maxManifestBytes)`,
+      );
+    }
+    const response = await this.blobResponse(location, descriptor.digest, what, "config");
+    const bytes = await readBoundedBody(response, max, what);
+    verifyDigest(bytes, descriptor.digest, what);
+    return bytes;
+  }
+
+  /** Streams a layer blob as stored; the stream fails with `digest-mismatch` when the bytes are not the digest's. */
+  async openBlob(
+    location: RepositoryLocation,
+    layer: { digest: string; size?: number },
+    options: { onProgress?: ProgressCallback } = {},
+  ): Promise<Readable> {
+    const what = `layer ${layer.digest} of ${name(location)}`;
+    parseDigest(layer.digest);
+    const response = await this.blobResponse(location, layer.digest, what, "blob");
+    if (!response.body)
+      throw new ScanError("blob-read-failed", `${what}: empty response`, { permanent: false });
+    const body = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+    const expected = {
+      digest: layer.digest,
+      what,
+      stats: this.stats,
+      ...pick(layer.size, options.onProgress),
+    };
+    return verifyBlobStream(body, expected);
+  }
+
+  private blobResponse(
+    location: RepositoryLocation,
+    digest: string,
+    what: string,
+    kind: "config" | "blob",
+  ): Promise<Response> {
+    return this.request({
+      ...where(location),
+      path: `/v2/${location.repository}/blobs/${digest}`,
+      kind,
+      what,
+    });
+  }
+}
+
+function where({ registry, apiHost, repository }: RepositoryLocation): RepositoryLocation {
+  return { registry, apiHost, repository };
+}
+
+function name(location: RepositoryLocation): string {
+  return `${location.registry}/${location.repository}`;
+}
+
+function pick(size: number | undefined, onProgress: ProgressCallback | undefined) {
+  return { ...(size === undefined ? {} : { size }), ...(onProgress ? { onProgress } : {}) };
+}

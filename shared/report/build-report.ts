@@ -1,0 +1,37 @@
+import type { ScanWarning } from "../model/inventory.js";
+import { type Finding, type Inventory, type Report, ReportSchema, type Verdict } from "../model/report.js";
+import { compareFindings } from "./finding-order.js";
+
+export interface ReportDb {
+  version: string;
+  updatedAt: string;
+}
+
+/**
+ * Assembles the JSON report contract (DESIGN.md, schemaVersion 1) for one platform image and
+ * validates it: a report that does not fit its own schema is a bug, and fails here, not downstream.
+ */
+export function buildReport(
+  inventory: Inventory,
+  findings: readonly Finding[],
+  verdict: Verdict | undefined,
+  db: ReportDb | undefined,
+  warnings: readonly ScanWarning[] = [],
+): Report {
+  const seen = new Set<string>();
+  const allWarnings = [...inventory.warnings, ...warnings].filter((w) => {
+    const key = JSON.stringify([w.code, w.message, w.layer, w.path]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return ReportSchema.parse({
+    schemaVersion: 1,
+    image: inventory.image,
+    ...(db === undefined ? {} : { db: { version: db.version, updatedAt: db.updatedAt } }),
+    packages: inventory.packages,
+    findings: [...findings].sort(compareFindings),
+    ...(verdict === undefined ? {} : { verdict }),
+    warnings: allWarnings,
+  });
+}

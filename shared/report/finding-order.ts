@@ -1,0 +1,20 @@
+import { type Finding, SEVERITY_ORDER, type Tier } from "../model/report.js";
+
+export const TIER_ORDER: readonly Tier[] = ["block", "fix", "report"];
+
+/** Report order: unsuppressed first, then tier, severity, score, id, package — stable whatever the input order. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    Number(a.suppressed !== undefined) - Number(b.suppressed !== undefined) ||
+    TIER_ORDER.indexOf(a.tier) - TIER_ORDER.indexOf(b.tier) ||
+    SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) ||
+    (b.cvss?.score ?? -1) - (a.cvss?.score ?? -1) ||
+    compareText(a.id, b.id) ||
+    compareText(a.package.name, b.package.name) ||
+    compareText(a.package.version, b.package.version) ||
+    compareText(a.package.purl, b.package.purl)
+  );
+}
+
+// code-unit order, not locale order: the same on every machine
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,0 +1,39 @@
+import type { Match } from "../matching/match.js";
+import type { Severity } from "../model/report.js";
+import type { Inventory, Report } from "../model/report.js";
+import { type Decision, decide } from "../policy/decide.js";
+import type { Policy } from "../policy/policy.js";
+import type { OpenVexDocument } from "../policy/vex.js";
+import { buildReport } from "../report/build-report.js";
+import type { DbStamp } from "./pipeline-deps.js";
+
+export interface VerdictInputs {
+  policy: Policy;
+  vex?: readonly OpenVexDocument[];
+  filters?: { ignoreUnfixed?: boolean; severity?: readonly Severity[] };
+  now?: Date;
+}
+
+/**
+ * One image's report: the policy's decision over its matches, assembled into the JSON contract.
+ * The CLI's `scan` and the pipeline's verdict stage both end here, so they cannot disagree.
+ */
+export function makeReport(
+  inventory: Inventory,
+  matches: readonly Match[],
+  db: DbStamp | undefined,
+  inputs: VerdictInputs,
+): { report: Report; decision: Decision } {
+  const { image } = inventory;
+  const decision = decide(matches, inputs.policy, {
+    repository: image.repository,
+    registry: image.registry,
+    digest: image.digest,
+    layers: inventory.layers,
+    ...(inputs.now ? { now: inputs.now } : {}),
+    ...(inputs.vex ? { vex: inputs.vex } : {}),
+    ...(inputs.filters ? { filters: inputs.filters } : {}),
+  });
+  const report = buildReport(inventory, decision.findings, decision.verdict, db, decision.warnings);
+  return { report, decision };
+}

@@ -1,0 +1,34 @@
+import type { Analyzer } from "../analysis/analyzer.js";
+import type { Limits } from "../model/limits.js";
+import type { Inventory, Report } from "../model/report.js";
+import type { BlobStore } from "../ports/blob-store.js";
+import type { BusSender } from "../ports/bus.js";
+import type { TableStore } from "../ports/table-store.js";
+import type { ImageSource } from "../registry/image-source.js";
+import type { Match } from "../matching/match.js";
+
+/** The vulnerability DB version a report was matched against. */
+export interface DbStamp {
+  version: string;
+  updatedAt: string;
+}
+
+/**
+ * What every stage needs, chosen at one composition root (the local host, or `functions/`):
+ * stages import no Azure SDK and no transport — only these ports.
+ */
+export interface PipelineDeps {
+  tables: TableStore;
+  blobs: BlobStore;
+  bus: BusSender;
+  /** opens a registry image (credentials, insecure registries and ACR identity are the root's business) */
+  openSource(ref: string): Promise<ImageSource>;
+  analyzers?: readonly Analyzer[];
+  limits?: Limits;
+  /** matches an inventory against the current DB */
+  match(inventory: Inventory): Promise<{ matches: Match[]; db: DbStamp }>;
+  /** applies the policy: findings with tiers, remediation and the verdict */
+  decide(inventory: Inventory, matches: Match[], db: DbStamp): Promise<Report>;
+  now(): Date;
+  log(message: string): void;
+}

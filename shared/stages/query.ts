@@ -1,0 +1,121 @@
+import { scanIdOf } from "../model/messages.js";
+import type { BlobStore } from "../ports/blob-store.js";
+import type { TableRow, TableStore } from "../ports/table-store.js";
+import { parseImageReference } from "../registry/reference.js";
+import { readScan, type ScanState } from "./scan-state.js";
+import { TABLES } from "./tables.js";
+import { imagePartition } from "./verdict-stage.js";
+
+export interface ImageSummary {
+  registry: string;
+  repository: string;
+  digest: string;
+  tags: string[];
+  platform: unknown;
+  os: string;
+  decision: string;
+  reasons: string[];
+  counts: Record<string, number>;
+  dbVersion: string;
+  scannedAt: string;
+}
+
+const summary = (row: TableRow): ImageSummary => ({
+  registry: String(row.properties.registry),
+  repository: String(row.properties.repository),
+  digest: String(row.properties.digest),
+  tags: JSON.parse(String(row.properties.tags ?? "[]")) as string[],
+  platform: JSON.parse(String(row.properties.platform ?? "{}")) as unknown,
+  os: String(row.properties.os ?? ""),
+  decision: String(row.properties.decision),
+  reasons: JSON.parse(String(row.properties.reasons ?? "[]")) as string[],
+  counts: JSON.parse(String(row.properties.counts ?? "{}")) as Record<string, number>,
+  dbVersion: String(row.properties.dbVersion ?? ""),
+  scannedAt: String(row.properties.scannedAt ?? ""),
+});
+
+/** `GET /api/images`: scanned images, optionally one repository (`registry/repo`) or one verdict. */
+export async function listImages(
+  tables: TableStore,
+  filter: { repository?: string; verdict?: string; limit?: number },
+): Promise<ImageSummary[]> {
+  const out: ImageSummary[] = [];
+  const query = filter.repository ? { partitionKey: filter.repository } : {};
+  for await (const row of tables.query(TABLES.images, {
+    ...query,
+    ...(filter.verdict ? { where: { decision: filter.verdict } } : {}),
+    limit: filter.limit ?? 1000,
+  }))
+    out.push(summary(row));
+  return out;
+}
+
+/** `GET /api/images/{repository}/{digest}`: the stored JSON report. */
+export async function getReport(
+  tables: TableStore,
+  blobs: BlobStore,
+  repository: string,
+  digest: string,
+): Promise<Buffer | undefined> {
+  const row = await tables.get(TABLES.images, repository, digest);
+  if (!row) return undefined;
+  return blobs.get(String(row.properties.reportKey));
+}
+
+export interface GateAnswer {
+  /** 200 allow, 403 block, 404 never scanned, 409 scan pending */
+  status: 200 | 403 | 404 | 409;
+  decision: "allow" | "block" | "unknown" | "pending";
+  reasons: string[];
+  images: { digest: string; platform?: unknown; status: string; decision?: string }[];
+}
+
+/**
+ * `GET /api/gate?image=<ref@digest>` for CD pipelines and admission controllers. An index digest
+ * answers for all its platforms (block if any blocks). A failed scan blocks: a gate fails closed.
+ */
+export async function gate(tables: TableStore, image: string): Promise<GateAnswer> {
+  const ref = parseImageReference(image);
+  if (ref.transport !== "registry" || !ref.digest) throw new TypeError("image must be a registry reference with @digest");
+  const registry = ref.registry;
+  const repository = ref.repository;
+  const direct = await tables.get(TABLES.images, imagePartition(registry, repository), ref.digest);
+  let scans: ScanState[] = [];
+  if (direct) {
+    const s = await readScan(tables, String(direct.properties.scanId));
+    if (s) scans = [s.state];
+  }
+  if (scans.length === 0) {
+    const request = await readScan(tables, scanIdOf({ registry, repository, digest: ref.digest }));
+    if (request) {
+      if (request.state.status === "failed") scans = [request.state];
+      else if (request.state.children.length === 0)
+        return { status: 409, decision: "pending", reasons: ["scan queued"], images: [] };
+      for (const child of request.state.children) {
+        const c = await readScan(tables, child);
+        if (c) scans.push(c.state);
+      }
+    }
+  }
+  if (scans.length === 0) return { status: 404, decision: "unknown", reasons: ["image never scanned"], images: [] };
+  const images = scans.map((s) => ({
+    digest: s.digest ?? ref.digest!,
+    ...(s.platform ? { platform: s.platform } : {}),
+    status: s.status,
+    ...(s.decision ? { decision: s.decision } : {}),
+  }));
+  const failed = scans.filter((s) => s.status === "failed");
+  if (failed.length > 0)
+    return { status: 403, decision: "block", reasons: failed.map((s) => `scan failed: ${s.reason ?? "unknown reason"}`), images };
+  if (scans.some((s) => s.status !== "done"))
+    return { status: 409, decision: "pending", reasons: ["scan in progress"], images };
+  const blocking = [];
+  for (const s of scans) {
+    if (s.decision !== "block") continue;
+    const row = await tables.get(TABLES.images, imagePartition(s.registry, s.repository), s.digest ?? "");
+    const reasons = row ? (JSON.parse(String(row.properties.reasons ?? "[]")) as string[]) : [];
+    blocking.push(...(reasons.length ? reasons : [`${s.digest} is blocked by policy`]));
+  }
+  if (blocking.length > 0) return { status: 403, decision: "block", reasons: blocking, images };
+  return { status: 200, decision: "allow", reasons: [], images };
+}

@@ -1,0 +1,180 @@
+import { loadLayerReport } from "../analysis/layer-cache.js";
+import { isForeignLayer } from "../analysis/inventory-image.js";
+import { ANALYZERS, analyzerSetVersion } from "../analysis/registry.js";
+import type { ResolvedImage } from "../model/image.js";
+import {
+  type LayerAnalysisMessage,
+  type MatchingMessage,
+  messageId,
+  type ScanRequestMessage,
+  scanIdOf,
+} from "../model/messages.js";
+import type { PlatformSelector } from "../registry/image-source.js";
+import { formatImageRef } from "./image-ref.js";
+import type { PipelineDeps } from "./pipeline-deps.js";
+import { createScan, readScan, type ScanState, updateScan } from "./scan-state.js";
+import { blobKeys } from "./tables.js";
+import { recordTag } from "./verdict-stage.js";
+
+function platformSelector(platform: string | undefined): PlatformSelector {
+  if (!platform) return undefined;
+  if (platform === "all") return "all";
+  const [os, architecture, variant] = platform.split("/");
+  if (!os || !architecture) return undefined;
+  return { os, architecture, ...(variant ? { variant } : {}) };
+}
+
+/**
+ * scan-requests: resolve the reference; an index fans out one platform scan per image, and each
+ * layer not yet in the layer cache becomes one layer-analysis message. Redelivery is harmless: rows
+ * are created once and messages carry deterministic ids.
+ */
+export async function resolveScan(msg: ScanRequestMessage, deps: PipelineDeps): Promise<void> {
+  const now = deps.now().toISOString();
+  const { registry, repository, tag, digest } = msg.image;
+  await createScan(deps.tables, {
+    scanId: msg.scanId,
+    kind: "request",
+    status: "queued",
+    registry,
+    repository,
+    ...(digest ? { digest } : {}),
+    ...(tag ? { tag } : {}),
+    tags: tag ? [tag] : [],
+    layers: [],
+    pending: [],
+    children: [],
+    createdAt: now,
+    updatedAt: now,
+  });
+  const source = await deps.openSource(formatImageRef(msg.image));
+  let images: ResolvedImage[];
+  try {
+    images = await source.resolve(platformSelector(msg.platform));
+  } finally {
+    await source.close?.();
+  }
+  const children: string[] = [];
+  for (const image of images) children.push(await startPlatformScan(image, msg, deps));
+  await updateScan(
+    deps.tables,
+    msg.scanId,
+    (s) =>
+      s.status === "analyzing" && s.children.join() === children.join()
+        ? undefined
+        : { ...s, status: "analyzing", children, ...(digest ? {} : { digest: images[0]?.identity.digest }) },
+    deps.now,
+  );
+  deps.log(`scan ${msg.scanId}: ${formatImageRef(msg.image)} → ${children.length} platform scan(s)`);
+}
+
+async function startPlatformScan(image: ResolvedImage, msg: ScanRequestMessage, deps: PipelineDeps): Promise<string> {
+  const { identity } = image;
+  const scanId = scanIdOf({
+    registry: identity.registry,
+    repository: identity.repository,
+    digest: identity.digest,
+    platform: identity.platform,
+  });
+  const analyzers = deps.analyzers ?? ANALYZERS;
+  const analyzerSet = analyzerSetVersion(analyzers);
+  const tag = msg.image.tag;
+
+  const existing = await readScan(deps.tables, scanId);
+  if (existing && existing.state.status !== "failed") {
+    // pushed again (another tag) or a redelivery: remember the tag, resend what is still outstanding
+    if (tag && !existing.state.tags.includes(tag)) {
+      const updated = await updateScan(
+        deps.tables,
+        scanId,
+        (s) => (s.tags.includes(tag) ? undefined : { ...s, tags: [...s.tags, tag] }),
+        deps.now,
+      );
+      if (updated?.state.status === "done") await recordTag(deps, updated.state, tag);
+    }
+    await sendOutstanding(existing.state, deps);
+    return scanId;
+  }
+
+  const layers = image.layers;
+  const pending: string[] = [];
+  for (const layer of layers) {
+    if (pending.includes(layer.digest) || isForeignLayer(layer)) continue;
+    if (!(await loadLayerReport(deps.blobs, layer.digest, analyzerSet))) pending.push(layer.digest);
+  }
+  const now = deps.now().toISOString();
+  const state: ScanState = {
+    scanId,
+    kind: "platform",
+    status: pending.length > 0 ? "analyzing" : "matching",
+    registry: identity.registry,
+    repository: identity.repository,
+    digest: identity.digest,
+    tags: tag ? [tag] : identity.tags,
+    platform: identity.platform,
+    layers,
+    pending,
+    ...(pending.length === 0 ? { joinedBy: "resolve" } : {}),
+    children: [],
+    analyzerSet,
+    createdAt: now,
+    updatedAt: now,
+  };
+  if (existing) {
+    // a failed scan is retried from the start when the image is asked for again
+    await updateScan(deps.tables, scanId, () => ({ ...state, createdAt: existing.state.createdAt }), deps.now);
+  } else {
+    const created = await createScan(deps.tables, state);
+    if (!created.created) {
+      await sendOutstanding(created.state, deps);
+      return scanId;
+    }
+  }
+  await sendOutstanding(state, deps);
+  return scanId;
+}
+
+/** Messages a platform scan still waits on; safe to send again (deterministic ids, idempotent handlers). */
+async function sendOutstanding(state: ScanState, deps: PipelineDeps): Promise<void> {
+  if (state.status === "analyzing") {
+    const total = state.layers.length;
+    const messages = state.pending.map((digest) => {
+      const index = state.layers.findIndex((l) => l.digest === digest);
+      const body: LayerAnalysisMessage = {
+        type: "layer-analysis",
+        v: 1,
+        scanId: state.scanId,
+        image: identityOf(state),
+        layer: state.layers[index]!,
+        index,
+        total,
+      };
+      return { body, messageId: messageId("layer-analysis", state.scanId, digest) };
+    });
+    if (messages.length > 0) await deps.bus.sendBatch("layer-analysis", messages);
+  }
+  if (state.status === "matching" && state.joinedBy === "resolve") await sendMatching(state, deps);
+}
+
+export function identityOf(state: ScanState) {
+  return {
+    ref: formatImageRef({ registry: state.registry, repository: state.repository, digest: state.digest }),
+    registry: state.registry,
+    repository: state.repository,
+    digest: state.digest ?? "",
+    tags: state.tags,
+    platform: state.platform ?? { os: "unknown", architecture: "unknown" },
+  };
+}
+
+export async function sendMatching(state: ScanState, deps: PipelineDeps, reason: "scan" | "rescan" = "scan") {
+  const body: MatchingMessage = {
+    type: "matching",
+    v: 1,
+    scanId: state.scanId,
+    image: identityOf(state),
+    inventoryKey: blobKeys.inventory(state.digest ?? "", state.analyzerSet ?? analyzerSetVersion(ANALYZERS)),
+    reason,
+  };
+  await deps.bus.send("matching", body, { messageId: messageId("matching", state.scanId, reason) });
+}

@@ -1,0 +1,299 @@
+import { randomBytes } from "node:crypto";
+import { gzipSync } from "node:zlib";
+import type { BlobStore } from "../ports/blob-store.js";
+import {
+  type AdvisoryEntry,
+  bucketCountFor,
+  bucketOf,
+  type CompactRange,
+  DB_PREFIX,
+  DB_SCHEMA_VERSION,
+  type DbMetadata,
+  dbKeys,
+  type EcosystemState,
+  type FeedState,
+  type PackageRef,
+  packageKey,
+  type Shard,
+} from "./db-format.js";
+import { readEcosystem, readMetadata, readPointer } from "./db-read.js";
+import { isWithdrawn, type OsvAffected, type OsvRecord, parseOsvRecord } from "./osv.js";
+import { advisorySeverity } from "./severity.js";
+
+/** package key → entries, for one ecosystem */
+export type EcosystemEntries = Map<string, AdvisoryEntry[]>;
+
+export interface CollectStats {
+  records: number;
+  skipped: number;
+  withdrawn: number;
+  /** the first few reasons records were skipped, for the log */
+  skippedReasons: string[];
+}
+
+function reduceAffected(record: OsvRecord, affected: OsvAffected): AdvisoryEntry | undefined {
+  const ranges: CompactRange[] = [];
+  for (const r of affected.ranges ?? []) {
+    if (r.type === "GIT") continue; // commit ranges cannot be compared with package versions
+    const events: CompactRange["events"] = [];
+    for (const e of r.events) {
+      if (e.introduced !== undefined) events.push(["introduced", e.introduced]);
+      else if (e.fixed !== undefined) events.push(["fixed", e.fixed]);
+      else if (e.last_affected !== undefined) events.push(["last_affected", e.last_affected]);
+      else if (e.limit !== undefined) events.push(["limit", e.limit]);
+    }
+    ranges.push({ type: r.type, events });
+  }
+  const versions = affected.versions ?? [];
+  const onlyGit = (affected.ranges ?? []).length > 0 && ranges.length === 0;
+  if (ranges.length === 0 && versions.length === 0) {
+    if (onlyGit) return undefined;
+    // neither ranges nor versions: the record says every version is affected
+    ranges.push({ type: "ECOSYSTEM", events: [["introduced", "0"]] });
+  }
+  const { severity, cvss } = advisorySeverity(record, affected);
+  return {
+    id: record.id,
+    aliases: [...new Set(record.aliases ?? [])].filter((a) => a !== record.id),
+    ...(record.summary ? { summary: record.summary } : {}),
+    modified: record.modified,
+    severity,
+    ...(cvss ? { cvss } : {}),
+    ranges,
+    ...(versions.length > 0 ? { versions } : {}),
+  };
+}
+
+/**
+ * Validates and reduces untrusted OSV records into per-ecosystem, per-package entries.
+ * Bad records are skipped and counted; withdrawn ones are counted and left out.
+ */
+export class AdvisoryCollector {
+  readonly ecosystems = new Map<string, EcosystemEntries>();
+  /** ids of every valid record seen, withdrawn ones included (an import replaces entries by id) */
+  readonly ids = new Set<string>();
+  /** ecosystems any valid record names, withdrawn ones included */
+  readonly touched = new Set<string>();
+  readonly stats: CollectStats = { records: 0, skipped: 0, withdrawn: 0, skippedReasons: [] };
+  private readonly now: Date;
+  private readonly accept: (ecosystem: string) => boolean;
+
+  constructor(options: { now?: Date; acceptEcosystem?: (ecosystem: string) => boolean } = {}) {
+    this.now = options.now ?? new Date();
+    this.accept = options.acceptEcosystem ?? (() => true);
+  }
+
+  skip(reason: string): void {
+    this.stats.skipped++;
+    if (this.stats.skippedReasons.length < 20) this.stats.skippedReasons.push(reason);
+  }
+
+  add(raw: unknown): void {
+    const parsed = parseOsvRecord(raw);
+    if (!parsed.ok) {
+      this.skip(parsed.reason);
+      return;
+    }
+    const record = parsed.record;
+    this.ids.add(record.id);
+    for (const a of record.affected ?? [])
+      if (a.package && this.accept(a.package.ecosystem)) this.touched.add(a.package.ecosystem);
+    if (isWithdrawn(record, this.now)) {
+      this.stats.withdrawn++;
+      return;
+    }
+    this.stats.records++;
+    for (const affected of record.affected ?? []) {
+      if (!affected.package) continue;
+      const ecosystem = affected.package.ecosystem;
+      if (!this.accept(ecosystem)) continue;
+      const entry = reduceAffected(record, affected);
+      if (!entry) continue;
+      let packages = this.ecosystems.get(ecosystem);
+      if (!packages) {
+        packages = new Map();
+        this.ecosystems.set(ecosystem, packages);
+      }
+      const key = packageKey(ecosystem, affected.package.name);
+      const list = packages.get(key) ?? [];
+      const same = list.find((e) => e.id === entry.id);
+      if (same) {
+        // GHSA lists one package several times, one range each: one entry per (record, package)
+        same.ranges.push(...entry.ranges);
+        if (entry.versions) same.versions = [...new Set([...(same.versions ?? []), ...entry.versions])];
+      } else {
+        list.push(entry);
+        packages.set(key, list);
+      }
+    }
+  }
+}
+
+export function newDbVersion(now: Date = new Date()): string {
+  return `${now.toISOString().replace(/[-:.]/g, "")}-${randomBytes(3).toString("hex")}`;
+}
+
+async function inBatches<T>(
+  items: readonly T[],
+  width: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(fn));
+}
+
+const byId = (a: AdvisoryEntry, b: AdvisoryEntry) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+async function writeEcosystem(
+  store: BlobStore,
+  version: string,
+  ecosystem: string,
+  packages: EcosystemEntries,
+  feed: string,
+): Promise<EcosystemState> {
+  const buckets = bucketCountFor(packages.size);
+  const shards: Shard[] = Array.from({ length: buckets }, (_, bucket) => ({
+    schemaVersion: DB_SCHEMA_VERSION,
+    ecosystem,
+    bucket,
+    packages: {},
+  }));
+  let advisories = 0;
+  for (const key of [...packages.keys()].sort()) {
+    const entries = [...(packages.get(key) ?? [])].sort(byId);
+    shards[bucketOf(key, buckets)]!.packages[key] = entries;
+    advisories += entries.length;
+  }
+  await inBatches(shards, 16, (shard) =>
+    store.put(dbKeys.shard(version, ecosystem, shard.bucket), gzipSync(JSON.stringify(shard)), {
+      contentType: "application/gzip",
+    }),
+  );
+  return { advisories, packages: packages.size, buckets, shardVersion: version, feed };
+}
+
+function diffPackages(ecosystem: string, before: EcosystemEntries, after: EcosystemEntries): PackageRef[] {
+  const changed: PackageRef[] = [];
+  const canonical = (list: AdvisoryEntry[] | undefined) => JSON.stringify([...(list ?? [])].sort(byId));
+  for (const name of new Set([...before.keys(), ...after.keys()])) {
+    if (canonical(before.get(name)) !== canonical(after.get(name))) changed.push({ ecosystem, name });
+  }
+  return changed;
+}
+
+export interface WriteDbOptions {
+  /** the DB being replaced, if any: unchanged ecosystems are carried over by reference */
+  previous?: DbMetadata;
+  /** ecosystems to (re)write with their full contents, and the feed each came from */
+  rebuilt: Map<string, { packages: EcosystemEntries; feed: string }>;
+  /** ecosystems of `previous` to drop (their feed no longer lists them) */
+  dropped?: Iterable<string>;
+  feeds?: Record<string, FeedState>;
+  now?: Date;
+}
+
+/**
+ * Writes a new DB version — shards, then metadata, then the `current` pointer — and removes versions
+ * no reader can still be using. A crash before the pointer leaves the previous version current.
+ */
+export async function writeDbVersion(store: BlobStore, options: WriteDbOptions): Promise<DbMetadata> {
+  const now = options.now ?? new Date();
+  const version = newDbVersion(now);
+  const previous = options.previous;
+  const ecosystems: Record<string, EcosystemState> = { ...(previous?.ecosystems ?? {}) };
+  const changes: PackageRef[] = [];
+  for (const ecosystem of options.dropped ?? []) {
+    if (previous && ecosystems[ecosystem]) {
+      const before = await readEcosystem(store, previous, ecosystem);
+      changes.push(...diffPackages(ecosystem, before, new Map()));
+    }
+    delete ecosystems[ecosystem];
+  }
+  for (const [ecosystem, { packages, feed }] of options.rebuilt) {
+    if (previous?.ecosystems[ecosystem]) {
+      changes.push(...diffPackages(ecosystem, await readEcosystem(store, previous, ecosystem), packages));
+    }
+    ecosystems[ecosystem] = await writeEcosystem(store, version, ecosystem, packages, feed);
+  }
+  const metadata: DbMetadata = {
+    schemaVersion: DB_SCHEMA_VERSION,
+    version,
+    updatedAt: now.toISOString(),
+    ecosystems,
+    feeds: { ...(previous?.feeds ?? {}), ...(options.feeds ?? {}) },
+    changes: previous
+      ? {
+          since: previous.version,
+          full: false,
+          packages: [
+            ...changes,
+            // an ecosystem new to this DB: every package in it is new
+            ...[...options.rebuilt]
+              .filter(([eco]) => !previous.ecosystems[eco])
+              .flatMap(([ecosystem, { packages }]) =>
+                [...packages.keys()].map((name) => ({ ecosystem, name })),
+              ),
+          ],
+        }
+      : { since: null, full: true, packages: [] },
+  };
+  await store.put(dbKeys.metadata(version), JSON.stringify(metadata), { contentType: "application/json" });
+  const replaced = await readPointer(store);
+  await store.put(dbKeys.current, JSON.stringify({ version, checkedAt: now.toISOString() }), {
+    contentType: "application/json",
+  });
+  const stillRead = [
+    previous,
+    replaced && replaced.version !== previous?.version
+      ? await readMetadata(store, replaced.version)
+      : undefined,
+  ];
+  await collectGarbage(store, [metadata, ...stillRead.filter((m): m is DbMetadata => m !== undefined)], now);
+  return metadata;
+}
+
+/** How long a version directory nobody points at may be an update still in progress. */
+const IN_PROGRESS_GRACE_MS = 60 * 60 * 1000;
+
+function versionTime(version: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z/.exec(version);
+  return m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!) : 0;
+}
+
+/**
+ * Deletes version directories referenced neither by the new DB nor by the one(s) just replaced
+ * (a reader may still hold those), sparing recent ones that may be another updater's work in progress.
+ */
+async function collectGarbage(store: BlobStore, live: DbMetadata[], now: Date): Promise<void> {
+  const keep = new Set<string>();
+  for (const m of live) {
+    keep.add(m.version);
+    for (const e of Object.values(m.ecosystems)) keep.add(e.shardVersion);
+  }
+  const doomed: string[] = [];
+  for await (const key of store.list(`${DB_PREFIX}/`)) {
+    if (key === dbKeys.current) continue;
+    const version = key.slice(DB_PREFIX.length + 1).split("/")[0];
+    if (!version || keep.has(version)) continue;
+    if (now.getTime() - versionTime(version) < IN_PROGRESS_GRACE_MS) continue;
+    doomed.push(key);
+  }
+  await inBatches(doomed, 16, (key) => store.delete(key));
+}
+
+/**
+ * Builds a complete DB from records (bench and tests): every ecosystem found is written.
+ * Returns the metadata and the collection statistics.
+ */
+export async function buildDbFromRecords(
+  store: BlobStore,
+  records: Iterable<unknown> | AsyncIterable<unknown>,
+  options: { now?: Date } = {},
+): Promise<{ metadata: DbMetadata; stats: CollectStats }> {
+  const collector = new AdvisoryCollector(options.now ? { now: options.now } : {});
+  for await (const record of records) collector.add(record);
+  const rebuilt = new Map(
+    [...collector.ecosystems].map(([eco, packages]) => [eco, { packages, feed: "import" }]),
+  );
+  const metadata = await writeDbVersion(store, { rebuilt, ...(options.now ? { now: options.now } : {}) });
+  return { metadata, stats: collector.stats };
+}

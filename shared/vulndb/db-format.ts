@@ -1,0 +1,127 @@
+import { z } from "zod";
+import { SeveritySchema } from "../model/report.js";
+import { ecosystemBase } from "./osv.js";
+
+/**
+ * The compact DB: what the matcher needs of each OSV record, sharded by ecosystem and package.
+ *
+ *   vulndb/current.json                                  → { version, checkedAt }   (written last)
+ *   vulndb/<version>/metadata.json                       → DbMetadata
+ *   vulndb/<shardVersion>/shards/<ecosystem>/<n>.json.gz → Shard (packages hashed into n buckets)
+ *
+ * A version directory is never rewritten; an ecosystem whose feed did not change keeps pointing at
+ * the shards of the version that built it, so an unchanged update copies nothing.
+ */
+export const DB_SCHEMA_VERSION = 1;
+export const DB_PREFIX = "vulndb";
+
+export const EventKindSchema = z.enum(["introduced", "fixed", "last_affected", "limit"]);
+export type EventKind = z.infer<typeof EventKindSchema>;
+
+export const CompactRangeSchema = z.object({
+  type: z.enum(["ECOSYSTEM", "SEMVER"]),
+  events: z.array(z.tuple([EventKindSchema, z.string()])),
+});
+export type CompactRange = z.infer<typeof CompactRangeSchema>;
+
+/** One OSV `affected` entry for one package, reduced for matching. */
+export const AdvisoryEntrySchema = z.object({
+  id: z.string(),
+  aliases: z.array(z.string()),
+  summary: z.string().optional(),
+  modified: z.string(),
+  severity: SeveritySchema,
+  cvss: z.object({ vector: z.string(), score: z.number() }).optional(),
+  ranges: z.array(CompactRangeSchema),
+  versions: z.array(z.string()).optional(),
+});
+export type AdvisoryEntry = z.infer<typeof AdvisoryEntrySchema>;
+
+export const ShardSchema = z.object({
+  schemaVersion: z.literal(DB_SCHEMA_VERSION),
+  ecosystem: z.string(),
+  bucket: z.number().int().nonnegative(),
+  /** keyed by packageKey(ecosystem, name) */
+  packages: z.record(z.string(), z.array(AdvisoryEntrySchema)),
+});
+export type Shard = z.infer<typeof ShardSchema>;
+
+export const FeedStateSchema = z.object({
+  url: z.string().optional(),
+  etag: z.string().optional(),
+  lastModified: z.string().optional(),
+  fetchedAt: z.string(),
+  records: z.number().int().nonnegative(),
+  skipped: z.number().int().nonnegative(),
+  withdrawn: z.number().int().nonnegative(),
+});
+export type FeedState = z.infer<typeof FeedStateSchema>;
+
+export const EcosystemStateSchema = z.object({
+  advisories: z.number().int().nonnegative(),
+  packages: z.number().int().nonnegative(),
+  buckets: z.number().int().positive(),
+  /** the DB version whose directory holds this ecosystem's shards */
+  shardVersion: z.string(),
+  /** the feed (base ecosystem or "import") the entries came from */
+  feed: z.string(),
+});
+export type EcosystemState = z.infer<typeof EcosystemStateSchema>;
+
+export const PackageRefSchema = z.object({ ecosystem: z.string(), name: z.string() });
+export type PackageRef = z.infer<typeof PackageRefSchema>;
+
+export const DbMetadataSchema = z.object({
+  schemaVersion: z.literal(DB_SCHEMA_VERSION),
+  version: z.string(),
+  updatedAt: z.string(),
+  ecosystems: z.record(z.string(), EcosystemStateSchema),
+  feeds: z.record(z.string(), FeedStateSchema),
+  /** (ecosystem, package) pairs whose advisories changed since `since`; `full` when there was no previous DB */
+  changes: z.object({ since: z.string().nullable(), full: z.boolean(), packages: z.array(PackageRefSchema) }),
+});
+export type DbMetadata = z.infer<typeof DbMetadataSchema>;
+
+export const CurrentPointerSchema = z.object({ version: z.string(), checkedAt: z.string() });
+export type CurrentPointer = z.infer<typeof CurrentPointerSchema>;
+
+export const dbKeys = {
+  current: `${DB_PREFIX}/current.json`,
+  versionPrefix: (version: string) => `${DB_PREFIX}/${version}/`,
+  metadata: (version: string) => `${DB_PREFIX}/${version}/metadata.json`,
+  shard: (version: string, ecosystem: string, bucket: number) =>
+    `${DB_PREFIX}/${version}/shards/${encodeURIComponent(ecosystem)}/${bucket}.json.gz`,
+};
+
+/** How advisories name a package in an ecosystem: PyPI names are PEP 503-normalized, NuGet is case-insensitive. */
+export function packageKey(ecosystem: string, name: string): string {
+  switch (ecosystemBase(ecosystem)) {
+    case "PyPI":
+      return name.toLowerCase().replace(/[-_.]+/g, "-");
+    case "NuGet":
+      return name.toLowerCase();
+    default:
+      return name;
+  }
+}
+
+/** FNV-1a: stable across processes and languages, which the on-store layout needs. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export function bucketOf(key: string, buckets: number): number {
+  return fnv1a(key) % buckets;
+}
+
+/** About 128 packages a shard, a power of two between 1 and 256 shards per ecosystem. */
+export function bucketCountFor(packages: number): number {
+  let n = 1;
+  while (n < 256 && n * 128 < packages) n *= 2;
+  return n;
+}

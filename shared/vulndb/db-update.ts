@@ -1,0 +1,246 @@
+import { rm } from "node:fs/promises";
+import { ScanError } from "../model/errors.js";
+import type { BlobStore } from "../ports/blob-store.js";
+import { AdvisoryCollector, type CollectStats, type EcosystemEntries, writeDbVersion } from "./db-build.js";
+import { type DbMetadata, dbKeys, type FeedState } from "./db-format.js";
+import { type DbHandle, openDb, readEcosystem, readMetadata, readPointer } from "./db-read.js";
+import { ecosystemBase } from "./osv.js";
+import {
+  DEFAULT_ECOSYSTEMS,
+  DEFAULT_OSV_BASE_URL,
+  exportUrl,
+  type FeedFingerprint,
+  fetchOsvExport,
+  type ZipEntryLimits,
+} from "./osv-export-feed.js";
+import { collectLocalRecords, collectZip } from "./osv-local-records.js";
+
+export type Log = (line: string) => void;
+const stderrLog: Log = (line) => process.stderr.write(`${line}\n`);
+
+export interface UpdateOptions extends ZipEntryLimits {
+  /** OSV export base (`<base>/<Ecosystem>/all.zip`): the public bucket or an air-gapped mirror */
+  baseUrl?: string;
+  /** feeds to fetch, by OSV base ecosystem name */
+  ecosystems?: readonly string[];
+  fetch?: typeof globalThis.fetch;
+  log?: Log;
+  now?: Date;
+  tmpDir?: string;
+  maxDownloadBytes?: number;
+}
+
+export interface FeedResult {
+  feed: string;
+  status: "unchanged" | "updated";
+  bytes: number;
+  stats?: CollectStats;
+}
+
+export interface UpdateResult {
+  metadata: DbMetadata;
+  /** false when every feed answered 304 and the DB was only re-stamped as checked */
+  changed: boolean;
+  feeds: FeedResult[];
+}
+
+async function currentMetadata(store: BlobStore): Promise<DbMetadata | undefined> {
+  const pointer = await readPointer(store);
+  return pointer ? readMetadata(store, pointer.version) : undefined;
+}
+
+function describe(stats: CollectStats): string {
+  return `${stats.records} records, ${stats.withdrawn} withdrawn, ${stats.skipped} skipped`;
+}
+
+/**
+ * `db update`: fetches each feed's export conditionally and writes a new DB version holding the
+ * changed feeds, carrying unchanged ones over. Any failure leaves the previous DB current.
+ * A feed is authoritative for its ecosystem family: the `Debian` export replaces every `Debian:*`.
+ */
+export async function updateDb(store: BlobStore, options: UpdateOptions = {}): Promise<UpdateResult> {
+  const baseUrl = options.baseUrl ?? DEFAULT_OSV_BASE_URL;
+  const log = options.log ?? stderrLog;
+  const now = options.now ?? new Date();
+  const previous = await currentMetadata(store);
+  const rebuilt = new Map<string, { packages: EcosystemEntries; feed: string }>();
+  const dropped: string[] = [];
+  const feeds: Record<string, FeedState> = {};
+  const results: FeedResult[] = [];
+  for (const feed of options.ecosystems ?? DEFAULT_ECOSYSTEMS) {
+    const url = exportUrl(baseUrl, feed);
+    const known = previous?.feeds[feed];
+    // a fingerprint from another mirror says nothing about this one
+    const fingerprint: FeedFingerprint | undefined =
+      known && known.url === url ? { etag: known.etag, lastModified: known.lastModified } : undefined;
+    const download = await fetchOsvExport({
+      baseUrl,
+      ecosystem: feed,
+      ...(fingerprint ? { previous: fingerprint } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.tmpDir ? { tmpDir: options.tmpDir } : {}),
+      ...(options.maxDownloadBytes ? { maxBytes: options.maxDownloadBytes } : {}),
+    });
+    if (download.status === "not-modified") {
+      log(`${feed}: unchanged`);
+      results.push({ feed, status: "unchanged", bytes: 0 });
+      continue;
+    }
+    const collector = new AdvisoryCollector({ now, acceptEcosystem: (eco) => ecosystemBase(eco) === feed });
+    try {
+      await collectZip(collector, download.file, options);
+    } finally {
+      await rm(download.file, { force: true });
+    }
+    for (const [ecosystem, packages] of collector.ecosystems) rebuilt.set(ecosystem, { packages, feed });
+    for (const ecosystem of Object.keys(previous?.ecosystems ?? {})) {
+      if (ecosystemBase(ecosystem) === feed && !collector.ecosystems.has(ecosystem)) dropped.push(ecosystem);
+    }
+    feeds[feed] = {
+      url,
+      ...download.fingerprint,
+      fetchedAt: now.toISOString(),
+      records: collector.stats.records,
+      skipped: collector.stats.skipped,
+      withdrawn: collector.stats.withdrawn,
+    };
+    log(`${feed}: ${describe(collector.stats)} (${download.bytes} bytes)`);
+    for (const reason of collector.stats.skippedReasons.slice(0, 5)) log(`  skipped ${reason}`);
+    results.push({ feed, status: "updated", bytes: download.bytes, stats: collector.stats });
+  }
+  if (previous && rebuilt.size === 0 && dropped.length === 0 && Object.keys(feeds).length === 0) {
+    await store.put(
+      dbKeys.current,
+      JSON.stringify({ version: previous.version, checkedAt: now.toISOString() }),
+      {
+        contentType: "application/json",
+      },
+    );
+    return { metadata: previous, changed: false, feeds: results };
+  }
+  const metadata = await writeDbVersion(store, {
+    ...(previous ? { previous } : {}),
+    rebuilt,
+    dropped,
+    feeds,
+    now,
+  });
+  log(
+    `vulnerability DB ${metadata.version}: ${metadata.changes.full ? "built" : `${metadata.changes.packages.length} packages changed`}`,
+  );
+  return { metadata, changed: true, feeds: results };
+}
+
+/**
+ * `db import`: merges local records (a directory, a zip, or one JSON/YAML file) into the current DB,
+ * replacing earlier entries with the same ids; withdrawn records remove theirs.
+ */
+export async function importRecords(
+  store: BlobStore,
+  target: string,
+  options: ZipEntryLimits & { log?: Log; now?: Date } = {},
+): Promise<{ metadata: DbMetadata; stats: CollectStats }> {
+  const log = options.log ?? stderrLog;
+  const now = options.now ?? new Date();
+  const collector = new AdvisoryCollector({ now });
+  await collectLocalRecords(collector, target, options);
+  const previous = await currentMetadata(store);
+  const rebuilt = new Map<string, { packages: EcosystemEntries; feed: string }>();
+  for (const ecosystem of collector.touched) {
+    const merged: EcosystemEntries = previous ? await readEcosystem(store, previous, ecosystem) : new Map();
+    for (const [name, entries] of merged) {
+      const kept = entries.filter((e) => !collector.ids.has(e.id));
+      if (kept.length > 0) merged.set(name, kept);
+      else merged.delete(name);
+    }
+    for (const [name, entries] of collector.ecosystems.get(ecosystem) ?? []) {
+      merged.set(name, [...(merged.get(name) ?? []), ...entries]);
+    }
+    rebuilt.set(ecosystem, { packages: merged, feed: previous?.ecosystems[ecosystem]?.feed ?? "import" });
+  }
+  log(`${target}: ${describe(collector.stats)}`);
+  for (const reason of collector.stats.skippedReasons.slice(0, 5)) log(`  skipped ${reason}`);
+  const metadata = await writeDbVersion(store, { ...(previous ? { previous } : {}), rebuilt, now });
+  return { metadata, stats: collector.stats };
+}
+
+export interface DbStatus {
+  version: string;
+  updatedAt: string;
+  checkedAt: string;
+  ageMs: number;
+  ecosystems: { ecosystem: string; advisories: number; packages: number }[];
+  feeds: DbMetadata["feeds"];
+}
+
+export async function dbStatus(store: BlobStore, now: Date = new Date()): Promise<DbStatus | undefined> {
+  const db = await openDb(store);
+  if (!db) return undefined;
+  return {
+    version: db.metadata.version,
+    updatedAt: db.metadata.updatedAt,
+    checkedAt: db.pointer.checkedAt,
+    ageMs: now.getTime() - Date.parse(db.metadata.updatedAt),
+    ecosystems: Object.entries(db.metadata.ecosystems)
+      .map(([ecosystem, s]) => ({ ecosystem, advisories: s.advisories, packages: s.packages }))
+      .sort((a, b) => a.ecosystem.localeCompare(b.ecosystem)),
+    feeds: db.metadata.feeds,
+  };
+}
+
+export const DEFAULT_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
+export interface EnsureDbOptions extends UpdateOptions {
+  /** never touch the network: use what is there, fail when there is nothing */
+  offline?: boolean;
+  /** use the DB as it is, however old (fails only when there is none and offline) */
+  skipUpdate?: boolean;
+  /** a DB last checked longer ago than this is refreshed first */
+  maxAge?: number;
+}
+
+export function formatAge(ms: number): string {
+  const h = ms / 3_600_000;
+  return h < 1
+    ? `${Math.max(1, Math.round(ms / 60_000))} minutes`
+    : h < 48
+      ? `${Math.round(h)} hours`
+      : `${Math.round(h / 24)} days`;
+}
+
+/**
+ * What `scan` calls first (Trivy's behaviour): a missing DB is downloaded, a stale one refreshed,
+ * each announced on stderr — unless offline or told to skip. A failed refresh of a stale DB falls
+ * back to the DB there is, with a warning.
+ */
+export async function ensureDb(store: BlobStore, options: EnsureDbOptions = {}): Promise<DbHandle> {
+  const log = options.log ?? stderrLog;
+  const now = options.now ?? new Date();
+  const existing = await openDb(store);
+  if (!existing) {
+    if (options.offline) {
+      throw new ScanError(
+        "db-missing",
+        "no vulnerability DB and --offline was given; run `portcullis db update` or `portcullis db import <dir|zip>` first",
+      );
+    }
+    log("Vulnerability DB not found; downloading it (portcullis db update) …");
+    await updateDb(store, { ...options, log });
+    const fresh = await openDb(store);
+    if (!fresh)
+      throw new ScanError("db-missing", "the vulnerability DB update produced no DB", { permanent: false });
+    return fresh;
+  }
+  const age = now.getTime() - Date.parse(existing.pointer.checkedAt);
+  if (options.offline || options.skipUpdate || age <= (options.maxAge ?? DEFAULT_MAX_AGE_MS)) return existing;
+  log(`Vulnerability DB is ${formatAge(age)} old; updating it …`);
+  try {
+    await updateDb(store, { ...options, log });
+  } catch (err) {
+    log(
+      `warning: DB update failed (${(err as Error).message}); using the DB from ${existing.metadata.updatedAt}`,
+    );
+    return existing;
+  }
+  return (await openDb(store)) ?? existing;
+}

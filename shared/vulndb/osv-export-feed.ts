@@ -1,0 +1,201 @@
+import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import yauzl from "yauzl";
+import { ScanError } from "../model/errors.js";
+
+/** The public OSV export bucket: `<base>/<Ecosystem>/all.zip`. */
+export const DEFAULT_OSV_BASE_URL = "https://osv-vulnerabilities.storage.googleapis.com";
+
+/** What the inventory produces, so what a default update fetches. */
+export const DEFAULT_ECOSYSTEMS = [
+  "Debian",
+  "Alpine",
+  "npm",
+  "PyPI",
+  "Go",
+  "Maven",
+  "NuGet",
+  "RubyGems",
+  "crates.io",
+];
+
+export interface FeedFingerprint {
+  etag?: string;
+  lastModified?: string;
+}
+
+export type ExportDownload =
+  | { status: "not-modified"; url: string }
+  | { status: "downloaded"; url: string; file: string; bytes: number; fingerprint: FeedFingerprint };
+
+export interface FetchExportOptions {
+  baseUrl: string;
+  ecosystem: string;
+  previous?: FeedFingerprint;
+  /** largest export accepted (bytes on the wire) */
+  maxBytes?: number;
+  fetch?: typeof globalThis.fetch;
+  tmpDir?: string;
+  signal?: AbortSignal;
+}
+
+export function exportUrl(baseUrl: string, ecosystem: string): string {
+  return `${baseUrl.replace(/\/+$/, "")}/${encodeURIComponent(ecosystem)}/all.zip`;
+}
+
+/**
+ * Downloads one ecosystem's `all.zip` to a temporary file, conditionally: with the previous ETag /
+ * Last-Modified a 304 costs one small request. A body cut short or over the size bound is an error
+ * and leaves no file behind.
+ */
+export async function fetchOsvExport(options: FetchExportOptions): Promise<ExportDownload> {
+  const url = exportUrl(options.baseUrl, options.ecosystem);
+  const headers: Record<string, string> = {};
+  if (options.previous?.etag) headers["If-None-Match"] = options.previous.etag;
+  if (options.previous?.lastModified) headers["If-Modified-Since"] = options.previous.lastModified;
+  const doFetch = options.fetch ?? globalThis.fetch;
+  let res: Response;
+  try {
+    res = await doFetch(url, { headers, ...(options.signal ? { signal: options.signal } : {}) });
+  } catch (err) {
+    throw new ScanError("db-feed-unreachable", `cannot fetch ${url}: ${(err as Error).message}`, {
+      permanent: false,
+      cause: err,
+    });
+  }
+  if (res.status === 304) {
+    await res.body?.cancel();
+    return { status: "not-modified", url };
+  }
+  if (!res.ok || !res.body) {
+    await res.body?.cancel();
+    throw new ScanError("db-feed-http", `fetching ${url} failed: HTTP ${res.status}`, {
+      permanent: res.status === 404,
+    });
+  }
+  const maxBytes = options.maxBytes ?? 2 * 1024 ** 3;
+  const declared = Number(res.headers.get("content-length") ?? Number.NaN);
+  if (declared > maxBytes) {
+    await res.body.cancel();
+    throw new ScanError("db-feed-too-large", `${url} is ${declared} bytes, over the ${maxBytes}-byte bound`);
+  }
+  const file = path.join(
+    options.tmpDir ?? os.tmpdir(),
+    `portcullis-osv-${randomBytes(6).toString("hex")}.zip`,
+  );
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      done(bytes > maxBytes ? new Error(`export exceeds ${maxBytes} bytes`) : null, chunk);
+    },
+  });
+  try {
+    await pipeline(
+      Readable.fromWeb(res.body as WebReadableStream<Uint8Array>),
+      counter,
+      createWriteStream(file),
+    );
+    if (Number.isFinite(declared) && bytes !== declared) throw new Error(`got ${bytes} of ${declared} bytes`);
+  } catch (err) {
+    await rm(file, { force: true });
+    throw new ScanError(
+      "db-feed-interrupted",
+      `download of ${url} did not complete: ${(err as Error).message}`,
+      {
+        permanent: false,
+        cause: err,
+      },
+    );
+  }
+  const fingerprint: FeedFingerprint = {};
+  const etag = res.headers.get("etag");
+  const lastModified = res.headers.get("last-modified");
+  if (etag) fingerprint.etag = etag;
+  if (lastModified) fingerprint.lastModified = lastModified;
+  return { status: "downloaded", url, file, bytes, fingerprint };
+}
+
+export interface ZipEntryLimits {
+  /** largest single entry read into memory */
+  maxEntryBytes?: number;
+  /** most entries read from one archive */
+  maxEntries?: number;
+}
+
+export type ZipEntryHandler = (name: string, data: Buffer | { tooLarge: number }) => void;
+
+/**
+ * Reads every file entry of a zip, one at a time, bounded in size. A damaged archive rejects with
+ * `db-feed-corrupt`; an oversized entry is reported to the handler instead of read.
+ */
+export function readZipEntries(
+  file: string,
+  limits: ZipEntryLimits,
+  onEntry: ZipEntryHandler,
+): Promise<number> {
+  const maxEntryBytes = limits.maxEntryBytes ?? 16 * 1024 ** 2;
+  const maxEntries = limits.maxEntries ?? 2_000_000;
+  const corrupt = (err: unknown) =>
+    new ScanError(
+      "db-feed-corrupt",
+      `${path.basename(file)} is not a readable zip: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  return new Promise((resolve, reject) => {
+    yauzl.open(file, { lazyEntries: true, autoClose: true }, (openErr, zip) => {
+      if (openErr || !zip) return reject(corrupt(openErr));
+      let count = 0;
+      let failed = false;
+      const fail = (err: unknown) => {
+        if (failed) return;
+        failed = true;
+        zip.close();
+        reject(err instanceof ScanError ? err : corrupt(err));
+      };
+      zip.on("error", fail);
+      zip.on("end", () => {
+        if (!failed) resolve(count);
+      });
+      zip.on("entry", (entry: yauzl.Entry) => {
+        if (entry.fileName.endsWith("/")) return zip.readEntry();
+        if (++count > maxEntries)
+          return fail(new ScanError("db-feed-too-large", `more than ${maxEntries} entries`));
+        if (entry.uncompressedSize > maxEntryBytes) {
+          onEntry(entry.fileName, { tooLarge: entry.uncompressedSize });
+          return zip.readEntry();
+        }
+        zip.openReadStream(entry, (streamErr, stream) => {
+          if (streamErr || !stream) return fail(streamErr);
+          const chunks: Buffer[] = [];
+          let size = 0;
+          stream.on("data", (c: Buffer) => {
+            size += c.length;
+            // the header's size is checked by yauzl too; this guards the memory regardless
+            if (size > maxEntryBytes)
+              stream.destroy(new Error(`${entry.fileName} exceeds ${maxEntryBytes} bytes`));
+            else chunks.push(c);
+          });
+          stream.on("error", fail);
+          stream.on("end", () => {
+            try {
+              onEntry(entry.fileName, Buffer.concat(chunks));
+            } catch (err) {
+              return fail(err);
+            }
+            zip.readEntry();
+          });
+        });
+      });
+      zip.readEntry();
+    });
+  });
+}

@@ -1,0 +1,412 @@
+import { QueueServiceClient } from "@azure/storage-queue";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { type AzuriteInstance, startAzurite } from "../../shared/local/azurite.js";
+import { ScanError } from "../../shared/model/errors.js";
+import {
+  type Bus,
+  type Delivery,
+  MAX_MESSAGE_BYTES,
+  type PoisonReason,
+  type PoisonedMessage,
+} from "../../shared/ports/bus.js";
+import { MemoryBus } from "../../shared/ports/memory-bus.js";
+import { decodeEnvelope, type Envelope } from "../../shared/ports/queue-transport.js";
+import { StorageQueueBus } from "../../shared/ports/storage-queue-bus.js";
+
+let azurite: AzuriteInstance | undefined;
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(async () => {
+  await azurite?.stop();
+});
+
+let queueCounter = 0;
+const freshQueue = () => `q${Date.now().toString(36)}-${queueCounter++}`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until<T>(probe: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(20);
+  }
+}
+
+interface Harness {
+  bus: Bus;
+  /** visibility timeout the transport can do quickly */
+  visibility: number;
+  poisonMessages(queue: string): Promise<Envelope[]>;
+  pending(queue: string): Promise<number>;
+}
+
+function rawQueues(): QueueServiceClient {
+  return QueueServiceClient.fromConnectionString(azurite!.connectionString);
+}
+
+async function readAll(queue: string): Promise<Envelope[]> {
+  const client = rawQueues().getQueueClient(queue);
+  if (!(await client.exists())) return [];
+  const peeked = await client.peekMessages({ numberOfMessages: 32 });
+  return peeked.peekedMessageItems.flatMap(
+    (m) => decodeEnvelope(Buffer.from(m.messageText, "base64").toString()) ?? [],
+  );
+}
+
+const harnesses: [string, () => Harness][] = [
+  [
+    "memory",
+    () => {
+      const bus = new MemoryBus();
+      return {
+        bus,
+        visibility: 0.2,
+        poisonMessages: async (q) => bus.peek(`${q}-poison`),
+        pending: async (q) => bus.peek(q).length,
+      };
+    },
+  ],
+  [
+    "Storage Queues on Azurite",
+    () => {
+      const bus = new StorageQueueBus({
+        connectionString: azurite!.connectionString,
+        polling: { maxIdleMs: 100 },
+      });
+      return {
+        bus,
+        visibility: 1,
+        poisonMessages: (q) => readAll(`${q}-poison`),
+        pending: (q) => bus.depth(q),
+      };
+    },
+  ],
+];
+
+describe.each(harnesses)("Bus contract: %s", (_name, create) => {
+  let h: Harness;
+  beforeAll(() => {
+    h = create();
+  });
+  afterAll(async () => {
+    await h.bus.close();
+  });
+
+  function recordPoison() {
+    const poisoned: [PoisonedMessage, PoisonReason][] = [];
+    return { poisoned, onPoison: (m: PoisonedMessage, r: PoisonReason) => void poisoned.push([m, r]) };
+  }
+
+  it("delivers a message once with its id and body, and deletes it after success", async () => {
+    const queue = freshQueue();
+    const seen: Delivery<unknown>[] = [];
+    const { poisoned, onPoison } = recordPoison();
+    const sub = h.bus.subscribe(queue, async (d) => void seen.push(d), {
+      maxDeliveries: 3,
+      visibilityTimeoutSeconds: h.visibility,
+      concurrency: 2,
+      onPoison,
+    });
+    await h.bus.send(queue, { hello: "wörld" }, { messageId: "m-1" });
+    await until(() => seen.length === 1);
+    await sleep(h.visibility * 1500);
+    await sub.stop();
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ queue, messageId: "m-1", body: { hello: "wörld" }, deliveryCount: 1 });
+    expect(seen[0]!.enqueuedAt).toBeInstanceOf(Date);
+    expect(poisoned).toEqual([]);
+    expect(await h.pending(queue)).toBe(0);
+  });
+
+  it("redelivers after a handler error, after the visibility timeout, with a growing delivery count", async () => {
+    const queue = freshQueue();
+    const attempts: { count: number; at: number }[] = [];
+    const sub = h.bus.subscribe(
+      queue,
+      async (d) => {
+        attempts.push({ count: d.deliveryCount, at: Date.now() });
+        if (d.deliveryCount < 3) throw new Error("registry answered 503");
+      },
+      { maxDeliveries: 5, visibilityTimeoutSeconds: h.visibility, concurrency: 1, onPoison: () => {} },
+    );
+    await h.bus.send(queue, { n: 1 }, { messageId: "retry-1" });
+    await until(() => attempts.length === 3);
+    await sub.stop();
+    expect(attempts.map((a) => a.count)).toEqual([1, 2, 3]);
+    expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(h.visibility * 1000 * 0.9);
+    await until(async () => (await h.pending(queue)) === 0);
+  });
+
+  it("poisons a message that keeps failing after maxDeliveries, exactly once, with the last error", async () => {
+    const queue = freshQueue();
+    const { poisoned, onPoison } = recordPoison();
+    let calls = 0;
+    const sub = h.bus.subscribe(
+      queue,
+      async () => {
+        calls++;
+        throw new Error(`boom ${calls}`);
+      },
+      { maxDeliveries: 2, visibilityTimeoutSeconds: h.visibility, concurrency: 1, onPoison },
+    );
+    await h.bus.send(queue, { scanId: "s" }, { messageId: "always-fails" });
+    await until(() => poisoned.length === 1);
+    await sleep(h.visibility * 1500);
+    await sub.stop();
+    expect(calls).toBe(2);
+    expect(poisoned).toHaveLength(1);
+    const [message, reason] = poisoned[0]!;
+    expect(message).toEqual({ queue, messageId: "always-fails", body: { scanId: "s" } });
+    expect(reason).toMatchObject({ kind: "max-deliveries", deliveryCount: 2 });
+    expect(reason.message).toMatch(/failed 2 times, last: boom 2/);
+    const dead = await until(async () => {
+      const all = await h.poisonMessages(queue);
+      return all.length > 0 ? all : undefined;
+    });
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({
+      id: "always-fails",
+      body: { scanId: "s" },
+      poison: { kind: "max-deliveries" },
+    });
+    expect(await h.pending(queue)).toBe(0);
+  });
+
+  it("poisons at once on a permanent error (image gone, digest mismatch)", async () => {
+    const queue = freshQueue();
+    const { poisoned, onPoison } = recordPoison();
+    let calls = 0;
+    const sub = h.bus.subscribe(
+      queue,
+      async () => {
+        calls++;
+        throw new ScanError("digest-mismatch", "layer sha256:ab… does not match its digest");
+      },
+      { maxDeliveries: 5, visibilityTimeoutSeconds: h.visibility, concurrency: 1, onPoison },
+    );
+    await h.bus.send(queue, {}, { messageId: "perm" });
+    await until(() => poisoned.length === 1);
+    await sub.stop();
+    expect(calls).toBe(1);
+    expect(poisoned[0]![1]).toMatchObject({ kind: "permanent", deliveryCount: 1 });
+    expect(poisoned[0]![1].error).toBeInstanceOf(ScanError);
+  });
+
+  it("validates bodies against the schema: a mismatch is poisoned without calling the handler", async () => {
+    const queue = freshQueue();
+    const { poisoned, onPoison } = recordPoison();
+    const bodies: { scanId: string }[] = [];
+    const schema = z.object({ scanId: z.string() });
+    const sub = h.bus.subscribe(queue, async (d) => void bodies.push(d.body), {
+      maxDeliveries: 5,
+      visibilityTimeoutSeconds: h.visibility,
+      concurrency: 1,
+      schema,
+      onPoison,
+    });
+    await h.bus.send(queue, { scanId: 42 }, { messageId: "bad" });
+    await h.bus.send(queue, { scanId: "ok" }, { messageId: "good" });
+    await until(() => poisoned.length === 1 && bodies.length === 1);
+    await sub.stop();
+    expect(bodies).toEqual([{ scanId: "ok" }]);
+    expect(poisoned[0]![1].kind).toBe("invalid");
+    expect(poisoned[0]![1].message).toMatch(/schema/);
+  });
+
+  it("drops a duplicate message id within the window (Service Bus duplicate detection)", async () => {
+    const queue = freshQueue();
+    const seen: unknown[] = [];
+    await h.bus.send(queue, { v: 1 }, { messageId: "dup" });
+    await h.bus.send(queue, { v: 2 }, { messageId: "dup" });
+    await h.bus.sendBatch(queue, [
+      { body: { v: 3 }, messageId: "dup" },
+      { body: { v: 4 }, messageId: "other" },
+    ]);
+    const sub = h.bus.subscribe(queue, async (d) => void seen.push(d.body), {
+      maxDeliveries: 3,
+      visibilityTimeoutSeconds: h.visibility,
+      concurrency: 4,
+      onPoison: () => {},
+    });
+    await until(() => seen.length === 2);
+    await sleep(200);
+    await sub.stop();
+    expect(seen).toEqual(expect.arrayContaining([{ v: 1 }, { v: 4 }]));
+    expect(seen).toHaveLength(2);
+  });
+
+  it("renews the lock while a long handler runs: no second delivery meanwhile", async () => {
+    const queue = freshQueue();
+    const deliveries: number[] = [];
+    const sub = h.bus.subscribe(
+      queue,
+      async (d) => {
+        deliveries.push(d.deliveryCount);
+        await sleep(h.visibility * 1000 * 2.5);
+      },
+      { maxDeliveries: 3, visibilityTimeoutSeconds: h.visibility, concurrency: 4, onPoison: () => {} },
+    );
+    await h.bus.send(queue, {}, { messageId: "slow" });
+    await until(() => deliveries.length === 1);
+    await until(async () => (await h.pending(queue)) === 0);
+    await sub.stop();
+    expect(deliveries).toEqual([1]);
+  });
+
+  it("holds a delayed message back until its time", async () => {
+    const queue = freshQueue();
+    const received: number[] = [];
+    const sentAt = Date.now();
+    await h.bus.send(queue, {}, { messageId: "later", delaySeconds: 1 });
+    const sub = h.bus.subscribe(queue, async () => void received.push(Date.now()), {
+      maxDeliveries: 3,
+      visibilityTimeoutSeconds: h.visibility,
+      concurrency: 1,
+      onPoison: () => {},
+    });
+    await until(() => received.length === 1);
+    await sub.stop();
+    expect(received[0]! - sentAt).toBeGreaterThanOrEqual(900);
+  });
+
+  it("runs up to `concurrency` handlers at once", async () => {
+    const queue = freshQueue();
+    let running = 0;
+    let peak = 0;
+    let done = 0;
+    const sub = h.bus.subscribe(
+      queue,
+      async () => {
+        peak = Math.max(peak, ++running);
+        await sleep(150);
+        running--;
+        done++;
+      },
+      { maxDeliveries: 3, visibilityTimeoutSeconds: h.visibility + 1, concurrency: 3, onPoison: () => {} },
+    );
+    await h.bus.sendBatch(
+      queue,
+      Array.from({ length: 7 }, (_, i) => ({ body: { i }, messageId: `${queue}-${i}` })),
+    );
+    await until(() => done === 7);
+    await sub.stop();
+    expect(peak).toBeLessThanOrEqual(3);
+    expect(peak).toBeGreaterThan(1);
+  });
+
+  it("retries onPoison when it fails, and still moves the message to the poison queue in the end", async () => {
+    const queue = freshQueue();
+    let callbackCalls = 0;
+    const sub = h.bus.subscribe(
+      queue,
+      async () => {
+        throw new ScanError("image-gone", "manifest unknown");
+      },
+      {
+        maxDeliveries: 1,
+        visibilityTimeoutSeconds: h.visibility,
+        concurrency: 1,
+        onPoison: () => {
+          callbackCalls++;
+          throw new Error("scans table unavailable");
+        },
+      },
+    );
+    await h.bus.send(queue, { id: 1 }, { messageId: "cb-fails" });
+    const dead = await until(async () => {
+      const all = await h.poisonMessages(queue);
+      return all.length > 0 ? all : undefined;
+    }, 30_000);
+    await sub.stop();
+    expect(callbackCalls).toBe(4); // first delivery + POISON_CALLBACK_RETRIES
+    expect(dead[0]!.poison!.message).toMatch(/onPoison kept failing: scans table unavailable/);
+    expect(await h.pending(queue)).toBe(0);
+  });
+
+  it("refuses a body larger than every transport carries", async () => {
+    await expect(
+      h.bus.send(freshQueue(), { blob: "x".repeat(MAX_MESSAGE_BYTES) }, { messageId: "huge" }),
+    ).rejects.toThrow(/store it as a blob/);
+  });
+});
+
+describe("StorageQueueBus specifics", () => {
+  it("poisons a message whose handler keeps dying (the lock expires, dequeueCount climbs) without running it again", async () => {
+    const bus = new StorageQueueBus({
+      connectionString: azurite!.connectionString,
+      polling: { maxIdleMs: 100 },
+    });
+    const queue = freshQueue();
+    await bus.send(queue, { scanId: "x" }, { messageId: "crashy" });
+    // Two workers that "die" mid-handler: they take the message and never answer.
+    const raw = rawQueues().getQueueClient(queue);
+    for (let i = 0; i < 2; i++) {
+      const got = await until(
+        async () => (await raw.receiveMessages({ visibilityTimeout: 1 })).receivedMessageItems[0],
+      );
+      expect(got.dequeueCount).toBe(i + 1);
+    }
+    let handlerCalls = 0;
+    const poisoned: PoisonReason[] = [];
+    const sub = bus.subscribe(queue, async () => void handlerCalls++, {
+      maxDeliveries: 2,
+      visibilityTimeoutSeconds: 1,
+      concurrency: 1,
+      onPoison: (_m, r) => void poisoned.push(r),
+    });
+    await until(() => poisoned.length === 1);
+    await sub.stop();
+    await bus.close();
+    expect(handlerCalls).toBe(0);
+    expect(poisoned[0]).toMatchObject({ kind: "max-deliveries", deliveryCount: 3 });
+    expect(poisoned[0]!.message).toMatch(/crashed or timed out/);
+  });
+
+  it("poisons a foreign message that is not one of our envelopes, keeping its text", async () => {
+    const bus = new StorageQueueBus({
+      connectionString: azurite!.connectionString,
+      polling: { maxIdleMs: 100 },
+    });
+    const queue = freshQueue();
+    const raw = rawQueues().getQueueClient(queue);
+    await raw.createIfNotExists();
+    await raw.sendMessage(Buffer.from("not json at all").toString("base64"));
+    const poisoned: PoisonReason[] = [];
+    const sub = bus.subscribe(queue, async () => {}, {
+      maxDeliveries: 3,
+      visibilityTimeoutSeconds: 1,
+      concurrency: 1,
+      onPoison: (_m, r) => void poisoned.push(r),
+    });
+    await until(() => poisoned.length === 1);
+    await sub.stop();
+    await bus.close();
+    expect(poisoned[0]!.kind).toBe("invalid");
+    const dead = await readAll(`${queue}-poison`);
+    expect(dead[0]).toMatchObject({ body: "not json at all", poison: { kind: "invalid" } });
+  });
+
+  it("stores bodies as base64 JSON envelopes, the Functions queue trigger default", async () => {
+    const bus = new StorageQueueBus({ connectionString: azurite!.connectionString });
+    const queue = freshQueue();
+    await bus.send(queue, { type: "matching" }, { messageId: "enc" });
+    const peeked = await rawQueues().getQueueClient(queue).peekMessages();
+    const text = peeked.peekedMessageItems[0]!.messageText;
+    expect(JSON.parse(Buffer.from(text, "base64").toString())).toMatchObject({
+      id: "enc",
+      body: { type: "matching" },
+    });
+    await bus.close();
+  });
+
+  it("rejects queue names Storage Queues do not allow", async () => {
+    const bus = new StorageQueueBus({ connectionString: azurite!.connectionString });
+    await expect(bus.send("Scan_Requests", {}, { messageId: "x" })).rejects.toThrow(
+      /invalid storage queue name/,
+    );
+  });
+});
