@@ -47,6 +47,26 @@ export interface PackageIdentity {
   purl: string;
 }
 
+/** What an image-level inventory hook knows beyond its squashed fact: the image config and unanalysed layers. */
+export interface InventoryContext {
+  /** the image config's `os` ("linux", "windows") */
+  os?: string;
+  /** the image config's `os.version` (Windows: 10.0.<build>.<UBR>) */
+  osVersion?: string;
+  /** layers that were not analysed (foreign base layers), base first, with their URLs */
+  skippedLayers: readonly { digest: string; mediaType: string; urls?: string[] }[];
+}
+
+/** A package an inventory hook adds, already attributed to a layer. */
+export type ImagePackageRecord = PackageRecord & { layer: string; paths: string[] };
+
+/** What an inventory hook adds to the image: its OS (when no release file names one), packages, warnings. */
+export interface ImageInventoryOutput {
+  os?: OsInfo;
+  packages: ImagePackageRecord[];
+  warnings: AnalyzerWarning[];
+}
+
 /**
  * Trivy's analyzer idea: each analyzer names the paths it needs, reads only those (bounded), and
  * carries a version that feeds the layer-cache key, so bumping one invalidates exactly its results.
@@ -69,4 +89,9 @@ export interface Analyzer {
    * Without it, the fact is the list of surviving files' data.
    */
   squash?(layers: readonly LayerData[]): unknown;
+  /**
+   * Turns this analyzer's image fact (undefined when no layer gave data) into image-level OS and
+   * packages, with the image config as context (Windows: OS from the overlaid hive deltas).
+   */
+  inventory?(fact: unknown, context: InventoryContext): ImageInventoryOutput;
 }

@@ -5,7 +5,7 @@ import type { Inventory } from "../model/report.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { ImageSource } from "../registry/image-source.js";
 import { analyzeLayer } from "./analyze-layer.js";
-import type { Analyzer } from "./analyzer.js";
+import type { Analyzer, InventoryContext } from "./analyzer.js";
 import { loadLayerReport, storeLayerReport } from "./layer-cache.js";
 import type { LayerReport } from "./layer-report.js";
 import { ANALYZERS, analyzerSetVersion } from "./registry.js";
@@ -102,7 +102,7 @@ export async function inventoryImage(
 
   const squashed = squashLayers(
     reports.filter((r): r is LayerReport => r !== undefined),
-    { analyzers },
+    { analyzers, context: inventoryContext(image, reports) },
   );
   const { identity } = image;
   return {
@@ -121,6 +121,23 @@ export async function inventoryImage(
     packages: squashed.packages,
     warnings: [...warnings.flat(), ...squashed.warnings],
     ...(Object.keys(squashed.facts).length > 0 ? { facts: squashed.facts } : {}),
+  };
+}
+
+/** The image config and the layers left unanalysed, as analyzers' inventory hooks see them. */
+function inventoryContext(
+  image: ResolvedImage,
+  reports: readonly (LayerReport | undefined)[],
+): InventoryContext {
+  const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+  const os = text(image.config.os) ?? image.identity.platform.os;
+  const osVersion = text(image.config["os.version"]) ?? image.identity.platform["os.version"];
+  return {
+    ...(os ? { os } : {}),
+    ...(osVersion ? { osVersion } : {}),
+    skippedLayers: image.layers
+      .filter((_, i) => reports[i] === undefined)
+      .map(({ digest, mediaType, urls }) => ({ digest, mediaType, ...(urls ? { urls } : {}) })),
   };
 }
 

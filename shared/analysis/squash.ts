@@ -1,12 +1,21 @@
 import { PackageURL } from "packageurl-js";
 import type { OsInfo, Package, ScanWarning } from "../model/inventory.js";
-import type { Analyzer, LayerData, PackageIdentity, PackageRecord } from "./analyzer.js";
+import type {
+  Analyzer,
+  ImagePackageRecord,
+  InventoryContext,
+  LayerData,
+  PackageIdentity,
+  PackageRecord,
+} from "./analyzer.js";
 import type { FileResult, LayerReport } from "./layer-report.js";
 import { resolveOs } from "./os/resolve-os.js";
 
 export interface SquashOptions {
   /** the analyzers the reports were made with: their `identify` and `squash` hooks are used */
   analyzers: readonly Analyzer[];
+  /** the image config and skipped layers, for the analyzers' `inventory` hooks */
+  context?: InventoryContext;
 }
 
 export interface SquashResult {
@@ -64,15 +73,56 @@ export function squashLayers(reports: readonly LayerReport[], options: SquashOpt
     for (const key of present) if (!introduced.has(key)) introduced.set(key, report.digest);
   }
 
-  const os = resolveOs(osFiles(state));
+  const facts = squashFacts(state, dataSeen, byName);
+  const hooked = imageInventories(facts, options);
+  // a release file in the filesystem wins; images without one (Windows) get their OS from a hook
+  const os = resolveOs(osFiles(state)) ?? hooked.os;
   const packages = finalPackages(state, introduced, os, byName);
+  packages.push(...hooked.packages(os));
+  warnings.push(...hooked.warnings);
   if (!os && packages.length > 0) {
     warnings.push({
       code: "os-unknown",
       message: "no OS release file survives in the image; package ecosystems lack a release",
     });
   }
-  return { ...(os ? { os } : {}), packages, facts: squashFacts(state, dataSeen, byName), warnings };
+  return { ...(os ? { os } : {}), packages: sortPackages(packages), facts, warnings };
+}
+
+/** Runs every analyzer's `inventory` hook on its fact (or on nothing, so config-only fallbacks work). */
+function imageInventories(
+  facts: Record<string, unknown>,
+  options: SquashOptions,
+): { os?: OsInfo; packages(os: OsInfo | undefined): Package[]; warnings: ScanWarning[] } {
+  const context: InventoryContext = options.context ?? { skippedLayers: [] };
+  let os: OsInfo | undefined;
+  const found: { analyzer: Analyzer; record: ImagePackageRecord }[] = [];
+  const warnings: ScanWarning[] = [];
+  for (const analyzer of options.analyzers) {
+    if (!analyzer.inventory) continue;
+    const out = analyzer.inventory(facts[analyzer.name], context);
+    os ??= out.os;
+    for (const record of out.packages) found.push({ analyzer, record });
+    warnings.push(...out.warnings);
+  }
+  return {
+    ...(os ? { os } : {}),
+    packages: (finalOs) =>
+      found.map(({ analyzer, record: { layer, paths, ...record } }) => {
+        const { ecosystem, purl } = identify(analyzer, record, finalOs);
+        return {
+          name: record.name,
+          version: record.version,
+          ecosystem,
+          purl,
+          ...(record.source ? { source: record.source } : {}),
+          layer,
+          paths: [...paths].sort(),
+          ...(record.arch ? { arch: record.arch } : {}),
+        };
+      }),
+    warnings,
+  };
 }
 
 /** Removes `path` itself (when asked) and everything below it. */
@@ -134,6 +184,10 @@ function finalPackages(
   }
   const packages = [...merged.values()];
   for (const p of packages) p.paths.sort();
+  return sortPackages(packages);
+}
+
+function sortPackages(packages: Package[]): Package[] {
   return packages.sort(
     (a, b) =>
       cmp(a.ecosystem, b.ecosystem) ||

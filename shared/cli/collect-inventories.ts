@@ -1,12 +1,13 @@
 import { inventoryImage, type LayerEvent } from "../analysis/inventory-image.js";
+import { DEFAULT_LIMITS, type Limits } from "../model/limits.js";
 import type { Inventory } from "../model/report.js";
 import { FsBlobStore } from "../ports/fs-blob-store.js";
 import { dockerConfigPath, loadDockerConfigCredentials } from "../registry/docker-config.js";
 import { openImageSource } from "../registry/open-image-source.js";
+import { parsePlatformSelector } from "../registry/platform-selection.js";
 import type { TransferStats } from "../registry/transfer-stats.js";
-import { type ImageOptions, parsePlatform } from "./image-options.js";
+import type { ImageOptions } from "./image-options.js";
 import { ProgressLine } from "./progress-line.js";
-import path from "node:path";
 
 /**
  * The CLI's front half of a scan: open the image from any transport, resolve its platforms, and
@@ -15,19 +16,21 @@ import path from "node:path";
 export async function collectInventories(
   ref: string,
   options: ImageOptions,
-  extra: { stats?: TransferStats } = {},
+  extra: { stats?: TransferStats; limits?: Partial<Limits> } = {},
 ): Promise<Inventory[]> {
-  const platform = parsePlatform(options.platform);
+  const platform = parsePlatformSelector(options.platform);
   const progress = new ProgressLine(process.stderr);
   const source = await openImageSource(ref, {
     insecureRegistries: options.insecureRegistry,
     credentials: await loadDockerConfigCredentials(dockerConfigPath()),
     ...(extra.stats ? { stats: extra.stats } : {}),
+    ...(extra.limits ? { limits: extra.limits } : {}),
     onProgress: (bytes, total) => progress.bytes(bytes, total),
   });
   try {
     const images = await source.resolve(platform);
-    const store = new FsBlobStore(path.join(options.cacheDir, "blobs"));
+    // one cache dir: layer reports under layers/, the vulnerability DB under vulndb/
+    const store = new FsBlobStore(options.cacheDir);
     const inventories: Inventory[] = [];
     for (const image of images) {
       const onLayer = (e: LayerEvent) => progress.layer(image.identity.platform, e);
@@ -35,6 +38,7 @@ export async function collectInventories(
         await inventoryImage(source, image, {
           store,
           onLayer,
+          limits: { ...DEFAULT_LIMITS, ...extra.limits },
           ...(options.allowForeignLayers ? { allowForeignLayers: true } : {}),
         }),
       );

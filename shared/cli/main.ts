@@ -7,6 +7,9 @@ import { registerServe } from "./commands/serve.js";
 import { registerVersionCompare } from "./commands/version-compare.js";
 import { UsageError } from "./usage-error.js";
 
+/** Errors in what the user typed (a malformed reference or platform): exit 2, like other usage errors. */
+const USAGE_CODES = new Set(["invalid-reference", "invalid-platform"]);
+
 export function buildProgram(): Command {
   const program = new Command("portcullis")
     .description("Container-image vulnerability scanner for Linux and Windows images")
@@ -34,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.exitCode === 0) return 0;
       return 2;
     }
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || (err instanceof ScanError && USAGE_CODES.has(err.code))) {
       process.stderr.write(`portcullis: ${err.message}\n`);
       return 2;
     }

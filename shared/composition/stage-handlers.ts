@@ -9,19 +9,26 @@ import { verdictStage } from "../stages/verdict-stage.js";
 export const STAGE_QUEUES = ["scan-requests", "layer-analysis", "matching", "verdict"] as const;
 export type StageQueue = (typeof STAGE_QUEUES)[number];
 
-type StageHandler<Q extends StageQueue> = (message: MessageOf<Q>, deps: PipelineDeps) => Promise<void>;
+export type StageHandler<Q extends StageQueue> = (message: MessageOf<Q>, deps: PipelineDeps) => Promise<void>;
 
 /** Queue → stage: what both hosts subscribe. */
-export const STAGE_HANDLERS: { [Q in StageQueue]: StageHandler<Q> } = {
+export type StageHandlers = { [Q in StageQueue]: StageHandler<Q> };
+
+export const STAGE_HANDLERS: StageHandlers = {
   "scan-requests": resolveScan,
   "layer-analysis": analyzeLayerStage,
   matching: matchStage,
   verdict: verdictStage,
 };
 
-/** Validates a received body against its queue's schema and runs the stage. */
-export async function runStage(queue: StageQueue, body: MessageOf<StageQueue>, deps: PipelineDeps): Promise<void> {
-  const handler = STAGE_HANDLERS[queue] as StageHandler<StageQueue>;
+/** Runs the stage of a queue on a body already validated against the queue's schema. */
+export async function runStage(
+  queue: StageQueue,
+  body: MessageOf<StageQueue>,
+  deps: PipelineDeps,
+  handlers: StageHandlers = STAGE_HANDLERS,
+): Promise<void> {
+  const handler = handlers[queue] as StageHandler<StageQueue>;
   await handler(body, deps);
 }
 

@@ -1,7 +1,8 @@
-import type { z } from "zod";
+import { z } from "zod";
 import type { Package } from "../model/inventory.js";
 import { FindingSchema, SEVERITY_ORDER, type Severity } from "../model/report.js";
 import type { AdvisoryEntry } from "../vulndb/db-format.js";
+import { RemediationHintSchema } from "../vulndb/msrc/remediation-hint.js";
 import type { AdvisoryLookup, DbHandle } from "../vulndb/db-read.js";
 import { ecosystemBase } from "../vulndb/osv.js";
 import { versioningFor } from "../vulndb/versioning/index.js";
@@ -9,7 +10,10 @@ import type { Versioning } from "../vulndb/versioning/versioning.js";
 import { evaluateEntry } from "./affected.js";
 
 /** A finding before policy: no tier, remediation or suppression yet. */
-export const MatchSchema = FindingSchema.omit({ tier: true, remediation: true, suppressed: true });
+export const MatchSchema = FindingSchema.omit({ tier: true, remediation: true, suppressed: true }).extend({
+  /** the advisory's own fix advice for the fix chosen (MSRC KB and date); not part of the report */
+  remediationHint: RemediationHintSchema.optional(),
+});
 export type Match = z.infer<typeof MatchSchema>;
 
 const DEBIAN_FAMILY = new Set(["Debian", "Ubuntu"]);
@@ -102,6 +106,11 @@ function mergeGroup(pkg: Package, group: Hit[], scheme: Versioning | undefined):
       fixedVersion = h.fixedVersion;
   }
   const summary = (group.find((h) => h.entry.id === id) ?? group.find((h) => h.entry.summary))?.entry.summary;
+  // the advice that goes with the fix to install, not with a lower one
+  const remediationHint = (
+    group.find((h) => h.entry.remediationHint && h.fixedVersion === fixedVersion) ??
+    group.find((h) => h.entry.remediationHint)
+  )?.entry.remediationHint;
   return {
     id,
     aliases: sorted.filter((x) => x !== id),
@@ -111,6 +120,7 @@ function mergeGroup(pkg: Package, group: Hit[], scheme: Versioning | undefined):
     severity,
     ...(scored?.entry.cvss ? { cvss: scored.entry.cvss } : {}),
     layer: pkg.layer,
+    ...(remediationHint ? { remediationHint } : {}),
   };
 }
 

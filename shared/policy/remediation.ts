@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SEVERITY_ORDER, type Tier, TierSchema } from "../model/report.js";
+import type { RemediationHint } from "../vulndb/msrc/remediation-hint.js";
 import { versioningFor } from "../vulndb/versioning/index.js";
 import { ecosystemMatches, hasFix, type PolicyMatch } from "./tier.js";
 
@@ -253,9 +254,13 @@ function packageManagerRemediator(pm: PackageManager): Remediator {
   };
 }
 
+/** The feed's fix advice a match may carry (MSRC: KB, release date, base image); see MatchSchema. */
+type HintedFinding = PlannedFinding & { remediationHint?: RemediationHint };
+
 /**
  * Windows findings: the OS comes with the base image, so the action is a base image with an OS
- * build at or above the highest fixed build, naming the KBs (the matcher puts them in aliases).
+ * build at or above the highest fixed build, naming the KBs (from the MSRC hint, or KB aliases)
+ * and, when the advisory names it, the base image and the date after which a pull carries the fix.
  */
 const windowsRemediator: Remediator = {
   ecosystems: ["Windows"],
@@ -265,15 +270,31 @@ const windowsRemediator: Remediator = {
     const targets = targetsOf(findings, ctx.compareVersions);
     const actions: RemediationAction[] = [];
     for (const { target, findings: members } of targets.values()) {
-      const kbs = [...new Set(members.flatMap((f) => f.aliases.filter((a) => /^KB\d+$/i.test(a))))].sort();
-      const kbText = kbs.length === 0 ? "" : ` (${kbs.join(", ")})`;
-      const title = `Rebuild on a base image with OS build ≥ ${target.fixedVersion}${kbText}${ctx.baseImage === undefined ? "" : `, e.g. a newer ${ctx.baseImage}`}`;
+      const hinted = members as readonly HintedFinding[];
+      // the advice that goes with the highest fixed build: installing it fixes every member
+      const hint = hinted.find(
+        (f) => f.remediationHint && f.fixedVersion === target.fixedVersion,
+      )?.remediationHint;
+      const kbs = [
+        ...new Set([
+          ...members.flatMap((f) => f.aliases.filter((a) => /^KB\d+$/i.test(a))),
+          ...(hint?.kb ? [hint.kb] : []),
+        ]),
+      ].sort();
+      const baseImage = hint?.baseImage ?? ctx.baseImage;
+      const title =
+        hint?.baseImage === undefined
+          ? `Rebuild on a base image with OS build ≥ ${target.fixedVersion}${kbs.length === 0 ? "" : ` (${kbs.join(", ")})`}${ctx.baseImage === undefined ? "" : `, e.g. a newer ${ctx.baseImage}`}`
+          : `Rebuild on a base image with OS build ≥ ${target.fixedVersion} (${[
+              ...kbs,
+              `e.g. ${hint.baseImage}${hint.released ? ` pulled after ${hint.released}` : ""}`,
+            ].join(", ")})`;
       actions.push({
         kind: "os-build-update",
         product: target.name,
         minBuild: target.fixedVersion,
         kbs,
-        ...(ctx.baseImage === undefined ? {} : { baseImage: ctx.baseImage }),
+        ...(baseImage === undefined ? {} : { baseImage }),
         key: `os-build:${target.name}`,
         title,
         findingIds: idsOf(members),
@@ -285,10 +306,55 @@ const windowsRemediator: Remediator = {
   },
 };
 
+// the runtime packs the Windows .NET analyzer reports: installed runtimes, not project references
+const DOTNET_RUNTIME_PACK =
+  /^(Microsoft\.(?:NETCore|AspNetCore|WindowsDesktop)\.App)\.Runtime\.win-[a-z0-9]+$/i;
+const RUNTIME_NOUN: Record<string, string> = {
+  "microsoft.netcore.app": ".NET runtime",
+  "microsoft.aspnetcore.app": "ASP.NET Core runtime",
+  "microsoft.windowsdesktop.app": ".NET Desktop runtime",
+};
+
+/**
+ * NuGet findings on installed .NET runtimes (".NET runtime 8.0.3 → ≥ 8.0.4": install a newer
+ * runtime or rebuild on a newer dotnet image); every other NuGet finding is a `dotnet add package`.
+ */
+const dotnetRuntimeRemediator = (packages: Remediator): Remediator => ({
+  ecosystems: ["NuGet"],
+  plan(findings, ctx) {
+    const runtimes = findings.filter((f) => DOTNET_RUNTIME_PACK.test(f.package.name));
+    const plan = packages.plan(
+      findings.filter((f) => !DOTNET_RUNTIME_PACK.test(f.package.name)),
+      ctx,
+    );
+    for (const { target, findings: members } of targetsOf(runtimes, ctx.compareVersions).values()) {
+      const framework = DOTNET_RUNTIME_PACK.exec(target.name)![1]!;
+      const installed = [...new Set(members.map((f) => f.package.version))].join(", ");
+      const title = `${RUNTIME_NOUN[framework.toLowerCase()] ?? framework} ${installed} → ≥ ${target.fixedVersion}`;
+      plan.actions.push({
+        kind: "package-upgrade",
+        manager: "dotnet-runtime",
+        ecosystem: members[0]!.package.ecosystem,
+        packages: [target],
+        key: `dotnet-runtime:${target.name}`,
+        title,
+        findingIds: idsOf(members),
+        tier: mostUrgentTier(members),
+      });
+      for (const f of members) plan.byFinding.set(f, title);
+    }
+    return plan;
+  },
+});
+
 /** The registered remediators, first match by ecosystem wins. */
 export const REMEDIATORS: readonly Remediator[] = [
   windowsRemediator,
-  ...PACKAGE_MANAGERS.map(packageManagerRemediator),
+  ...PACKAGE_MANAGERS.map((pm) =>
+    pm.manager === "dotnet"
+      ? dotnetRuntimeRemediator(packageManagerRemediator(pm))
+      : packageManagerRemediator(pm),
+  ),
 ];
 
 /**

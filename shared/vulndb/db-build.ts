@@ -17,6 +17,7 @@ import {
   type Shard,
 } from "./db-format.js";
 import { readEcosystem, readMetadata, readPointer } from "./db-read.js";
+import { remediationHintOf } from "./msrc/remediation-hint.js";
 import { isWithdrawn, type OsvAffected, type OsvRecord, parseOsvRecord } from "./osv.js";
 import { advisorySeverity } from "./severity.js";
 
@@ -52,6 +53,7 @@ function reduceAffected(record: OsvRecord, affected: OsvAffected): AdvisoryEntry
     ranges.push({ type: "ECOSYSTEM", events: [["introduced", "0"]] });
   }
   const { severity, cvss } = advisorySeverity(record, affected);
+  const remediationHint = remediationHintOf(affected);
   return {
     id: record.id,
     aliases: [...new Set(record.aliases ?? [])].filter((a) => a !== record.id),
@@ -61,6 +63,7 @@ function reduceAffected(record: OsvRecord, affected: OsvAffected): AdvisoryEntry
     ...(cvss ? { cvss } : {}),
     ranges,
     ...(versions.length > 0 ? { versions } : {}),
+    ...(remediationHint ? { remediationHint } : {}),
   };
 }
 

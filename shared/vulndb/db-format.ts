@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SeveritySchema } from "../model/report.js";
+import { RemediationHintSchema } from "./msrc/remediation-hint.js";
 import { ecosystemBase } from "./osv.js";
 
 /**
@@ -34,6 +35,8 @@ export const AdvisoryEntrySchema = z.object({
   cvss: z.object({ vector: z.string(), score: z.number() }).optional(),
   ranges: z.array(CompactRangeSchema),
   versions: z.array(z.string()).optional(),
+  /** the feed's own fix advice (MSRC: KB, release date, base image), for the remediation text */
+  remediationHint: RemediationHintSchema.optional(),
 });
 export type AdvisoryEntry = z.infer<typeof AdvisoryEntrySchema>;
 

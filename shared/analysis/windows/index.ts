@@ -6,6 +6,8 @@ import { softwareHiveAnalyzer } from "./software-hive-analyzer.js";
 export { overlayWindowsFacts } from "./overlay-windows-facts.js";
 export { WindowsLayerDataSchema, type WindowsLayerData } from "./software-hive-analyzer.js";
 export { type WindowsFacts, WindowsFactsSchema } from "./windows-facts.js";
+export { squashWindowsFacts, type WindowsImageFact, WindowsImageFactSchema } from "./windows-image-fact.js";
+export { windowsImageInventory } from "./windows-image-inventory.js";
 export { type WindowsInventory, windowsInventory } from "./windows-inventory.js";
 export { windowsProductName } from "./windows-product.js";
 export { dotnetRuntimeAnalyzer, powershellAnalyzer, softwareHiveAnalyzer };

@@ -1,5 +1,5 @@
 import { overlaySnapshots } from "./registry-snapshot.js";
-import { type WindowsLayerData, WindowsLayerDataSchema } from "./software-hive-analyzer.js";
+import { type WindowsLayerData, WindowsLayerDataSchema } from "./windows-layer-data.js";
 import { type WindowsFacts, windowsFactsFromSnapshot } from "./windows-facts.js";
 
 /**

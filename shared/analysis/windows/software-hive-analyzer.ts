@@ -1,14 +1,11 @@
-import { z } from "zod";
 import type { Analyzer, AnalyzerOutput } from "../analyzer.js";
 import { openHive, RegfError } from "./regf/index.js";
-import { captureSnapshot, RegistrySnapshotSchema, SOFTWARE_CAPTURES } from "./registry-snapshot.js";
+import { captureSnapshot, SOFTWARE_CAPTURES } from "./registry-snapshot.js";
+import { squashWindowsFacts } from "./windows-image-fact.js";
+import { windowsImageInventory } from "./windows-image-inventory.js";
+import type { WindowsLayerData } from "./windows-layer-data.js";
 
-/** What one layer's SOFTWARE hive delta contributes; overlaid across layers by overlayWindowsFacts. */
-export const WindowsLayerDataSchema = z.object({
-  hive: z.literal("SOFTWARE"),
-  software: RegistrySnapshotSchema,
-});
-export type WindowsLayerData = z.infer<typeof WindowsLayerDataSchema>;
+export { type WindowsLayerData, WindowsLayerDataSchema } from "./windows-layer-data.js";
 
 // Windows layers carry the registry as deltas: Hives/Software_Delta (wclayer format)
 const SOFTWARE_HIVE = /^Hives\/Software(_Delta)?$/i;
@@ -21,6 +18,9 @@ export const softwareHiveAnalyzer = {
   name: "windows-software-hive",
   version: 1,
   maxFileSize: 512 * 1024 * 1024,
+  // the deltas of all layers overlay into one image fact, which names the OS and programs
+  squash: squashWindowsFacts,
+  inventory: windowsImageInventory,
   required: (path) => SOFTWARE_HIVE.test(path),
   analyze({ path, content }): AnalyzerOutput {
     try {

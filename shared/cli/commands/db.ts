@@ -1,16 +1,14 @@
-import os from "node:os";
 import path from "node:path";
 import { type Command, Option } from "commander";
 import { FsBlobStore } from "../../ports/fs-blob-store.js";
 import { dbStatus, formatAge, importRecords, updateDb } from "../../vulndb/db-update.js";
 import { DEFAULT_ECOSYSTEMS, DEFAULT_OSV_BASE_URL } from "../../vulndb/osv-export-feed.js";
+import { defaultCacheDir } from "../image-options.js";
 import { UsageError } from "../usage-error.js";
 
 /** `--cache-dir`, else `$PORTCULLIS_CACHE_DIR`, else `~/.cache/portcullis` (where the DB lives for the CLI). */
 export function resolveCacheDir(option?: string): string {
-  return path.resolve(
-    option ?? process.env.PORTCULLIS_CACHE_DIR ?? path.join(os.homedir(), ".cache", "portcullis"),
-  );
+  return path.resolve(option ?? defaultCacheDir());
 }
 
 /** The DB's BlobStore for the CLI: the cache directory. */
@@ -26,7 +24,7 @@ export function resolveFeedUrl(options: { dbUrl?: string; mirror?: string }): st
 }
 
 const cacheDirOption = () =>
-  new Option("--cache-dir <dir>", "cache directory (default $PORTCULLIS_CACHE_DIR or ~/.cache/portcullis)");
+  new Option("--cache-dir <dir>", "cache directory (default $PORTCULLIS_CACHE_DIR, else $XDG_CACHE_HOME/portcullis or ~/.cache/portcullis)");
 
 export function registerDb(program: Command): void {
   const db = program.command("db").description("manage the vulnerability database (OSV exports)");

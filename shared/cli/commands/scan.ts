@@ -74,7 +74,7 @@ export function registerScan(program: Command): void {
       ...(opts.offline ? {} : { baseUrl: resolveFeedUrl(opts) }),
     });
     const stamp = { version: db.metadata.version, updatedAt: db.metadata.updatedAt };
-    const inventories = await collectInventories(image, opts);
+    const inventories = await collectInventories(image, opts, loaded.policy.limits ? { limits: loaded.policy.limits } : {});
     const reports: Report[] = [];
     const tables: string[] = [];
     for (const inventory of inventories) {

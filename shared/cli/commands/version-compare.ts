@@ -16,7 +16,10 @@ function answer(scheme: Versioning, a: string, b: string): string {
 /** Like dpkg --compare-versions: a version the scheme would refuse is still compared, with a warning. */
 function warnInvalid(scheme: Versioning, versions: string[], where = ""): void {
   for (const v of versions) {
-    if (!scheme.isValid(v)) process.stderr.write(`portcullis: warning: ${where}${JSON.stringify(v)} is not a valid ${scheme.id} version\n`);
+    if (!scheme.isValid(v))
+      process.stderr.write(
+        `portcullis: warning: ${where}${JSON.stringify(v)} is not a valid ${scheme.id} version\n`,
+      );
   }
 }
 
@@ -32,7 +35,9 @@ async function compareStdin(scheme: Versioning): Promise<void> {
     const fields = line.split(/\s+/);
     if (fields.length !== 2) {
       failed++;
-      process.stderr.write(`portcullis: line ${lineNo}: expected "<a> <b>", got ${JSON.stringify(raw.slice(0, 200))}\n`);
+      process.stderr.write(
+        `portcullis: line ${lineNo}: expected "<a> <b>", got ${JSON.stringify(raw.slice(0, 200))}\n`,
+      );
       continue;
     }
     const [a, b] = fields as [string, string];
@@ -58,21 +63,28 @@ export function registerVersionCompare(program: Command): void {
     .argument("[a]", "first version")
     .argument("[b]", "second version")
     .option("--stdin", "read `a b` pairs from standard input, one per line, and answer one per line")
-    .action(async (ecosystem: string, a: string | undefined, b: string | undefined, options: VersionCompareOptions) => {
-      const scheme = versioningFor(ecosystem);
-      if (!scheme) {
-        const known = [...versionings.values()].flatMap((v) => v.ecosystems).join(", ");
-        throw new UsageError(`unknown ecosystem ${JSON.stringify(ecosystem)} (known: ${known})`);
-      }
-      if (options.stdin) {
-        if (a !== undefined) throw new UsageError("version-compare --stdin takes no versions as arguments");
-        await compareStdin(scheme);
-        return;
-      }
-      if (a === undefined || b === undefined) {
-        throw new UsageError("version-compare needs two versions (or --stdin)");
-      }
-      warnInvalid(scheme, [a, b]);
-      process.stdout.write(`${answer(scheme, a, b)}\n`);
-    });
+    .action(
+      async (
+        ecosystem: string,
+        a: string | undefined,
+        b: string | undefined,
+        options: VersionCompareOptions,
+      ) => {
+        const scheme = versioningFor(ecosystem);
+        if (!scheme) {
+          const known = [...versionings.values()].flatMap((v) => v.ecosystems).join(", ");
+          throw new UsageError(`unknown ecosystem ${JSON.stringify(ecosystem)} (known: ${known})`);
+        }
+        if (options.stdin) {
+          if (a !== undefined) throw new UsageError("version-compare --stdin takes no versions as arguments");
+          await compareStdin(scheme);
+          return;
+        }
+        if (a === undefined || b === undefined) {
+          throw new UsageError("version-compare needs two versions (or --stdin)");
+        }
+        warnInvalid(scheme, [a, b]);
+        process.stdout.write(`${answer(scheme, a, b)}\n`);
+      },
+    );
 }

@@ -7,6 +7,7 @@ import {
   THREAT_SEVERITY,
 } from "./cvrf-schema.js";
 import { type ProductTarget, productTargets } from "./msrc-product.js";
+import { windowsBaseImage } from "./windows-base-image.js";
 
 export interface CvrfConversionStats {
   vulnerabilities: number;
@@ -119,6 +120,7 @@ function addVulnerability(
         productId,
         product: product!,
         docId,
+        released: releaseDay(doc),
         severity: severityOf(productId),
         cvss,
       });
@@ -136,6 +138,7 @@ function affectedEntry(
     productId: string;
     product: string;
     docId: string;
+    released: string | undefined;
     severity: string | undefined;
     cvss: NonNullable<CvrfVulnerability["CVSSScoreSets"]>[number] | undefined;
   },
@@ -148,16 +151,21 @@ function affectedEntry(
     .split(/[,;\s]+/)
     .filter((s) => /^\d+$/.test(s))
     .map((s) => `KB${s}`);
+  const baseImage = target.ecosystem === "Windows" ? windowsBaseImage(target.name) : undefined;
   return {
     package: { ecosystem: target.ecosystem, name: target.name },
     ranges: [{ type: "ECOSYSTEM", events: [{ introduced: target.introduced }, { fixed }] }],
-    ecosystem_specific: { remediation: remediationHint(target, fixed, kb) },
+    ecosystem_specific: {
+      remediation: remediationHint(target, fixed, kb, ctx.released),
+      ...(baseImage ? { base_image: baseImage } : {}),
+    },
     database_specific: {
       source: "MSRC",
       document: ctx.docId,
       msrc_product: ctx.product,
       msrc_product_id: ctx.productId,
       ...(kb ? { kb } : {}),
+      ...(ctx.released ? { released: ctx.released } : {}),
       ...(supersedes.length > 0 ? { supersedes } : {}),
       ...(fix.SubType ? { fix_type: fix.SubType } : {}),
       ...(fix.URL ? { url: fix.URL } : {}),
@@ -168,9 +176,17 @@ function affectedEntry(
   };
 }
 
-function remediationHint(target: ProductTarget, fixed: string, kb: string | undefined): string {
+function remediationHint(
+  target: ProductTarget,
+  fixed: string,
+  kb: string | undefined,
+  released: string | undefined,
+): string {
   if (target.ecosystem === "Windows" && target.introduced === "0") {
-    return `rebuild on a base image with OS build ≥ ${fixed}${kb ? ` (${kb})` : ""}`;
+    const image = windowsBaseImage(target.name);
+    const example = image ? `e.g. ${image}${released ? ` pulled after ${released}` : ""}` : undefined;
+    const details = [kb, example].filter((d) => d !== undefined).join(", ");
+    return `rebuild on a base image with OS build ≥ ${fixed}${details ? ` (${details})` : ""}`;
   }
   return `update ${target.name} to ≥ ${fixed}${kb ? ` (${kb})` : ""}`;
 }
@@ -191,6 +207,13 @@ function toRecord(p: Pending): unknown {
     ],
     database_specific: { source: "MSRC CVRF", documents: p.documents },
   };
+}
+
+/** The day the month's updates came out (Patch Tuesday): a base image pulled after it has them. */
+function releaseDay(doc: CvrfDocument): string | undefined {
+  const date = doc.DocumentTracking.InitialReleaseDate ?? doc.DocumentTracking.CurrentReleaseDate;
+  const iso = utc(date);
+  return /^\d{4}-\d{2}-\d{2}/.test(iso) ? iso.slice(0, 10) : undefined;
 }
 
 /** MSRC dates come with or without a zone ("2024-04-09T07:00:00"); they are UTC. */

@@ -7,3 +7,5 @@ export {
   type MsrcFingerprint,
 } from "./msrc-feed.js";
 export { productTargets } from "./msrc-product.js";
+export { type RemediationHint, RemediationHintSchema, remediationHintOf } from "./remediation-hint.js";
+export { windowsBaseImage } from "./windows-base-image.js";

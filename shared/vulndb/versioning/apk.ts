@@ -64,39 +64,56 @@ class TokenReader {
     const c = s.charCodeAt(this.pos);
     const prev = this.kind;
     if (isLower(c)) {
-      if (prev > Kind.Digit) return this.invalid();
+      if (prev > Kind.Digit) {
+        this.invalid();
+        return;
+      }
       this.text = s[this.pos]!;
       this.pos++;
       this.kind = Kind.Letter;
     } else if (c === 46 /* . */ || isAsciiDigit(c)) {
       if (c === 46) {
-        if (prev > Kind.Digit) return this.invalid();
+        if (prev > Kind.Digit) {
+          this.invalid();
+          return;
+        }
         this.pos++;
       }
       // A digit run after the letter (`6.0.2p1`) is apk-tools 2 grammar, which apk-tools 3 refuses;
       // Alpine shipped such versions and OSV still lists them, so they keep apk 2's order.
       if (prev === Kind.InitialDigit || prev === Kind.Digit || (prev === Kind.Letter && c !== 46)) {
         this.digits(Kind.Digit);
-      }
-      else if (prev === Kind.Suffix) this.digits(Kind.SuffixNumber);
+      } else if (prev === Kind.Suffix) this.digits(Kind.SuffixNumber);
       else this.invalid();
     } else if (c === 95 /* _ */) {
-      if (prev > Kind.SuffixNumber) return this.invalid();
+      if (prev > Kind.SuffixNumber) {
+        this.invalid();
+        return;
+      }
       const end = scanWhile(s, this.pos + 1, isLower);
       this.text = s.slice(this.pos + 1, end);
       this.pos = end;
       const rank = SUFFIX_RANK.get(this.text);
-      if (rank === undefined) return this.invalid();
+      if (rank === undefined) {
+        this.invalid();
+        return;
+      }
       this.suffix = rank;
       this.kind = Kind.Suffix;
     } else if (c === 126 /* ~ */) {
-      if (prev >= Kind.CommitHash) return this.invalid();
+      if (prev >= Kind.CommitHash) {
+        this.invalid();
+        return;
+      }
       const end = scanWhile(s, this.pos + 1, isHex);
       this.text = s.slice(this.pos + 1, end);
       this.pos = end;
       this.kind = this.text === "" ? Kind.Invalid : Kind.CommitHash;
     } else if (c === 45 /* - */) {
-      if (prev >= Kind.Revision || s.charCodeAt(this.pos + 1) !== 114 /* r */) return this.invalid();
+      if (prev >= Kind.Revision || s.charCodeAt(this.pos + 1) !== 114 /* r */) {
+        this.invalid();
+        return;
+      }
       this.pos += 2;
       this.digits(Kind.Revision);
     } else {

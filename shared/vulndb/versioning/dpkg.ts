@@ -41,7 +41,10 @@ function compareFragment(a: string, b: string): number {
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
-    while ((i < a.length && !isAsciiDigit(a.charCodeAt(i))) || (j < b.length && !isAsciiDigit(b.charCodeAt(j)))) {
+    while (
+      (i < a.length && !isAsciiDigit(a.charCodeAt(i))) ||
+      (j < b.length && !isAsciiDigit(b.charCodeAt(j)))
+    ) {
       const wa = weight(a, i);
       const wb = weight(b, j);
       if (wa !== wb) return wa < wb ? -1 : 1;

@@ -31,7 +31,16 @@ function comparePart(a: Part, b: Part): number {
   return "n" in a ? 1 : -1;
 }
 
-const PRE_LETTER: Record<string, string> = { a: "a", alpha: "a", b: "b", beta: "b", c: "rc", rc: "rc", pre: "rc", preview: "rc" };
+const PRE_LETTER: Record<string, string> = {
+  a: "a",
+  alpha: "a",
+  b: "b",
+  beta: "b",
+  c: "rc",
+  rc: "rc",
+  pre: "rc",
+  preview: "rc",
+};
 
 function pep440Key(m: RegExpExecArray): Part {
   const g = m.groups ?? {};
@@ -42,14 +51,17 @@ function pep440Key(m: RegExpExecArray): Part {
   const hasDev = g.dev_l !== undefined;
   let pre: Part;
   if (g.pre_l !== undefined) pre = [{ s: PRE_LETTER[g.pre_l.toLowerCase()]! }, { n: g.pre_n ?? "0" }];
-  else if (!hasPost && hasDev) pre = "-inf"; // 1.0.dev0 sorts before 1.0a0
+  else if (!hasPost && hasDev)
+    pre = "-inf"; // 1.0.dev0 sorts before 1.0a0
   else pre = "+inf";
   const post: Part = hasPost ? { n: postNumber ?? "0" } : "-inf";
   const dev: Part = hasDev ? { n: g.dev_n ?? "0" } : "+inf";
   const local: Part =
     g.local === undefined
       ? "-inf"
-      : g.local.split(/[._-]/).map((p): Part => (/^\d+$/.test(p) ? [{ n: p }, { s: "" }] : ["-inf", { s: p.toLowerCase() }]));
+      : g.local
+          .split(/[._-]/)
+          .map((p): Part => (/^\d+$/.test(p) ? [{ n: p }, { s: "" }] : ["-inf", { s: p.toLowerCase() }]));
   return [{ n: g.epoch ?? "0" }, release.map((n) => ({ n })), pre, post, dev, local];
 }
 

@@ -95,7 +95,16 @@ function isValid(version: string): boolean {
 
 export const rpm: Versioning = {
   id: "rpm",
-  ecosystems: ["Red Hat", "Rocky Linux", "AlmaLinux", "SUSE", "openSUSE", "Mariner", "Azure Linux", "openEuler"],
+  ecosystems: [
+    "Red Hat",
+    "Rocky Linux",
+    "AlmaLinux",
+    "SUSE",
+    "openSUSE",
+    "Mariner",
+    "Azure Linux",
+    "openEuler",
+  ],
   isValid,
   compare,
 };

@@ -62,7 +62,8 @@ export function compareSemVer(a: string, b: string): number {
 }
 
 // Lenient on the core's length (OSV data has `1.2` and `1.2.3.4`), strict on everything else.
-const VALID = /^v?\d+(?:\.\d+)*(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+const VALID =
+  /^v?\d+(?:\.\d+)*(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
 
 export const semver: Versioning = {
   id: "semver",

@@ -103,16 +103,14 @@ describe.each([...versionings.values()])("versioning module $id", (scheme) => {
     }
   });
 
-  it("does bounded work on long hostile versions", () => {
-    const started = performance.now();
+  // a quadratic parser would not finish these within the test timeout; linear ones take well under a second
+  it("answers consistently on long hostile versions", () => {
     for (const h of HOSTILE) {
       scheme.isValid(h);
       expect(scheme.compare(h, h)).toBe(0);
       expect(sign(scheme.compare(h, `${h}1`))).toBe(negate(sign(scheme.compare(`${h}1`, h))));
       scheme.compare(h, "1.0");
     }
-    // Linear work takes well under a second per string here; a quadratic parser would take minutes.
-    expect(performance.now() - started).toBeLessThan(20_000);
   });
 
   it("compares megabyte-long versions without blowing the stack", () => {

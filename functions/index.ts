@@ -1,0 +1,19 @@
+// The Functions entry point (package.json "main": dist/functions/index.js): every trigger registers itself.
+import "./http/hook-distribution.js";
+import "./http/hook-acr.js";
+import "./http/hook-eventgrid.js";
+import "./http/hook-harbor.js";
+import "./http/hook-github.js";
+import "./http/start-scan.js";
+import "./http/scan-status.js";
+import "./http/list-images.js";
+import "./http/image-report.js";
+import "./http/gate.js";
+import "./http/health.js";
+import "./events/image-pushed.js";
+import "./queues/resolve.js";
+import "./queues/layer-analysis.js";
+import "./queues/matching.js";
+import "./queues/verdict.js";
+import "./timers/rescan.js";
+import "./timers/db-refresh.js";

@@ -1,0 +1,98 @@
+import type { TokenCredential } from "@azure/core-auth";
+import { BlobServiceClient } from "@azure/storage-blob";
+import { AzureBlobStore } from "../ports/azure-blob-store.js";
+import { AzureTableStore } from "../ports/azure-table-store.js";
+import type { BusSender } from "../ports/bus.js";
+import { ServiceBusBusSender } from "../ports/service-bus.js";
+import type { HttpDeps } from "../http/http-deps.js";
+import type { PipelineDeps } from "../stages/pipeline-deps.js";
+import { buildPipelineDeps } from "./build-pipeline-deps.js";
+import { hookAuthConfig } from "./hook-auth-config.js";
+import { loadPolicyInputs } from "./load-policy-inputs.js";
+import { registryAccess } from "./registry-access.js";
+import type { Settings } from "./settings.js";
+
+export interface AzurePipeline {
+  settings: Settings;
+  pipeline: PipelineDeps;
+  http: HttpDeps;
+  close(): Promise<void>;
+}
+
+/**
+ * The production composition root (Functions app): Table and Blob Storage through
+ * `AzureWebJobsStorage__accountName` (or its service URIs) and Service Bus through
+ * `ServiceBusConnection__fullyQualifiedNamespace`, all with the app's managed identity.
+ * Connection strings are honoured for local Functions development against Azurite.
+ * `credential` is created by the caller (functions/runtime.ts): nothing here probes the network.
+ */
+export async function createAzurePipeline(settings: Settings, credential: TokenCredential | undefined): Promise<AzurePipeline> {
+  const storage = storageEndpoints(settings);
+  const needCredential = !("connectionString" in storage) || !settings.ServiceBusConnection;
+  if (needCredential && !credential) throw new Error("identity-based connections need an Azure credential");
+
+  const tables =
+    "connectionString" in storage
+      ? new AzureTableStore({ connectionString: storage.connectionString })
+      : new AzureTableStore({ accountUrl: storage.tableUrl, credential: credential! });
+  const blobService =
+    "connectionString" in storage
+      ? BlobServiceClient.fromConnectionString(storage.connectionString)
+      : new BlobServiceClient(storage.blobUrl, credential!);
+  const blobs = new AzureBlobStore(blobService.getContainerClient(settings.PORTCULLIS_BLOB_CONTAINER));
+  const bus: BusSender = settings.ServiceBusConnection
+    ? ServiceBusBusSender.fromConnectionString(settings.ServiceBusConnection)
+    : ServiceBusBusSender.fromNamespace(requireSetting(settings.ServiceBusConnection__fullyQualifiedNamespace, "ServiceBusConnection__fullyQualifiedNamespace"), credential!);
+
+  const { policy, vex } = await loadPolicyInputs(settings.PORTCULLIS_POLICY);
+  const log = (message: string) => console.log(message);
+  const pipeline = buildPipelineDeps({
+    tables,
+    blobs,
+    bus,
+    dbStore: blobs,
+    registry: await registryAccess(settings, credential),
+    policy,
+    vex,
+    db: {
+      ...(settings.PORTCULLIS_DB_URL ? { baseUrl: settings.PORTCULLIS_DB_URL } : {}),
+      ...(settings.PORTCULLIS_DB_ECOSYSTEMS.length ? { ecosystems: settings.PORTCULLIS_DB_ECOSYSTEMS } : {}),
+    },
+    log,
+  });
+  const http: HttpDeps = {
+    tables,
+    blobs,
+    bus,
+    now: () => new Date(),
+    log,
+    hookAuth: hookAuthConfig(settings),
+    ...(settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET ? { githubWebhookSecret: settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET } : {}),
+    ...(settings.PORTCULLIS_EVENTGRID_ALLOWED_ORIGINS.length
+      ? { eventGridAllowedOrigins: settings.PORTCULLIS_EVENTGRID_ALLOWED_ORIGINS }
+      : {}),
+    ...(settings.PORTCULLIS_DEDUPE_WINDOW_SECONDS !== undefined
+      ? { dedupeWindowSeconds: settings.PORTCULLIS_DEDUPE_WINDOW_SECONDS }
+      : {}),
+  };
+  return { settings, pipeline, http, close: () => bus.close() };
+}
+
+type StorageEndpoints = { connectionString: string } | { tableUrl: string; blobUrl: string };
+
+/** `AzureWebJobsStorage__accountName` gives the public-cloud URLs; the `…ServiceUri` settings override them. */
+export function storageEndpoints(settings: Settings): StorageEndpoints {
+  const account = settings.AzureWebJobsStorage__accountName;
+  if (account || settings.AzureWebJobsStorage__tableServiceUri) {
+    return {
+      tableUrl: settings.AzureWebJobsStorage__tableServiceUri ?? `https://${account}.table.core.windows.net`,
+      blobUrl: settings.AzureWebJobsStorage__blobServiceUri ?? `https://${account}.blob.core.windows.net`,
+    };
+  }
+  return { connectionString: requireSetting(settings.AzureWebJobsStorage, "AzureWebJobsStorage__accountName") };
+}
+
+function requireSetting(value: string | undefined, name: string): string {
+  if (!value) throw new Error(`app setting ${name} is required`);
+  return value;
+}

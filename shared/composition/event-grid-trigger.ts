@@ -1,0 +1,24 @@
+import type { HttpDeps } from "../http/http-deps.js";
+import { parseEventGridEvents } from "../registry/events/event-grid.js";
+import { MalformedEventError } from "../registry/events/push-event.js";
+import { acceptPushEvents } from "../stages/intake.js";
+
+/**
+ * One event from an Event Grid trigger (the runtime did the handshake and authentication): an ACR
+ * ImagePushed becomes a scan request, deduplicated like every other push. A malformed event is
+ * logged and dropped — redelivering it could never succeed.
+ */
+export async function acceptEventGridEvent(event: unknown, deps: HttpDeps): Promise<number> {
+  let events: ReturnType<typeof parseEventGridEvents>;
+  try {
+    events = parseEventGridEvents(event, {});
+  } catch (err) {
+    if (!(err instanceof MalformedEventError)) throw err;
+    deps.log(`event grid: dropped a malformed event: ${err.message}`);
+    return 0;
+  }
+  const { accepted } = await acceptPushEvents(events, deps, {
+    ...(deps.dedupeWindowSeconds !== undefined ? { dedupeWindowSeconds: deps.dedupeWindowSeconds } : {}),
+  });
+  return accepted.length;
+}

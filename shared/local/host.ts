@@ -1,0 +1,168 @@
+import path from "node:path";
+import { BlobServiceClient } from "@azure/storage-blob";
+import { buildPipelineDeps, type PipelineParts } from "../composition/build-pipeline-deps.js";
+import { refreshDbAndRescan } from "../composition/db-refresh.js";
+import { hookAuthConfig } from "../composition/hook-auth-config.js";
+import { loadPolicyInputs } from "../composition/load-policy-inputs.js";
+import { registryAccess } from "../composition/registry-access.js";
+import { enqueueRescans } from "../composition/scheduled-rescan.js";
+import { readSettings, type Settings } from "../composition/settings.js";
+import type { HttpDeps } from "../http/http-deps.js";
+import { AzureBlobStore } from "../ports/azure-blob-store.js";
+import { AzureTableStore } from "../ports/azure-table-store.js";
+import type { Subscription } from "../ports/bus.js";
+import { StorageQueueBus } from "../ports/storage-queue-bus.js";
+import type { PipelineDeps } from "../stages/pipeline-deps.js";
+import { type AzuriteInstance, startAzurite } from "./azurite.js";
+import { readOrCreateHookToken } from "./hook-token.js";
+import { startHttpServer } from "./http-server.js";
+import { intervalTask } from "./interval-task.js";
+import { DEFAULT_STAGE_WORKERS, type StageWorkerOptions, subscribeStages } from "./stage-workers.js";
+
+export interface LocalHostOptions {
+  /** Azurite's data, the hook token: kept across restarts */
+  dataDir: string;
+  /** 0 = any free port */
+  port?: number;
+  host?: string;
+  /** app settings (default: the environment) */
+  settings?: Settings;
+  log?: (message: string) => void;
+  /** extra registry options (tests: a fast retry policy) */
+  registry?: PipelineParts["registry"];
+  db?: PipelineParts["db"];
+  workers?: Partial<StageWorkerOptions>;
+  /** how often the rescan timer runs; 0 = never. Default hourly */
+  rescanIntervalMs?: number;
+  /** how often the DB is refreshed; 0 = never. Default every 6 hours */
+  dbRefreshIntervalMs?: number;
+  now?: () => Date;
+}
+
+export interface LocalHost {
+  url: string;
+  port: number;
+  /** what to give a registry: `Authorization: Bearer <hookToken>` */
+  hookToken: string;
+  azurite: AzuriteInstance;
+  pipeline: PipelineDeps;
+  http: HttpDeps;
+  bus: StorageQueueBus;
+  /** runs the rescan job once, now */
+  rescanNow(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * `portcullis serve`: the whole pipeline in one process on embedded storage. Azurite keeps tables,
+ * blobs and queues under `<dataDir>/azurite`, so a restart mid-scan resumes from the queues.
+ */
+export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
+  const settings = options.settings ?? readSettings();
+  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const now = options.now ?? (() => new Date());
+  const dataDir = path.resolve(options.dataDir);
+  const hookToken = settings.PORTCULLIS_HOOK_TOKEN ?? (await readOrCreateHookToken(dataDir));
+  const { policy, vex, source } = await loadPolicyInputs(settings.PORTCULLIS_POLICY);
+  if (source) log(`policy: ${source}`);
+
+  const azurite = await startAzurite({ dataDir: path.join(dataDir, "azurite") });
+  const cleanup: (() => Promise<void>)[] = [() => azurite.stop()];
+  try {
+    const { connectionString } = azurite;
+    const tables = new AzureTableStore({ connectionString });
+    const blobs = new AzureBlobStore(
+      BlobServiceClient.fromConnectionString(connectionString).getContainerClient(settings.PORTCULLIS_BLOB_CONTAINER),
+    );
+    const bus = new StorageQueueBus({ connectionString });
+    cleanup.unshift(() => bus.close());
+    const access = await registryAccess(settings);
+    const dbOptions = {
+      ...(settings.PORTCULLIS_DB_URL ? { baseUrl: settings.PORTCULLIS_DB_URL } : {}),
+      ...(settings.PORTCULLIS_DB_ECOSYSTEMS.length ? { ecosystems: settings.PORTCULLIS_DB_ECOSYSTEMS } : {}),
+      ...options.db,
+    };
+    const pipeline = buildPipelineDeps({
+      tables,
+      blobs,
+      bus,
+      dbStore: blobs,
+      registry: { ...access, ...options.registry },
+      policy,
+      vex,
+      db: dbOptions,
+      now,
+      log,
+    });
+    const workers = { ...DEFAULT_STAGE_WORKERS, maxDeliveries: settings.PORTCULLIS_MAX_DELIVERIES, ...options.workers };
+    const subscriptions: Subscription[] = subscribeStages(bus, pipeline, workers);
+    cleanup.unshift(async () => {
+      await Promise.all(subscriptions.map((s) => s.stop()));
+    });
+
+    const http: HttpDeps = {
+      tables,
+      blobs,
+      bus,
+      now,
+      log,
+      hookAuth: hookAuthConfig(settings, hookToken),
+      ...(settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET ? { githubWebhookSecret: settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET } : {}),
+      ...(settings.PORTCULLIS_EVENTGRID_ALLOWED_ORIGINS.length
+        ? { eventGridAllowedOrigins: settings.PORTCULLIS_EVENTGRID_ALLOWED_ORIGINS }
+        : {}),
+      ...(settings.PORTCULLIS_DEDUPE_WINDOW_SECONDS !== undefined
+        ? { dedupeWindowSeconds: settings.PORTCULLIS_DEDUPE_WINDOW_SECONDS }
+        : {}),
+    };
+    const server = await startHttpServer(http, { host: options.host ?? "127.0.0.1", port: options.port ?? 7071 });
+    // The server stops first: no new work arrives while the workers finish theirs.
+    cleanup.unshift(() => server.close());
+
+    const rescanNow = () =>
+      enqueueRescans(pipeline, {
+        olderThanHours: settings.PORTCULLIS_RESCAN_AFTER_HOURS,
+        runId: now().toISOString().slice(0, 13).replace(/[^0-9]/g, ""),
+      });
+    const timers: { stop(): Promise<void> }[] = [];
+    const rescanEvery = options.rescanIntervalMs ?? HOUR;
+    const refreshEvery = options.dbRefreshIntervalMs ?? 6 * HOUR;
+    if (rescanEvery > 0) timers.push(intervalTask("rescan", rescanEvery, rescanNow, log));
+    if (refreshEvery > 0)
+      timers.push(intervalTask("db refresh", refreshEvery, () => refreshDbAndRescan(pipeline, blobs, dbOptions), log));
+    cleanup.splice(1, 0, async () => {
+      await Promise.all(timers.map((t) => t.stop()));
+    });
+
+    let stopped: Promise<void> | undefined;
+    return {
+      url: server.url,
+      port: server.port,
+      hookToken,
+      azurite,
+      pipeline,
+      http,
+      bus,
+      rescanNow,
+      stop() {
+        stopped ??= runCleanup(cleanup, log);
+        return stopped;
+      },
+    };
+  } catch (err) {
+    await runCleanup(cleanup, log);
+    throw err;
+  }
+}
+
+async function runCleanup(steps: readonly (() => Promise<void>)[], log: (m: string) => void): Promise<void> {
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (err) {
+      log(`shutdown: ${(err as Error).message}`);
+    }
+  }
+}
