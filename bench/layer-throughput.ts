@@ -11,7 +11,11 @@ async function analyzeOnce(file: string): Promise<{ seconds: number; packages: n
   const start = process.hrtime.bigint();
   const report = await analyzeLayer(
     createReadStream(file, { highWaterMark: 1 << 20 }),
-    { digest: "sha256:" + "0".repeat(64), mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", size: statSync(file).size },
+    {
+      digest: "sha256:" + "0".repeat(64),
+      mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+      size: statSync(file).size,
+    },
     { analyzers: ANALYZERS, limits: DEFAULT_LIMITS },
   );
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -35,9 +39,13 @@ if (process.argv[2] === "--child") {
       gz = Math.min(gz, gunzipSeconds(file));
       ours = Math.min(ours, (await analyzeOnce(file)).seconds);
     }
-    const child = spawnSync(process.execPath, ["--import", "tsx", new URL(import.meta.url).pathname, "--child", file], {
-      encoding: "utf8",
-    });
+    const child = spawnSync(
+      process.execPath,
+      ["--import", "tsx", new URL(import.meta.url).pathname, "--child", file],
+      {
+        encoding: "utf8",
+      },
+    );
     const { maxRssMb, packages } = JSON.parse(child.stdout) as { maxRssMb: number; packages: number };
     const ratio = gz / ours;
     rows.push(

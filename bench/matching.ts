@@ -31,7 +31,9 @@ function* records(): Generator<unknown> {
       affected: [
         {
           package: { ecosystem: "Debian:12", name: pkg },
-          ranges: [{ type: "ECOSYSTEM", events: [{ introduced: "0" }, { fixed: `1.${minor}-${(i % 5) + 1}` }] }],
+          ranges: [
+            { type: "ECOSYSTEM", events: [{ introduced: "0" }, { fixed: `1.${minor}-${(i % 5) + 1}` }] },
+          ],
           ...(i % 4 === 0 ? { database_specific: { urgency: "medium" } } : {}),
         },
       ],
@@ -75,7 +77,9 @@ try {
     ).toFixed(1)} MB on disk`,
   );
   console.log(`load (shards for ${SCANNED} packages): ${loadMs.toFixed(0)} ms`);
-  console.log(`match ${SCANNED} packages after load: ${best.toFixed(1)} ms (${found} findings; target well under 1000 ms)`);
+  console.log(
+    `match ${SCANNED} packages after load: ${best.toFixed(1)} ms (${found} findings; target well under 1000 ms)`,
+  );
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -32,7 +32,9 @@ export async function syntheticLayer(mb: number): Promise<string> {
   for (let i = 0; written < mb * 1024 * 1024; i++) {
     const body = i % 3 === 0 ? randomBytes(64 * 1024) : text.subarray(0, 96 * 1024);
     await new Promise<void>((resolve, reject) =>
-      pack.entry({ name: `usr/share/bench/${i % 100}/file-${i}` }, body, (err) => (err ? reject(err) : resolve())),
+      pack.entry({ name: `usr/share/bench/${i % 100}/file-${i}` }, body, (err) =>
+        err ? reject(err) : resolve(),
+      ),
     );
     written += body.length;
   }

@@ -14,7 +14,11 @@ export function httpOptions(route: RouteDefinition): HttpFunctionOptions {
   };
 }
 
-async function handleHttp(route: RouteDefinition, request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+async function handleHttp(
+  route: RouteDefinition,
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
   let answer: RouteResponse;
   const declared = Number(request.headers.get("content-length") ?? 0);
   if (declared > MAX_BODY_BYTES) {

@@ -1,5 +1,9 @@
 import { DefaultAzureCredential } from "@azure/identity";
-import { type AzurePipeline, createAzurePipeline, storageEndpoints } from "../shared/composition/azure-pipeline.js";
+import {
+  type AzurePipeline,
+  createAzurePipeline,
+  storageEndpoints,
+} from "../shared/composition/azure-pipeline.js";
 import { readSettings } from "../shared/composition/settings.js";
 
 let pipeline: Promise<AzurePipeline> | undefined;

@@ -6,12 +6,7 @@ import { osAnalyzer } from "./os/os-analyzer.js";
 import { windowsAnalyzers } from "./windows/index.js";
 
 /** Every analyzer a scan runs, in one explicit list: add a new one here. */
-export const ANALYZERS: readonly Analyzer[] = [
-  osAnalyzer,
-  dpkgAnalyzer,
-  apkAnalyzer,
-  ...windowsAnalyzers,
-];
+export const ANALYZERS: readonly Analyzer[] = [osAnalyzer, dpkgAnalyzer, apkAnalyzer, ...windowsAnalyzers];
 
 /** Bumped when the layer walk itself changes what a LayerReport holds (whiteouts, links, limits). */
 const LAYER_WALK_VERSION = 1;

@@ -20,8 +20,14 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function addImageOptions(cmd: Command): Command {
   return cmd
-    .option("--platform <os/arch[/variant]|all>", "platform of a multi-platform image (default linux/amd64 when present, else all)")
+    .option(
+      "--platform <os/arch[/variant]|all>",
+      "platform of a multi-platform image (default linux/amd64 when present, else all)",
+    )
     .option("--insecure-registry <host:port>", "talk plain HTTP to this registry (repeatable)", collect, [])
     .option("--cache-dir <dir>", "where layer reports and the vulnerability DB are kept", defaultCacheDir())
-    .option("--allow-foreign-layers", "download foreign/non-distributable layers (Windows base layers) from their URLs");
+    .option(
+      "--allow-foreign-layers",
+      "download foreign/non-distributable layers (Windows base layers) from their URLs",
+    );
 }

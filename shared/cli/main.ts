@@ -34,14 +34,16 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.exitCode === 0) return 0;
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.exitCode === 0)
+        return 0;
       return 2;
     }
     if (err instanceof UsageError || (err instanceof ScanError && USAGE_CODES.has(err.code))) {
       process.stderr.write(`portcullis: ${err.message}\n`);
       return 2;
     }
-    const reason = err instanceof ScanError ? `${err.message}` : err instanceof Error ? err.message : String(err);
+    const reason =
+      err instanceof ScanError ? `${err.message}` : err instanceof Error ? err.message : String(err);
     process.stderr.write(`portcullis: ${reason.split("\n")[0]}\n`);
     if (process.env.PORTCULLIS_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return 1;

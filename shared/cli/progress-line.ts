@@ -5,7 +5,6 @@ import { formatPlatform, type Platform } from "../model/image.js";
 export class ProgressLine {
   private readonly enabled: boolean;
   private status = "";
-  private received = 0;
   private lastDraw = 0;
 
   constructor(private readonly out: NodeJS.WriteStream) {
@@ -13,15 +12,14 @@ export class ProgressLine {
   }
 
   layer(platform: Platform, e: LayerEvent): void {
-    if (e.kind === "started") this.received = 0;
     this.status = `${formatPlatform(platform)} layer ${e.index + 1}/${e.total} ${e.kind} ${e.layer.digest.slice(7, 19)}`;
     this.draw(true);
   }
 
   bytes(bytes: number, total: number | undefined): void {
-    this.received = bytes;
     const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
-    this.status = this.status.replace(/ \d+(\.\d+)? MB.*$/, "") + ` ${mb(bytes)} MB${total ? ` / ${mb(total)} MB` : ""}`;
+    this.status =
+      this.status.replace(/ \d+(\.\d+)? MB.*$/, "") + ` ${mb(bytes)} MB${total ? ` / ${mb(total)} MB` : ""}`;
     this.draw(false);
   }
 

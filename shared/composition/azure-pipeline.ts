@@ -26,7 +26,10 @@ export interface AzurePipeline {
  * Connection strings are honoured for local Functions development against Azurite.
  * `credential` is created by the caller (functions/runtime.ts): nothing here probes the network.
  */
-export async function createAzurePipeline(settings: Settings, credential: TokenCredential | undefined): Promise<AzurePipeline> {
+export async function createAzurePipeline(
+  settings: Settings,
+  credential: TokenCredential | undefined,
+): Promise<AzurePipeline> {
   const storage = storageEndpoints(settings);
   const needCredential = !("connectionString" in storage) || !settings.ServiceBusConnection;
   if (needCredential && !credential) throw new Error("identity-based connections need an Azure credential");
@@ -42,7 +45,13 @@ export async function createAzurePipeline(settings: Settings, credential: TokenC
   const blobs = new AzureBlobStore(blobService.getContainerClient(settings.PORTCULLIS_BLOB_CONTAINER));
   const bus: BusSender = settings.ServiceBusConnection
     ? ServiceBusBusSender.fromConnectionString(settings.ServiceBusConnection)
-    : ServiceBusBusSender.fromNamespace(requireSetting(settings.ServiceBusConnection__fullyQualifiedNamespace, "ServiceBusConnection__fullyQualifiedNamespace"), credential!);
+    : ServiceBusBusSender.fromNamespace(
+        requireSetting(
+          settings.ServiceBusConnection__fullyQualifiedNamespace,
+          "ServiceBusConnection__fullyQualifiedNamespace",
+        ),
+        credential!,
+      );
 
   const { policy, vex } = await loadPolicyInputs(settings.PORTCULLIS_POLICY);
   const log = (message: string) => console.log(message);
@@ -67,7 +76,9 @@ export async function createAzurePipeline(settings: Settings, credential: TokenC
     now: () => new Date(),
     log,
     hookAuth: hookAuthConfig(settings),
-    ...(settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET ? { githubWebhookSecret: settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET } : {}),
+    ...(settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET
+      ? { githubWebhookSecret: settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET }
+      : {}),
     ...(settings.PORTCULLIS_EVENTGRID_ALLOWED_ORIGINS.length
       ? { eventGridAllowedOrigins: settings.PORTCULLIS_EVENTGRID_ALLOWED_ORIGINS }
       : {}),
@@ -89,7 +100,9 @@ export function storageEndpoints(settings: Settings): StorageEndpoints {
       blobUrl: settings.AzureWebJobsStorage__blobServiceUri ?? `https://${account}.blob.core.windows.net`,
     };
   }
-  return { connectionString: requireSetting(settings.AzureWebJobsStorage, "AzureWebJobsStorage__accountName") };
+  return {
+    connectionString: requireSetting(settings.AzureWebJobsStorage, "AzureWebJobsStorage__accountName"),
+  };
 }
 
 function requireSetting(value: string | undefined, name: string): string {

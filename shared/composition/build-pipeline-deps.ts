@@ -40,7 +40,8 @@ export function buildPipelineDeps(parts: PipelineParts): PipelineDeps {
   // One client for the process: registry tokens are cached across messages.
   const client = new RegistryClient({ ...parts.registry, ...(parts.limits ? { limits: parts.limits } : {}) });
   const openSource =
-    parts.openSource ?? ((ref: string) => openImageSource(ref, { ...parts.registry, registryClient: client }));
+    parts.openSource ??
+    ((ref: string) => openImageSource(ref, { ...parts.registry, registryClient: client }));
   return {
     tables: parts.tables,
     blobs: parts.blobs,

@@ -7,7 +7,12 @@ export function hookAuthConfig(settings: Settings, token?: string): HookAuthConf
   return {
     ...(bearerToken ? { bearerToken } : {}),
     ...(settings.PORTCULLIS_HOOK_SECRET_HEADER && settings.PORTCULLIS_HOOK_SECRET
-      ? { sharedSecret: { header: settings.PORTCULLIS_HOOK_SECRET_HEADER, value: settings.PORTCULLIS_HOOK_SECRET } }
+      ? {
+          sharedSecret: {
+            header: settings.PORTCULLIS_HOOK_SECRET_HEADER,
+            value: settings.PORTCULLIS_HOOK_SECRET,
+          },
+        }
       : {}),
   };
 }

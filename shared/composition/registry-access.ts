@@ -10,11 +10,15 @@ export async function registryAccess(
   settings: Settings,
   credential?: TokenCredential,
 ): Promise<Pick<RegistryRequestOptions, "credentials" | "insecureRegistries">> {
-  const dockerConfig = await loadDockerConfigCredentials(...(settings.PORTCULLIS_DOCKER_CONFIG ? [settings.PORTCULLIS_DOCKER_CONFIG] : []));
+  const dockerConfig = await loadDockerConfigCredentials(
+    ...(settings.PORTCULLIS_DOCKER_CONFIG ? [settings.PORTCULLIS_DOCKER_CONFIG] : []),
+  );
   const acr = credential
     ? acrCredentialsProvider({
         getAadToken: aadTokenFromCredential(credential),
-        ...(settings.PORTCULLIS_ACR_REGISTRIES.length > 0 ? { registries: settings.PORTCULLIS_ACR_REGISTRIES } : {}),
+        ...(settings.PORTCULLIS_ACR_REGISTRIES.length > 0
+          ? { registries: settings.PORTCULLIS_ACR_REGISTRIES }
+          : {}),
       })
     : undefined;
   return {

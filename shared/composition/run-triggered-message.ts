@@ -32,7 +32,13 @@ export async function runTriggeredMessage(
       return;
     }
     if (delivery.deliveryCount >= delivery.maxDeliveries)
-      await failScanOfMessage(deps.tables, queue, parsed.data, `failed ${delivery.deliveryCount} times, last: ${message}`, deps);
+      await failScanOfMessage(
+        deps.tables,
+        queue,
+        parsed.data,
+        `failed ${delivery.deliveryCount} times, last: ${message}`,
+        deps,
+      );
     throw err;
   }
 }

@@ -23,11 +23,12 @@ export async function enqueueRescans(deps: PipelineDeps, options: RescanOptions)
   for await (const row of deps.tables.query(TABLES.images, {})) {
     const scannedAt = Date.parse(String(row.properties.scannedAt ?? ""));
     const stale = !Number.isFinite(scannedAt) || scannedAt < cutoff;
-    const otherDb = options.unlessDbVersion !== undefined && row.properties.dbVersion !== options.unlessDbVersion;
+    const otherDb =
+      options.unlessDbVersion !== undefined && row.properties.dbVersion !== options.unlessDbVersion;
     if (!stale && !otherDb) continue;
     const scan = await readScan(deps.tables, String(row.properties.scanId ?? ""));
     const inventoryKey = String(row.properties.inventoryKey ?? "");
-    if (!scan || scan.state.status !== "done" || !inventoryKey) continue;
+    if (scan?.state.status !== "done" || !inventoryKey) continue;
     const body: MatchingMessage = {
       type: "matching",
       v: 1,

@@ -61,6 +61,7 @@ export type Settings = z.infer<typeof SettingsSchema>;
 /** Reads the settings from an environment; a bad value names the setting. */
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const parsed = SettingsSchema.safeParse(env);
-  if (!parsed.success) throw new Error(`invalid app settings: ${z.prettifyError(parsed.error).replace(/\n/g, "; ")}`);
+  if (!parsed.success)
+    throw new Error(`invalid app settings: ${z.prettifyError(parsed.error).replace(/\n/g, "; ")}`);
   return parsed.data;
 }

@@ -1,4 +1,7 @@
-import { cloudEventsAbuseProtection, eventGridValidationResponse } from "../registry/events/event-grid-validation.js";
+import {
+  cloudEventsAbuseProtection,
+  eventGridValidationResponse,
+} from "../registry/events/event-grid-validation.js";
 import { parseEventGridEvents } from "../registry/events/event-grid.js";
 import type { HttpDeps } from "./http-deps.js";
 import { errorResponse, type RouteRequest, type RouteResponse } from "./http-types.js";

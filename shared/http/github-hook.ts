@@ -15,7 +15,10 @@ const PACKAGE_EVENTS = new Set(["registry_package", "package"]);
 export async function githubHook(req: RouteRequest, deps: HttpDeps): Promise<RouteResponse> {
   const secret = deps.githubWebhookSecret ?? "";
   if (!(await verifyGitHubSignature(secret, req.rawBody, headerValue(req.headers, "x-hub-signature-256"))))
-    return errorResponse(401, secret ? "missing or wrong X-Hub-Signature-256" : "no GitHub webhook secret configured");
+    return errorResponse(
+      401,
+      secret ? "missing or wrong X-Hub-Signature-256" : "no GitHub webhook secret configured",
+    );
   const event = headerValue(req.headers, "x-github-event") ?? "";
   if (event === "ping") return { status: 200, body: { ok: true } };
   if (!PACKAGE_EVENTS.has(event)) return { status: 202, body: { ignored: event || "unnamed event" } };

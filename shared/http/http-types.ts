@@ -23,7 +23,11 @@ export interface RouteResponse {
 export type RouteHandler<D> = (req: RouteRequest, deps: D) => Promise<RouteResponse>;
 
 /** A JSON error answer: `{ error: reason }`. */
-export function errorResponse(status: number, reason: string, headers?: Record<string, string>): RouteResponse {
+export function errorResponse(
+  status: number,
+  reason: string,
+  headers?: Record<string, string>,
+): RouteResponse {
   return { status, body: { error: reason }, ...(headers ? { headers } : {}) };
 }
 
@@ -31,6 +35,7 @@ export function errorResponse(status: number, reason: string, headers?: Record<s
 export function responseBytes(res: RouteResponse): { body: Buffer | undefined; contentType?: string } {
   if (res.body === undefined) return { body: undefined };
   if (Buffer.isBuffer(res.body)) return { body: res.body, contentType: "application/json" };
-  if (typeof res.body === "string") return { body: Buffer.from(res.body), contentType: "text/plain; charset=utf-8" };
+  if (typeof res.body === "string")
+    return { body: Buffer.from(res.body), contentType: "text/plain; charset=utf-8" };
   return { body: Buffer.from(JSON.stringify(res.body)), contentType: "application/json" };
 }

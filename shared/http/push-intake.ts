@@ -1,5 +1,6 @@
 import { acceptPushEvents } from "../stages/intake.js";
 import type { PushEvent } from "../registry/events/push-event.js";
+import { recordQueuedScan } from "./queued-scan.js";
 import type { HttpDeps } from "./http-deps.js";
 import type { RouteResponse } from "./http-types.js";
 
@@ -8,12 +9,20 @@ export async function acceptPushes(events: readonly PushEvent[], deps: HttpDeps)
   const { accepted, duplicates } = await acceptPushEvents(events, deps, {
     ...(deps.dedupeWindowSeconds !== undefined ? { dedupeWindowSeconds: deps.dedupeWindowSeconds } : {}),
   });
-  for (const request of accepted)
-    deps.log(`push ${request.trigger.source}: ${request.image.registry}/${request.image.repository} → scan ${request.scanId}`);
+  for (const request of accepted) {
+    await recordQueuedScan(deps.tables, request, deps.now());
+    deps.log(
+      `push ${request.trigger.source}: ${request.image.registry}/${request.image.repository} → scan ${request.scanId}`,
+    );
+  }
   return {
     status: 202,
     body: {
-      accepted: accepted.map((r) => ({ scanId: r.scanId, image: r.image, statusUrl: `/api/scans/${r.scanId}` })),
+      accepted: accepted.map((r) => ({
+        scanId: r.scanId,
+        image: r.image,
+        statusUrl: `/api/scans/${r.scanId}`,
+      })),
       duplicates,
       ignored: events.length === 0,
     },

@@ -11,7 +11,9 @@ export type PushEventParser = (body: unknown, headers: HeaderBag) => PushEvent[]
 /** 401 unless the request carries the configured hook token or shared secret. */
 export function unauthorizedHook(req: RouteRequest, deps: HttpDeps): RouteResponse | undefined {
   if (isAuthorizedHook(req.headers, deps.hookAuth)) return undefined;
-  return errorResponse(401, "missing or wrong hook token", { "WWW-Authenticate": 'Bearer realm="portcullis hooks"' });
+  return errorResponse(401, "missing or wrong hook token", {
+    "WWW-Authenticate": 'Bearer realm="portcullis hooks"',
+  });
 }
 
 /** Parses a push notification; a body that is not what the endpoint takes is a 400 with the reason. */

@@ -64,6 +64,7 @@ export async function dispatch(
       return errorResponse(500, `internal error: ${(err as Error).message}`);
     }
   }
-  if (allowed.size > 0) return errorResponse(405, `use ${[...allowed].join(", ")}`, { Allow: [...allowed].join(", ") });
+  if (allowed.size > 0)
+    return errorResponse(405, `use ${[...allowed].join(", ")}`, { Allow: [...allowed].join(", ") });
   return errorResponse(404, `no route for ${req.path}`);
 }

@@ -49,15 +49,28 @@ function azuriteBin(): string {
 export async function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteInstance> {
   const host = options.host ?? "127.0.0.1";
   for (let attempt = 0; ; attempt++) {
-    const [blobPort, queuePort, tablePort] = [await freePort(host), await freePort(host), await freePort(host)];
+    const [blobPort, queuePort, tablePort] = [
+      await freePort(host),
+      await freePort(host),
+      await freePort(host),
+    ];
     const args = [
       azuriteBin(),
       "--disableTelemetry",
       "--silent",
       "--skipApiVersionCheck",
-      "--blobHost", host, "--blobPort", String(blobPort),
-      "--queueHost", host, "--queuePort", String(queuePort),
-      "--tableHost", host, "--tablePort", String(tablePort),
+      "--blobHost",
+      host,
+      "--blobPort",
+      String(blobPort),
+      "--queueHost",
+      host,
+      "--queuePort",
+      String(queuePort),
+      "--tableHost",
+      host,
+      "--tablePort",
+      String(tablePort),
     ];
     if (options.dataDir) {
       await mkdir(options.dataDir, { recursive: true });

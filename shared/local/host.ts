@@ -74,7 +74,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const { connectionString } = azurite;
     const tables = new AzureTableStore({ connectionString });
     const blobs = new AzureBlobStore(
-      BlobServiceClient.fromConnectionString(connectionString).getContainerClient(settings.PORTCULLIS_BLOB_CONTAINER),
+      BlobServiceClient.fromConnectionString(connectionString).getContainerClient(
+        settings.PORTCULLIS_BLOB_CONTAINER,
+      ),
     );
     const bus = new StorageQueueBus({ connectionString });
     cleanup.unshift(() => bus.close());
@@ -96,7 +98,11 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       now,
       log,
     });
-    const workers = { ...DEFAULT_STAGE_WORKERS, maxDeliveries: settings.PORTCULLIS_MAX_DELIVERIES, ...options.workers };
+    const workers = {
+      ...DEFAULT_STAGE_WORKERS,
+      maxDeliveries: settings.PORTCULLIS_MAX_DELIVERIES,
+      ...options.workers,
+    };
     const subscriptions: Subscription[] = subscribeStages(bus, pipeline, workers);
     cleanup.unshift(async () => {
       await Promise.all(subscriptions.map((s) => s.stop()));
@@ -109,7 +115,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       now,
       log,
       hookAuth: hookAuthConfig(settings, hookToken),
-      ...(settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET ? { githubWebhookSecret: settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET } : {}),
+      ...(settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET
+        ? { githubWebhookSecret: settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET }
+        : {}),
       ...(settings.PORTCULLIS_EVENTGRID_ALLOWED_ORIGINS.length
         ? { eventGridAllowedOrigins: settings.PORTCULLIS_EVENTGRID_ALLOWED_ORIGINS }
         : {}),
@@ -117,21 +125,29 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         ? { dedupeWindowSeconds: settings.PORTCULLIS_DEDUPE_WINDOW_SECONDS }
         : {}),
     };
-    const server = await startHttpServer(http, { host: options.host ?? "127.0.0.1", port: options.port ?? 7071 });
+    const server = await startHttpServer(http, {
+      host: options.host ?? "127.0.0.1",
+      port: options.port ?? 7071,
+    });
     // The server stops first: no new work arrives while the workers finish theirs.
     cleanup.unshift(() => server.close());
 
     const rescanNow = () =>
       enqueueRescans(pipeline, {
         olderThanHours: settings.PORTCULLIS_RESCAN_AFTER_HOURS,
-        runId: now().toISOString().slice(0, 13).replace(/[^0-9]/g, ""),
+        runId: now()
+          .toISOString()
+          .slice(0, 13)
+          .replace(/[^0-9]/g, ""),
       });
     const timers: { stop(): Promise<void> }[] = [];
     const rescanEvery = options.rescanIntervalMs ?? HOUR;
     const refreshEvery = options.dbRefreshIntervalMs ?? 6 * HOUR;
     if (rescanEvery > 0) timers.push(intervalTask("rescan", rescanEvery, rescanNow, log));
     if (refreshEvery > 0)
-      timers.push(intervalTask("db refresh", refreshEvery, () => refreshDbAndRescan(pipeline, blobs, dbOptions), log));
+      timers.push(
+        intervalTask("db refresh", refreshEvery, () => refreshDbAndRescan(pipeline, blobs, dbOptions), log),
+      );
     cleanup.splice(1, 0, async () => {
       await Promise.all(timers.map((t) => t.stop()));
     });

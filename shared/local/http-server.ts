@@ -12,7 +12,10 @@ export interface LocalHttpServer {
 }
 
 /** The HTTP routes on node:http: bodies bounded while they stream, answers from the shared router. */
-export async function startHttpServer(deps: HttpDeps, options: { host: string; port: number }): Promise<LocalHttpServer> {
+export async function startHttpServer(
+  deps: HttpDeps,
+  options: { host: string; port: number },
+): Promise<LocalHttpServer> {
   const server = createServer((req, res) => {
     handle(req, res, deps).catch((err: unknown) => {
       deps.log(`http: ${(err as Error).message}`);
@@ -49,7 +52,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpDeps)
   }
   const url = new URL(req.url ?? "/", "http://localhost");
   const answer = await dispatch(
-    { method: req.method ?? "GET", path: url.pathname, query: url.searchParams, headers: req.headers, rawBody },
+    {
+      method: req.method ?? "GET",
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      rawBody,
+    },
     deps,
   );
   send(res, answer);

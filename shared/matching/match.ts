@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { z } from "zod";
 import type { Package } from "../model/inventory.js";
 import { FindingSchema, SEVERITY_ORDER, type Severity } from "../model/report.js";
 import type { AdvisoryEntry } from "../vulndb/db-format.js";

@@ -11,7 +11,9 @@ export function inventoryToCycloneDx(inventories: Inventory[], now: Date = new D
   const bom = new CDX.Models.Bom();
   bom.metadata.timestamp = now;
   bom.metadata.tools.components.add(
-    new CDX.Models.Component(CDX.Enums.ComponentType.Application, "portcullis", { version: PORTCULLIS_VERSION }),
+    new CDX.Models.Component(CDX.Enums.ComponentType.Application, "portcullis", {
+      version: PORTCULLIS_VERSION,
+    }),
   );
   const images = inventories.map((inv) => imageComponent(inv));
   const [first] = images;
@@ -36,7 +38,9 @@ export function inventoryToCycloneDx(inventories: Inventory[], now: Date = new D
       image.dependencies.add(component.bomRef);
     }
   }
-  const serializer = new CDX.Serialize.JsonSerializer(new CDX.Serialize.JSON.Normalize.Factory(CDX.Spec.Spec1dot6));
+  const serializer = new CDX.Serialize.JsonSerializer(
+    new CDX.Serialize.JSON.Normalize.Factory(CDX.Spec.Spec1dot6),
+  );
   return serializer.serialize(bom, { sortLists: true, space: 2 });
 }
 
@@ -48,7 +52,9 @@ function imageComponent(inv: Inventory): CDX.Models.Component {
     version: image.digest,
   });
   component.properties.add(new CDX.Models.Property("portcullis:ref", image.ref));
-  const platform = [image.platform.os, image.platform.architecture, image.platform.variant].filter(Boolean).join("/");
+  const platform = [image.platform.os, image.platform.architecture, image.platform.variant]
+    .filter(Boolean)
+    .join("/");
   component.properties.add(new CDX.Models.Property("portcullis:platform", platform));
   if (image.platform["os.version"])
     component.properties.add(new CDX.Models.Property("portcullis:os.version", image.platform["os.version"]));

@@ -21,7 +21,11 @@ export async function analyzeLayerStage(msg: LayerAnalysisMessage, deps: Pipelin
   const digest = msg.layer.digest;
   if (found.state.pending.includes(digest)) {
     const source = await deps.openSource(
-      formatImageRef({ registry: msg.image.registry, repository: msg.image.repository, digest: msg.image.digest }),
+      formatImageRef({
+        registry: msg.image.registry,
+        repository: msg.image.repository,
+        digest: msg.image.digest,
+      }),
     );
     try {
       await analyzeLayerCached(source, msg.layer, {
@@ -43,6 +47,11 @@ export async function analyzeLayerStage(msg: LayerAnalysisMessage, deps: Pipelin
     },
     deps.now,
   );
-  if (joined && joined.state.pending.length === 0 && joined.state.joinedBy === digest && joined.state.status === "matching")
+  if (
+    joined &&
+    joined.state.pending.length === 0 &&
+    joined.state.joinedBy === digest &&
+    joined.state.status === "matching"
+  )
     await sendMatching(joined.state, deps);
 }

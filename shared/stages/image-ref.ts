@@ -1,7 +1,12 @@
 import type { ImageRef } from "../model/messages.js";
 
 /** `registry/repository[:tag][@digest]`, the way openImageSource takes it. */
-export function formatImageRef(image: { registry: string; repository: string; tag?: string; digest?: string }): string {
+export function formatImageRef(image: {
+  registry: string;
+  repository: string;
+  tag?: string;
+  digest?: string;
+}): string {
   let ref = `${image.registry}/${image.repository}`;
   if (image.tag) ref += `:${image.tag}`;
   if (image.digest) ref += `@${image.digest}`;

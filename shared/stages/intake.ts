@@ -52,7 +52,9 @@ export async function acceptPushEvents(
   for (const event of events) {
     const keys = dedupeKeys(event);
     const now = deps.now();
-    const seen = await deps.tables.insertIfAbsent(TABLES.events, "event", keys.event, { seenAt: now.toISOString() });
+    const seen = await deps.tables.insertIfAbsent(TABLES.events, "event", keys.event, {
+      seenAt: now.toISOString(),
+    });
     if (!seen.ok) {
       duplicates++;
       continue;

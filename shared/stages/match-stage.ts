@@ -13,10 +13,18 @@ const cacheOnlySource: ImageSource = {
   ref: "layer-cache",
   resolve: () => Promise.reject(new Error("cache-only source cannot resolve")),
   openBlob: (layer) =>
-    Promise.reject(new ScanError("layer-report-missing", `layer ${layer.digest} has no stored report`, { permanent: false })),
+    Promise.reject(
+      new ScanError("layer-report-missing", `layer ${layer.digest} has no stored report`, {
+        permanent: false,
+      }),
+    ),
 };
 
-export async function readJsonBlob<T>(store: BlobStore, key: string, parse: (v: unknown) => T): Promise<T | undefined> {
+export async function readJsonBlob<T>(
+  store: BlobStore,
+  key: string,
+  parse: (v: unknown) => T,
+): Promise<T | undefined> {
   const raw = await store.get(key);
   return raw ? parse(JSON.parse(raw.toString("utf8"))) : undefined;
 }

@@ -76,7 +76,8 @@ export interface GateAnswer {
  */
 export async function gate(tables: TableStore, image: string): Promise<GateAnswer> {
   const ref = parseImageReference(image);
-  if (ref.transport !== "registry" || !ref.digest) throw new TypeError("image must be a registry reference with @digest");
+  if (ref.transport !== "registry" || !ref.digest)
+    throw new TypeError("image must be a registry reference with @digest");
   const registry = ref.registry;
   const repository = ref.repository;
   const direct = await tables.get(TABLES.images, imagePartition(registry, repository), ref.digest);
@@ -97,7 +98,8 @@ export async function gate(tables: TableStore, image: string): Promise<GateAnswe
       }
     }
   }
-  if (scans.length === 0) return { status: 404, decision: "unknown", reasons: ["image never scanned"], images: [] };
+  if (scans.length === 0)
+    return { status: 404, decision: "unknown", reasons: ["image never scanned"], images: [] };
   const images = scans.map((s) => ({
     digest: s.digest ?? ref.digest!,
     ...(s.platform ? { platform: s.platform } : {}),
@@ -106,7 +108,12 @@ export async function gate(tables: TableStore, image: string): Promise<GateAnswe
   }));
   const failed = scans.filter((s) => s.status === "failed");
   if (failed.length > 0)
-    return { status: 403, decision: "block", reasons: failed.map((s) => `scan failed: ${s.reason ?? "unknown reason"}`), images };
+    return {
+      status: 403,
+      decision: "block",
+      reasons: failed.map((s) => `scan failed: ${s.reason ?? "unknown reason"}`),
+      images,
+    };
   if (scans.some((s) => s.status !== "done"))
     return { status: 409, decision: "pending", reasons: ["scan in progress"], images };
   const blocking = [];

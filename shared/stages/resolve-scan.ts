@@ -68,7 +68,11 @@ export async function resolveScan(msg: ScanRequestMessage, deps: PipelineDeps): 
   deps.log(`scan ${msg.scanId}: ${formatImageRef(msg.image)} → ${children.length} platform scan(s)`);
 }
 
-async function startPlatformScan(image: ResolvedImage, msg: ScanRequestMessage, deps: PipelineDeps): Promise<string> {
+async function startPlatformScan(
+  image: ResolvedImage,
+  msg: ScanRequestMessage,
+  deps: PipelineDeps,
+): Promise<string> {
   const { identity } = image;
   const scanId = scanIdOf({
     registry: identity.registry,
@@ -83,16 +87,7 @@ async function startPlatformScan(image: ResolvedImage, msg: ScanRequestMessage, 
   const existing = await readScan(deps.tables, scanId);
   if (existing && existing.state.status !== "failed") {
     // pushed again (another tag) or a redelivery: remember the tag, resend what is still outstanding
-    if (tag && !existing.state.tags.includes(tag)) {
-      const updated = await updateScan(
-        deps.tables,
-        scanId,
-        (s) => (s.tags.includes(tag) ? undefined : { ...s, tags: [...s.tags, tag] }),
-        deps.now,
-      );
-      if (updated?.state.status === "done") await recordTag(deps, updated.state, tag);
-    }
-    await sendOutstanding(existing.state, deps);
+    await sendOutstanding((await rememberTag(existing.state, tag, deps)) ?? existing.state, deps);
     return scanId;
   }
 
@@ -122,16 +117,39 @@ async function startPlatformScan(image: ResolvedImage, msg: ScanRequestMessage, 
   };
   if (existing) {
     // a failed scan is retried from the start when the image is asked for again
-    await updateScan(deps.tables, scanId, () => ({ ...state, createdAt: existing.state.createdAt }), deps.now);
+    await updateScan(
+      deps.tables,
+      scanId,
+      () => ({ ...state, createdAt: existing.state.createdAt }),
+      deps.now,
+    );
   } else {
     const created = await createScan(deps.tables, state);
     if (!created.created) {
-      await sendOutstanding(created.state, deps);
+      // another resolve (the same image under another tag) created it first: add our tag to it
+      await sendOutstanding((await rememberTag(created.state, tag, deps)) ?? created.state, deps);
       return scanId;
     }
   }
   await sendOutstanding(state, deps);
   return scanId;
+}
+
+/** Adds a tag to a platform scan (and to its images row once scanned); the state after, if changed. */
+async function rememberTag(
+  scan: ScanState,
+  tag: string | undefined,
+  deps: PipelineDeps,
+): Promise<ScanState | undefined> {
+  if (!tag || scan.tags.includes(tag)) return undefined;
+  const updated = await updateScan(
+    deps.tables,
+    scan.scanId,
+    (s) => (s.tags.includes(tag) ? undefined : { ...s, tags: [...s.tags, tag] }),
+    deps.now,
+  );
+  if (updated?.state.status === "done") await recordTag(deps, updated.state, tag);
+  return updated?.state;
 }
 
 /** Messages a platform scan still waits on; safe to send again (deterministic ids, idempotent handlers). */

@@ -103,7 +103,10 @@ export async function readScan(
 }
 
 /** Creates the scan row unless it exists; returns whichever row is there afterwards. */
-export async function createScan(tables: TableStore, state: ScanState): Promise<{ state: ScanState; created: boolean }> {
+export async function createScan(
+  tables: TableStore,
+  state: ScanState,
+): Promise<{ state: ScanState; created: boolean }> {
   const write = await tables.insertIfAbsent(TABLES.scans, state.scanId, ROW, toProperties(state));
   if (write.ok) return { state, created: true };
   const existing = await readScan(tables, state.scanId);
@@ -136,11 +139,19 @@ export async function updateScan(
   throw new Error(`scan ${scanId}: too many concurrent updates`);
 }
 
-export async function failScan(tables: TableStore, scanId: string, reason: string, now: () => Date): Promise<void> {
+export async function failScan(
+  tables: TableStore,
+  scanId: string,
+  reason: string,
+  now: () => Date,
+): Promise<void> {
   await updateScan(
     tables,
     scanId,
-    (s) => (s.status === "done" || (s.status === "failed" && s.reason === reason) ? undefined : { ...s, status: "failed", reason }),
+    (s) =>
+      s.status === "done" || (s.status === "failed" && s.reason === reason)
+        ? undefined
+        : { ...s, status: "failed", reason },
     now,
   );
 }

@@ -11,7 +11,8 @@ export const TABLES = {
 
 /** Where a stage's blobs live: content-addressed where the content is, by scan where it is not. */
 export const blobKeys = {
-  inventory: (digest: string, analyzerSet: string) => `inventories/${digest.replace(":", "/")}/${analyzerSet}.json`,
+  inventory: (digest: string, analyzerSet: string) =>
+    `inventories/${digest.replace(":", "/")}/${analyzerSet}.json`,
   matches: (scanId: string, dbVersion: string) => `matches/${scanId}/${dbVersion}.json`,
   report: (registry: string, repository: string, digest: string) =>
     `reports/${encodeURIComponent(registry)}/${repository}/${digest.replace(":", "/")}.json`,

@@ -34,10 +34,15 @@ export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Pro
 
   await writeFindings(deps, digest, report);
   for (const pkg of report.packages) {
-    await deps.tables.upsert(TABLES.packageIndex, `${pkg.ecosystem}|${pkg.source?.name ?? pkg.name}`, `${registry}/${repository}@${digest}`, {
-      scanId: msg.scanId,
-      version: pkg.source?.version ?? pkg.version,
-    });
+    await deps.tables.upsert(
+      TABLES.packageIndex,
+      `${pkg.ecosystem}|${pkg.source?.name ?? pkg.name}`,
+      `${registry}/${repository}@${digest}`,
+      {
+        scanId: msg.scanId,
+        version: pkg.source?.version ?? pkg.version,
+      },
+    );
   }
   const counts = Object.fromEntries(SEVERITY_ORDER.map((s) => [s, 0])) as Record<string, number>;
   for (const f of report.findings) if (!f.suppressed) counts[f.severity] = (counts[f.severity] ?? 0) + 1;
@@ -61,12 +66,18 @@ export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Pro
     reportKey,
     scannedAt: deps.now().toISOString(),
   });
-  await updateScan(
+  const finished = await updateScan(
     deps.tables,
     msg.scanId,
-    (s) => (s.status === "done" && s.decision === decision ? undefined : { ...s, status: "done", decision, reason: undefined }),
+    (s) =>
+      s.status === "done" && s.decision === decision
+        ? undefined
+        : { ...s, status: "done", decision, reason: undefined },
     deps.now,
   );
+  // a tag pushed while this verdict ran reached the scan row after we read it: carry it over
+  for (const tag of finished?.state.tags ?? [])
+    if (!found.state.tags.includes(tag)) await recordTag(deps, finished!.state, tag);
   deps.log(`scan ${msg.scanId}: ${registry}/${repository}@${digest} → ${decision}`);
 }
 
@@ -96,7 +107,11 @@ async function writeFindings(deps: PipelineDeps, digest: string, report: Report)
 /** An image already scanned was pushed under another tag: the images row learns the tag. */
 export async function recordTag(deps: PipelineDeps, scan: ScanState, tag: string): Promise<void> {
   if (!scan.digest) return;
-  const row = await deps.tables.get(TABLES.images, imagePartition(scan.registry, scan.repository), scan.digest);
+  const row = await deps.tables.get(
+    TABLES.images,
+    imagePartition(scan.registry, scan.repository),
+    scan.digest,
+  );
   if (!row) return;
   const tags = new Set<string>(JSON.parse(String(row.properties.tags ?? "[]")) as string[]);
   if (tags.has(tag)) return;

@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { AdvisoryCollector } from "./db-build.js";
+import { CvrfImportBatch } from "./msrc/cvrf-import.js";
 import { readZipEntries, type ZipEntryLimits } from "./osv-export-feed.js";
 
 const RECORD_FILE = /\.(json|ya?ml)$/i;
@@ -20,7 +21,7 @@ export function parseRecordDocument(name: string, data: Buffer): unknown[] {
   return [doc];
 }
 
-function addDocument(collector: AdvisoryCollector, name: string, data: Buffer): void {
+function addDocument(collector: AdvisoryCollector, name: string, data: Buffer, cvrf: CvrfImportBatch): void {
   let records: unknown[];
   try {
     records = parseRecordDocument(name, data);
@@ -28,7 +29,8 @@ function addDocument(collector: AdvisoryCollector, name: string, data: Buffer): 
     collector.skip(`${name}: ${(err as Error).message.split("\n")[0]}`);
     return;
   }
-  for (const record of records) collector.add(record);
+  // MSRC CVRF documents are converted to OSV records together, once every file is read
+  for (const record of records) if (!cvrf.take(collector, name, record)) collector.add(record);
 }
 
 /** Feeds the records of one zip (an OSV export or any archive of records) into the collector. */
@@ -37,12 +39,14 @@ export async function collectZip(
   file: string,
   limits: ZipEntryLimits = {},
 ): Promise<void> {
+  const cvrf = new CvrfImportBatch();
   await readZipEntries(file, limits, (name, data) => {
     if (!RECORD_FILE.test(name)) return;
     if (!Buffer.isBuffer(data))
       return collector.skip(`${name}: ${data.tooLarge} bytes, over the entry bound`);
-    addDocument(collector, name, data);
+    addDocument(collector, name, data, cvrf);
   });
+  cvrf.flush(collector);
 }
 
 async function* walk(dir: string): AsyncGenerator<string> {
@@ -65,9 +69,11 @@ export async function collectLocalRecords(
   if (info.isDirectory()) for await (const f of walk(target)) files.push(f);
   else if (/\.zip$/i.test(target)) return collectZip(collector, target, limits);
   else files.push(target);
+  const cvrf = new CvrfImportBatch();
   for (const file of files.sort()) {
     const size = (await stat(file)).size;
     if (size > maxEntryBytes) collector.skip(`${file}: ${size} bytes, over the entry bound`);
-    else addDocument(collector, file, await readFile(file));
+    else addDocument(collector, file, await readFile(file), cvrf);
   }
+  cvrf.flush(collector);
 }

@@ -11,10 +11,16 @@ export const REGISTRY = "registry.test:5000";
 /** A Debian 12 base layer whose dpkg database holds the given packages (name → version). */
 export function debianLayer(packages: Record<string, string>): Promise<Blob> {
   const status = Object.entries(packages)
-    .map(([name, version]) => `Package: ${name}\nStatus: install ok installed\nVersion: ${version}\nArchitecture: amd64\n`)
+    .map(
+      ([name, version]) =>
+        `Package: ${name}\nStatus: install ok installed\nVersion: ${version}\nArchitecture: amd64\n`,
+    )
     .join("\n");
   return layerBlob([
-    { name: "etc/os-release", content: 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n' },
+    {
+      name: "etc/os-release",
+      content: 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n',
+    },
     { name: "etc/debian_version", content: "12.7\n" },
     { name: "var/lib/dpkg/status", content: status },
   ]);
@@ -33,12 +39,25 @@ export class FakeRegistry {
   fault: Fault | undefined;
 
   /** Adds an image (one platform per entry) under `repository:tag`; returns its manifest digests. */
-  push(repository: string, tag: string, platforms: { platform?: Platform; layers: Blob[] }[]): ResolvedImage[] {
+  push(
+    repository: string,
+    tag: string,
+    platforms: { platform?: Platform; layers: Blob[] }[],
+  ): ResolvedImage[] {
     const images = platforms.map(({ platform = { os: "linux", architecture: "amd64" }, layers }) => {
       for (const l of layers) this.#blobs.set(l.ref.digest, l.bytes);
-      const digest = `sha256:${createHash("sha256").update(JSON.stringify([platform, layers.map((l) => l.ref.digest)])).digest("hex")}`;
+      const digest = `sha256:${createHash("sha256")
+        .update(JSON.stringify([platform, layers.map((l) => l.ref.digest)]))
+        .digest("hex")}`;
       const image: ResolvedImage = {
-        identity: { ref: `${REGISTRY}/${repository}@${digest}`, registry: REGISTRY, repository, digest, tags: [tag], platform },
+        identity: {
+          ref: `${REGISTRY}/${repository}@${digest}`,
+          registry: REGISTRY,
+          repository,
+          digest,
+          tags: [tag],
+          platform,
+        },
         manifestMediaType: "application/vnd.oci.image.manifest.v1+json",
         configDigest: digest,
         config: {},
@@ -49,7 +68,9 @@ export class FakeRegistry {
     });
     this.#images.set(`${REGISTRY}/${repository}:${tag}`, images);
     if (images.length > 1) {
-      const index = `sha256:${createHash("sha256").update(images.map((i) => i.identity.digest).join()).digest("hex")}`;
+      const index = `sha256:${createHash("sha256")
+        .update(images.map((i) => i.identity.digest).join())
+        .digest("hex")}`;
       this.#images.set(`${REGISTRY}/${repository}@${index}`, images);
     }
     return images;
@@ -86,8 +107,13 @@ export class FakeRegistry {
 function select(images: ResolvedImage[], selector: PlatformSelector): ResolvedImage[] {
   if (selector === "all") return images;
   if (selector === undefined) {
-    const amd64 = images.filter((i) => i.identity.platform.os === "linux" && i.identity.platform.architecture === "amd64");
+    const amd64 = images.filter(
+      (i) => i.identity.platform.os === "linux" && i.identity.platform.architecture === "amd64",
+    );
     return amd64.length > 0 ? amd64 : images;
   }
-  return images.filter((i) => i.identity.platform.os === selector.os && i.identity.platform.architecture === selector.architecture);
+  return images.filter(
+    (i) =>
+      i.identity.platform.os === selector.os && i.identity.platform.architecture === selector.architecture,
+  );
 }

@@ -11,7 +11,9 @@ export async function writeTestDb(store: BlobStore): Promise<string> {
   const records = [];
   for (const file of (await readdir(OSV_DIR)).filter((f) => f.endsWith(".json")).sort())
     records.push(JSON.parse(await readFile(path.join(OSV_DIR, file), "utf8")) as unknown);
-  const { metadata, stats } = await buildDbFromRecords(store, records, { now: new Date("2024-06-02T00:00:00Z") });
+  const { metadata, stats } = await buildDbFromRecords(store, records, {
+    now: new Date("2024-06-02T00:00:00Z"),
+  });
   if (stats.skipped > 0) throw new Error(`test DB skipped records: ${stats.skippedReasons.join("; ")}`);
   return metadata.version;
 }

@@ -1,8 +1,12 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { createRequire } from "node:module";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+// an absolute specifier, so the CLI can run from any working directory (a clean one, without ./portcullis.yaml)
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 
 export interface CliResult {
   code: number;
@@ -18,7 +22,7 @@ export function runCli(
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", path.join(REPO_ROOT, "shared/cli/run.ts"), ...args],
+      ["--import", TSX, path.join(REPO_ROOT, "shared/cli/run.ts"), ...args],
       {
         cwd: options.cwd ?? REPO_ROOT,
         env: { ...process.env, ...options.env },

@@ -201,7 +201,13 @@ describe("CVRF → OSV conversion", () => {
       affectedOf(records, "CVE-2025-49751", "Windows Server 2025 (Server Core installation)")
         ?.ecosystem_specific,
     ).toEqual({
-      remediation: "rebuild on a base image with OS build ≥ 10.0.26100.4946 (KB5063878)",
+      remediation:
+        "rebuild on a base image with OS build ≥ 10.0.26100.4946 (KB5063878, e.g. mcr.microsoft.com/windows/servercore:ltsc2025 pulled after 2025-08-12)",
+      base_image: "mcr.microsoft.com/windows/servercore:ltsc2025",
+    });
+    expect(affectedOf(records, "CVE-2025-49751", "Windows Server 2025")?.database_specific).toMatchObject({
+      kb: "KB5063878",
+      released: "2025-08-12",
     });
   });
 });

@@ -6,7 +6,7 @@ import { windowsFactsFromSnapshot, WindowsFactsSchema } from "./windows-facts.js
 
 /** The image's Windows facts after overlaying every hive delta, with the layers that last wrote them. */
 export const WindowsImageFactSchema = WindowsFactsSchema.extend({
-  /** the topmost layer whose hive delta wrote the OS build values (CurrentVersion) */
+  /** the topmost layer whose hive delta wrote the OS build (CurrentBuildNumber / UBR) */
   osLayer: z.string().optional(),
   /** the topmost layer with a hive delta at all */
   hiveLayer: z.string(),
@@ -17,6 +17,7 @@ export const WindowsImageFactSchema = WindowsFactsSchema.extend({
 export type WindowsImageFact = z.infer<typeof WindowsImageFactSchema>;
 
 const CURRENT_VERSION = "MICROSOFT\\WINDOWS NT\\CURRENTVERSION";
+const BUILD_VALUES = new Set(["CURRENTBUILDNUMBER", "CURRENTBUILD", "UBR"]);
 
 /**
  * The squash hook of the SOFTWARE hive analyzer. Every layer's Software_Delta applies, replaced or
@@ -31,14 +32,15 @@ export function squashWindowsFacts(layers: readonly LayerData[]): WindowsImageFa
   const top = deltas.at(-1);
   if (top === undefined) return undefined;
   const keyLayers: Record<string, string> = {};
+  let osLayer: string | undefined;
   for (const { layer, software } of deltas) {
+    if (writesBuild(software)) osLayer = layer;
     for (const [key, values] of Object.entries(software)) {
       // a key listed with no values was only walked through, not written by this layer
       if (Object.keys(values).length > 0) keyLayers[key.toUpperCase()] = layer;
     }
   }
   const facts = windowsFactsFromSnapshot(overlaySnapshots(deltas.map((d) => d.software)));
-  const osLayer = keyLayers[CURRENT_VERSION];
   return {
     ...facts,
     ...(osLayer ? { osLayer } : {}),
@@ -46,6 +48,12 @@ export function squashWindowsFacts(layers: readonly LayerData[]): WindowsImageFa
     keyLayers,
     hivePath: top.path,
   };
+}
+
+/** Whether a delta writes the OS build (other CurrentVersion values change without an OS update). */
+function writesBuild(software: RegistrySnapshot): boolean {
+  const values = Object.entries(software).find(([key]) => key.toUpperCase() === CURRENT_VERSION)?.[1];
+  return Object.keys(values ?? {}).some((name) => BUILD_VALUES.has(name.toUpperCase()));
 }
 
 /** The layer that last wrote an Uninstall key (either view), else the topmost hive layer. */

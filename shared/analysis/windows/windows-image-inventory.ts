@@ -31,8 +31,7 @@ export function windowsImageInventory(fact: unknown, context: InventoryContext):
 
 /** A Windows image without a readable hive: the config's os.version is all there is to go on. */
 function configOnlyInventory(context: InventoryContext): ImageInventoryOutput {
-  if (context.os !== "windows" || context.osVersion === undefined)
-    return { packages: [], warnings: [] };
+  if (context.os !== "windows" || context.osVersion === undefined) return { packages: [], warnings: [] };
   const build = /^10\.0\.(\d+)\.(\d+)$/.exec(context.osVersion);
   const base = context.skippedLayers[0];
   const installationType = base === undefined ? undefined : installationFromUrls(base.urls ?? []);

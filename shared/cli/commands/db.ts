@@ -24,7 +24,10 @@ export function resolveFeedUrl(options: { dbUrl?: string; mirror?: string }): st
 }
 
 const cacheDirOption = () =>
-  new Option("--cache-dir <dir>", "cache directory (default $PORTCULLIS_CACHE_DIR, else $XDG_CACHE_HOME/portcullis or ~/.cache/portcullis)");
+  new Option(
+    "--cache-dir <dir>",
+    "cache directory (default $PORTCULLIS_CACHE_DIR, else $XDG_CACHE_HOME/portcullis or ~/.cache/portcullis)",
+  );
 
 export function registerDb(program: Command): void {
   const db = program.command("db").description("manage the vulnerability database (OSV exports)");

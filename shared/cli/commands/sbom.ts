@@ -17,7 +17,10 @@ export function registerSbom(program: Command): void {
     program
       .command("sbom")
       .description("list the packages installed in an image (JSON or CycloneDX 1.6)")
-      .argument("<image>", "registry/repo[:tag|@digest], oci:<dir>[:tag], oci-archive:<file>[:tag], docker-archive:<file>")
+      .argument(
+        "<image>",
+        "registry/repo[:tag|@digest], oci:<dir>[:tag], oci-archive:<file>[:tag], docker-archive:<file>",
+      )
       .option("-f, --format <format>", `output format: ${FORMATS.join(", ")}`, "json"),
   ).action(async (image: string, opts: ImageOptions & { format: string }) => {
     if (!(FORMATS as readonly string[]).includes(opts.format))

@@ -34,7 +34,10 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 function parseSeverities(value: string | undefined): Severity[] | undefined {
   if (value === undefined) return undefined;
-  const list = value.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const list = value
+    .split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   const bad = list.filter((s) => !SeveritySchema.safeParse(s).success);
   if (bad.length > 0 || list.length === 0)
     throw new UsageError(`--severity takes a comma-separated list of ${SeveritySchema.options.join(", ")}`);
@@ -46,12 +49,23 @@ export function registerScan(program: Command): void {
     program
       .command("scan")
       .description("scan an image for vulnerabilities and decide block / fix / pass by policy")
-      .argument("<image>", "registry/repo[:tag|@digest], oci:<dir>[:tag], oci-archive:<file>[:tag], docker-archive:<file>")
+      .argument(
+        "<image>",
+        "registry/repo[:tag|@digest], oci:<dir>[:tag], oci-archive:<file>[:tag], docker-archive:<file>",
+      )
       .option("-f, --format <format>", `output format: ${FORMATS.join(", ")}`, "table")
       .option("-o, --output <file>", "write the report to a file instead of stdout")
       .option("--exit-code <n>", "exit with this code when the verdict is block")
-      .option("--policy <file>", "policy file (default ./portcullis.yaml when present, else the built-in policy)")
-      .option("--vex <file>", "an OpenVEX document whose statements suppress findings (repeatable)", collect, [])
+      .option(
+        "--policy <file>",
+        "policy file (default ./portcullis.yaml when present, else the built-in policy)",
+      )
+      .option(
+        "--vex <file>",
+        "an OpenVEX document whose statements suppress findings (repeatable)",
+        collect,
+        [],
+      )
       .option("--ignore-unfixed", "leave out vulnerabilities that have no fixed version yet")
       .option("--severity <list>", "only these severities, e.g. critical,high")
       .option("--offline", "never download the vulnerability DB; use the one in the cache")
@@ -74,7 +88,11 @@ export function registerScan(program: Command): void {
       ...(opts.offline ? {} : { baseUrl: resolveFeedUrl(opts) }),
     });
     const stamp = { version: db.metadata.version, updatedAt: db.metadata.updatedAt };
-    const inventories = await collectInventories(image, opts, loaded.policy.limits ? { limits: loaded.policy.limits } : {});
+    const inventories = await collectInventories(
+      image,
+      opts,
+      loaded.policy.limits ? { limits: loaded.policy.limits } : {},
+    );
     const reports: Report[] = [];
     const tables: string[] = [];
     for (const inventory of inventories) {
@@ -82,10 +100,16 @@ export function registerScan(program: Command): void {
       const { report, decision } = makeReport(inventory, matches, stamp, {
         policy: loaded.policy,
         vex,
-        filters: { ...(opts.ignoreUnfixed ? { ignoreUnfixed: true } : {}), ...(severity ? { severity } : {}) },
+        filters: {
+          ...(opts.ignoreUnfixed ? { ignoreUnfixed: true } : {}),
+          ...(severity ? { severity } : {}),
+        },
       });
       reports.push(report);
-      if (opts.format === "table") tables.push(renderTable(report, { actions: decision.actions, ...(opts.output ? { color: false } : {}) }));
+      if (opts.format === "table")
+        tables.push(
+          renderTable(report, { actions: decision.actions, ...(opts.output ? { color: false } : {}) }),
+        );
     }
     const text =
       opts.format === "json"
@@ -95,6 +119,7 @@ export function registerScan(program: Command): void {
           : tables.join("\n");
     if (opts.output) await writeFile(opts.output, `${text}\n`);
     else process.stdout.write(`${text}\n`);
-    if (exitCode !== undefined && reports.some((r) => r.verdict?.decision === "block")) process.exitCode = exitCode;
+    if (exitCode !== undefined && reports.some((r) => r.verdict?.decision === "block"))
+      process.exitCode = exitCode;
   });
 }

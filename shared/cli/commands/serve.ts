@@ -24,16 +24,25 @@ interface ServeOptions {
 export function registerServe(program: Command): void {
   program
     .command("serve")
-    .description("run the whole pipeline locally: push hooks, stages on durable queues, query API (npm start)")
+    .description(
+      "run the whole pipeline locally: push hooks, stages on durable queues, query API (npm start)",
+    )
     .option("--port <port>", "HTTP port (0 = any free port)", "7071")
     .option("--host <address>", "address to listen on", "127.0.0.1")
-    .option("--data-dir <dir>", "where tables, blobs, queues and the hook token are kept (default $PORTCULLIS_DATA_DIR or ~/.local/share/portcullis)")
+    .option(
+      "--data-dir <dir>",
+      "where tables, blobs, queues and the hook token are kept (default $PORTCULLIS_DATA_DIR or ~/.local/share/portcullis)",
+    )
     .option("--insecure-registry <host:port>", "talk plain HTTP to this registry (repeatable)", collect, [])
     .action(async (opts: ServeOptions) => {
       const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, not "${opts.port}"`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new UsageError(`--port must be 0–65535, not "${opts.port}"`);
       const settings = readSettings();
-      settings.PORTCULLIS_INSECURE_REGISTRIES = [...settings.PORTCULLIS_INSECURE_REGISTRIES, ...opts.insecureRegistry];
+      settings.PORTCULLIS_INSECURE_REGISTRIES = [
+        ...settings.PORTCULLIS_INSECURE_REGISTRIES,
+        ...opts.insecureRegistry,
+      ];
       const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
       const host = await startLocalHost({ dataDir, port, host: opts.host, settings });
       process.stdout.write(

@@ -1,8 +1,12 @@
 import { apk } from "./apk.js";
+import { cran } from "./cran.js";
 import { dpkg } from "./dpkg.js";
+import { hackage } from "./hackage.js";
 import { maven } from "./maven.js";
 import { nuget } from "./nuget.js";
+import { packagist } from "./packagist.js";
 import { pep440 } from "./pep440.js";
+import { pub } from "./pub.js";
 import { rpm } from "./rpm.js";
 import { rubygems } from "./rubygems.js";
 import { semver } from "./semver.js";
@@ -13,7 +17,9 @@ export type { Versioning } from "./versioning.js";
 
 /** Every version scheme, keyed by its id. */
 export const versionings: ReadonlyMap<string, Versioning> = new Map(
-  [dpkg, apk, rpm, semver, pep440, maven, nuget, rubygems, windows].map((v) => [v.id, v]),
+  [dpkg, apk, rpm, semver, pep440, maven, nuget, rubygems, windows, packagist, cran, pub, hackage].map(
+    (v) => [v.id, v],
+  ),
 );
 
 const byEcosystem = new Map<string, Versioning>();

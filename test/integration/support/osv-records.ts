@@ -75,14 +75,17 @@ export function osvExportZip(records: readonly Record<string, unknown>[]): Buffe
 }
 
 /** The source package (name and version) a binary package of the image was built from. */
-export function sourceOf(packages: readonly DpkgPackage[], binary: string): { name: string; version: string } {
+export function sourceOf(
+  packages: readonly DpkgPackage[],
+  binary: string,
+): { name: string; version: string } {
   const pkg = packages.find((p) => p.name === binary);
   if (!pkg) throw new Error(`the test image has no package ${binary}`);
   return { name: pkg.sourceName, version: pkg.sourceVersion };
 }
 
 /** Every binary package of the image built from this source. */
-export function binariesOf(packages: readonly DpkgPackage[], source: string): DpkgPackage[] {
+export function binariesOf<P extends DpkgPackage>(packages: readonly P[], source: string): P[] {
   return packages.filter((p) => p.sourceName === source);
 }
 

@@ -6,7 +6,7 @@ export interface ZipFile {
 }
 
 const DOS_TIME = 0; // 00:00:00
-const DOS_DATE = (2024 - 1980) << 9 | (1 << 5) | 1; // 2024-01-01
+const DOS_DATE = ((2024 - 1980) << 9) | (1 << 5) | 1; // 2024-01-01
 
 /**
  * Writes a zip archive in memory (deflate, no zip64, no extra fields) — the shape of the OSV

@@ -37,6 +37,19 @@ const SAMPLES: Record<string, string[]> = {
   nuget: ["1.0.0", "1.0", "1.0.0.1", "1.0.0-beta", "1.0.0-BETA.2", "1.0.0+meta", "2.0.0-rc.1"],
   rubygems: ["1.0", "1.0.0", "1.0.a", "1.0.pre.1", "1.0-1", "2.0.0.rc1", "0.9"],
   windows: ["10.0.26100.4061", "26100.3775", "10.0.17763.3406", "6.3.9600.1", "17763"],
+  packagist: [
+    "1.0.0",
+    "v1.0.0",
+    "1.0.0-beta2",
+    "1.0.0-RC1",
+    "1.0-dev",
+    "2.0.0-alpha.1",
+    "1.0.0-patch1",
+    "dev-main",
+  ],
+  cran: ["1.0-0", "0.9.12", "1.0.1", "0.1-4", "2.0-12", "1.8.0"],
+  pub: ["1.0.0", "1.0.0-dev.1", "1.0.0+1", "1.0.0-beta.2+build.7", "2.0.0-nullsafety.0", "0.1.2"],
+  hackage: ["0", "1.0", "1.0.0", "0.11.3.0", "2.4.1.2", "1.0.1"],
 };
 
 /** Never a version in any scheme. */
@@ -142,6 +155,10 @@ describe("versioningFor", () => {
     ["NuGet", "nuget"],
     ["RubyGems", "rubygems"],
     ["Windows", "windows"],
+    ["Packagist", "packagist"],
+    ["CRAN", "cran"],
+    ["Pub", "pub"],
+    ["Hackage", "hackage"],
   ])("maps %s to %s", (ecosystem, id) => {
     expect(versioningFor(ecosystem)?.id).toBe(id);
   });

@@ -110,6 +110,48 @@ const RUBYGEMS: Record<string, Deviation> = {
   },
 };
 
+// packagist-versions.txt is osv-scalibr's own reading; the generated file (and we) follow PHP's
+// version_compare as released (php-src ext/standard/versioning.c, PHP 8.x on a 64-bit build).
+// "1.2.3.# = 1.2.3.#" is not listed: PHP itself returns -1 both ways there (a trailing separator makes
+// it irreflexive), but a compare must be reflexive, so we answer "=" as the file does.
+// php-src PR #21689 (merged 2026-04, "Fix handling of version numbers with a trailing dot") changes
+// how "1.2.3." compares; revisit the two "1.2.3.#" lines when a PHP release carrying it is the current one.
+const PHP_TRAILING_DOT =
+  'PHP canonicalizes "1.2.3.#" to "1.2.3." (a "#" after a dot is dropped, the dot stays) and ranks the ' +
+  "empty piece after that dot below the end of the other version: version_compare gives -1 (and 1 reversed)";
+const PHP_LONG_MAX =
+  "PHP reads numbers with strtol, which saturates at 2^63-1 on 64-bit builds: both numbers are " +
+  "9223372036854775807, so version_compare gives 0";
+const PACKAGIST: Record<string, Deviation> = {
+  "1.2.3.# = 1.2.3": { op: "<", why: PHP_TRAILING_DOT },
+  "1.2.3.# = 1.2.3.1": { op: "<", why: PHP_TRAILING_DOT },
+  "999999999999999999999999999991 < 999999999999999999999999999999": { op: "=", why: PHP_LONG_MAX },
+  "999999999999999999999999999991.999999999999999999999999999991.999999999999999999999999999991 < 999999999999999999999999999999.999999999999999999999999999991.999999999999999999999999999991":
+    { op: "=", why: PHP_LONG_MAX },
+};
+
+/**
+ * Versions in pub-versions.txt that pub_semver's Version.parse rejects (FormatException), with why.
+ * osv-scalibr reads them leniently; so do we for ordering (the lines' answers hold), but isValid is false.
+ */
+function pubRejects(version: string): string | undefined {
+  if (/^v/.test(version)) return 'a "v" prefix: pub_semver wants major.minor.patch from the first character';
+  if (/^\d+$/.test(version)) return "a single number: pub_semver wants major.minor.patch";
+  if (/^\d+(?:\.\d+){3,}$/.test(version))
+    return "more than three numbers: pub_semver's pattern ends after patch";
+  if (/\d{20}/.test(version)) return "a number past 2^63-1: Dart's int.parse fails, so Version.parse does";
+  return undefined;
+}
+
+const PUB: Record<string, Deviation> = Object.fromEntries(
+  readVectors("pub-versions.txt").flatMap((v) => {
+    const invalid = [v.a, v.b].filter((x) => pubRejects(x) !== undefined);
+    if (invalid.length === 0) return [];
+    const why = [...new Set(invalid.map((x) => pubRejects(x)!))].join("; ");
+    return [[v.text, { invalid, why }]];
+  }),
+);
+
 /** vector file → the OSV ecosystems it is run for (as upstream), and the lines we answer differently */
 const FILES: [file: string, ecosystems: string[], deviations: Record<string, Deviation>][] = [
   ["alpine-versions.txt", ["Alpine"], ALPINE],
@@ -125,6 +167,12 @@ const FILES: [file: string, ecosystems: string[], deviations: Record<string, Dev
   ["pypi-versions-generated.txt", ["PyPI"], {}],
   ["rubygems-versions.txt", ["RubyGems"], RUBYGEMS],
   ["rubygems-versions-generated.txt", ["RubyGems"], {}],
+  ["packagist-versions.txt", ["Packagist"], PACKAGIST],
+  ["packagist-versions-generated.txt", ["Packagist"], {}],
+  ["cran-versions.txt", ["CRAN"], {}],
+  ["cran-versions-generated.txt", ["CRAN"], {}],
+  ["pub-versions.txt", ["Pub"], PUB],
+  ["hackage-versions.txt", ["Hackage"], {}],
 ];
 
 /** What is wrong with one line ("" when it passes): names the line, so a grouped failure still points at it. */

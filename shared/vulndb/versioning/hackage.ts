@@ -1,0 +1,49 @@
+import { compareDigitRuns, compareStrings, isAsciiDigit, scanWhile } from "./digits.js";
+import type { Versioning } from "./versioning.js";
+
+// Hackage: Cabal's `Version` (Data.Version's branch): dot-separated numbers compared
+// lexicographically as lists, so a version that is a prefix of another is the lower (`1.0` < `1.0.0`).
+
+interface Branch {
+  numbers: string[];
+  /** whatever follows the numbers; empty for a valid version */
+  rest: string;
+}
+
+function parse(version: string): Branch {
+  const numbers: string[] = [];
+  let i = 0;
+  for (;;) {
+    const end = scanWhile(version, i, isAsciiDigit);
+    if (end === i) break;
+    numbers.push(version.slice(i, end));
+    i = end;
+    if (version.charCodeAt(i) !== 46 || !isAsciiDigit(version.charCodeAt(i + 1))) break;
+    i++;
+  }
+  return { numbers, rest: version.slice(i) };
+}
+
+function compare(a: string, b: string): number {
+  if (a === b) return 0;
+  const va = parse(a);
+  const vb = parse(b);
+  const n = Math.min(va.numbers.length, vb.numbers.length);
+  for (let k = 0; k < n; k++) {
+    const d = compareDigitRuns(va.numbers[k]!, vb.numbers[k]!);
+    if (d !== 0) return d;
+  }
+  if (va.numbers.length !== vb.numbers.length) return Math.sign(va.numbers.length - vb.numbers.length);
+  // Not a Cabal version (tags, junk): the text after the numbers keeps the order total.
+  return compareStrings(va.rest, vb.rest);
+}
+
+// Cabal's parser: no leading zeros and at most 9 digits per number (it must fit a 32-bit Int).
+const VALID = /^(?:0|[1-9]\d{0,8})(?:\.(?:0|[1-9]\d{0,8}))*$/;
+
+export const hackage: Versioning = {
+  id: "hackage",
+  ecosystems: ["Hackage"],
+  isValid: (version) => VALID.test(version),
+  compare,
+};

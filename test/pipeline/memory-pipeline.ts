@@ -1,0 +1,106 @@
+// The whole pipeline in memory (MemoryBus, MemoryTableStore, a temp-dir BlobStore, FakeRegistry).
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { buildPipelineDeps } from "../../shared/composition/build-pipeline-deps.js";
+import { STAGE_HANDLERS, type StageHandlers } from "../../shared/composition/stage-handlers.js";
+import type { HttpDeps } from "../../shared/http/http-deps.js";
+import { subscribeStages } from "../../shared/local/stage-workers.js";
+import type { Subscription } from "../../shared/ports/bus.js";
+import { FsBlobStore } from "../../shared/ports/fs-blob-store.js";
+import { MemoryBus } from "../../shared/ports/memory-bus.js";
+import { MemoryTableStore } from "../../shared/ports/memory-table-store.js";
+import { DEFAULT_POLICY } from "../../shared/policy/policy.js";
+import type { PipelineDeps } from "../../shared/stages/pipeline-deps.js";
+import { FakeRegistry } from "./fake-registry.js";
+import { writeTestDb } from "./test-db.js";
+
+export const HOOK_TOKEN = "test-hook-token";
+
+export interface MemoryPipeline {
+  registry: FakeRegistry;
+  tables: MemoryTableStore;
+  bus: MemoryBus;
+  blobs: FsBlobStore;
+  deps: PipelineDeps;
+  http: HttpDeps;
+  logs: string[];
+  /** deliveries each stage saw (redeliveries included) */
+  deliveries: Record<keyof StageHandlers, number>;
+  start(handlers?: Partial<StageHandlers>): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds the pipeline; `start` subscribes the stages (optionally wrapping some). The bus's duplicate
+ * window is off by default so the stages' own idempotence is what the tests see.
+ */
+export async function memoryPipeline(
+  options: { duplicateWindowSeconds?: number; maxDeliveries?: number } = {},
+): Promise<MemoryPipeline> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "portcullis-pipeline-"));
+  const blobs = new FsBlobStore(dir);
+  await writeTestDb(blobs);
+  const tables = new MemoryTableStore();
+  const bus = new MemoryBus({ duplicateWindowSeconds: options.duplicateWindowSeconds ?? 0 });
+  const registry = new FakeRegistry();
+  const logs: string[] = [];
+  const log = (m: string) => logs.push(m);
+  const deps = buildPipelineDeps({
+    tables,
+    blobs,
+    bus,
+    dbStore: blobs,
+    registry: {},
+    policy: DEFAULT_POLICY,
+    openSource: registry.openSource,
+    db: { offline: true },
+    log,
+  });
+  const http: HttpDeps = {
+    tables,
+    blobs,
+    bus,
+    now: () => new Date(),
+    log,
+    hookAuth: { bearerToken: HOOK_TOKEN },
+  };
+  const deliveries = { "scan-requests": 0, "layer-analysis": 0, matching: 0, verdict: 0 };
+  let subscriptions: Subscription[] = [];
+  return {
+    registry,
+    tables,
+    bus,
+    blobs,
+    deps,
+    http,
+    logs,
+    deliveries,
+    start(handlers = {}) {
+      const all = { ...STAGE_HANDLERS, ...handlers };
+      const counted = Object.fromEntries(
+        Object.entries(all).map(([queue, handler]) => [
+          queue,
+          (msg: never, d: PipelineDeps) => {
+            deliveries[queue as keyof StageHandlers]++;
+            return (handler as (m: never, d: PipelineDeps) => Promise<void>)(msg, d);
+          },
+        ]),
+      ) as unknown as StageHandlers;
+      subscriptions = subscribeStages(
+        bus,
+        deps,
+        {
+          maxDeliveries: options.maxDeliveries ?? 3,
+          visibilityTimeoutSeconds: 0.3,
+          concurrency: { "scan-requests": 2, "layer-analysis": 8, matching: 2, verdict: 2 },
+        },
+        counted,
+      );
+    },
+    async stop() {
+      await Promise.all(subscriptions.map((s) => s.stop()));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
