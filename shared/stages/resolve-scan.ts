@@ -185,14 +185,15 @@ export function identityOf(state: ScanState) {
   };
 }
 
-export async function sendMatching(state: ScanState, deps: PipelineDeps, reason: "scan" | "rescan" = "scan") {
+/** The join's trigger for matching; rescans build their own message with a per-run id (scheduled-rescan.ts). */
+export async function sendMatching(state: ScanState, deps: PipelineDeps) {
   const body: MatchingMessage = {
     type: "matching",
     v: 1,
     scanId: state.scanId,
     image: identityOf(state),
     inventoryKey: blobKeys.inventory(state.digest ?? "", state.analyzerSet ?? analyzerSetVersion(ANALYZERS)),
-    reason,
+    reason: "scan",
   };
-  await deps.bus.send("matching", body, { messageId: messageId("matching", state.scanId, reason) });
+  await deps.bus.send("matching", body, { messageId: messageId("matching", state.scanId, "scan") });
 }

@@ -21,29 +21,33 @@ const isSpecialVer = (c: number) => c === 45 || c === 95 || c === 43; // - _ +
 /** php_canonicalize_version: the first character is copied as is, the rest rewritten. */
 function canonicalize(version: string): string {
   if (version === "") return "";
-  const out: string[] = [version[0]!];
+  // Copied characters are sliced out in runs: a 1 MB version must not become a million pushes.
+  const out: string[] = [];
+  let from = 0;
   let last = version.charCodeAt(0);
   let prev = last;
-  const dot = () => {
-    if (last !== 46) {
-      out.push(".");
-      last = 46;
-    }
+  /** Ends the current run before `i` and writes one `.` unless the output already ends in one. */
+  const dot = (i: number) => {
+    out.push(version.slice(from, i));
+    if (last !== 46) out.push(".");
+    last = 46;
   };
   for (let i = 1; i < version.length; i++) {
     const c = version.charCodeAt(i);
-    if (isSpecialVer(c)) dot();
-    else if ((isNdig(prev) && isDig(c)) || (isDig(prev) && isNdig(c))) {
-      dot();
-      out.push(version[i]!);
+    const boundary = (isNdig(prev) && isDig(c)) || (isDig(prev) && isNdig(c));
+    if (c === 46 && last !== 46)
+      last = c; // a lone `.` is kept as it is
+    else if (isSpecialVer(c) || (!boundary && !isAlnum(c))) {
+      dot(i); // the character itself is dropped
+      from = i + 1;
+    } else if (boundary) {
+      dot(i);
+      from = i;
       last = c;
-    } else if (!isAlnum(c)) dot();
-    else {
-      out.push(version[i]!);
-      last = c;
-    }
+    } else last = c;
     prev = c;
   }
+  out.push(version.slice(from));
   return out.join("");
 }
 
@@ -79,38 +83,38 @@ function comparePieces(p1: string, p2: string): number {
 }
 
 /**
- * php_version_compare, exactly, including its quirks (not always antisymmetric nor reflexive: a
- * trailing separator makes `1.` < `1.`). Its tail recursion against "#N#" is a loop here, so a long
- * run of `#` pieces cannot exhaust the stack.
+ * php_version_compare, exactly, on versions already through canonicalForm, including its quirks (not
+ * always antisymmetric nor reflexive: a trailing separator makes `1.` < `1.`). Its tail recursion
+ * against "#N#" is a loop here, so a long run of `#` pieces cannot exhaust the stack.
  */
-function phpVersionCompare(orig1: string, orig2: string): number {
-  let v1 = orig1;
-  let v2 = orig2;
+function phpVersionCompare(canonical1: string, canonical2: string): number {
+  let c1 = canonical1;
+  let c2 = canonical2;
   for (;;) {
-    if (v1 === "" || v2 === "") return v1 === v2 ? 0 : v1 === "" ? -1 : 1;
-    const c1 = canonicalForm(v1);
-    const c2 = canonicalForm(v2);
+    if (c1 === "" || c2 === "") return c1 === c2 ? 0 : c1 === "" ? -1 : 1;
     let p1 = 0;
     let p2 = 0;
     let n1 = 0;
     let n2 = 0;
-    let compare = 0;
     while (p1 < c1.length && p2 < c2.length && n1 >= 0 && n2 >= 0) {
       n1 = c1.indexOf(".", p1);
       n2 = c2.indexOf(".", p2);
-      compare = comparePieces(c1.slice(p1, n1 < 0 ? c1.length : n1), c2.slice(p2, n2 < 0 ? c2.length : n2));
+      const compare = comparePieces(
+        c1.slice(p1, n1 < 0 ? c1.length : n1),
+        c2.slice(p2, n2 < 0 ? c2.length : n2),
+      );
       if (compare !== 0) return compare;
       if (n1 >= 0) p1 = n1 + 1;
       if (n2 >= 0) p2 = n2 + 1;
     }
     if (n1 >= 0) {
       if (isAsciiDigit(c1.charCodeAt(p1))) return 1;
-      v1 = c1.slice(p1);
-      v2 = "#N#";
+      c1 = canonicalForm(c1.slice(p1));
+      c2 = "#N#";
     } else if (n2 >= 0) {
       if (isAsciiDigit(c2.charCodeAt(p2))) return -1;
-      v1 = "#N#";
-      v2 = c2.slice(p2);
+      c1 = "#N#";
+      c2 = canonicalForm(c2.slice(p2));
     } else return 0;
   }
 }
@@ -125,13 +129,13 @@ function phpString(version: string): string {
 
 function compare(a: string, b: string): number {
   if (a === b) return 0;
-  const x = phpString(a);
-  const y = phpString(b);
+  const x = canonicalForm(phpString(a));
+  const y = canonicalForm(phpString(b));
   const forward = phpVersionCompare(x, y);
   const backward = phpVersionCompare(y, x);
   if (forward === -backward) return forward;
   // PHP contradicts itself on this pair (a trailing separator): order by the canonical text instead.
-  return compareStrings(canonicalForm(x), canonicalForm(y));
+  return compareStrings(x, y);
 }
 
 // version_compare takes any string; a Composer version is one printable ASCII token.

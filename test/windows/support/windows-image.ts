@@ -92,7 +92,9 @@ export async function initLayout(layoutDir: string): Promise<void> {
 export async function layerBlob(entries: [string, Buffer][]): Promise<{ gz: Buffer; diffId: string }> {
   const tar = pack();
   const chunks: Buffer[] = [];
-  tar.on("data", (c: Buffer) => chunks.push(c));
+  tar.on("data", (c: unknown) => {
+    chunks.push(c as Buffer);
+  });
   const done = new Promise<void>((resolve, reject) => {
     tar.on("end", resolve);
     tar.on("error", reject);
