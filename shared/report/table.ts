@@ -36,7 +36,8 @@ export function renderTable(report: Report, options: TableOptions = {}): string 
   const out: string[] = [];
   const { image } = report;
   const tag = image.tags[0];
-  const ref = tag === undefined || !image.registry ? image.ref : `${image.registry}/${image.repository}:${tag}`;
+  const ref =
+    tag === undefined || !image.registry ? image.ref : `${image.registry}/${image.repository}:${tag}`;
   out.push(`${paint("bold", "Image")}    ${terminalSafe(ref)} (${terminalSafe(image.digest)})`);
   const platform = [image.platform.os, image.platform.architecture, image.platform.variant]
     .filter(Boolean)

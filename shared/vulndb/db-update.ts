@@ -91,7 +91,11 @@ export async function updateDb(store: BlobStore, options: UpdateOptions = {}): P
       await collectZip(collector, download.file, options);
     } catch (err) {
       // the temp file's name means nothing to a user: say which feed and URL was bad
-      if (err instanceof ScanError) throw new ScanError(err.code, `${feed} export ${url}: ${err.message}`, { permanent: err.permanent, cause: err });
+      if (err instanceof ScanError)
+        throw new ScanError(err.code, `${feed} export ${url}: ${err.message}`, {
+          permanent: err.permanent,
+          cause: err,
+        });
       throw err;
     } finally {
       await rm(download.file, { force: true });
