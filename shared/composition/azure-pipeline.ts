@@ -1,13 +1,13 @@
+import type { HttpDeps } from "../http/http-deps.js";
 import type { TokenCredential } from "@azure/core-auth";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { AzureBlobStore } from "../ports/azure-blob-store.js";
 import { AzureTableStore } from "../ports/azure-table-store.js";
 import type { BusSender } from "../ports/bus.js";
 import { ServiceBusBusSender } from "../ports/service-bus.js";
-import type { HttpDeps } from "../http/http-deps.js";
 import type { PipelineDeps } from "../stages/pipeline-deps.js";
 import { buildPipelineDeps } from "./build-pipeline-deps.js";
-import { hookAuthConfig } from "./hook-auth-config.js";
+import { httpDepsFromSettings } from "./hook-auth-config.js";
 import { loadPolicyInputs } from "./load-policy-inputs.js";
 import { registryAccess } from "./registry-access.js";
 import type { Settings } from "./settings.js";
@@ -69,23 +69,7 @@ export async function createAzurePipeline(
     },
     log,
   });
-  const http: HttpDeps = {
-    tables,
-    blobs,
-    bus,
-    now: () => new Date(),
-    log,
-    hookAuth: hookAuthConfig(settings),
-    ...(settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET
-      ? { githubWebhookSecret: settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET }
-      : {}),
-    ...(settings.PORTCULLIS_EVENTGRID_ALLOWED_ORIGINS.length
-      ? { eventGridAllowedOrigins: settings.PORTCULLIS_EVENTGRID_ALLOWED_ORIGINS }
-      : {}),
-    ...(settings.PORTCULLIS_DEDUPE_WINDOW_SECONDS !== undefined
-      ? { dedupeWindowSeconds: settings.PORTCULLIS_DEDUPE_WINDOW_SECONDS }
-      : {}),
-  };
+  const http = httpDepsFromSettings(settings, { tables, blobs, bus, now: () => new Date(), log });
   return { settings, pipeline, http, close: () => bus.close() };
 }
 

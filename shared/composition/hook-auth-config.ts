@@ -1,3 +1,4 @@
+import type { HttpDeps } from "../http/http-deps.js";
 import type { HookAuthConfig } from "../registry/events/hook-auth.js";
 import type { Settings } from "./settings.js";
 
@@ -13,6 +14,27 @@ export function hookAuthConfig(settings: Settings, token?: string): HookAuthConf
             value: settings.PORTCULLIS_HOOK_SECRET,
           },
         }
+      : {}),
+  };
+}
+
+/** The HTTP routes' dependencies: the stores and bus, plus every hook setting (both hosts build them here). */
+export function httpDepsFromSettings(
+  settings: Settings,
+  base: Pick<HttpDeps, "tables" | "blobs" | "bus" | "now" | "log">,
+  hookToken?: string,
+): HttpDeps {
+  return {
+    ...base,
+    hookAuth: hookAuthConfig(settings, hookToken),
+    ...(settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET
+      ? { githubWebhookSecret: settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET }
+      : {}),
+    ...(settings.PORTCULLIS_EVENTGRID_ALLOWED_ORIGINS.length
+      ? { eventGridAllowedOrigins: settings.PORTCULLIS_EVENTGRID_ALLOWED_ORIGINS }
+      : {}),
+    ...(settings.PORTCULLIS_DEDUPE_WINDOW_SECONDS !== undefined
+      ? { dedupeWindowSeconds: settings.PORTCULLIS_DEDUPE_WINDOW_SECONDS }
       : {}),
   };
 }

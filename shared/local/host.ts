@@ -1,13 +1,13 @@
+import type { HttpDeps } from "../http/http-deps.js";
 import path from "node:path";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { buildPipelineDeps, type PipelineParts } from "../composition/build-pipeline-deps.js";
 import { refreshDbAndRescan } from "../composition/db-refresh.js";
-import { hookAuthConfig } from "../composition/hook-auth-config.js";
+import { httpDepsFromSettings } from "../composition/hook-auth-config.js";
 import { loadPolicyInputs } from "../composition/load-policy-inputs.js";
 import { registryAccess } from "../composition/registry-access.js";
 import { enqueueRescans } from "../composition/scheduled-rescan.js";
 import { readSettings, type Settings } from "../composition/settings.js";
-import type { HttpDeps } from "../http/http-deps.js";
 import { AzureBlobStore } from "../ports/azure-blob-store.js";
 import { AzureTableStore } from "../ports/azure-table-store.js";
 import type { Subscription } from "../ports/bus.js";
@@ -108,23 +108,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       await Promise.all(subscriptions.map((s) => s.stop()));
     });
 
-    const http: HttpDeps = {
-      tables,
-      blobs,
-      bus,
-      now,
-      log,
-      hookAuth: hookAuthConfig(settings, hookToken),
-      ...(settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET
-        ? { githubWebhookSecret: settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET }
-        : {}),
-      ...(settings.PORTCULLIS_EVENTGRID_ALLOWED_ORIGINS.length
-        ? { eventGridAllowedOrigins: settings.PORTCULLIS_EVENTGRID_ALLOWED_ORIGINS }
-        : {}),
-      ...(settings.PORTCULLIS_DEDUPE_WINDOW_SECONDS !== undefined
-        ? { dedupeWindowSeconds: settings.PORTCULLIS_DEDUPE_WINDOW_SECONDS }
-        : {}),
-    };
+    const http = httpDepsFromSettings(settings, { tables, blobs, bus, now, log }, hookToken);
     const server = await startHttpServer(http, {
       host: options.host ?? "127.0.0.1",
       port: options.port ?? 7071,

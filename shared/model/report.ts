@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { OsInfoSchema, PackageSchema, WarningSchema } from "./inventory.js";
-import { PlatformSchema } from "./image.js";
+import { ImageIdentitySchema } from "./image.js";
 
 export const SeveritySchema = z.enum(["critical", "high", "medium", "low", "unknown"]);
 export type Severity = z.infer<typeof SeveritySchema>;
@@ -10,15 +10,7 @@ export const TierSchema = z.enum(["block", "fix", "report"]);
 export type Tier = z.infer<typeof TierSchema>;
 
 /** The `image` object of the report contract. */
-export const ReportImageSchema = z.object({
-  ref: z.string(),
-  registry: z.string(),
-  repository: z.string(),
-  digest: z.string(),
-  tags: z.array(z.string()),
-  platform: PlatformSchema,
-  os: OsInfoSchema.optional(),
-});
+export const ReportImageSchema = ImageIdentitySchema.extend({ os: OsInfoSchema.optional() });
 export type ReportImage = z.infer<typeof ReportImageSchema>;
 
 export const FindingSchema = z.object({

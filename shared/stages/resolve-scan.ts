@@ -9,20 +9,12 @@ import {
   type ScanRequestMessage,
   scanIdOf,
 } from "../model/messages.js";
-import type { PlatformSelector } from "../registry/image-source.js";
+import { parsePlatformSelector } from "../registry/platform-selection.js";
 import { formatImageRef } from "./image-ref.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
-import { createScan, readScan, type ScanState, updateScan } from "./scan-state.js";
+import { createRequestScan, createScan, readScan, type ScanState, updateScan } from "./scan-state.js";
 import { blobKeys } from "./tables.js";
 import { recordTag } from "./verdict-stage.js";
-
-function platformSelector(platform: string | undefined): PlatformSelector {
-  if (!platform) return undefined;
-  if (platform === "all") return "all";
-  const [os, architecture, variant] = platform.split("/");
-  if (!os || !architecture) return undefined;
-  return { os, architecture, ...(variant ? { variant } : {}) };
-}
 
 /**
  * scan-requests: resolve the reference; an index fans out one platform scan per image, and each
@@ -30,27 +22,12 @@ function platformSelector(platform: string | undefined): PlatformSelector {
  * are created once and messages carry deterministic ids.
  */
 export async function resolveScan(msg: ScanRequestMessage, deps: PipelineDeps): Promise<void> {
-  const now = deps.now().toISOString();
-  const { registry, repository, tag, digest } = msg.image;
-  await createScan(deps.tables, {
-    scanId: msg.scanId,
-    kind: "request",
-    status: "queued",
-    registry,
-    repository,
-    ...(digest ? { digest } : {}),
-    ...(tag ? { tag } : {}),
-    tags: tag ? [tag] : [],
-    layers: [],
-    pending: [],
-    children: [],
-    createdAt: now,
-    updatedAt: now,
-  });
+  const { digest } = msg.image;
+  await createRequestScan(deps.tables, msg, deps.now());
   const source = await deps.openSource(formatImageRef(msg.image));
   let images: ResolvedImage[];
   try {
-    images = await source.resolve(platformSelector(msg.platform));
+    images = await source.resolve(parsePlatformSelector(msg.platform));
   } finally {
     await source.close?.();
   }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type LayerRef, LayerRefSchema, type Platform, PlatformSchema } from "../model/image.js";
+import type { ScanRequestMessage } from "../model/messages.js";
 import type { TableProperties, TableStore } from "../ports/table-store.js";
 import { TABLES } from "./tables.js";
 
@@ -137,6 +138,34 @@ export async function updateScan(
     await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** Math.min(attempt, 6)) * Math.random()));
   }
   throw new Error(`scan ${scanId}: too many concurrent updates`);
+}
+
+/**
+ * The request's scan row, written when the request is accepted (the status API and the gate answer
+ * "queued" before a worker picks the message up) and again, as a no-op, when it is resolved.
+ */
+export async function createRequestScan(
+  tables: TableStore,
+  request: ScanRequestMessage,
+  now: Date,
+): Promise<void> {
+  const { registry, repository, tag, digest } = request.image;
+  const at = now.toISOString();
+  await createScan(tables, {
+    scanId: request.scanId,
+    kind: "request",
+    status: "queued",
+    registry,
+    repository,
+    ...(digest ? { digest } : {}),
+    ...(tag ? { tag } : {}),
+    tags: tag ? [tag] : [],
+    layers: [],
+    pending: [],
+    children: [],
+    createdAt: at,
+    updatedAt: at,
+  });
 }
 
 export async function failScan(
