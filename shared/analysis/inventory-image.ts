@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import type { LayerRef, ResolvedImage } from "../model/image.js";
 import type { ScanWarning } from "../model/inventory.js";
 import { DEFAULT_LIMITS, type Limits } from "../model/limits.js";
@@ -98,7 +99,14 @@ export async function inventoryImage(
     warnings[index]!.push(...result.warnings);
     emit(result.cached ? "cached" : "analyzed", index);
   };
-  await forEachLimited(total, Math.max(1, options.concurrency ?? 3), analyzeOne);
+  const limit = pLimit(Math.max(1, options.concurrency ?? 3));
+  // the first failure fails the image: layers still queued are not downloaded
+  const stopOnFailure = (index: number) =>
+    analyzeOne(index).catch((err: unknown) => {
+      limit.clearQueue();
+      throw err;
+    });
+  await Promise.all(image.layers.map((_, index) => limit(() => stopOnFailure(index))));
 
   const squashed = squashLayers(
     reports.filter((r): r is LayerReport => r !== undefined),
@@ -139,28 +147,4 @@ function inventoryContext(
       .filter((_, i) => reports[i] === undefined)
       .map(({ digest, mediaType, urls }) => ({ digest, mediaType, ...(urls ? { urls } : {}) })),
   };
-}
-
-/** Runs `task(0..count-1)` with at most `limit` in flight; the first failure stops new work and rejects. */
-async function forEachLimited(
-  count: number,
-  limit: number,
-  task: (index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < count) {
-      const index = next++;
-      try {
-        await task(index);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, count) }, worker));
-  const rejected = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (rejected) throw rejected.reason;
 }

@@ -1,6 +1,9 @@
 import { analyzeLayerCached } from "../analysis/inventory-image.js";
+import { loadLayerReport } from "../analysis/layer-cache.js";
+import { ANALYZERS, analyzerSetVersion } from "../analysis/registry.js";
 import type { LayerAnalysisMessage } from "../model/messages.js";
 import { formatImageRef } from "./image-ref.js";
+import { DEFAULT_LAYER_LEASE, ensureLayerReport, type LayerLeaseOptions } from "./layer-lease.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import { sendMatching } from "./resolve-scan.js";
 import { readScan, updateScan } from "./scan-state.js";
@@ -9,9 +12,13 @@ import { readScan, updateScan } from "./scan-state.js";
  * layer-analysis: analyse one layer (or find its report in the layer cache — a redelivery after a
  * crash lands here), then join. The join removes the layer from the scan's pending set under the
  * row's ETag; the handler whose update empties the set records itself as `joinedBy` and is the only
- * one that sends matching — again on its own redelivery, never from anyone else.
+ * one that sends matching — again on its own redelivery, never from anyone else. The download runs
+ * under a per-layer lease, so scans sharing a layer analyse it once (layer-lease.ts).
  */
-export async function analyzeLayerStage(msg: LayerAnalysisMessage, deps: PipelineDeps): Promise<void> {
+export async function analyzeLayerStage(
+  msg: LayerAnalysisMessage,
+  deps: PipelineDeps & { layerLease?: LayerLeaseOptions },
+): Promise<void> {
   const found = await readScan(deps.tables, msg.scanId);
   if (!found) {
     deps.log(`layer-analysis for unknown scan ${msg.scanId}: dropped`);
@@ -19,24 +26,7 @@ export async function analyzeLayerStage(msg: LayerAnalysisMessage, deps: Pipelin
   }
   if (found.state.status === "failed") return;
   const digest = msg.layer.digest;
-  if (found.state.pending.includes(digest)) {
-    const source = await deps.openSource(
-      formatImageRef({
-        registry: msg.image.registry,
-        repository: msg.image.repository,
-        digest: msg.image.digest,
-      }),
-    );
-    try {
-      await analyzeLayerCached(source, msg.layer, {
-        store: deps.blobs,
-        ...(deps.analyzers ? { analyzers: deps.analyzers } : {}),
-        ...(deps.limits ? { limits: deps.limits } : {}),
-      });
-    } finally {
-      await source.close?.();
-    }
-  }
+  if (found.state.pending.includes(digest)) await ensureLayerAnalysed(msg, deps);
   const joined = await updateScan(
     deps.tables,
     msg.scanId,
@@ -54,4 +44,42 @@ export async function analyzeLayerStage(msg: LayerAnalysisMessage, deps: Pipelin
     joined.state.status === "matching"
   )
     await sendMatching(joined.state, deps);
+}
+
+/** The layer's report in the cache: already there, analysed here under the lease, or awaited from its holder. */
+async function ensureLayerAnalysed(
+  msg: LayerAnalysisMessage,
+  deps: PipelineDeps & { layerLease?: LayerLeaseOptions },
+): Promise<void> {
+  const analyzers = deps.analyzers ?? ANALYZERS;
+  const analyzerSet = analyzerSetVersion(analyzers);
+  const digest = msg.layer.digest;
+  const outcome = await ensureLayerReport(
+    { digest, analyzerSet },
+    msg.scanId,
+    {
+      isStored: async () => (await loadLayerReport(deps.blobs, digest, analyzerSet)) !== undefined,
+      analyze: async () => {
+        const source = await deps.openSource(
+          formatImageRef({
+            registry: msg.image.registry,
+            repository: msg.image.repository,
+            digest: msg.image.digest,
+          }),
+        );
+        try {
+          await analyzeLayerCached(source, msg.layer, {
+            store: deps.blobs,
+            analyzers,
+            ...(deps.limits ? { limits: deps.limits } : {}),
+          });
+        } finally {
+          await source.close?.();
+        }
+      },
+    },
+    deps,
+    deps.layerLease ?? DEFAULT_LAYER_LEASE,
+  );
+  if (outcome === "joined") deps.log(`scan ${msg.scanId}: layer ${digest} analysed by another scan, joined`);
 }

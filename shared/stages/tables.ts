@@ -7,6 +7,8 @@ export const TABLES = {
   events: "events",
   exceptions: "exceptions",
   tracking: "tracking",
+  /** per layer digest × analyzer set: who is analysing it now (layer-lease.ts) */
+  layerLeases: "layerleases",
 } as const;
 
 /** Where a stage's blobs live: content-addressed where the content is, by scan where it is not. */

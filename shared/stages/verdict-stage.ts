@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import { z } from "zod";
 import { MatchSchema } from "../matching/match.js";
 import type { VerdictMessage } from "../model/messages.js";
@@ -11,6 +12,8 @@ const StoredMatchesSchema = z.object({
   db: z.object({ version: z.string(), updatedAt: z.string() }),
   matches: z.array(MatchSchema),
 });
+
+const WRITE_CONCURRENCY = 16;
 
 /** The images table's partition: one per repository (registry included, so two registries never mix). */
 export const imagePartition = (registry: string, repository: string) => `${registry}/${repository}`;
@@ -33,17 +36,20 @@ export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Pro
   await deps.blobs.put(reportKey, JSON.stringify(report, null, 2), { contentType: "application/json" });
 
   await writeFindings(deps, digest, report);
-  for (const pkg of report.packages) {
-    await deps.tables.upsert(
-      TABLES.packageIndex,
-      `${pkg.ecosystem}|${pkg.source?.name ?? pkg.name}`,
-      `${registry}/${repository}@${digest}`,
-      {
-        scanId: msg.scanId,
-        version: pkg.source?.version ?? pkg.version,
-      },
-    );
-  }
+  // row writes are independent: a bounded number in flight instead of one round trip each
+  const limit = pLimit(WRITE_CONCURRENCY);
+  await Promise.all(
+    report.packages.map((pkg) =>
+      limit(() =>
+        deps.tables.upsert(
+          TABLES.packageIndex,
+          `${pkg.ecosystem}|${pkg.source?.name ?? pkg.name}`,
+          `${registry}/${repository}@${digest}`,
+          { scanId: msg.scanId, version: pkg.source?.version ?? pkg.version },
+        ),
+      ),
+    ),
+  );
   const counts = Object.fromEntries(SEVERITY_ORDER.map((s) => [s, 0])) as Record<string, number>;
   for (const f of report.findings) if (!f.suppressed) counts[f.severity] = (counts[f.severity] ?? 0) + 1;
   const decision = report.verdict?.decision ?? "pass";
@@ -84,22 +90,27 @@ export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Pro
 /** Findings of one digest: the new set replaces the old (rows no longer found are deleted). */
 async function writeFindings(deps: PipelineDeps, digest: string, report: Report): Promise<void> {
   const keep = new Set<string>();
-  for (const f of report.findings) {
-    const rowKey = `${f.id}|${f.package.name}|${f.package.version}`;
-    keep.add(rowKey);
-    await deps.tables.upsert(TABLES.findings, digest, rowKey, {
-      id: f.id,
-      aliases: JSON.stringify(f.aliases),
-      package: f.package.name,
-      version: f.package.version,
-      ecosystem: f.package.ecosystem,
-      fixedVersion: f.fixedVersion ?? "",
-      severity: f.severity,
-      tier: f.tier,
-      suppressed: f.suppressed ? f.suppressed.kind : "",
-      layer: f.layer,
-    });
-  }
+  const limit = pLimit(WRITE_CONCURRENCY);
+  await Promise.all(
+    report.findings.map((f) => {
+      const rowKey = `${f.id}|${f.package.name}|${f.package.version}`;
+      keep.add(rowKey);
+      return limit(() =>
+        deps.tables.upsert(TABLES.findings, digest, rowKey, {
+          id: f.id,
+          aliases: JSON.stringify(f.aliases),
+          package: f.package.name,
+          version: f.package.version,
+          ecosystem: f.package.ecosystem,
+          fixedVersion: f.fixedVersion ?? "",
+          severity: f.severity,
+          tier: f.tier,
+          suppressed: f.suppressed ? f.suppressed.kind : "",
+          layer: f.layer,
+        }),
+      );
+    }),
+  );
   for await (const row of deps.tables.query(TABLES.findings, { partitionKey: digest }))
     if (!keep.has(row.rowKey)) await deps.tables.delete(TABLES.findings, digest, row.rowKey);
 }

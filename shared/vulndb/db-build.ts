@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import { randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import type { BlobStore } from "../ports/blob-store.js";
@@ -11,10 +12,12 @@ import {
   type DbMetadata,
   dbKeys,
   type EcosystemState,
+  entryFeed,
   type FeedState,
   type PackageRef,
   packageKey,
   type Shard,
+  sourceFeedOf,
 } from "./db-format.js";
 import { readEcosystem, readMetadata, readPointer } from "./db-read.js";
 import { remediationHintOf } from "./msrc/remediation-hint.js";
@@ -80,10 +83,15 @@ export class AdvisoryCollector {
   readonly stats: CollectStats = { records: 0, skipped: 0, withdrawn: 0, skippedReasons: [] };
   private readonly now: Date;
   private readonly accept: (ecosystem: string) => boolean;
+  private readonly feed: string | undefined;
 
-  constructor(options: { now?: Date; acceptEcosystem?: (ecosystem: string) => boolean } = {}) {
+  /** `feed` tags every entry with the feed being read; without it, each record's sourceFeedOf */
+  constructor(
+    options: { now?: Date; acceptEcosystem?: (ecosystem: string) => boolean; feed?: string } = {},
+  ) {
     this.now = options.now ?? new Date();
     this.accept = options.acceptEcosystem ?? (() => true);
+    this.feed = options.feed;
   }
 
   skip(reason: string): void {
@@ -112,6 +120,7 @@ export class AdvisoryCollector {
       if (!this.accept(ecosystem)) continue;
       const entry = reduceAffected(record, affected);
       if (!entry) continue;
+      entry.feed = this.feed ?? sourceFeedOf(record.id, ecosystem);
       let packages = this.ecosystems.get(ecosystem);
       if (!packages) {
         packages = new Map();
@@ -136,12 +145,14 @@ export function newDbVersion(now: Date = new Date()): string {
   return `${now.toISOString().replace(/[-:.]/g, "")}-${randomBytes(3).toString("hex")}`;
 }
 
+/** Runs `fn` over `items` with at most `width` in flight (blob writes and deletes). */
 async function inBatches<T>(
   items: readonly T[],
   width: number,
   fn: (item: T) => Promise<void>,
 ): Promise<void> {
-  for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(fn));
+  const limit = pLimit(width);
+  await Promise.all(items.map((item) => limit(() => fn(item))));
 }
 
 const byId = (a: AdvisoryEntry, b: AdvisoryEntry) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -161,22 +172,26 @@ async function writeEcosystem(
     packages: {},
   }));
   let advisories = 0;
+  const feeds = new Set<string>();
   for (const key of [...packages.keys()].sort()) {
     const entries = [...(packages.get(key) ?? [])].sort(byId);
     shards[bucketOf(key, buckets)]!.packages[key] = entries;
     advisories += entries.length;
+    for (const e of entries) feeds.add(entryFeed(e, ecosystem));
   }
   await inBatches(shards, 16, (shard) =>
     store.put(dbKeys.shard(version, ecosystem, shard.bucket), gzipSync(JSON.stringify(shard)), {
       contentType: "application/gzip",
     }),
   );
-  return { advisories, packages: packages.size, buckets, shardVersion: version, feed };
+  return { advisories, packages: packages.size, buckets, shardVersion: version, feed, feeds: [...feeds].sort() };
 }
 
 function diffPackages(ecosystem: string, before: EcosystemEntries, after: EcosystemEntries): PackageRef[] {
   const changed: PackageRef[] = [];
-  const canonical = (list: AdvisoryEntry[] | undefined) => JSON.stringify([...(list ?? [])].sort(byId));
+  // which feed an entry is tagged with is bookkeeping, not a change a rescan needs to see
+  const canonical = (list: AdvisoryEntry[] | undefined) =>
+    JSON.stringify([...(list ?? [])].sort(byId).map(({ feed: _feed, ...rest }) => rest));
   for (const name of new Set([...before.keys(), ...after.keys()])) {
     if (canonical(before.get(name)) !== canonical(after.get(name))) changed.push({ ecosystem, name });
   }
@@ -186,7 +201,7 @@ function diffPackages(ecosystem: string, before: EcosystemEntries, after: Ecosys
 export interface WriteDbOptions {
   /** the DB being replaced, if any: unchanged ecosystems are carried over by reference */
   previous?: DbMetadata;
-  /** ecosystems to (re)write with their full contents, and the feed each came from */
+  /** ecosystems to (re)write with their full contents, and the feed (the updating one) each came from */
   rebuilt: Map<string, { packages: EcosystemEntries; feed: string }>;
   /** ecosystems of `previous` to drop (their feed no longer lists them) */
   dropped?: Iterable<string>;
@@ -271,6 +286,7 @@ async function collectGarbage(store: BlobStore, live: DbMetadata[], now: Date): 
   for (const m of live) {
     keep.add(m.version);
     for (const e of Object.values(m.ecosystems)) keep.add(e.shardVersion);
+    for (const f of Object.values(m.feeds)) for (const d of Object.values(f.documents ?? {})) keep.add(d.storedIn);
   }
   const doomed: string[] = [];
   for await (const key of store.list(`${DB_PREFIX}/`)) {

@@ -37,6 +37,8 @@ export const AdvisoryEntrySchema = z.object({
   versions: z.array(z.string()).optional(),
   /** the feed's own fix advice (MSRC: KB, release date, base image), for the remediation text */
   remediationHint: RemediationHintSchema.optional(),
+  /** the feed that published the entry: a feed update replaces its own entries only (absent: sourceFeedOf) */
+  feed: z.string().optional(),
 });
 export type AdvisoryEntry = z.infer<typeof AdvisoryEntrySchema>;
 
@@ -49,6 +51,17 @@ export const ShardSchema = z.object({
 });
 export type Shard = z.infer<typeof ShardSchema>;
 
+/** One document of a feed made of several (MSRC: one per month), kept so the next update re-fetches only what moved. */
+export const FeedDocumentStateSchema = z.object({
+  /** the DB version directory holding the document as last fetched (trimmed to what conversion reads) */
+  storedIn: z.string(),
+  etag: z.string().optional(),
+  lastModified: z.string().optional(),
+  /** the feed index's date for the document: unchanged means not fetched at all */
+  currentReleaseDate: z.string().optional(),
+});
+export type FeedDocumentState = z.infer<typeof FeedDocumentStateSchema>;
+
 export const FeedStateSchema = z.object({
   url: z.string().optional(),
   etag: z.string().optional(),
@@ -57,6 +70,8 @@ export const FeedStateSchema = z.object({
   records: z.number().int().nonnegative(),
   skipped: z.number().int().nonnegative(),
   withdrawn: z.number().int().nonnegative(),
+  /** by document id ("2024-Mar"), for feeds made of documents */
+  documents: z.record(z.string(), FeedDocumentStateSchema).optional(),
 });
 export type FeedState = z.infer<typeof FeedStateSchema>;
 
@@ -68,6 +83,8 @@ export const EcosystemStateSchema = z.object({
   shardVersion: z.string(),
   /** the feed (base ecosystem or "import") the entries came from */
   feed: z.string(),
+  /** every feed with entries here (NuGet: the OSV export and MSRC's runtime packs); absent in older DBs */
+  feeds: z.array(z.string()).optional(),
 });
 export type EcosystemState = z.infer<typeof EcosystemStateSchema>;
 
@@ -94,7 +111,25 @@ export const dbKeys = {
   metadata: (version: string) => `${DB_PREFIX}/${version}/metadata.json`,
   shard: (version: string, ecosystem: string, bucket: number) =>
     `${DB_PREFIX}/${version}/shards/${encodeURIComponent(ecosystem)}/${bucket}.json.gz`,
+  feedDocument: (version: string, feed: string, id: string) =>
+    `${DB_PREFIX}/${version}/feeds/${encodeURIComponent(feed)}/${encodeURIComponent(id)}.json.gz`,
 };
+
+/** The feed MSRC's records come from (their ids are `MSRC-CVE-…`). */
+export const MSRC_FEED = "MSRC";
+
+/**
+ * The feed that publishes a record: MSRC for `MSRC-…` ids, else the OSV export of its ecosystem
+ * family. Imported records are tagged with it, so the feed's next update replaces them.
+ */
+export function sourceFeedOf(id: string, ecosystem: string): string {
+  return id.startsWith("MSRC-") ? MSRC_FEED : ecosystemBase(ecosystem);
+}
+
+/** The feed an entry belongs to (entries written before tagging carry none). */
+export function entryFeed(entry: AdvisoryEntry, ecosystem: string): string {
+  return entry.feed ?? sourceFeedOf(entry.id, ecosystem);
+}
 
 /** How advisories name a package in an ecosystem: PyPI names are PEP 503-normalized, NuGet is case-insensitive. */
 export function packageKey(ecosystem: string, name: string): string {

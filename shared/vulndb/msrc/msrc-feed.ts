@@ -32,6 +32,8 @@ export type MsrcFeedResult =
       status: "updated";
       /** documents fetched in this run (changed or new); unchanged ones are not re-sent */
       documents: CvrfDocument[];
+      /** the index id of each fetched document, in the same order */
+      ids: string[];
       unchanged: string[];
       fingerprint: MsrcFingerprint;
     };
@@ -51,6 +53,7 @@ export async function fetchMsrcUpdates(options: FetchMsrcOptions = {}): Promise<
 
   const fingerprint: MsrcFingerprint = { index: indexRes.fingerprint, documents: { ...previous.documents } };
   const documents: CvrfDocument[] = [];
+  const ids: string[] = [];
   const unchanged: string[] = [];
   for (const entry of index.value) {
     const released = entry.InitialReleaseDate ? Date.parse(entry.InitialReleaseDate) : Number.NaN;
@@ -66,17 +69,21 @@ export async function fetchMsrcUpdates(options: FetchMsrcOptions = {}): Promise<
       options,
     );
     if (res.status === "not-modified") {
+      // the month's date moved but its content did not: remember the date, so it is not asked again
+      if (before)
+        fingerprint.documents![entry.ID] = { ...before, currentReleaseDate: entry.CurrentReleaseDate ?? undefined };
       unchanged.push(entry.ID);
       continue;
     }
     const doc = parseJson(res.url, res.body, CvrfDocumentSchema);
     documents.push(doc);
+    ids.push(entry.ID);
     fingerprint.documents![entry.ID] = {
       ...res.fingerprint,
       currentReleaseDate: entry.CurrentReleaseDate ?? undefined,
     };
   }
-  return { status: "updated", documents, unchanged, fingerprint };
+  return { status: "updated", documents, ids, unchanged, fingerprint };
 }
 
 type GetResult =
