@@ -2,7 +2,14 @@ import { rm } from "node:fs/promises";
 import { ScanError } from "../model/errors.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import { AdvisoryCollector, type CollectStats, type EcosystemEntries, writeDbVersion } from "./db-build.js";
-import { type DbMetadata, dbKeys, type FeedState } from "./db-format.js";
+import {
+  type DbMetadata,
+  dbKeys,
+  type EcosystemState,
+  entryFeed,
+  type FeedState,
+  MSRC_FEED,
+} from "./db-format.js";
 import { type DbHandle, openDb, readEcosystem, readMetadata, readPointer } from "./db-read.js";
 import { ecosystemBase } from "./osv.js";
 import {
@@ -13,15 +20,21 @@ import {
   fetchOsvExport,
   type ZipEntryLimits,
 } from "./osv-export-feed.js";
+import { collectMsrc } from "./msrc/msrc-update.js";
 import { collectLocalRecords, collectZip } from "./osv-local-records.js";
 
 export type Log = (line: string) => void;
 const stderrLog: Log = (line) => process.stderr.write(`${line}\n`);
 
+/** What a default update fetches: the OSV export of each ecosystem the inventory produces, and MSRC. */
+export const DEFAULT_FEEDS: readonly string[] = [...DEFAULT_ECOSYSTEMS, MSRC_FEED];
+
 export interface UpdateOptions extends ZipEntryLimits {
   /** OSV export base (`<base>/<Ecosystem>/all.zip`): the public bucket or an air-gapped mirror */
   baseUrl?: string;
-  /** feeds to fetch, by OSV base ecosystem name */
+  /** MSRC CVRF API base (`<base>/cvrf/v3.0/updates`): the public API or a mirror */
+  msrcUrl?: string;
+  /** feeds to fetch: OSV base ecosystem names, and "MSRC" for Microsoft's advisories (default DEFAULT_FEEDS) */
   ecosystems?: readonly string[];
   fetch?: typeof globalThis.fetch;
   log?: Log;
@@ -44,6 +57,12 @@ export interface UpdateResult {
   feeds: FeedResult[];
 }
 
+/** One feed's new contents: every entry it publishes now, by ecosystem. */
+interface FeedUpdate {
+  feed: string;
+  collected: Map<string, EcosystemEntries>;
+}
+
 async function currentMetadata(store: BlobStore): Promise<DbMetadata | undefined> {
   const pointer = await readPointer(store);
   return pointer ? readMetadata(store, pointer.version) : undefined;
@@ -53,21 +72,97 @@ function describe(stats: CollectStats): string {
   return `${stats.records} records, ${stats.withdrawn} withdrawn, ${stats.skipped} skipped`;
 }
 
+/** The feeds an ecosystem holds entries of; undefined when only its shards can tell (older DBs' imports). */
+function knownFeeds(state: EcosystemState): readonly string[] | undefined {
+  if (state.feeds) return state.feeds;
+  return state.feed === "import" ? undefined : [state.feed];
+}
+
 /**
- * `db update`: fetches each feed's export conditionally and writes a new DB version holding the
- * changed feeds, carrying unchanged ones over. Any failure leaves the previous DB current.
- * A feed is authoritative for its ecosystem family: the `Debian` export replaces every `Debian:*`.
+ * Applies each feed's update to the ecosystems it touches: the feed's previous entries are replaced
+ * by its new ones, other feeds' entries stay (NuGet holds the OSV export's and MSRC's runtime packs).
+ * An ecosystem left with no entries is dropped.
+ */
+async function mergeFeedUpdates(
+  store: BlobStore,
+  previous: DbMetadata | undefined,
+  updates: readonly FeedUpdate[],
+): Promise<{ rebuilt: Map<string, { packages: EcosystemEntries; feed: string }>; dropped: string[] }> {
+  const working = new Map<string, { packages: EcosystemEntries; feed: string }>();
+  for (const { feed, collected } of updates) {
+    const touched = new Set(collected.keys());
+    for (const [ecosystem, state] of Object.entries(previous?.ecosystems ?? {})) {
+      const feeds = knownFeeds(state);
+      if (feeds === undefined || feeds.includes(feed)) touched.add(ecosystem);
+    }
+    for (const ecosystem of touched) {
+      const state = previous?.ecosystems[ecosystem];
+      const feeds = state ? knownFeeds(state) : [];
+      const onlyThisFeed = !working.has(ecosystem) && feeds !== undefined && feeds.every((f) => f === feed);
+      // the common case, a feed alone in its ecosystems, never reads the old shards
+      const packages: EcosystemEntries = onlyThisFeed
+        ? new Map()
+        : (working.get(ecosystem)?.packages ??
+          (previous ? await readEcosystem(store, previous, ecosystem) : new Map()));
+      for (const [name, entries] of packages) {
+        const kept = entries.filter((e) => entryFeed(e, ecosystem) !== feed);
+        if (kept.length > 0) packages.set(name, kept);
+        else packages.delete(name);
+      }
+      for (const [name, entries] of collected.get(ecosystem) ?? [])
+        packages.set(name, [...(packages.get(name) ?? []), ...entries]);
+      working.set(ecosystem, { packages, feed });
+    }
+  }
+  const rebuilt = new Map([...working].filter(([, e]) => e.packages.size > 0));
+  const dropped = [...working]
+    .filter(([ecosystem, e]) => e.packages.size === 0 && previous?.ecosystems[ecosystem])
+    .map(([ecosystem]) => ecosystem);
+  return { rebuilt, dropped };
+}
+
+/**
+ * `db update`: fetches each feed conditionally and writes a new DB version holding the changed
+ * feeds, carrying unchanged ones over. Any failure leaves the previous DB current.
+ * A feed owns the entries it published, wherever they are: the `Debian` export replaces every
+ * `Debian:*` entry of its own, MSRC its `Windows` and `NuGet` runtime-pack entries.
  */
 export async function updateDb(store: BlobStore, options: UpdateOptions = {}): Promise<UpdateResult> {
   const baseUrl = options.baseUrl ?? DEFAULT_OSV_BASE_URL;
   const log = options.log ?? stderrLog;
   const now = options.now ?? new Date();
   const previous = await currentMetadata(store);
-  const rebuilt = new Map<string, { packages: EcosystemEntries; feed: string }>();
-  const dropped: string[] = [];
+  const updates: FeedUpdate[] = [];
   const feeds: Record<string, FeedState> = {};
+  // new fingerprints that change no entry: recorded only when a new version is written anyway
+  const revalidated: Record<string, FeedState> = {};
+  const feedBlobs: [string, Buffer][] = [];
   const results: FeedResult[] = [];
-  for (const feed of options.ecosystems ?? DEFAULT_ECOSYSTEMS) {
+  for (const feed of options.ecosystems ?? DEFAULT_FEEDS) {
+    if (feed === MSRC_FEED) {
+      const msrc = await collectMsrc(store, previous?.feeds[feed], {
+        now,
+        ...(options.msrcUrl ? { baseUrl: options.msrcUrl } : {}),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        ...(options.maxDownloadBytes ? { maxBytes: options.maxDownloadBytes } : {}),
+      });
+      if (msrc.status !== "updated") {
+        if (msrc.status === "revalidated") revalidated[feed] = msrc.state;
+        log(`${feed}: unchanged`);
+        results.push({ feed, status: "unchanged", bytes: 0 });
+        continue;
+      }
+      updates.push({ feed, collected: msrc.collector.ecosystems });
+      feeds[feed] = msrc.state;
+      feedBlobs.push(...msrc.blobs);
+      const months = Object.keys(msrc.state.documents ?? {}).length;
+      log(
+        `${feed}: ${describe(msrc.collector.stats)} (${msrc.fetched.length} of ${months} months fetched: ${msrc.fetched.join(", ") || "none"})`,
+      );
+      for (const reason of msrc.collector.stats.skippedReasons.slice(0, 5)) log(`  skipped ${reason}`);
+      results.push({ feed, status: "updated", bytes: msrc.bytes, stats: msrc.collector.stats });
+      continue;
+    }
     const url = exportUrl(baseUrl, feed);
     const known = previous?.feeds[feed];
     // a fingerprint from another mirror says nothing about this one
@@ -86,7 +181,11 @@ export async function updateDb(store: BlobStore, options: UpdateOptions = {}): P
       results.push({ feed, status: "unchanged", bytes: 0 });
       continue;
     }
-    const collector = new AdvisoryCollector({ now, acceptEcosystem: (eco) => ecosystemBase(eco) === feed });
+    const collector = new AdvisoryCollector({
+      now,
+      feed,
+      acceptEcosystem: (eco) => ecosystemBase(eco) === feed,
+    });
     try {
       await collectZip(collector, download.file, options);
     } catch (err) {
@@ -100,10 +199,7 @@ export async function updateDb(store: BlobStore, options: UpdateOptions = {}): P
     } finally {
       await rm(download.file, { force: true });
     }
-    for (const [ecosystem, packages] of collector.ecosystems) rebuilt.set(ecosystem, { packages, feed });
-    for (const ecosystem of Object.keys(previous?.ecosystems ?? {})) {
-      if (ecosystemBase(ecosystem) === feed && !collector.ecosystems.has(ecosystem)) dropped.push(ecosystem);
-    }
+    updates.push({ feed, collected: collector.ecosystems });
     feeds[feed] = {
       url,
       ...download.fingerprint,
@@ -116,7 +212,7 @@ export async function updateDb(store: BlobStore, options: UpdateOptions = {}): P
     for (const reason of collector.stats.skippedReasons.slice(0, 5)) log(`  skipped ${reason}`);
     results.push({ feed, status: "updated", bytes: download.bytes, stats: collector.stats });
   }
-  if (previous && rebuilt.size === 0 && dropped.length === 0 && Object.keys(feeds).length === 0) {
+  if (previous && updates.length === 0) {
     await store.put(
       dbKeys.current,
       JSON.stringify({ version: previous.version, checkedAt: now.toISOString() }),
@@ -126,11 +222,14 @@ export async function updateDb(store: BlobStore, options: UpdateOptions = {}): P
     );
     return { metadata: previous, changed: false, feeds: results };
   }
+  const { rebuilt, dropped } = await mergeFeedUpdates(store, previous, updates);
+  // the feeds' own documents first: the metadata that names them, then the pointer, come after
+  for (const [key, data] of feedBlobs) await store.put(key, data, { contentType: "application/gzip" });
   const metadata = await writeDbVersion(store, {
     ...(previous ? { previous } : {}),
     rebuilt,
     dropped,
-    feeds,
+    feeds: { ...revalidated, ...feeds },
     now,
   });
   log(
