@@ -184,7 +184,16 @@ async function writeEcosystem(
       contentType: "application/gzip",
     }),
   );
-  return { advisories, packages: packages.size, buckets, shardVersion: version, feed, feeds: [...feeds].sort() };
+  const owners = [...feeds].sort();
+  // one feed alone names the ecosystem's source; a shared one keeps the caller's label and lists them all
+  return {
+    advisories,
+    packages: packages.size,
+    buckets,
+    shardVersion: version,
+    feed: owners.length === 1 ? owners[0]! : feed,
+    feeds: owners,
+  };
 }
 
 function diffPackages(ecosystem: string, before: EcosystemEntries, after: EcosystemEntries): PackageRef[] {

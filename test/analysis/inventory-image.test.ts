@@ -12,6 +12,7 @@ import type { Inventory } from "../../shared/model/report.js";
 import { InventorySchema } from "../../shared/model/report.js";
 import { FsBlobStore } from "../../shared/ports/fs-blob-store.js";
 import type { ImageSource } from "../../shared/registry/image-source.js";
+import { verifyBlobStream } from "../../shared/registry/verified-blob-stream.js";
 import { type Blob, type Compression, type Entry, fixture, layerBlob, streamOf } from "./layers.js";
 
 /** An ImageSource over in-memory layer blobs that counts every blob it opens. */
@@ -326,5 +327,27 @@ describe("inventoryImage: layer cache and foreign layers", () => {
     const blobs = (source as unknown as { blobs: Blob[] }).blobs;
     blobs[0]!.bytes = blobs[0]!.bytes.subarray(0, 20);
     await expect(inventoryOf(source)).rejects.toMatchObject({ code: "layer-corrupt" });
+  });
+});
+
+describe("inventoryImage: a blob that is not what its digest says", () => {
+  it("fails the layer with digest-mismatch and stores no layer report", async () => {
+    const good = await layerBlob([
+      { name: "var/lib/dpkg/status", content: status(stanza("bash", "5.2.15-2")) },
+    ]);
+    // the registry serves other bytes of the same length under the layer's digest
+    const tampered = Buffer.from(good.bytes);
+    tampered[tampered.length - 9] = tampered[tampered.length - 9]! ^ 0xff;
+    const source: ImageSource = {
+      ref: "example.test/app:1",
+      resolve: async () => [imageOf([good.ref])],
+      openBlob: async (layer) =>
+        verifyBlobStream(streamOf(tampered, 1000), { digest: layer.digest, size: layer.size }),
+    };
+    const [image] = await source.resolve();
+    await expect(inventoryImage(source, image!, { store })).rejects.toMatchObject({
+      code: "digest-mismatch",
+    });
+    expect(await store.has(layerReportKey(good.ref.digest, analyzerSetVersion(ANALYZERS)))).toBe(false);
   });
 });
