@@ -4,7 +4,14 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const all = ["layer-throughput.ts", "cached-rescan.ts", "matching.ts"];
+const all = [
+  "layer-throughput.ts",
+  "cached-rescan.ts",
+  "matching.ts",
+  "db-update.ts",
+  "windows-hive.ts",
+  "push-to-verdict.ts",
+];
 const only = process.argv.slice(2);
 const chosen = only.length ? all.filter((b) => only.some((o) => b.startsWith(o))) : all;
 
