@@ -26,6 +26,7 @@ export async function collectInventories(
     ...(extra.stats ? { stats: extra.stats } : {}),
     ...(extra.limits ? { limits: extra.limits } : {}),
     onProgress: (bytes, total) => progress.bytes(bytes, total),
+    ...(options.allowForeignLayers ? { allowForeignLayers: true } : {}),
   });
   try {
     const images = await source.resolve(platform);

@@ -28,6 +28,8 @@ export function addImageOptions(cmd: Command): Command {
     .option("--cache-dir <dir>", "where layer reports and the vulnerability DB are kept", defaultCacheDir())
     .option(
       "--allow-foreign-layers",
-      "download foreign/non-distributable layers (Windows base layers) from their URLs",
+      "download foreign/non-distributable layers (Windows base layers) from their URLs (default $PORTCULLIS_ALLOW_FOREIGN_LAYERS)",
+      // the app setting of the same name, for CI runners configured by environment
+      /^(1|true|yes)$/i.test(process.env.PORTCULLIS_ALLOW_FOREIGN_LAYERS ?? ""),
     );
 }

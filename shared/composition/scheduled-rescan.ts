@@ -22,7 +22,7 @@ export async function enqueueRescans(deps: PipelineDeps, options: RescanOptions)
   let sent = 0;
   for await (const row of deps.tables.query(TABLES.images, {})) {
     const scannedAt = Date.parse(String(row.properties.scannedAt ?? ""));
-    const stale = !Number.isFinite(scannedAt) || scannedAt < cutoff;
+    const stale = !Number.isFinite(scannedAt) || scannedAt <= cutoff;
     const otherDb =
       options.unlessDbVersion !== undefined && row.properties.dbVersion !== options.unlessDbVersion;
     if (!stale && !otherDb) continue;

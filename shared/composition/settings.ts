@@ -35,7 +35,14 @@ export const SettingsSchema = z
     PORTCULLIS_MANAGED_IDENTITY_CLIENT_ID: optionalText,
     PORTCULLIS_POLICY: optionalText,
     PORTCULLIS_DB_URL: optionalText,
+    /** MSRC CVRF API base; default the public API. Leave `MSRC` out of PORTCULLIS_DB_ECOSYSTEMS to skip it */
+    PORTCULLIS_MSRC_URL: optionalText,
     PORTCULLIS_DB_ECOSYSTEMS: csv,
+    /** fetch foreign / non-distributable layers (Windows base layers) from their `urls` */
+    PORTCULLIS_ALLOW_FOREIGN_LAYERS: z
+      .string()
+      .optional()
+      .transform((s) => /^(1|true|yes)$/i.test(s?.trim() ?? "")),
     PORTCULLIS_RESCAN_AFTER_HOURS: positive(24),
     PORTCULLIS_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(5),
     PORTCULLIS_DEDUPE_WINDOW_SECONDS: z.coerce.number().int().min(0).optional(),
@@ -64,4 +71,17 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!parsed.success)
     throw new Error(`invalid app settings: ${z.prettifyError(parsed.error).replace(/\n/g, "; ")}`);
   return parsed.data;
+}
+
+/** The feed options of `db update` the settings name (OSV base, MSRC base, which feeds). */
+export function dbUpdateOptions(settings: Settings): {
+  baseUrl?: string;
+  msrcUrl?: string;
+  ecosystems?: string[];
+} {
+  return {
+    ...(settings.PORTCULLIS_DB_URL ? { baseUrl: settings.PORTCULLIS_DB_URL } : {}),
+    ...(settings.PORTCULLIS_MSRC_URL ? { msrcUrl: settings.PORTCULLIS_MSRC_URL } : {}),
+    ...(settings.PORTCULLIS_DB_ECOSYSTEMS.length ? { ecosystems: settings.PORTCULLIS_DB_ECOSYSTEMS } : {}),
+  };
 }

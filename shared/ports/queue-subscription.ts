@@ -9,6 +9,12 @@ import {
 } from "./bus.js";
 import { decodeEnvelope, type Envelope, type Lease, type QueueTransport } from "./queue-transport.js";
 
+/** A subscription of an in-process bus, which can be told that its queue just got a message. */
+export interface LocalSubscription extends Subscription {
+  /** ends an idle wait at once: a send from this process need not wait out the poll backoff */
+  nudge(): void;
+}
+
 export interface PollingOptions {
   /** wait after an empty receive, doubling up to `maxIdleMs` */
   minIdleMs: number;
@@ -31,7 +37,7 @@ export function runSubscription<T>(
   handler: MessageHandler<T>,
   options: SubscribeOptions<T>,
   polling: PollingOptions,
-): Subscription {
+): LocalSubscription {
   const { maxDeliveries, visibilityTimeoutSeconds: visibility, concurrency } = options;
   if (!(maxDeliveries >= 1 && concurrency >= 1 && visibility > 0)) {
     throw new RangeError(
@@ -41,6 +47,7 @@ export function runSubscription<T>(
   const reportError = (err: unknown) => options.onError?.(err);
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
+  let nudged = false;
   let wake: (() => void) | undefined;
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -160,6 +167,12 @@ export function runSubscription<T>(
         continue;
       }
       if (leases.length === 0) {
+        if (nudged) {
+          // a message was sent while this receive ran: look again before sleeping
+          nudged = false;
+          idle = polling.minIdleMs;
+          continue;
+        }
         await pause(idle);
         idle = Math.min(idle * 2, polling.maxIdleMs);
         continue;
@@ -177,6 +190,10 @@ export function runSubscription<T>(
 
   const looping = loop();
   return {
+    nudge() {
+      nudged = true;
+      wake?.();
+    },
     async stop() {
       stopping = true;
       wake?.();

@@ -7,7 +7,7 @@ import type {
   Subscription,
 } from "./bus.js";
 import { DuplicateWindow } from "./duplicate-window.js";
-import { type PollingOptions, runSubscription } from "./queue-subscription.js";
+import { type LocalSubscription, type PollingOptions, runSubscription } from "./queue-subscription.js";
 import { encodeEnvelope, type QueueTransport } from "./queue-transport.js";
 
 export interface TransportBusOptions {
@@ -22,6 +22,8 @@ export class TransportBus implements Bus {
   readonly #duplicates: DuplicateWindow;
   readonly #polling: PollingOptions;
   readonly #subscriptions = new Set<Subscription>();
+  /** this process's receive loops by queue: a local send wakes them instead of waiting for their next poll */
+  readonly #listeners = new Map<string, Set<LocalSubscription>>();
 
   constructor(transport: QueueTransport, polling: PollingOptions, options: TransportBusOptions = {}) {
     this.#transport = transport;
@@ -37,6 +39,7 @@ export class TransportBus implements Bus {
       options.delaySeconds ?? 0,
     );
     this.#duplicates.record(options.messageId);
+    if (!options.delaySeconds) for (const listener of this.#listeners.get(queue) ?? []) listener.nudge();
   }
 
   async sendBatch(queue: string, messages: readonly OutgoingMessage[]): Promise<void> {
@@ -51,9 +54,13 @@ export class TransportBus implements Bus {
   subscribe<T>(queue: string, handler: MessageHandler<T>, options: SubscribeOptions<T>): Subscription {
     const subscription = runSubscription(this.#transport, queue, handler, options, this.#polling);
     this.#subscriptions.add(subscription);
+    const listeners = this.#listeners.get(queue) ?? new Set<LocalSubscription>();
+    listeners.add(subscription);
+    this.#listeners.set(queue, listeners);
     return {
       stop: async () => {
         this.#subscriptions.delete(subscription);
+        listeners.delete(subscription);
         await subscription.stop();
       },
     };

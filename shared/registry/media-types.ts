@@ -25,3 +25,7 @@ export const isImageManifestMediaType = (mediaType: string | undefined): boolean
 
 export const isImageConfigMediaType = (mediaType: string | undefined): boolean =>
   mediaType === MediaType.ociConfig || mediaType === MediaType.dockerConfig;
+
+/** Foreign (Docker) and non-distributable (OCI) layers: their blobs live at the descriptor's `urls`. */
+export const isForeignLayerMediaType = (mediaType: string | undefined): boolean =>
+  mediaType !== undefined && /\.foreign\.|nondistributable/.test(mediaType);

@@ -19,6 +19,8 @@ export interface OpenImageSourceOptions extends Omit<RegistryClientOptions, "lim
   onProgress?: ProgressCallback;
   /** reuse a client (and its token cache) across images */
   registryClient?: RegistryClient;
+  /** fetch foreign / non-distributable layers (Windows base layers) from their `urls` */
+  allowForeignLayers?: boolean;
 }
 
 /**
@@ -40,11 +42,10 @@ export async function openImageSource(
   switch (reference.transport) {
     case "registry": {
       const client = options.registryClient ?? new RegistryClient({ ...options, stats });
-      return new RegistryImageSource(
-        reference,
-        client,
-        options.onProgress ? { onProgress: options.onProgress } : {},
-      );
+      return new RegistryImageSource(reference, client, {
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(options.allowForeignLayers ? { allowForeignLayers: true } : {}),
+      });
     }
     case "oci": {
       const store = new DirectoryLayoutStore(path.resolve(reference.path), `oci:${reference.path}`);

@@ -30,11 +30,15 @@ export class RegistryClient {
   readonly stats: TransferStats;
   readonly limits: Limits;
   private readonly request: RegistryRequest;
+  private readonly fetch: typeof globalThis.fetch;
+  private readonly userAgent: string;
 
   constructor(options: RegistryClientOptions = {}) {
     this.stats = options.stats ?? new TransferStats();
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.request = createRegistryRequest({ ...options, stats: this.stats });
+    this.fetch = options.fetch ?? globalThis.fetch;
+    this.userAgent = options.userAgent ?? "portcullis";
   }
 
   /** GETs a manifest or index by tag or digest; by digest the bytes are verified against it. */
@@ -106,6 +110,49 @@ export class RegistryClient {
       ...pick(layer.size, options.onProgress),
     };
     return verifyBlobStream(body, expected);
+  }
+
+  /**
+   * Streams a foreign / non-distributable layer from the first of its `urls` that answers: http(s)
+   * only, a plain GET with no registry credentials (the host is the image author's choice, not the
+   * registry), digest-verified like any blob. When no URL answers, why each failed.
+   */
+  async openForeignBlob(
+    layer: { digest: string; size?: number; urls?: readonly string[] },
+    options: { onProgress?: ProgressCallback } = {},
+  ): Promise<{ stream: Readable } | { failures: string[] }> {
+    parseDigest(layer.digest);
+    const failures: string[] = [];
+    for (const url of layer.urls ?? []) {
+      if (!/^https?:\/\/[^/]/i.test(url)) {
+        failures.push(`${url}: not an http(s) URL`);
+        continue;
+      }
+      let response: Response;
+      try {
+        this.stats.requests++;
+        this.stats.blobRequests++;
+        response = await this.fetch(url, { headers: { "user-agent": this.userAgent } });
+      } catch (err) {
+        failures.push(`${url}: ${(err as Error).message}`);
+        continue;
+      }
+      if (!response.ok || !response.body) {
+        await response.body?.cancel();
+        failures.push(`${url}: HTTP ${response.status}`);
+        continue;
+      }
+      const body = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+      const what = `foreign layer ${layer.digest} from ${url}`;
+      const expected = {
+        digest: layer.digest,
+        what,
+        stats: this.stats,
+        ...pick(layer.size, options.onProgress),
+      };
+      return { stream: verifyBlobStream(body, expected) };
+    }
+    return { failures };
   }
 
   private blobResponse(

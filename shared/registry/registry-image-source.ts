@@ -1,7 +1,9 @@
 import type { Readable } from "node:stream";
+import { ScanError } from "../model/errors.js";
 import type { Descriptor, LayerRef, ResolvedImage } from "../model/image.js";
 import type { ImageSource, PlatformSelector } from "./image-source.js";
 import { type ContentReader, resolveManifest } from "./manifest-resolver.js";
+import { isForeignLayerMediaType } from "./media-types.js";
 import { formatImageReference, type RegistryReference } from "./reference.js";
 import type { RegistryClient } from "./registry-client.js";
 import type { ProgressCallback } from "./verified-blob-stream.js";
@@ -13,7 +15,11 @@ export class RegistryImageSource implements ImageSource {
   constructor(
     private readonly reference: RegistryReference,
     private readonly client: RegistryClient,
-    private readonly options: { onProgress?: ProgressCallback } = {},
+    private readonly options: {
+      onProgress?: ProgressCallback;
+      /** fetch foreign / non-distributable layers from their `urls` (otherwise only the registry is asked) */
+      allowForeignLayers?: boolean;
+    } = {},
   ) {
     this.ref = formatImageReference(reference);
   }
@@ -35,7 +41,21 @@ export class RegistryImageSource implements ImageSource {
     return resolveManifest(root, reader, naming, platform, client.limits);
   }
 
-  openBlob(layer: LayerRef): Promise<Readable> {
-    return this.client.openBlob(this.reference, layer, this.options);
+  async openBlob(layer: LayerRef): Promise<Readable> {
+    const progress = this.options.onProgress ? { onProgress: this.options.onProgress } : {};
+    if (!this.options.allowForeignLayers || !isForeignLayerMediaType(layer.mediaType) || !layer.urls?.length)
+      return this.client.openBlob(this.reference, layer, progress);
+    const foreign = await this.client.openForeignBlob(layer, progress);
+    if ("stream" in foreign) return foreign.stream;
+    // a registry may hold a copy (a mirror that pulled the layer in): ask it before giving up
+    try {
+      return await this.client.openBlob(this.reference, layer, progress);
+    } catch (err) {
+      throw new ScanError(
+        "blob-read-failed",
+        `foreign layer ${layer.digest}: none of its URLs answered (${foreign.failures.join("; ")}), nor the registry (${(err as Error).message})`,
+        { permanent: false, cause: err },
+      );
+    }
   }
 }

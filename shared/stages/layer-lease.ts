@@ -19,7 +19,8 @@ export interface LayerLeaseOptions {
 
 export const DEFAULT_LAYER_LEASE: LayerLeaseOptions = {
   leaseMs: 60_000,
-  maxWaitMs: 15 * 60_000,
+  // under host.json's 10-minute functionTimeout and lock renewal: give up in time for the bus to retry
+  maxWaitMs: 8 * 60_000,
   pollMs: { min: 25, max: 1_000 },
 };
 

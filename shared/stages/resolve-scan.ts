@@ -69,11 +69,11 @@ async function startPlatformScan(
   }
 
   const layers = image.layers;
-  const pending: string[] = [];
-  for (const layer of layers) {
-    if (pending.includes(layer.digest) || isForeignLayer(layer)) continue;
-    if (!(await loadLayerReport(deps.blobs, layer.digest, analyzerSet))) pending.push(layer.digest);
-  }
+  // the layers without a stored report, each digest once (an image may repeat a layer)
+  const candidates = [...new Set(layers.filter((l) => !isForeignLayer(l)).map((l) => l.digest))];
+  // a report that does not parse counts as missing (loadLayerReport), so the layer is analysed again
+  const cached = await Promise.all(candidates.map((d) => loadLayerReport(deps.blobs, d, analyzerSet)));
+  const pending = candidates.filter((_, i) => !cached[i]);
   const now = deps.now().toISOString();
   const state: ScanState = {
     scanId,

@@ -35,21 +35,6 @@ export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Pro
   const reportKey = blobKeys.report(registry, repository, digest);
   await deps.blobs.put(reportKey, JSON.stringify(report, null, 2), { contentType: "application/json" });
 
-  await writeFindings(deps, digest, report);
-  // row writes are independent: a bounded number in flight instead of one round trip each
-  const limit = pLimit(WRITE_CONCURRENCY);
-  await Promise.all(
-    report.packages.map((pkg) =>
-      limit(() =>
-        deps.tables.upsert(
-          TABLES.packageIndex,
-          `${pkg.ecosystem}|${pkg.source?.name ?? pkg.name}`,
-          `${registry}/${repository}@${digest}`,
-          { scanId: msg.scanId, version: pkg.source?.version ?? pkg.version },
-        ),
-      ),
-    ),
-  );
   const counts = Object.fromEntries(SEVERITY_ORDER.map((s) => [s, 0])) as Record<string, number>;
   for (const f of report.findings) if (!f.suppressed) counts[f.severity] = (counts[f.severity] ?? 0) + 1;
   const decision = report.verdict?.decision ?? "pass";
@@ -84,7 +69,29 @@ export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Pro
   // a tag pushed while this verdict ran reached the scan row after we read it: carry it over
   for (const tag of finished?.state.tags ?? [])
     if (!found.state.tags.includes(tag)) await recordTag(deps, finished!.state, tag);
+  // the verdict is answerable now (gate, images); the per-finding and per-package rows follow — a
+  // crash before they are written redelivers this message, which rewrites everything
+  await Promise.all([writeFindings(deps, digest, report), writePackageIndex(deps, msg.scanId, report)]);
   deps.log(`scan ${msg.scanId}: ${registry}/${repository}@${digest} → ${decision}`);
+}
+
+/** ecosystem + package (by source, as advisories name it) → the digests that carry it, for targeted rescans. */
+async function writePackageIndex(deps: PipelineDeps, scanId: string, report: Report): Promise<void> {
+  const { registry, repository, digest } = report.image;
+  // row writes are independent: a bounded number in flight instead of one round trip each
+  const limit = pLimit(WRITE_CONCURRENCY);
+  await Promise.all(
+    report.packages.map((pkg) =>
+      limit(() =>
+        deps.tables.upsert(
+          TABLES.packageIndex,
+          `${pkg.ecosystem}|${pkg.source?.name ?? pkg.name}`,
+          `${registry}/${repository}@${digest}`,
+          { scanId, version: pkg.source?.version ?? pkg.version },
+        ),
+      ),
+    ),
+  );
 }
 
 /** Findings of one digest: the new set replaces the old (rows no longer found are deleted). */

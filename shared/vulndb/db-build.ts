@@ -86,9 +86,7 @@ export class AdvisoryCollector {
   private readonly feed: string | undefined;
 
   /** `feed` tags every entry with the feed being read; without it, each record's sourceFeedOf */
-  constructor(
-    options: { now?: Date; acceptEcosystem?: (ecosystem: string) => boolean; feed?: string } = {},
-  ) {
+  constructor(options: { now?: Date; acceptEcosystem?: (ecosystem: string) => boolean; feed?: string } = {}) {
     this.now = options.now ?? new Date();
     this.accept = options.acceptEcosystem ?? (() => true);
     this.feed = options.feed;
@@ -295,7 +293,8 @@ async function collectGarbage(store: BlobStore, live: DbMetadata[], now: Date): 
   for (const m of live) {
     keep.add(m.version);
     for (const e of Object.values(m.ecosystems)) keep.add(e.shardVersion);
-    for (const f of Object.values(m.feeds)) for (const d of Object.values(f.documents ?? {})) keep.add(d.storedIn);
+    for (const f of Object.values(m.feeds))
+      for (const d of Object.values(f.documents ?? {})) keep.add(d.storedIn);
   }
   const doomed: string[] = [];
   for await (const key of store.list(`${DB_PREFIX}/`)) {

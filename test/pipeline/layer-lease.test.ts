@@ -32,7 +32,13 @@ function slowBlobs(deps: PipelineDeps, ms = 100): PipelineDeps {
     ...deps,
     openSource: async (ref: string): Promise<ImageSource> => {
       const source = await deps.openSource(ref);
-      return { ...source, openBlob: async (layer) => (await sleep(ms), source.openBlob(layer)) };
+      return {
+        ...source,
+        openBlob: async (layer) => {
+          await sleep(ms);
+          return source.openBlob(layer);
+        },
+      };
     },
   };
 }
@@ -89,7 +95,9 @@ describe("shared layers are analysed once across concurrent scans", () => {
     const base = await debianLayer({ demo: "1.0-1" });
     const images = [];
     for (let i = 0; i < 20; i++)
-      images.push(p.registry.push(`fleet/app${i}`, "v1", [{ layers: [base, await fileLayer(`app${i}`)] }])[0]!);
+      images.push(
+        p.registry.push(`fleet/app${i}`, "v1", [{ layers: [base, await fileLayer(`app${i}`)] }])[0]!,
+      );
     await Promise.all(images.map((image, i) => notify(p, `fleet/app${i}`, image.identity.digest)));
     await p.bus.idle({ timeoutMs: 30_000 });
     expect(opens(p, base.ref.digest)).toBe(1);
@@ -125,7 +133,10 @@ describe("shared layers are analysed once across concurrent scans", () => {
         if (died.has(msg.layer.digest)) return STAGE_HANDLERS["layer-analysis"](msg, deps);
         died.add(msg.layer.digest);
         // claims the lease as the stage would, then dies before downloading or releasing
-        const key = { digest: msg.layer.digest, analyzerSet: analyzerSetVersion(deps.analyzers ?? ANALYZERS) };
+        const key = {
+          digest: msg.layer.digest,
+          analyzerSet: analyzerSetVersion(deps.analyzers ?? ANALYZERS),
+        };
         await claimLayerLease(key, msg.scanId, deps, DEFAULT_LAYER_LEASE.leaseMs);
         throw new Error("worker killed mid-download");
       },

@@ -2,12 +2,17 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SettingsSchema } from "../../shared/composition/settings.js";
 import { type LocalHost, startLocalHost } from "../../shared/local/host.js";
 import { TABLES } from "../../shared/stages/tables.js";
 import { buildDebianTestImage, type DebianTestImage } from "../support/debian-image.js";
 import { pushImage } from "../support/push-image.js";
 import { type RegistryServer, startRegistry } from "../support/registry-server.js";
+import {
+  callApi,
+  hostNotifications,
+  testHostOptions,
+  waitForVerdict as waitForVerdictOf,
+} from "./support/local-host-api.js";
 import { writeTestDb } from "./test-db.js";
 
 /**
@@ -21,17 +26,7 @@ let dataDir: string;
 const logs: string[] = [];
 
 async function startHost(port = 0): Promise<LocalHost> {
-  const started = await startLocalHost({
-    dataDir,
-    port,
-    settings: SettingsSchema.parse({}),
-    registry: { insecureRegistries: ["127.0.0.1"], retry: { maxAttempts: 2, baseDelayMs: 50 } },
-    db: { offline: true },
-    workers: { visibilityTimeoutSeconds: 30 },
-    rescanIntervalMs: 0,
-    dbRefreshIntervalMs: 0,
-    log: (m) => logs.push(m),
-  });
+  const started = await startLocalHost(testHostOptions(dataDir, logs, port));
   await writeTestDb(started.pipeline.blobs);
   return started;
 }
@@ -40,17 +35,7 @@ beforeAll(async () => {
   image = await buildDebianTestImage();
   dataDir = await mkdtemp(path.join(os.tmpdir(), "portcullis-host-"));
   host = await startHost();
-  registry = await startRegistry({
-    notifications: [
-      {
-        url: `${host.url}/api/hooks/distribution`,
-        bearerToken: host.hookToken,
-        timeout: "5s",
-        backoff: "500ms",
-        ignoredMediaTypes: ["application/octet-stream"],
-      },
-    ],
-  });
+  registry = await startRegistry({ notifications: hostNotifications(host) });
 });
 
 afterAll(async () => {
@@ -59,23 +44,10 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-const api = async (pathAndQuery: string, init?: RequestInit) => {
-  const res = await fetch(`${host.url}${pathAndQuery}`, init);
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-};
+const api = (pathAndQuery: string, init?: RequestInit) => callApi(host, pathAndQuery, init);
 
 /** Polls the gate until the verdict is in (not 404 "not yet notified", not 409 pending). */
-async function waitForVerdict(ref: string, timeoutMs = 240_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const answer = await api(`/api/gate?image=${encodeURIComponent(ref)}`);
-    if (answer.status !== 404 && answer.status !== 409) return answer;
-    if (Date.now() > deadline)
-      throw new Error(`no verdict for ${ref}: ${JSON.stringify(answer)}\n${logs.slice(-20).join("\n")}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const waitForVerdict = (ref: string, timeoutMs = 240_000) => waitForVerdictOf(host, ref, { timeoutMs, logs });
 
 const blobGets = (digest: string) =>
   registry

@@ -33,6 +33,11 @@ export interface RegistryOptions {
   notifications?: NotificationEndpoint[];
   /** lifetime of bearer tokens */
   tokenTtlSeconds?: number;
+  /**
+   * accept manifests whose foreign / non-distributable layers carry http(s) `urls`
+   * (`validation.manifests.urls.allow`), as registries holding Windows images do
+   */
+  allowForeignLayerUrls?: boolean;
 }
 
 export interface RegistryServer {
@@ -140,6 +145,9 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
         headers: { "X-Content-Type-Options": ["nosniff"] },
       },
       ...(authConfig ? { auth: authConfig } : {}),
+      ...(options.allowForeignLayerUrls
+        ? { validation: { manifests: { urls: { allow: ["^https?://"] } } } }
+        : {}),
       ...(options.notifications?.length ? { notifications: notificationsConfig(options.notifications) } : {}),
     };
     const configPath = path.join(work, "config.yml");

@@ -1,10 +1,13 @@
 import { cp, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Report } from "../../shared/model/report.js";
 import { runCli } from "../support/cli.js";
+import { writeDockerConfig } from "../support/docker-config.js";
 import { pushImage } from "../support/push-image.js";
 import { type RegistryServer, startRegistry } from "../support/registry-server.js";
 import {
@@ -207,7 +210,7 @@ describe("Windows images pushed to the registry and scanned through the CLI", ()
   });
 
   it("skips a foreign base layer with a warning and still judges the OS from os.version", async () => {
-    // from the OCI layout: the test registry's config rejects manifests with foreign-layer URLs
+    // from the OCI layout; the same from a registry that allows layer URLs is the last describe below
     const { report } = await scan(`oci:${layoutDir}:foreign`);
     const codes = report.warnings.map((w) => w.code);
     expect(codes).toEqual(expect.arrayContaining(["foreign-layer-skipped", "windows-os-from-config"]));
@@ -231,4 +234,139 @@ describe("Windows images pushed to the registry and scanned through the CLI", ()
       expect(windowsFindings(report).length).toBeGreaterThan(30);
     },
   );
+});
+
+/** A loopback stand-in for mcr.microsoft.com's blob endpoint: serves one blob, records who asked. */
+async function startBlobServer(): Promise<{
+  url: string;
+  blob: Buffer;
+  tampered: boolean;
+  requests: { path: string; headers: IncomingHttpHeaders }[];
+  close(): Promise<void>;
+}> {
+  const state = {
+    url: "",
+    blob: Buffer.alloc(0),
+    tampered: false,
+    requests: [] as { path: string; headers: IncomingHttpHeaders }[],
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+  const server: Server = createServer((req, res) => {
+    state.requests.push({ path: req.url ?? "", headers: req.headers });
+    const body = state.tampered ? Buffer.from(state.blob).fill(7, 40, 60) : state.blob;
+    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": body.length });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return state;
+}
+
+describe("a Windows image whose base layer is foreign, pushed to a registry that allows layer URLs", () => {
+  let secured: RegistryServer;
+  let blobs: Awaited<ReturnType<typeof startBlobServer>>;
+  let dockerConfig: string;
+  let baseDigest: string;
+  const ref = () => `${secured.host}/win/foreign:3775`;
+  const foreignScan = (cache: string, ...extra: string[]) =>
+    runCli(
+      [
+        "scan",
+        ref(),
+        "--format",
+        "json",
+        "--insecure-registry",
+        secured.host,
+        "--offline",
+        "--cache-dir",
+        cache,
+        ...extra,
+      ],
+      { env: { DOCKER_CONFIG: dockerConfig } },
+    );
+  const freshCache = async () => {
+    const dir = await mkdtemp(path.join(work, "cache-foreign-"));
+    await cp(path.join(cacheDir, "vulndb"), path.join(dir, "vulndb"), { recursive: true });
+    return dir;
+  };
+
+  beforeAll(async () => {
+    blobs = await startBlobServer();
+    // credentials the registry demands: they must never reach the layer's URL host
+    secured = await startRegistry({ auth: "basic", allowForeignLayerUrls: true });
+    const creds = { username: secured.username!, password: secured.password! };
+    dockerConfig = await writeDockerConfig({ [secured.host]: creds });
+    const image = await writeWindowsImage(layoutDir, "foreign-3775", {
+      osVersion: "10.0.26100.3775",
+      foreignBase: {
+        repository: "servercore",
+        layer: {
+          files: { "Windows/System32/ntdll.dll": "MZ" },
+          software: currentVersionKeys({
+            build: 26100,
+            ubr: 3775,
+            installationType: "Server Core",
+            productName: "Windows Server 2025 Datacenter",
+          }),
+        },
+        // the path mcr.microsoft.com uses, on a loopback host
+        url: (digest) => `${blobs.url}/v2/windows/servercore/blobs/${digest}`,
+      },
+      layers: [{ files: { "app/app.exe": "MZ" } }],
+    });
+    blobs.blob = image.foreignBlob!;
+    baseDigest = image.layers[0]!;
+    // skopeo leaves a layer with URLs where it is: only the manifest and the app layer are pushed
+    await pushImage(`oci:${layoutDir}:foreign-3775`, ref(), { creds });
+  }, 240_000);
+
+  afterAll(async () => {
+    await secured?.stop();
+    await blobs?.close();
+  });
+
+  it("skips the foreign layer by default and judges the OS from os.version and the layer's URL", async () => {
+    const res = await foreignScan(await freshCache());
+    expect(res.code, res.stderr).toBe(0);
+    const report = JSON.parse(res.stdout) as Report;
+    expect(report.warnings.map((w) => w.code)).toEqual(
+      expect.arrayContaining(["foreign-layer-skipped", "windows-os-from-config"]),
+    );
+    expect(report.image.os).toEqual({
+      family: "windows",
+      version: "10.0.26100.3775",
+      name: SERVER_CORE_2025,
+    });
+    expect(windowsFindings(report).length).toBeGreaterThan(30);
+    expect(blobs.requests).toEqual([]);
+  });
+
+  it("with --allow-foreign-layers, refuses a layer whose bytes are not its digest", async () => {
+    blobs.tampered = true;
+    try {
+      const res = await foreignScan(await freshCache(), "--allow-foreign-layers");
+      expect(res.code).toBe(1);
+      expect(res.stderr).toMatch(
+        /foreign layer sha256:\w+ from http:\/\/127\.0\.0\.1:\d+\/.*content hashes to sha256:\w+, not/,
+      );
+    } finally {
+      blobs.tampered = false;
+      blobs.requests.length = 0;
+    }
+  });
+
+  it("with --allow-foreign-layers, fetches the layer from its URL without credentials and reads its hive", async () => {
+    const res = await foreignScan(await freshCache(), "--allow-foreign-layers");
+    expect(res.code, res.stderr).toBe(0);
+    const report = JSON.parse(res.stdout) as Report;
+    const codes = report.warnings.map((w) => w.code);
+    expect(codes).not.toContain("foreign-layer-skipped");
+    expect(codes).not.toContain("windows-os-from-config");
+    expect(report.packages).toContainEqual(
+      expect.objectContaining({ ecosystem: "Windows", name: SERVER_CORE_2025, layer: baseDigest }),
+    );
+    expect(windowsFindings(report).length).toBeGreaterThan(30);
+    expect(blobs.requests.map((r) => r.path)).toEqual([`/v2/windows/servercore/blobs/${baseDigest}`]);
+    expect(blobs.requests[0]!.headers.authorization).toBeUndefined();
+  });
 });

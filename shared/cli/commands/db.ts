@@ -1,8 +1,17 @@
 import path from "node:path";
 import { type Command, Option } from "commander";
 import { FsBlobStore } from "../../ports/fs-blob-store.js";
-import { dbStatus, formatAge, importRecords, updateDb } from "../../vulndb/db-update.js";
-import { DEFAULT_ECOSYSTEMS, DEFAULT_OSV_BASE_URL } from "../../vulndb/osv-export-feed.js";
+import { MSRC_FEED } from "../../vulndb/db-format.js";
+import {
+  type DbStatus,
+  DEFAULT_FEEDS,
+  dbStatus,
+  formatAge,
+  importRecords,
+  updateDb,
+} from "../../vulndb/db-update.js";
+import { DEFAULT_MSRC_BASE_URL } from "../../vulndb/msrc/msrc-feed.js";
+import { DEFAULT_OSV_BASE_URL } from "../../vulndb/osv-export-feed.js";
 import { defaultCacheDir } from "../image-options.js";
 import { UsageError } from "../usage-error.js";
 
@@ -19,8 +28,71 @@ export function cacheStore(cacheDir?: string): FsBlobStore {
 /** `--mirror` (air-gapped copy of the export bucket) wins over `--db-url`, then `$PORTCULLIS_DB_URL`. */
 export function resolveFeedUrl(options: { dbUrl?: string; mirror?: string }): string {
   const url = options.mirror ?? options.dbUrl ?? process.env.PORTCULLIS_DB_URL ?? DEFAULT_OSV_BASE_URL;
+  return httpUrl(url);
+}
+
+function httpUrl(url: string): string {
   if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`not an http(s) URL: ${url}`);
   return url;
+}
+
+/** The feed flags `db update` and `scan` share. */
+export interface FeedFlags {
+  dbUrl?: string;
+  mirror?: string;
+  msrcUrl?: string;
+  /** false with --no-msrc */
+  msrc?: boolean;
+  ecosystems?: string;
+}
+
+/** `--msrc-url`, else `<mirror>/msrc` (a mirror holds both feeds), else `$PORTCULLIS_MSRC_URL`, else the public API. */
+export function resolveMsrcUrl(options: FeedFlags): string {
+  const mirror = options.mirror?.replace(/\/+$/, "");
+  return httpUrl(
+    options.msrcUrl ??
+      (mirror ? `${mirror}/msrc` : undefined) ??
+      process.env.PORTCULLIS_MSRC_URL ??
+      DEFAULT_MSRC_BASE_URL,
+  );
+}
+
+/** Where each feed comes from and which feeds to fetch (`MSRC` is one of them unless --no-msrc). */
+export function resolveFeedOptions(options: FeedFlags): {
+  baseUrl: string;
+  msrcUrl: string;
+  ecosystems: string[];
+} {
+  const named = options.ecosystems
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    // MSRC is a feed name, whatever case it is typed in
+    .map((s) => (s.toUpperCase() === MSRC_FEED ? MSRC_FEED : s));
+  if (named && named.length === 0) throw new UsageError("--ecosystems needs at least one name");
+  const feeds = (named ?? DEFAULT_FEEDS).filter((f) => options.msrc !== false || f !== MSRC_FEED);
+  if (feeds.length === 0) throw new UsageError("--no-msrc leaves no feed to fetch");
+  return { baseUrl: resolveFeedUrl(options), msrcUrl: resolveMsrcUrl(options), ecosystems: [...feeds] };
+}
+
+/** One line per feed: where it came from, its fingerprint, and MSRC's months. */
+function feedLines(status: DbStatus): string[] {
+  return Object.entries(status.feeds)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([feed, s]) => {
+      const months = Object.keys(s.documents ?? {}).sort(
+        (a, b) =>
+          Date.parse(`1 ${a.slice(5)} ${a.slice(0, 4)}`) - Date.parse(`1 ${b.slice(5)} ${b.slice(0, 4)}`),
+      );
+      const fingerprint = s.etag ? `etag ${s.etag}` : s.lastModified ? `last-modified ${s.lastModified}` : "";
+      const span = months.length > 0 ? `${months.length} months ${months[0]}..${months.at(-1)}` : "";
+      return [
+        feed.padEnd(12),
+        String(s.records).padStart(8),
+        `  ${s.fetchedAt}`,
+        ...[span, fingerprint, s.url ?? ""].filter(Boolean).map((t) => `  ${t}`),
+      ].join("");
+    });
 }
 
 const cacheDirOption = () =>
@@ -30,30 +102,29 @@ const cacheDirOption = () =>
   );
 
 export function registerDb(program: Command): void {
-  const db = program.command("db").description("manage the vulnerability database (OSV exports)");
+  const db = program.command("db").description("manage the vulnerability database (OSV exports, MSRC CVRF)");
 
   db.command("update")
-    .description("download the OSV exports of each ecosystem; an unchanged ecosystem costs one 304")
+    .description(
+      "download the OSV exports of each ecosystem and Microsoft's MSRC advisories; an unchanged feed costs one 304",
+    )
     .option(
       "--db-url <url>",
       `OSV export base URL, <url>/<Ecosystem>/all.zip (default ${DEFAULT_OSV_BASE_URL})`,
     )
     .option(
       "--mirror <url>",
-      "an air-gapped mirror of the OSV export bucket (same layout; wins over --db-url)",
+      "an air-gapped mirror: OSV exports at <url>/<Ecosystem>/all.zip, MSRC at <url>/msrc (wins over --db-url)",
     )
-    .option("--ecosystems <list>", `comma-separated OSV ecosystems (default ${DEFAULT_ECOSYSTEMS.join(",")})`)
+    .option(
+      "--msrc-url <url>",
+      `MSRC CVRF API base, <url>/cvrf/v3.0/updates (default $PORTCULLIS_MSRC_URL, else ${DEFAULT_MSRC_BASE_URL})`,
+    )
+    .option("--no-msrc", "leave Microsoft's advisories (Windows, .NET runtime packs) out of the update")
+    .option("--ecosystems <list>", `comma-separated feeds (default ${DEFAULT_FEEDS.join(",")})`)
     .addOption(cacheDirOption())
-    .action(async (opts: { dbUrl?: string; mirror?: string; ecosystems?: string; cacheDir?: string }) => {
-      const ecosystems = opts.ecosystems
-        ?.split(",")
-        .map((s) => s.trim())
-        .filter(Boolean);
-      if (ecosystems && ecosystems.length === 0) throw new UsageError("--ecosystems needs at least one name");
-      const result = await updateDb(cacheStore(opts.cacheDir), {
-        baseUrl: resolveFeedUrl(opts),
-        ...(ecosystems ? { ecosystems } : {}),
-      });
+    .action(async (opts: FeedFlags & { cacheDir?: string }) => {
+      const result = await updateDb(cacheStore(opts.cacheDir), resolveFeedOptions(opts));
       process.stdout.write(
         `${result.changed ? "updated" : "up to date"}: vulnerability DB ${result.metadata.version}\n`,
       );
@@ -99,6 +170,9 @@ export function registerDb(program: Command): void {
           (e) =>
             `${e.ecosystem.padEnd(24)}${String(e.advisories).padStart(12)}${String(e.packages).padStart(10)}`,
         ),
+        ...(Object.keys(status.feeds).length > 0
+          ? ["", `${"FEED".padEnd(12)}${"RECORDS".padStart(8)}  FETCHED`, ...feedLines(status)]
+          : []),
       ];
       process.stdout.write(`${lines.join("\n")}\n`);
     });

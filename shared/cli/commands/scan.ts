@@ -12,17 +12,15 @@ import { ensureDb } from "../../vulndb/db-update.js";
 import { collectInventories } from "../collect-inventories.js";
 import { addImageOptions, type ImageOptions } from "../image-options.js";
 import { UsageError } from "../usage-error.js";
-import { resolveFeedUrl } from "./db.js";
+import { type FeedFlags, resolveFeedOptions } from "./db.js";
 
 const FORMATS = ["table", "json", "sarif"] as const;
 
-interface ScanOptions extends ImageOptions {
+interface ScanOptions extends ImageOptions, Omit<FeedFlags, "ecosystems"> {
   format: string;
   exitCode?: string;
   offline?: boolean;
   skipDbUpdate?: boolean;
-  dbUrl?: string;
-  mirror?: string;
   policy?: string;
   vex: string[];
   ignoreUnfixed?: boolean;
@@ -71,7 +69,9 @@ export function registerScan(program: Command): void {
       .option("--offline", "never download the vulnerability DB; use the one in the cache")
       .option("--skip-db-update", "use the cached DB however old")
       .option("--db-url <url>", "OSV export base URL (<url>/<Ecosystem>/all.zip)")
-      .option("--mirror <url>", "air-gapped mirror of the OSV export bucket"),
+      .option("--mirror <url>", "air-gapped mirror of the OSV export bucket (MSRC at <url>/msrc)")
+      .option("--msrc-url <url>", "MSRC CVRF API base (<url>/cvrf/v3.0/updates)")
+      .option("--no-msrc", "leave Microsoft's advisories out of the automatic DB update"),
   ).action(async (image: string, opts: ScanOptions) => {
     if (!(FORMATS as readonly string[]).includes(opts.format))
       throw new UsageError(`--format must be one of ${FORMATS.join(", ")}`);
@@ -85,7 +85,7 @@ export function registerScan(program: Command): void {
     const db = await ensureDb(new FsBlobStore(opts.cacheDir), {
       offline: Boolean(opts.offline),
       skipUpdate: Boolean(opts.skipDbUpdate),
-      ...(opts.offline ? {} : { baseUrl: resolveFeedUrl(opts) }),
+      ...(opts.offline ? {} : resolveFeedOptions(opts)),
     });
     const stamp = { version: db.metadata.version, updatedAt: db.metadata.updatedAt };
     const inventories = await collectInventories(

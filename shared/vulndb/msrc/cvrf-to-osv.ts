@@ -1,4 +1,5 @@
 import { type OsvAffected, type OsvRecord, parseOsvRecord } from "../osv.js";
+import { severityFromScore } from "../severity.js";
 import {
   type CvrfDocument,
   type CvrfVulnerability,
@@ -170,6 +171,10 @@ function affectedEntry(
       ...(fix.SubType ? { fix_type: fix.SubType } : {}),
       ...(fix.URL ? { url: fix.URL } : {}),
       ...(ctx.severity ? { severity: ctx.severity } : {}),
+      // no MSRC rating and no vector, only a base score (as mapping feeds carry): rate it by the CVSS bands
+      ...(!ctx.severity && !ctx.cvss?.Vector && ctx.cvss?.BaseScore != null
+        ? { severity: severityFromScore(ctx.cvss.BaseScore) }
+        : {}),
       ...(ctx.cvss?.BaseScore != null ? { cvss_base_score: ctx.cvss.BaseScore } : {}),
       ...(ctx.cvss?.Vector ? { cvss_vector: ctx.cvss.Vector } : {}),
     },

@@ -71,7 +71,10 @@ export async function fetchMsrcUpdates(options: FetchMsrcOptions = {}): Promise<
     if (res.status === "not-modified") {
       // the month's date moved but its content did not: remember the date, so it is not asked again
       if (before)
-        fingerprint.documents![entry.ID] = { ...before, currentReleaseDate: entry.CurrentReleaseDate ?? undefined };
+        fingerprint.documents![entry.ID] = {
+          ...before,
+          currentReleaseDate: entry.CurrentReleaseDate ?? undefined,
+        };
       unchanged.push(entry.ID);
       continue;
     }

@@ -125,7 +125,9 @@ export async function collectMsrc(
   const months = [...result.ids, ...result.unchanged];
   const index = {
     ...(result.fingerprint.index?.etag ? { etag: result.fingerprint.index.etag } : {}),
-    ...(result.fingerprint.index?.lastModified ? { lastModified: result.fingerprint.index.lastModified } : {}),
+    ...(result.fingerprint.index?.lastModified
+      ? { lastModified: result.fingerprint.index.lastModified }
+      : {}),
   };
   const documentState = (id: string, storedIn: string): FeedDocumentState => ({
     ...result.fingerprint.documents?.[id],

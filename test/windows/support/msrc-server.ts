@@ -10,8 +10,10 @@ const fixture = (name: string) =>
 export interface MsrcServer {
   baseUrl: string;
   requests: { path: string; headers: IncomingHttpHeaders; status: number }[];
-  /** replace what a path serves (body, or a bare status) */
+  /** replace what a path serves (body, or a bare status), with no ETag */
   override: Map<string, { status: number; body?: string }>;
+  /** publish a body at a path as the real API would: with an ETag, and 304 to a matching If-None-Match */
+  published: Map<string, string>;
   close(): Promise<void>;
 }
 
@@ -19,6 +21,7 @@ export interface MsrcServer {
 export async function startMsrcServer(): Promise<MsrcServer> {
   const requests: MsrcServer["requests"] = [];
   const override = new Map<string, { status: number; body?: string }>();
+  const published = new Map<string, string>();
   const server = createServer((req, res) => {
     const path = req.url ?? "/";
     const send = (status: number, body?: Buffer | string, etag?: string) => {
@@ -31,7 +34,9 @@ export async function startMsrcServer(): Promise<MsrcServer> {
     const month = /^\/cvrf\/v3\.0\/cvrf\/(\d{4}-[A-Za-z]{3})$/.exec(path)?.[1];
     let body: Buffer;
     try {
-      if (path === "/cvrf/v3.0/updates") body = fixture("updates.json");
+      const own = published.get(path);
+      if (own !== undefined) body = Buffer.from(own);
+      else if (path === "/cvrf/v3.0/updates") body = fixture("updates.json");
       else if (month) body = fixture(`cvrf-${month}.json`);
       else return send(404, "{}");
     } catch {
@@ -47,6 +52,7 @@ export async function startMsrcServer(): Promise<MsrcServer> {
     baseUrl: `http://127.0.0.1:${port}`,
     requests,
     override,
+    published,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

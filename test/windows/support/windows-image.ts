@@ -34,12 +34,20 @@ export interface WindowsImageSpec {
    * A foreign base layer below `layers` (as older images point at mcr.microsoft.com): its blob is
    * not in the layout, only its descriptor with `urls`.
    */
-  foreignBase?: { repository: "servercore" | "nanoserver" | "server" };
+  foreignBase?: {
+    repository: "servercore" | "nanoserver" | "server";
+    /** what the base layer holds (default: one placeholder file, no hive) */
+    layer?: WindowsLayerSpec;
+    /** where its descriptor says the blob lives (default: mcr.microsoft.com's blob URL) */
+    url?: (digest: string) => string;
+  };
 }
 
 export interface BuiltImage {
   manifest: OciDescriptor;
   layers: string[];
+  /** the foreign base layer's blob, which the layout does not hold: for a test server to serve */
+  foreignBlob?: Buffer;
 }
 
 /** The SOFTWARE keys a Windows base layer writes for its OS build (what winver reads). */
@@ -132,16 +140,21 @@ export async function writeWindowsImage(
 ): Promise<BuiltImage> {
   const layers: OciDescriptor[] = [];
   const diffIds: string[] = [];
+  let foreignBlob: Buffer | undefined;
   if (spec.foreignBase) {
-    const { gz, diffId } = await layerBlob([["Files/Windows/System32/placeholder.txt", Buffer.from("base")]]);
-    const hex = createHash("sha256").update(gz).digest("hex");
+    const { repository, layer, url } = spec.foreignBase;
+    const { gz, diffId } = await layerBlob(
+      layer ? windowsLayerEntries(layer) : [["Files/Windows/System32/placeholder.txt", Buffer.from("base")]],
+    );
+    const digest = `sha256:${createHash("sha256").update(gz).digest("hex")}`;
     layers.push({
       mediaType: OCI_NONDISTRIBUTABLE_LAYER,
-      digest: `sha256:${hex}`,
+      digest,
       size: gz.length,
-      urls: [`https://mcr.microsoft.com/v2/windows/${spec.foreignBase.repository}/blobs/sha256:${hex}`],
+      urls: [url ? url(digest) : `https://mcr.microsoft.com/v2/windows/${repository}/blobs/${digest}`],
     } as OciDescriptor);
     diffIds.push(diffId);
+    foreignBlob = gz;
   }
   for (const layer of spec.layers) {
     const { gz, diffId } = await layerBlob(windowsLayerEntries(layer));
@@ -168,7 +181,7 @@ export async function writeWindowsImage(
     Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers })),
   );
   await setTag(layoutDir, tag, manifest);
-  return { manifest, layers: layers.map((l) => l.digest) };
+  return { manifest, layers: layers.map((l) => l.digest), ...(foreignBlob ? { foreignBlob } : {}) };
 }
 
 /** A minimal Alpine image (just its os-release), to sit next to a Windows image in an index. */
