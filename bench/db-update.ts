@@ -18,7 +18,11 @@ try {
   server.publish("Debian", zip);
   const store = new FsBlobStore(dir);
   const t0 = performance.now();
-  const options = { baseUrl: server.url, ecosystems: ["Debian"], log: (l: string) => console.error(((performance.now() - t0) / 1000).toFixed(1), l) };
+  const options = {
+    baseUrl: server.url,
+    ecosystems: ["Debian"],
+    log: (l: string) => console.error(((performance.now() - t0) / 1000).toFixed(1), l),
+  };
 
   let t = performance.now();
   await updateDb(store, options);

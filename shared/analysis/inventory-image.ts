@@ -5,6 +5,7 @@ import { DEFAULT_LIMITS, type Limits } from "../model/limits.js";
 import type { Inventory } from "../model/report.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { ImageSource } from "../registry/image-source.js";
+import { isForeignLayerMediaType } from "../registry/media-types.js";
 import { analyzeLayer } from "./analyze-layer.js";
 import type { Analyzer, InventoryContext } from "./analyzer.js";
 import { loadLayerReport, storeLayerReport } from "./layer-cache.js";
@@ -64,9 +65,7 @@ export interface InventoryImageOptions extends AnalyzeLayerCachedOptions {
 }
 
 /** Foreign (Docker) and non-distributable (OCI) layers: their owners ask that they not be pulled. */
-export function isForeignLayer(layer: LayerRef): boolean {
-  return /\.foreign\.|nondistributable/.test(layer.mediaType);
-}
+export const isForeignLayer = (layer: LayerRef): boolean => isForeignLayerMediaType(layer.mediaType);
 
 /** Every layer of one platform image analysed (or taken from the cache) and squashed into its Inventory. */
 export async function inventoryImage(

@@ -10,7 +10,7 @@ import { buildPipelineDeps } from "./build-pipeline-deps.js";
 import { httpDepsFromSettings } from "./hook-auth-config.js";
 import { loadPolicyInputs } from "./load-policy-inputs.js";
 import { registryAccess } from "./registry-access.js";
-import type { Settings } from "./settings.js";
+import { dbUpdateOptions, type Settings } from "./settings.js";
 
 export interface AzurePipeline {
   settings: Settings;
@@ -63,10 +63,7 @@ export async function createAzurePipeline(
     registry: await registryAccess(settings, credential),
     policy,
     vex,
-    db: {
-      ...(settings.PORTCULLIS_DB_URL ? { baseUrl: settings.PORTCULLIS_DB_URL } : {}),
-      ...(settings.PORTCULLIS_DB_ECOSYSTEMS.length ? { ecosystems: settings.PORTCULLIS_DB_ECOSYSTEMS } : {}),
-    },
+    db: dbUpdateOptions(settings),
     log,
   });
   const http = httpDepsFromSettings(settings, { tables, blobs, bus, now: () => new Date(), log });

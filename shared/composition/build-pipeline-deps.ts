@@ -49,6 +49,7 @@ export function buildPipelineDeps(parts: PipelineParts): PipelineDeps {
     openSource,
     ...(parts.analyzers ? { analyzers: parts.analyzers } : {}),
     ...(parts.limits ? { limits: parts.limits } : {}),
+    ...(parts.registry.allowForeignLayers ? { allowForeignLayers: true } : {}),
     async match(inventory) {
       const db = await ensureDb(parts.dbStore, { log, ...parts.db, skipUpdate: true });
       const matches = await matchInventory(inventory.packages, db);

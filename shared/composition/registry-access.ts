@@ -9,7 +9,9 @@ import type { Settings } from "./settings.js";
 export async function registryAccess(
   settings: Settings,
   credential?: TokenCredential,
-): Promise<Pick<RegistryRequestOptions, "credentials" | "insecureRegistries">> {
+): Promise<
+  Pick<RegistryRequestOptions, "credentials" | "insecureRegistries"> & { allowForeignLayers: boolean }
+> {
   const dockerConfig = await loadDockerConfigCredentials(
     ...(settings.PORTCULLIS_DOCKER_CONFIG ? [settings.PORTCULLIS_DOCKER_CONFIG] : []),
   );
@@ -24,5 +26,6 @@ export async function registryAccess(
   return {
     credentials: chainCredentialsProviders(dockerConfig, acr),
     insecureRegistries: settings.PORTCULLIS_INSECURE_REGISTRIES,
+    allowForeignLayers: settings.PORTCULLIS_ALLOW_FOREIGN_LAYERS,
   };
 }

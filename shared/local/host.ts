@@ -7,7 +7,7 @@ import { httpDepsFromSettings } from "../composition/hook-auth-config.js";
 import { loadPolicyInputs } from "../composition/load-policy-inputs.js";
 import { registryAccess } from "../composition/registry-access.js";
 import { enqueueRescans } from "../composition/scheduled-rescan.js";
-import { readSettings, type Settings } from "../composition/settings.js";
+import { dbUpdateOptions, readSettings, type Settings } from "../composition/settings.js";
 import { AzureBlobStore } from "../ports/azure-blob-store.js";
 import { AzureTableStore } from "../ports/azure-table-store.js";
 import type { Subscription } from "../ports/bus.js";
@@ -81,11 +81,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const bus = new StorageQueueBus({ connectionString });
     cleanup.unshift(() => bus.close());
     const access = await registryAccess(settings);
-    const dbOptions = {
-      ...(settings.PORTCULLIS_DB_URL ? { baseUrl: settings.PORTCULLIS_DB_URL } : {}),
-      ...(settings.PORTCULLIS_DB_ECOSYSTEMS.length ? { ecosystems: settings.PORTCULLIS_DB_ECOSYSTEMS } : {}),
-      ...options.db,
-    };
+    const dbOptions = { ...dbUpdateOptions(settings), ...options.db };
     const pipeline = buildPipelineDeps({
       tables,
       blobs,

@@ -52,6 +52,7 @@ export async function matchStage(msg: MatchingMessage, deps: PipelineDeps): Prom
         store: deps.blobs,
         ...(deps.analyzers ? { analyzers: deps.analyzers } : {}),
         ...(deps.limits ? { limits: deps.limits } : {}),
+        ...(deps.allowForeignLayers ? { allowForeignLayers: true } : {}),
       },
     );
     await deps.blobs.put(msg.inventoryKey, JSON.stringify(inventory), { contentType: "application/json" });

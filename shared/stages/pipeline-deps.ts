@@ -25,6 +25,8 @@ export interface PipelineDeps {
   openSource(ref: string): Promise<ImageSource>;
   analyzers?: readonly Analyzer[];
   limits?: Limits;
+  /** analyse foreign/non-distributable layers (Windows base layers) from their URLs instead of skipping them */
+  allowForeignLayers?: boolean;
   /** matches an inventory against the current DB */
   match(inventory: Inventory): Promise<{ matches: Match[]; db: DbStamp }>;
   /** applies the policy: findings with tiers, remediation and the verdict */

@@ -27,7 +27,8 @@ export async function resolveScan(msg: ScanRequestMessage, deps: PipelineDeps): 
   const source = await deps.openSource(formatImageRef(msg.image));
   let images: ResolvedImage[];
   try {
-    images = await source.resolve(parsePlatformSelector(msg.platform));
+    // a pushed index is deployed by its own digest: every platform is scanned unless the request names one
+    images = await source.resolve(parsePlatformSelector(msg.platform ?? "all"));
   } finally {
     await source.close?.();
   }
@@ -70,7 +71,9 @@ async function startPlatformScan(
 
   const layers = image.layers;
   // the layers without a stored report, each digest once (an image may repeat a layer)
-  const candidates = [...new Set(layers.filter((l) => !isForeignLayer(l)).map((l) => l.digest))];
+  const candidates = [
+    ...new Set(layers.filter((l) => deps.allowForeignLayers || !isForeignLayer(l)).map((l) => l.digest)),
+  ];
   // a report that does not parse counts as missing (loadLayerReport), so the layer is analysed again
   const cached = await Promise.all(candidates.map((d) => loadLayerReport(deps.blobs, d, analyzerSet)));
   const pending = candidates.filter((_, i) => !cached[i]);

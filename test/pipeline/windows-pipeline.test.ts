@@ -122,6 +122,15 @@ describe("Windows images through the pipeline", () => {
     expect(linux.status, JSON.stringify(linux.body)).toBe(200);
   });
 
-  // the index's own scan resolves the default platform (linux/amd64 when present), so its gate says 200
-  it.todo("blocks the index itself when its Windows platform is blocked");
+  it("blocks the index itself when its Windows platform is blocked", async () => {
+    await pushImage(`oci:${layout}:multi`, `${registry.host}/win/indexed:latest`, { all: true });
+    // deployments name the index digest: the pipeline scans every platform of it, not only linux/amd64
+    const gate = await waitForVerdict(host, `${registry.host}/win/indexed@${digestOf("multi")}`, { logs });
+    expect(gate.status, JSON.stringify(gate.body)).toBe(403);
+    const body = gate.body as { images: { platform?: { os: string }; decision?: string }[] };
+    expect(body.images.map((i) => [i.platform?.os, i.decision]).sort()).toEqual([
+      ["linux", "pass"],
+      ["windows", "block"],
+    ]);
+  });
 });
