@@ -308,11 +308,13 @@ export interface EnsureDbOptions extends UpdateOptions {
 
 export function formatAge(ms: number): string {
   const h = ms / 3_600_000;
-  return h < 1
-    ? `${Math.max(1, Math.round(ms / 60_000))} minutes`
-    : h < 48
-      ? `${Math.round(h)} hours`
-      : `${Math.round(h / 24)} days`;
+  const [n, unit] =
+    h < 1
+      ? [Math.max(1, Math.round(ms / 60_000)), "minute"]
+      : h < 48
+        ? [Math.round(h), "hour"]
+        : [Math.round(h / 24), "day"];
+  return `${n} ${unit}${n === 1 ? "" : "s"}`;
 }
 
 /**
