@@ -23,10 +23,12 @@ export const imagePartition = (registry: string, repository: string) => `${regis
  * tables. Every write is an upsert keyed by content, so a redelivery rewrites the same rows.
  */
 export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Promise<void> {
-  const found = await readScan(deps.tables, msg.scanId);
+  const [found, inventory, stored] = await Promise.all([
+    readScan(deps.tables, msg.scanId),
+    readJsonBlob(deps.blobs, msg.inventoryKey, (v) => InventorySchema.parse(v)),
+    readJsonBlob(deps.blobs, msg.reportKey, (v) => StoredMatchesSchema.parse(v)),
+  ]);
   if (!found || found.state.status === "failed") return;
-  const inventory = await readJsonBlob(deps.blobs, msg.inventoryKey, (v) => InventorySchema.parse(v));
-  const stored = await readJsonBlob(deps.blobs, msg.reportKey, (v) => StoredMatchesSchema.parse(v));
   if (!inventory || !stored) throw new Error(`scan ${msg.scanId}: inventory or matches blob missing`);
   inventory.image.tags = found.state.tags;
 
