@@ -1,6 +1,6 @@
 import type { DpkgPackage } from "../../support/debian-image.js";
 import { runTool } from "../../support/run-tool.js";
-import { type ZipFile, zipArchive } from "./zip-archive.js";
+import { buildZip } from "../../vulndb/support/zip.js";
 
 /** CVSS v3.1 base vectors with known scores (FIRST calculator). */
 export const CVSS = {
@@ -67,11 +67,10 @@ export function debianRecord(spec: DebianRecordSpec): Record<string, unknown> {
 
 /** `all.zip` as the bucket serves it: one `<id>.json` per record. */
 export function osvExportZip(records: readonly Record<string, unknown>[]): Buffer {
-  const files: ZipFile[] = records.map((r, i) => ({
-    name: `${typeof r.id === "string" ? r.id : `invalid-${i}`}.json`,
-    data: `${JSON.stringify(r, null, 2)}\n`,
-  }));
-  return zipArchive(files);
+  const files: Record<string, string> = {};
+  for (const [i, r] of records.entries())
+    files[`${typeof r.id === "string" ? r.id : `invalid-${i}`}.json`] = `${JSON.stringify(r, null, 2)}\n`;
+  return buildZip(files);
 }
 
 /** The source package (name and version) a binary package of the image was built from. */
