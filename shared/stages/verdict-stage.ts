@@ -73,8 +73,8 @@ export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Pro
     if (!found.state.tags.includes(tag)) await recordTag(deps, finished!.state, tag);
   // the verdict is answerable now (gate, images); the per-finding and per-package rows follow — a
   // crash before they are written redelivers this message, which rewrites everything
-  await Promise.all([writeFindings(deps, digest, report), writePackageIndex(deps, msg.scanId, report)]);
   deps.log(`scan ${msg.scanId}: ${registry}/${repository}@${digest} → ${decision}`);
+  await Promise.all([writeFindings(deps, digest, report), writePackageIndex(deps, msg.scanId, report)]);
 }
 
 /** ecosystem + package (by source, as advisories name it) → the digests that carry it, for targeted rescans. */
