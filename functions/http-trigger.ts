@@ -1,5 +1,10 @@
 import type { HttpFunctionOptions, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { errorResponse, type RouteResponse, responseBytes } from "../shared/http/http-types.js";
+import {
+  errorResponse,
+  type RouteResponse,
+  responseBytes,
+  thrownResponse,
+} from "../shared/http/http-types.js";
 import { MAX_BODY_BYTES } from "../shared/http/json-body.js";
 import type { RouteDefinition } from "../shared/http/routes.js";
 import { runtime } from "./runtime.js";
@@ -39,8 +44,9 @@ async function handleHttp(
         http,
       );
     } catch (err) {
-      context.error(`${route.name}: ${(err as Error).stack ?? String(err)}`);
-      answer = errorResponse(500, `internal error: ${(err as Error).message}`);
+      const thrown = thrownResponse(err);
+      if (thrown.internal) context.error(`${route.name}: ${(err as Error).stack ?? String(err)}`);
+      answer = thrown.response;
     }
   }
   const { body, contentType } = responseBytes(answer);

@@ -28,6 +28,7 @@ export function buildProgram(): Command {
 
 /** Runs the CLI; resolves to the process exit code (0 ok, 1 scan failure, 2 usage, N on a block verdict). */
 export async function main(argv: string[]): Promise<number> {
+  exitQuietlyOnBrokenPipe();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -48,4 +49,17 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.PORTCULLIS_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return 1;
   }
+}
+
+/**
+ * `portcullis sbom … | head`: a reader that stops early is not a failure of ours. Without a listener
+ * the EPIPE is an unhandled 'error' event and Node prints a stack trace; stop quietly instead.
+ */
+function exitQuietlyOnBrokenPipe(): void {
+  if (process.stdout.listenerCount("error") > 0) return;
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
+    process.stderr.write(`portcullis: writing the output failed: ${err.message}\n`);
+    process.exit(1);
+  });
 }

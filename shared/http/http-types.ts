@@ -1,3 +1,4 @@
+import { TableKeyError } from "../ports/table-key.js";
 import type { HeaderBag } from "../registry/events/headers.js";
 
 /** A request as both hosts hand it over: node:http on the local host, the Functions runtime in Azure. */
@@ -38,4 +39,14 @@ export function responseBytes(res: RouteResponse): { body: Buffer | undefined; c
   if (typeof res.body === "string")
     return { body: Buffer.from(res.body), contentType: "text/plain; charset=utf-8" };
   return { body: Buffer.from(JSON.stringify(res.body)), contentType: "application/json" };
+}
+
+/**
+ * The answer to a route that threw. A key the tables cannot hold (a repository or tag too long once
+ * encoded) comes from the request, so it is the caller's 400; anything else is our 500.
+ */
+export function thrownResponse(err: unknown): { response: RouteResponse; internal: boolean } {
+  if (err instanceof TableKeyError)
+    return { response: errorResponse(400, `image name not accepted: ${err.message}`), internal: false };
+  return { response: errorResponse(500, `internal error: ${(err as Error).message}`), internal: true };
 }

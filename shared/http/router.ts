@@ -1,5 +1,5 @@
 import type { HttpDeps } from "./http-deps.js";
-import { errorResponse, type RouteRequest, type RouteResponse } from "./http-types.js";
+import { errorResponse, type RouteRequest, type RouteResponse, thrownResponse } from "./http-types.js";
 import { ROUTE_LIST, type RouteDefinition } from "./routes.js";
 
 export const API_PREFIX = "/api/";
@@ -60,8 +60,9 @@ export async function dispatch(
     try {
       return await route.handle({ ...req, params }, deps);
     } catch (err) {
-      deps.log(`${req.method} ${req.path}: ${(err as Error).stack ?? String(err)}`);
-      return errorResponse(500, `internal error: ${(err as Error).message}`);
+      const { response, internal } = thrownResponse(err);
+      if (internal) deps.log(`${req.method} ${req.path}: ${(err as Error).stack ?? String(err)}`);
+      return response;
     }
   }
   if (allowed.size > 0)

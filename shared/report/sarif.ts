@@ -259,7 +259,9 @@ function imageLocation(report: Report, f: Finding): SarifResult["locations"][num
   };
 }
 
-const imageName = (report: Report): string => `${report.image.registry}/${report.image.repository}`;
+/** registry/repository; a local image (`oci:`, `oci-archive:`) has no registry and is named by its path alone. */
+const imageName = (report: Report): string =>
+  report.image.registry ? `${report.image.registry}/${report.image.repository}` : report.image.repository;
 
 const compareImages = (a: Report, b: Report): number => {
   const [x, y] = [`${imageName(a)}@${a.image.digest}`, `${imageName(b)}@${b.image.digest}`];

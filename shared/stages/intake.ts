@@ -39,7 +39,11 @@ export function scanRequest(
 
 /**
  * Push events → scan requests, each event at most once: an event id seen before is a redelivery;
- * the same (digest, tag) seen within the window is the same push announced twice.
+ * the same (digest, tag) seen within the window is the same push announced twice. An event is
+ * recorded as seen only once its scan request is on the bus: a send that fails (or a process that
+ * dies before it) leaves the event to the registry's redelivery instead of dropping the push. Two
+ * deliveries racing past the check send the same deterministic message, which the bus's duplicate
+ * detection and the idempotent stages absorb.
  */
 export async function acceptPushEvents(
   events: readonly PushEvent[],
@@ -52,32 +56,28 @@ export async function acceptPushEvents(
   for (const event of events) {
     const keys = dedupeKeys(event);
     const now = deps.now();
-    const seen = await deps.tables.insertIfAbsent(TABLES.events, "event", keys.event, {
-      seenAt: now.toISOString(),
-    });
-    if (!seen.ok) {
-      duplicates++;
-      continue;
-    }
-    if (keys.digest && !(await claimDigest(deps, `${keys.digest}#${event.tag ?? ""}`, now, windowMs))) {
+    const digestKey = keys.digest ? `${keys.digest}#${event.tag ?? ""}` : undefined;
+    if (
+      (await deps.tables.get(TABLES.events, "event", keys.event)) ||
+      (digestKey && (await seenWithin(deps, digestKey, now, windowMs)))
+    ) {
       duplicates++;
       continue;
     }
     const request = scanRequest(event, { kind: "push", eventId: event.eventId, source: event.source });
     await deps.bus.send("scan-requests", request.body, { messageId: request.messageId });
+    const seen = { seenAt: now.toISOString() };
+    await deps.tables.upsert(TABLES.events, "event", keys.event, seen);
+    if (digestKey) await deps.tables.upsert(TABLES.events, "digest", digestKey, seen);
     accepted.push(request.body);
   }
   return { accepted, duplicates };
 }
 
-/** True when this call may scan the digest: no claim yet, or the last one is older than the window. */
-async function claimDigest(deps: IntakeDeps, key: string, now: Date, windowMs: number): Promise<boolean> {
-  const props = { seenAt: now.toISOString() };
-  const first = await deps.tables.insertIfAbsent(TABLES.events, "digest", key, props);
-  if (first.ok) return true;
+/** True when the (digest, tag) was scanned from a push less than the window ago. */
+async function seenWithin(deps: IntakeDeps, key: string, now: Date, windowMs: number): Promise<boolean> {
   const row = await deps.tables.get(TABLES.events, "digest", key);
-  if (!row) return (await deps.tables.insertIfAbsent(TABLES.events, "digest", key, props)).ok;
+  if (!row) return false;
   const last = Date.parse(String(row.properties.seenAt));
-  if (Number.isFinite(last) && now.getTime() - last < windowMs) return false;
-  return (await deps.tables.updateIfMatch(TABLES.events, "digest", key, props, row.etag)).ok;
+  return Number.isFinite(last) && now.getTime() - last < windowMs;
 }

@@ -5,7 +5,7 @@ import { type Inventory, InventorySchema } from "../model/report.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { ImageSource } from "../registry/image-source.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
-import { readScan } from "./scan-state.js";
+import { attemptPart, readScan } from "./scan-state.js";
 import { blobKeys } from "./tables.js";
 
 /** Every layer report is in the cache by now, so squashing must not open a single blob. */
@@ -69,7 +69,9 @@ export async function matchStage(msg: MatchingMessage, deps: PipelineDeps): Prom
     reportKey: matchesKey,
     dbVersion: db.version,
   };
-  await deps.bus.send("verdict", body, { messageId: messageId("verdict", msg.scanId, db.version) });
+  await deps.bus.send("verdict", body, {
+    messageId: messageId("verdict", msg.scanId, attemptPart(scan, db.version)),
+  });
 }
 
 export type { Inventory };

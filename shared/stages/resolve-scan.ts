@@ -12,7 +12,14 @@ import {
 import { parsePlatformSelector } from "../registry/platform-selection.js";
 import { formatImageRef } from "./image-ref.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
-import { createRequestScan, createScan, readScan, type ScanState, updateScan } from "./scan-state.js";
+import {
+  attemptPart,
+  createRequestScan,
+  createScan,
+  readScan,
+  type ScanState,
+  updateScan,
+} from "./scan-state.js";
 import { blobKeys } from "./tables.js";
 import { recordTag } from "./verdict-stage.js";
 
@@ -40,7 +47,14 @@ export async function resolveScan(msg: ScanRequestMessage, deps: PipelineDeps): 
     (s) =>
       s.status === "analyzing" && s.children.join() === children.join()
         ? undefined
-        : { ...s, status: "analyzing", children, ...(digest ? {} : { digest: images[0]?.identity.digest }) },
+        : {
+            ...s,
+            status: "analyzing",
+            // a request resolved again after failing no longer shows the old failure
+            reason: undefined,
+            children,
+            ...(digest ? {} : { digest: images[0]?.identity.digest }),
+          },
     deps.now,
   );
   deps.log(`scan ${msg.scanId}: ${formatImageRef(msg.image)} → ${children.length} platform scan(s)`);
@@ -96,13 +110,30 @@ async function startPlatformScan(
     updatedAt: now,
   };
   if (existing) {
-    // a failed scan is retried from the start when the image is asked for again
-    await updateScan(
+    // a failed scan is retried from the start when the image is asked for again — under new message
+    // ids (duplicate detection would drop the failed attempt's), and only if it is still failed:
+    // a concurrent resolve that restarted it first must not have its progress reset
+    const restarted = await updateScan(
       deps.tables,
       scanId,
-      () => ({ ...state, createdAt: existing.state.createdAt }),
+      (current) =>
+        current.status === "failed"
+          ? {
+              ...state,
+              tags: [...new Set([...current.tags, ...state.tags])],
+              attempt: (current.attempt ?? 0) + 1,
+              createdAt: current.createdAt,
+            }
+          : undefined,
       deps.now,
     );
+    if (!restarted) throw new Error(`scan ${scanId} vanished while being restarted`);
+    if (!restarted.changed) {
+      await sendOutstanding((await rememberTag(restarted.state, tag, deps)) ?? restarted.state, deps);
+      return scanId;
+    }
+    await sendOutstanding(restarted.state, deps);
+    return scanId;
   } else {
     const created = await createScan(deps.tables, state);
     if (!created.created) {
@@ -147,7 +178,7 @@ async function sendOutstanding(state: ScanState, deps: PipelineDeps): Promise<vo
         index,
         total,
       };
-      return { body, messageId: messageId("layer-analysis", state.scanId, digest) };
+      return { body, messageId: messageId("layer-analysis", state.scanId, attemptPart(state, digest)) };
     });
     if (messages.length > 0) await deps.bus.sendBatch("layer-analysis", messages);
   }
@@ -175,5 +206,7 @@ export async function sendMatching(state: ScanState, deps: PipelineDeps) {
     inventoryKey: blobKeys.inventory(state.digest ?? "", state.analyzerSet ?? analyzerSetVersion(ANALYZERS)),
     reason: "scan",
   };
-  await deps.bus.send("matching", body, { messageId: messageId("matching", state.scanId, "scan") });
+  await deps.bus.send("matching", body, {
+    messageId: messageId("matching", state.scanId, attemptPart(state, "scan")),
+  });
 }

@@ -31,6 +31,11 @@ export interface ScanState {
   children: string[];
   analyzerSet?: string;
   decision?: string;
+  /**
+   * How often a failed platform scan was started again (absent: never). It is part of the ids of
+   * the messages the scan sends, so a restart is not dropped as a duplicate of the failed attempt.
+   */
+  attempt?: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -65,6 +70,7 @@ const RowSchema = z.object({
   children: json(z.array(z.string())),
   analyzerSet: z.string().optional(),
   decision: z.string().optional(),
+  attempt: z.number().int().min(1).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -89,8 +95,13 @@ function toProperties(s: ScanState): TableProperties {
   if (s.joinedBy !== undefined) p.joinedBy = s.joinedBy;
   if (s.analyzerSet !== undefined) p.analyzerSet = s.analyzerSet;
   if (s.decision !== undefined) p.decision = s.decision;
+  if (s.attempt !== undefined) p.attempt = s.attempt;
   return p;
 }
+
+/** The message-id part of a scan's message: unchanged for a first attempt, suffixed on a restart. */
+export const attemptPart = (scan: Pick<ScanState, "attempt">, part: string): string =>
+  scan.attempt ? `${part}.r${scan.attempt}` : part;
 
 export async function readScan(
   tables: TableStore,

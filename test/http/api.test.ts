@@ -97,6 +97,15 @@ describe("query routes", () => {
     expect(res).toMatchObject({ status: 404, body: { decision: "unknown" } });
   });
 
+  it("answers 400, not 500, for a repository too long to be a table key", async () => {
+    const long = `reg.example/${"a".repeat(600)}`;
+    const gate = await dispatch(request("GET", `/api/gate?image=${long}@${DIGEST}`), makeDeps());
+    expect(gate.status).toBe(400);
+    const report = await dispatch(request("GET", `/api/images/${long}/${DIGEST}`), makeDeps());
+    expect(report.status).toBe(400);
+    expect((report.body as { error: string }).error).toMatch(/too long/);
+  });
+
   it("reports health, and 503 when table storage fails", async () => {
     expect((await dispatch(request("GET", "/api/health"), makeDeps())).status).toBe(200);
     const broken = Object.create(new MemoryTableStore(), {

@@ -219,6 +219,37 @@ describe("push hooks over every payload in the corpus", () => {
   });
 });
 
+describe("push intake survives a failed send", () => {
+  it("starts the scan when the registry redelivers a push whose first enqueue failed", async () => {
+    const deps = makeDeps();
+    const bus = deps.bus;
+    let failures = 1;
+    const flaky: HttpDeps = {
+      ...deps,
+      bus: {
+        send: async (queue, body, options) => {
+          if (failures-- > 0) throw new Error("service bus unavailable");
+          await bus.send(queue, body, options);
+        },
+        sendBatch: (queue, messages) => bus.sendBatch(queue, messages),
+        close: () => bus.close(),
+      },
+    };
+    const body = text("distribution/envelope-push.json");
+    const first = await dispatch(post("distribution", body, { ...bearer(TOKEN), ...DISTRIBUTION_V2 }), flaky);
+    expect(first.status).toBe(500);
+    expect(bus.peek("scan-requests")).toHaveLength(0);
+    // Distribution retries a notification its endpoint failed: this time the scan must start
+    const retried = await dispatch(
+      post("distribution", body, { ...bearer(TOKEN), ...DISTRIBUTION_V2 }),
+      flaky,
+    );
+    expect(retried.status).toBe(202);
+    expect(retried.body).toMatchObject({ duplicates: 0 });
+    expect(bus.peek("scan-requests")).toHaveLength(1);
+  });
+});
+
 describe("hook authentication", () => {
   const body = text("distribution/envelope-push.json");
   it.each([

@@ -308,4 +308,30 @@ describe("failures end the scan with a reason and drain the queues", () => {
     expect(platform.reason).toMatch(/failed 3 times, last: .*500/);
     expect(p.bus.peek("layer-analysis-poison").length).toBeGreaterThanOrEqual(1);
   });
+
+  it("finishes a failed scan asked for again within the bus's duplicate window", async () => {
+    const p = await setUp({ duplicateWindowSeconds: 600 });
+    p.start();
+    const { image, layers } = await pushDemo(p, "team/retry", "v1");
+    const doomed = layers[1]!.ref.digest;
+    p.registry.fault = ({ kind, digest }) =>
+      kind === "blob" && digest === doomed
+        ? new ScanError("not-found", `blob ${doomed}: not found (404)`)
+        : undefined;
+    await notify(p, "team/retry", "v1", image.identity.digest, "evt-retry");
+    await p.bus.idle();
+    await failedPlatformScan(p, "team/retry", image.identity.digest);
+
+    // the registry is healthy again; CI asks for the digest once more, minutes later
+    p.registry.fault = undefined;
+    const again = await dispatch(
+      request("POST", "/api/scans", { body: { image: `${REGISTRY}/team/retry@${image.identity.digest}` } }),
+      p.http,
+    );
+    expect(again.status).toBe(202);
+    await p.bus.idle();
+    const gate = await gateOf(p, "team/retry", image.identity.digest);
+    expect(gate.status).toBe(403);
+    expect(gate.body).toMatchObject({ decision: "block", images: [{ status: "done", decision: "block" }] });
+  });
 });

@@ -42,6 +42,18 @@ describe("SARIF", () => {
     }
   });
 
+  it("names a local image (no registry) by its path, not as a network-path `//…` URI", () => {
+    const local = sampleReport({
+      ref: "oci:/work/images/app:1.4",
+      registry: "",
+      repository: "/work/images/app",
+    }).report;
+    const result = renderSarif([local]).runs[0]!.results[0]!;
+    expect(result.locations[0]?.physicalLocation.artifactLocation.uri).toBe("/work/images/app");
+    expect(result.locations[0]?.logicalLocations[0]?.fullyQualifiedName).toMatch(/^\/work\/images\/app@sha256:/);
+    expect(result.message.text).toContain(" in /work/images/app is affected by ");
+  });
+
   it("marks suppressed findings as accepted suppressions with their reason", () => {
     const glibc = log.runs[0]!.results.find((r) => r.ruleId === "CVE-2023-4911")!;
     expect(glibc.suppressions).toEqual([
