@@ -111,6 +111,13 @@ export async function inventoryImage(
     reports.filter((r): r is LayerReport => r !== undefined),
     { analyzers, context: inventoryContext(image, reports) },
   );
+  if (!squashed.os && squashed.packages.length === 0)
+    // an empty result must say so: a scan that found nothing to match is not a clean image
+    squashed.warnings.push({
+      code: "nothing-found",
+      message:
+        "no operating system and no package database were found in the image: nothing could be matched",
+    });
   const { identity } = image;
   return {
     schemaVersion: 1,

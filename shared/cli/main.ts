@@ -56,7 +56,6 @@ export async function main(argv: string[]): Promise<number> {
  * the EPIPE is an unhandled 'error' event and Node prints a stack trace; stop quietly instead.
  */
 function exitQuietlyOnBrokenPipe(): void {
-  if (process.stdout.listenerCount("error") > 0) return;
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
     if (err.code === "EPIPE") process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
     process.stderr.write(`portcullis: writing the output failed: ${err.message}\n`);

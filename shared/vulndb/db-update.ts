@@ -307,6 +307,7 @@ export interface EnsureDbOptions extends UpdateOptions {
 }
 
 export function formatAge(ms: number): string {
+  if (ms < 60_000) return "less than a minute";
   const h = ms / 3_600_000;
   const [n, unit] =
     h < 1

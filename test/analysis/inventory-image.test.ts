@@ -351,3 +351,12 @@ describe("inventoryImage: a blob that is not what its digest says", () => {
     expect(await store.has(layerReportKey(good.ref.digest, analyzerSetVersion(ANALYZERS)))).toBe(false);
   });
 });
+
+describe("inventoryImage: an image with nothing to match", () => {
+  it("says so with a warning instead of an empty, clean-looking result", async () => {
+    const source = await build([[[{ name: "srv/app/config.txt", content: "hello" }], "gzip"]]);
+    const inv = await inventoryOf(source);
+    expect(inv.packages).toEqual([]);
+    expect(inv.warnings.map((w) => w.code)).toContain("nothing-found");
+  });
+});

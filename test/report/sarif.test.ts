@@ -50,7 +50,9 @@ describe("SARIF", () => {
     }).report;
     const result = renderSarif([local]).runs[0]!.results[0]!;
     expect(result.locations[0]?.physicalLocation.artifactLocation.uri).toBe("/work/images/app");
-    expect(result.locations[0]?.logicalLocations[0]?.fullyQualifiedName).toMatch(/^\/work\/images\/app@sha256:/);
+    expect(result.locations[0]?.logicalLocations[0]?.fullyQualifiedName).toMatch(
+      /^\/work\/images\/app@sha256:/,
+    );
     expect(result.message.text).toContain(" in /work/images/app is affected by ");
   });
 

@@ -79,7 +79,14 @@ export function registerScan(program: Command): void {
     if (exitCode !== undefined && (!Number.isInteger(exitCode) || exitCode < 0 || exitCode > 255))
       throw new UsageError("--exit-code takes a number from 0 to 255");
     const severity = parseSeverities(opts.severity);
-    const loaded = await loadPolicy(opts.policy ? { path: opts.policy } : {});
+    const loaded = await loadPolicy(opts.policy ? { path: opts.policy } : {}).catch(
+      (err: NodeJS.ErrnoException) => {
+        // a policy file named on the command line that is not there is a usage error (exit 2)
+        if (err.code === "ENOENT" && opts.policy)
+          throw new UsageError(`--policy: no such file: ${opts.policy}`);
+        throw err;
+      },
+    );
     const vex = await loadVexDocuments([...(loaded.policy.vex ?? []), ...opts.vex], loaded.baseDir);
 
     const db = await ensureDb(new FsBlobStore(opts.cacheDir), {
