@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -46,9 +46,10 @@ async function readAll(stream: Readable): Promise<number> {
 describe.skipIf(!available)("against the real Distribution registry (docker-registry on 127.0.0.1)", () => {
   let child: ChildProcess;
   let host = "";
+  let dir = "";
 
   beforeAll(async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "portcullis-distribution-"));
+    dir = await mkdtemp(path.join(os.tmpdir(), "portcullis-distribution-"));
     host = `127.0.0.1:${await freePort()}`;
     const config = `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: ${host}\n`;
     await writeFile(path.join(dir, "config.yml"), config);
@@ -62,8 +63,9 @@ describe.skipIf(!available)("against the real Distribution registry (docker-regi
     ]);
   });
 
-  afterAll(() => {
+  afterAll(async () => {
     child?.kill();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it("resolves a pushed image by tag and by digest, and streams its layer verified", async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -12,8 +12,16 @@ import { FakeRegistry } from "./fake-registry.js";
 import { pushImage } from "./image-builder.js";
 
 const registries: FakeRegistry[] = [];
+const tempDirs: string[] = [];
+const tempDir = async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "portcullis-docker-config-"));
+  tempDirs.push(dir);
+  return dir;
+};
+
 afterEach(async () => {
   await Promise.all(registries.splice(0).map((r) => r.close()));
+  await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
 async function startRegistry(
@@ -107,7 +115,7 @@ describe("registry client against a loopback registry", () => {
         auth: { kind: "basic", username: "alice", password: "s3cret:x" },
       });
       pushImage(registry, "app", { tag: "latest" });
-      const dir = await mkdtemp(path.join(os.tmpdir(), "docker-config-"));
+      const dir = await tempDir();
       const auth = Buffer.from("alice:s3cret:x").toString("base64");
       await writeFile(
         path.join(dir, "config.json"),
@@ -121,7 +129,7 @@ describe("registry client against a loopback registry", () => {
     });
 
     it("reads username/password and identitytoken entries too", async () => {
-      const dir = await mkdtemp(path.join(os.tmpdir(), "docker-config-"));
+      const dir = await tempDir();
       const file = path.join(dir, "config.json");
       await writeFile(
         file,

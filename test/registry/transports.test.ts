@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -8,7 +8,7 @@ import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import tar from "tar-stream";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { openImageSource } from "../../shared/registry/open-image-source.js";
 import { TransferStats } from "../../shared/registry/transfer-stats.js";
 
@@ -55,7 +55,13 @@ async function writeTar(
   await writeFile(file, gzip ? gzipSync(bytes) : bytes);
 }
 
-const tmp = () => mkdtemp(path.join(os.tmpdir(), "portcullis-registry-"));
+const made: string[] = [];
+const tmp = async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "portcullis-transports-"));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true }))));
 const sha256 = (b: Buffer | string) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
 describe("oci: layout directories", () => {
