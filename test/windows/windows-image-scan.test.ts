@@ -200,6 +200,9 @@ describe("Windows images pushed to the registry and scanned through the CLI", ()
     // MSRC publishes no Nano Server product, and the fixture month has no 24H2 client fix
     expect(windowsFindings(nano)).toEqual([]);
     expect(windowsFindings(client)).toEqual([]);
+    // no finding is not the same as clean: the Nano Server report says why nothing matched
+    expect(nano.warnings.map((w) => w.code)).toContain("windows-nano-server-unmatched");
+    expect(client.warnings.map((w) => w.code)).not.toContain("windows-nano-server-unmatched");
   });
 
   it("trusts the hive over a disagreeing os.version, with a warning", async () => {

@@ -30,6 +30,12 @@ export function windowsInventory(facts: WindowsFacts, configOsVersion?: string):
   if (os !== undefined) {
     osInfo = { family: "windows", version: os.version, name: os.product };
     packages.push({ kind: "windows-os", name: os.product, version: os.version, ecosystem: "Windows" });
+    if (/Nano Server/.test(os.product))
+      // MSRC lists no Nano Server product: no OS finding can ever match, and silence would read as clean
+      warnings.push({
+        code: "windows-nano-server-unmatched",
+        message: `MSRC publishes no advisories for ${os.product}: its OS build ${os.version} is inventoried but not matched; keep it on the latest mcr.microsoft.com/windows/nanoserver base`,
+      });
   } else if (configOsVersion !== undefined) {
     osInfo = { family: "windows", version: configOsVersion };
     warnings.push({
