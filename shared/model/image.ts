@@ -62,5 +62,7 @@ export const ResolvedImageSchema = z.object({
   /** the image config JSON (os, architecture, os.version, rootfs, history) */
   config: z.record(z.string(), z.unknown()),
   layers: z.array(LayerRefSchema),
+  /** the digest of the image index this platform image was picked from, when there was one */
+  indexDigest: z.string().optional(),
 });
 export type ResolvedImage = z.infer<typeof ResolvedImageSchema>;

@@ -99,7 +99,7 @@ export async function resolveManifest(
       naming,
       limits,
     );
-    if (image) images.push(image);
+    if (image) images.push({ ...image, indexDigest: root.digest });
   }
   if (images.length === 0 && (selector === undefined || selector === "all" || offered.length === 0)) {
     throw new ScanError(

@@ -41,22 +41,33 @@ export async function resolveScan(msg: ScanRequestMessage, deps: PipelineDeps): 
   }
   const children: string[] = [];
   for (const image of images) children.push(await startPlatformScan(image, msg, deps));
-  await updateScan(
-    deps.tables,
-    msg.scanId,
-    (s) =>
-      s.status === "analyzing" && s.children.join() === children.join()
-        ? undefined
-        : {
-            ...s,
-            status: "analyzing",
-            // a request resolved again after failing no longer shows the old failure
-            reason: undefined,
-            children,
-            ...(digest ? {} : { digest: images[0]?.identity.digest }),
-          },
-    deps.now,
-  );
+  const markResolved = (scanId: string, extra: Partial<ScanState> = {}) =>
+    updateScan(
+      deps.tables,
+      scanId,
+      (s) =>
+        s.status === "analyzing" && s.children.join() === children.join()
+          ? undefined
+          : // a request resolved again after failing no longer shows the old failure
+            { ...s, status: "analyzing", reason: undefined, children, ...extra },
+      deps.now,
+    );
+  const indexDigest = images[0]?.indexDigest;
+  await markResolved(msg.scanId, digest ? {} : { digest: indexDigest ?? images[0]?.identity.digest });
+  if (!digest && indexDigest) {
+    // asked for by tag: deployments name the index digest, so the gate must find this request by it too
+    const byDigest: ScanRequestMessage = {
+      ...msg,
+      scanId: scanIdOf({
+        registry: msg.image.registry,
+        repository: msg.image.repository,
+        digest: indexDigest,
+      }),
+      image: { ...msg.image, digest: indexDigest },
+    };
+    await createRequestScan(deps.tables, byDigest, deps.now());
+    await markResolved(byDigest.scanId);
+  }
   deps.log(`scan ${msg.scanId}: ${formatImageRef(msg.image)} → ${children.length} platform scan(s)`);
 }
 

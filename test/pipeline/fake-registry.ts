@@ -66,14 +66,18 @@ export class FakeRegistry {
       this.#images.set(`${REGISTRY}/${repository}@${digest}`, [image]);
       return image;
     });
-    this.#images.set(`${REGISTRY}/${repository}:${tag}`, images);
-    if (images.length > 1) {
-      const index = `sha256:${createHash("sha256")
-        .update(images.map((i) => i.identity.digest).join())
-        .digest("hex")}`;
-      this.#images.set(`${REGISTRY}/${repository}@${index}`, images);
+    if (images.length === 1) {
+      this.#images.set(`${REGISTRY}/${repository}:${tag}`, images);
+      return images;
     }
-    return images;
+    // more than one platform: an index, whose digest each image carries as the real resolver does
+    const index = `sha256:${createHash("sha256")
+      .update(images.map((i) => i.identity.digest).join())
+      .digest("hex")}`;
+    const indexed = images.map((i) => ({ ...i, indexDigest: index }));
+    this.#images.set(`${REGISTRY}/${repository}:${tag}`, indexed);
+    this.#images.set(`${REGISTRY}/${repository}@${index}`, indexed);
+    return indexed;
   }
 
   /** Replaces a layer's bytes (a corrupt blob under the right digest). */

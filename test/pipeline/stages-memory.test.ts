@@ -213,6 +213,28 @@ describe("stages over MemoryBus and MemoryTableStore", () => {
     expect(p.registry.opened.sort()).toEqual(layers.map((l) => l.ref.digest).sort());
   });
 
+  it("answers the gate for an index's own digest when the scan was asked for by tag", async () => {
+    const p = await setUp();
+    p.start();
+    const layers = [await debianLayer({ demo: "1.0-1" }), await fileLayer("tagged-index")];
+    const images = p.registry.push("team/tagged", "v1", [
+      { platform: { os: "linux", architecture: "amd64" }, layers },
+      { platform: { os: "linux", architecture: "arm64", variant: "v8" }, layers },
+    ]);
+    const index = images[0]!.indexDigest!;
+    expect((await gateOf(p, "team/tagged", index)).status).toBe(404);
+    const started = await dispatch(
+      request("POST", "/api/scans", { body: { image: `${REGISTRY}/team/tagged:v1` } }),
+      p.http,
+    );
+    expect(started.status).toBe(202);
+    await p.bus.idle();
+    // a CD pipeline deploys by the index digest it resolved, not by the tag it asked about
+    const gate = await gateOf(p, "team/tagged", index);
+    expect(gate.status).toBe(403);
+    expect((gate.body as { images: unknown[] }).images).toHaveLength(2);
+  });
+
   it("analyses an image pushed under two tags once and records both tags", async () => {
     const p = await setUp({ duplicateWindowSeconds: 600 });
     p.start();
