@@ -161,26 +161,14 @@ export async function writeWindowsImage(
     layers.push(await writeBlob(layoutDir, OCI_LAYER, gz));
     diffIds.push(diffId);
   }
-  const config = await writeBlob(
-    layoutDir,
-    OCI_CONFIG,
-    Buffer.from(
-      JSON.stringify({
-        architecture: "amd64",
-        os: "windows",
-        "os.version": spec.osVersion,
-        config: { Cmd: ["cmd", "/S", "/C", "echo", "hello"] },
-        rootfs: { type: "layers", diff_ids: diffIds },
-        history: layers.map(() => ({ created: "2025-08-12T00:00:00Z", created_by: "test layer" })),
-      }),
-    ),
-  );
-  const manifest = await writeBlob(
-    layoutDir,
-    OCI_MANIFEST,
-    Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers })),
-  );
-  await setTag(layoutDir, tag, manifest);
+  const manifest = await writeTaggedImage(layoutDir, tag, layers, {
+    architecture: "amd64",
+    os: "windows",
+    "os.version": spec.osVersion,
+    config: { Cmd: ["cmd", "/S", "/C", "echo", "hello"] },
+    rootfs: { type: "layers", diff_ids: diffIds },
+    history: layers.map(() => ({ created: "2025-08-12T00:00:00Z", created_by: "test layer" })),
+  });
   return { manifest, layers: layers.map((l) => l.digest), ...(foreignBlob ? { foreignBlob } : {}) };
 }
 
@@ -190,25 +178,30 @@ export async function writeLinuxImage(layoutDir: string, tag: string): Promise<B
     ["etc/os-release", Buffer.from('ID=alpine\nVERSION_ID=3.20.3\nPRETTY_NAME="Alpine Linux v3.20"\n')],
   ]);
   const layer = await writeBlob(layoutDir, OCI_LAYER, gz);
-  const config = await writeBlob(
-    layoutDir,
-    OCI_CONFIG,
-    Buffer.from(
-      JSON.stringify({
-        architecture: "amd64",
-        os: "linux",
-        config: {},
-        rootfs: { type: "layers", diff_ids: [diffId] },
-      }),
-    ),
-  );
+  const manifest = await writeTaggedImage(layoutDir, tag, [layer], {
+    architecture: "amd64",
+    os: "linux",
+    config: {},
+    rootfs: { type: "layers", diff_ids: [diffId] },
+  });
+  return { manifest, layers: [layer.digest] };
+}
+
+/** Writes the config and the manifest over `layers` into the layout, tagged `tag`. */
+async function writeTaggedImage(
+  layoutDir: string,
+  tag: string,
+  layers: OciDescriptor[],
+  config: Record<string, unknown>,
+): Promise<OciDescriptor> {
+  const configBlob = await writeBlob(layoutDir, OCI_CONFIG, Buffer.from(JSON.stringify(config)));
   const manifest = await writeBlob(
     layoutDir,
     OCI_MANIFEST,
-    Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers: [layer] })),
+    Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: configBlob, layers })),
   );
   await setTag(layoutDir, tag, manifest);
-  return { manifest, layers: [layer.digest] };
+  return manifest;
 }
 
 /** An image index over platform images (Windows entries carry os.version, as real indexes do). */
