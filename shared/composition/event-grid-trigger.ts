@@ -1,5 +1,4 @@
 import type { HttpDeps } from "../http/http-deps.js";
-import { recordQueuedScan } from "../http/queued-scan.js";
 import { parseEventGridEvents } from "../registry/events/event-grid.js";
 import { MalformedEventError } from "../registry/events/push-event.js";
 import { acceptPushEvents } from "../stages/intake.js";
@@ -21,6 +20,5 @@ export async function acceptEventGridEvent(event: unknown, deps: HttpDeps): Prom
   const { accepted } = await acceptPushEvents(events, deps, {
     ...(deps.dedupeWindowSeconds !== undefined ? { dedupeWindowSeconds: deps.dedupeWindowSeconds } : {}),
   });
-  for (const request of accepted) await recordQueuedScan(deps.tables, request, deps.now());
   return accepted.length;
 }

@@ -5,7 +5,7 @@ import { scanRequest } from "../stages/intake.js";
 import type { HttpDeps } from "./http-deps.js";
 import { errorResponse, type RouteRequest, type RouteResponse } from "./http-types.js";
 import { readJsonBody } from "./json-body.js";
-import { recordQueuedScan } from "./queued-scan.js";
+import { createRequestScan } from "../stages/scan-state.js";
 
 const ManualScanSchema = z.strictObject({
   /** a registry reference: `registry/repo:tag`, `…@sha256:…` */
@@ -39,7 +39,7 @@ export async function manualScan(req: RouteRequest, deps: HttpDeps): Promise<Rou
     { kind: "manual", source: "api" },
     body.value.platform,
   );
-  await recordQueuedScan(deps.tables, request.body, deps.now());
+  await createRequestScan(deps.tables, request.body, deps.now());
   await deps.bus.send("scan-requests", request.body, { messageId: request.messageId });
   const statusUrl = `/api/scans/${request.body.scanId}`;
   deps.log(`manual scan ${request.body.scanId}: ${body.value.image}`);

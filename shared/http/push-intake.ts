@@ -1,6 +1,5 @@
 import { acceptPushEvents } from "../stages/intake.js";
 import type { PushEvent } from "../registry/events/push-event.js";
-import { recordQueuedScan } from "./queued-scan.js";
 import type { HttpDeps } from "./http-deps.js";
 import type { RouteResponse } from "./http-types.js";
 
@@ -10,7 +9,6 @@ export async function acceptPushes(events: readonly PushEvent[], deps: HttpDeps)
     ...(deps.dedupeWindowSeconds !== undefined ? { dedupeWindowSeconds: deps.dedupeWindowSeconds } : {}),
   });
   for (const request of accepted) {
-    await recordQueuedScan(deps.tables, request, deps.now());
     deps.log(
       `push ${request.trigger.source}: ${request.image.registry}/${request.image.repository} → scan ${request.scanId}`,
     );

@@ -2,6 +2,7 @@ import { messageId, type ScanRequestMessage, scanIdOf, type Trigger } from "../m
 import type { BusSender } from "../ports/bus.js";
 import type { TableStore } from "../ports/table-store.js";
 import { dedupeKeys, type PushEvent } from "../registry/events/push-event.js";
+import { createRequestScan } from "./scan-state.js";
 import { TABLES } from "./tables.js";
 
 export interface IntakeDeps {
@@ -65,6 +66,8 @@ export async function acceptPushEvents(
       continue;
     }
     const request = scanRequest(event, { kind: "push", eventId: event.eventId, source: event.source });
+    // the request's row first: the status API and the gate answer "queued" before a worker runs
+    await createRequestScan(deps.tables, request.body, now);
     await deps.bus.send("scan-requests", request.body, { messageId: request.messageId });
     const seen = { seenAt: now.toISOString() };
     await deps.tables.upsert(TABLES.events, "event", keys.event, seen);
