@@ -1,5 +1,3 @@
-import type { ImageRef } from "../model/messages.js";
-
 /** `registry/repository[:tag][@digest]`, the way openImageSource takes it. */
 export function formatImageRef(image: {
   registry: string;
@@ -12,5 +10,3 @@ export function formatImageRef(image: {
   if (image.digest) ref += `@${image.digest}`;
   return ref;
 }
-
-export const imageRefOf = (ref: ImageRef) => formatImageRef(ref);
