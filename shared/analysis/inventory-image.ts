@@ -99,13 +99,24 @@ export async function inventoryImage(
     emit(result.cached ? "cached" : "analyzed", index);
   };
   const limit = pLimit(Math.max(1, options.concurrency ?? 3));
-  // the first failure fails the image: layers still queued are not downloaded
-  const stopOnFailure = (index: number) =>
-    analyzeOne(index).catch((err: unknown) => {
-      limit.clearQueue();
-      throw err;
-    });
-  await Promise.all(image.layers.map((_, index) => limit(() => stopOnFailure(index))));
+  // the first failure fails the image: layers still queued are not downloaded, and the ones running
+  // finish (and stop writing to the store) before the error is thrown
+  let failed = false;
+  const results = await Promise.allSettled(
+    image.layers.map((_, index) =>
+      limit(async () => {
+        if (failed) return;
+        try {
+          await analyzeOne(index);
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
+      }),
+    ),
+  );
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (rejected) throw rejected.reason;
 
   const squashed = squashLayers(
     reports.filter((r): r is LayerReport => r !== undefined),
