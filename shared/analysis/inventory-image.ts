@@ -40,6 +40,16 @@ export async function analyzeLayerCached(
   const set = analyzerSetVersion(analyzers);
   const hit = await loadLayerReport(options.store, layer.digest, set);
   if (hit) return { report: hit, cached: true, warnings: [] };
+  return { ...(await analyzeAndStoreLayer(source, layer, { ...options, analyzers })), cached: false };
+}
+
+/** The layer's blob streamed through analyzeLayer and its report stored, without looking in the cache first. */
+export async function analyzeAndStoreLayer(
+  source: ImageSource,
+  layer: LayerRef,
+  options: AnalyzeLayerCachedOptions,
+): Promise<{ report: LayerReport; warnings: ScanWarning[] }> {
+  const analyzers = options.analyzers ?? ANALYZERS;
   const blob = await source.openBlob(layer);
   const report = await analyzeLayer(blob, layer, { analyzers, limits: options.limits ?? DEFAULT_LIMITS });
   const warnings: ScanWarning[] = [];
@@ -53,7 +63,7 @@ export async function analyzeLayerCached(
       layer: layer.digest,
     });
   }
-  return { report, cached: false, warnings };
+  return { report, warnings };
 }
 
 export interface InventoryImageOptions extends AnalyzeLayerCachedOptions {
@@ -66,6 +76,12 @@ export interface InventoryImageOptions extends AnalyzeLayerCachedOptions {
 
 /** Foreign (Docker) and non-distributable (OCI) layers: their owners ask that they not be pulled. */
 export const isForeignLayer = (layer: LayerRef): boolean => isForeignLayerMediaType(layer.mediaType);
+
+export const foreignLayerSkipped = (layer: LayerRef): ScanWarning => ({
+  code: "foreign-layer-skipped",
+  message: `layer ${layer.digest} is foreign/non-distributable (${layer.mediaType}); not analysed`,
+  layer: layer.digest,
+});
 
 /** Every layer of one platform image analysed (or taken from the cache) and squashed into its Inventory. */
 export async function inventoryImage(
@@ -84,11 +100,7 @@ export async function inventoryImage(
   const analyzeOne = async (index: number) => {
     const layer = image.layers[index]!;
     if (isForeignLayer(layer) && !options.allowForeignLayers) {
-      warnings[index]!.push({
-        code: "foreign-layer-skipped",
-        message: `layer ${layer.digest} is foreign/non-distributable (${layer.mediaType}); not analysed`,
-        layer: layer.digest,
-      });
+      warnings[index]!.push(foreignLayerSkipped(layer));
       emit("skipped", index);
       return;
     }
@@ -117,7 +129,19 @@ export async function inventoryImage(
   );
   const rejected = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (rejected) throw rejected.reason;
+  return assembleInventory(image, reports, warnings, analyzers);
+}
 
+/**
+ * The layer reports of one image (undefined where a layer was skipped) squashed into its Inventory;
+ * `warnings` are per layer, in layer order.
+ */
+export function assembleInventory(
+  image: ResolvedImage,
+  reports: readonly (LayerReport | undefined)[],
+  warnings: readonly ScanWarning[][],
+  analyzers: readonly Analyzer[],
+): Inventory {
   const squashed = squashLayers(
     reports.filter((r): r is LayerReport => r !== undefined),
     { analyzers, context: inventoryContext(image, reports) },

@@ -1,8 +1,7 @@
-import { type MatchingMessage, messageId } from "../model/messages.js";
 import type { PipelineDeps } from "../stages/pipeline-deps.js";
-import { identityOf } from "../stages/resolve-scan.js";
 import { readScan } from "../stages/scan-state.js";
-import { TABLES } from "../stages/tables.js";
+import { queryScannedImages } from "../stages/scanned-images.js";
+import { sendMatching } from "../stages/send-matching.js";
 
 export interface RescanOptions {
   /** images whose last verdict is older than this are re-matched */
@@ -20,25 +19,17 @@ export interface RescanOptions {
 export async function enqueueRescans(deps: PipelineDeps, options: RescanOptions): Promise<number> {
   const cutoff = deps.now().getTime() - options.olderThanHours * 3_600_000;
   let sent = 0;
-  for await (const row of deps.tables.query(TABLES.images, {})) {
-    const scannedAt = Date.parse(String(row.properties.scannedAt ?? ""));
+  for await (const image of queryScannedImages(deps.tables)) {
+    const scannedAt = Date.parse(image.scannedAt);
     const stale = !Number.isFinite(scannedAt) || scannedAt <= cutoff;
-    const otherDb =
-      options.unlessDbVersion !== undefined && row.properties.dbVersion !== options.unlessDbVersion;
+    const otherDb = options.unlessDbVersion !== undefined && image.dbVersion !== options.unlessDbVersion;
     if (!stale && !otherDb) continue;
-    const scan = await readScan(deps.tables, String(row.properties.scanId ?? ""));
-    const inventoryKey = String(row.properties.inventoryKey ?? "");
-    if (scan?.state.status !== "done" || !inventoryKey) continue;
-    const body: MatchingMessage = {
-      type: "matching",
-      v: 1,
-      scanId: scan.state.scanId,
-      image: identityOf(scan.state),
-      inventoryKey,
+    const scan = await readScan(deps.tables, image.scanId);
+    if (scan?.state.status !== "done" || !image.inventoryKey) continue;
+    await sendMatching(deps.bus, scan.state, {
       reason: "rescan",
-    };
-    await deps.bus.send("matching", body, {
-      messageId: messageId("matching", scan.state.scanId, `rescan-${options.runId}`),
+      runId: options.runId,
+      inventoryKey: image.inventoryKey,
     });
     sent++;
   }

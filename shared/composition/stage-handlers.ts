@@ -2,7 +2,7 @@ import { MESSAGE_SCHEMAS, type MessageOf } from "../model/messages.js";
 import { analyzeLayerStage } from "../stages/analyze-layer-stage.js";
 import { matchStage } from "../stages/match-stage.js";
 import type { PipelineDeps } from "../stages/pipeline-deps.js";
-import { resolveScan } from "../stages/resolve-scan.js";
+import { resolveScan } from "../stages/resolve-stage.js";
 import { verdictStage } from "../stages/verdict-stage.js";
 
 /** The queues with a stage behind them today (tracking comes with the GitHub issue). */

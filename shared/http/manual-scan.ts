@@ -1,11 +1,10 @@
 import { z } from "zod";
 import { ScanError } from "../model/errors.js";
 import { parseImageReference } from "../registry/reference.js";
-import { scanRequest } from "../stages/intake.js";
+import { startScan } from "../stages/start-scan.js";
 import type { HttpDeps } from "./http-deps.js";
 import { errorResponse, type RouteRequest, type RouteResponse } from "./http-types.js";
 import { readJsonBody } from "./json-body.js";
-import { createRequestScan } from "../stages/scan-state.js";
 
 const ManualScanSchema = z.strictObject({
   /** a registry reference: `registry/repo:tag`, `…@sha256:…` */
@@ -29,7 +28,8 @@ export async function manualScan(req: RouteRequest, deps: HttpDeps): Promise<Rou
     throw err;
   }
   if (ref.transport !== "registry") return errorResponse(400, "image must be a registry reference");
-  const request = scanRequest(
+  const request = await startScan(
+    deps,
     {
       registry: ref.registry,
       repository: ref.repository,
@@ -39,9 +39,7 @@ export async function manualScan(req: RouteRequest, deps: HttpDeps): Promise<Rou
     { kind: "manual", source: "api" },
     body.value.platform,
   );
-  await createRequestScan(deps.tables, request.body, deps.now());
-  await deps.bus.send("scan-requests", request.body, { messageId: request.messageId });
-  const statusUrl = `/api/scans/${request.body.scanId}`;
-  deps.log(`manual scan ${request.body.scanId}: ${body.value.image}`);
-  return { status: 202, headers: { Location: statusUrl }, body: { scanId: request.body.scanId, statusUrl } };
+  const statusUrl = `/api/scans/${request.scanId}`;
+  deps.log(`manual scan ${request.scanId}: ${body.value.image}`);
+  return { status: 202, headers: { Location: statusUrl }, body: { scanId: request.scanId, statusUrl } };
 }

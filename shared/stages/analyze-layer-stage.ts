@@ -1,12 +1,12 @@
-import { analyzeLayerCached } from "../analysis/inventory-image.js";
+import { analyzeAndStoreLayer } from "../analysis/inventory-image.js";
 import { loadLayerReport } from "../analysis/layer-cache.js";
 import { ANALYZERS, analyzerSetVersion } from "../analysis/registry.js";
 import type { LayerAnalysisMessage } from "../model/messages.js";
 import { formatImageRef } from "./image-ref.js";
 import { DEFAULT_LAYER_LEASE, ensureLayerReport, type LayerLeaseOptions } from "./layer-lease.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
-import { sendMatching } from "./resolve-scan.js";
 import { readScan, updateScan } from "./scan-state.js";
+import { sendMatching } from "./send-matching.js";
 
 /**
  * layer-analysis: analyse one layer (or find its report in the layer cache — a redelivery after a
@@ -43,7 +43,7 @@ export async function analyzeLayerStage(
     joined.state.joinedBy === digest &&
     joined.state.status === "matching"
   )
-    await sendMatching(joined.state, deps);
+    await sendMatching(deps.bus, joined.state);
 }
 
 /** The layer's report in the cache: already there, analysed here under the lease, or awaited from its holder. */
@@ -68,7 +68,8 @@ async function ensureLayerAnalysed(
           }),
         );
         try {
-          await analyzeLayerCached(source, msg.layer, {
+          // the lease was taken because the report is not stored: analyse without looking again
+          await analyzeAndStoreLayer(source, msg.layer, {
             store: deps.blobs,
             analyzers,
             ...(deps.limits ? { limits: deps.limits } : {}),

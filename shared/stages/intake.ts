@@ -1,42 +1,12 @@
-import { messageId, type ScanRequestMessage, scanIdOf, type Trigger } from "../model/messages.js";
-import type { BusSender } from "../ports/bus.js";
-import type { TableStore } from "../ports/table-store.js";
+import type { ScanRequestMessage } from "../model/messages.js";
 import { dedupeKeys, type PushEvent } from "../registry/events/push-event.js";
-import { createRequestScan } from "./scan-state.js";
+import { type StartScanDeps, startScan } from "./start-scan.js";
 import { TABLES } from "./tables.js";
 
-export interface IntakeDeps {
-  tables: TableStore;
-  bus: BusSender;
-  now(): Date;
-}
+export type IntakeDeps = StartScanDeps;
 
 /** The same manifest announced again within this window (a second webhook) starts no second scan. */
 export const DEFAULT_DEDUPE_WINDOW_SECONDS = 600;
-
-/** A scan request for an image: one per (image, tag), so a second tag still reaches the scan's row. */
-export function scanRequest(
-  image: { registry: string; repository: string; tag?: string; digest?: string },
-  trigger: Trigger,
-  platform?: string,
-): { body: ScanRequestMessage; messageId: string } {
-  const scanId = scanIdOf(image);
-  const body: ScanRequestMessage = {
-    type: "scan-request",
-    v: 1,
-    scanId,
-    image: {
-      registry: image.registry,
-      repository: image.repository,
-      ...(image.tag ? { tag: image.tag } : {}),
-      ...(image.digest ? { digest: image.digest } : {}),
-    },
-    trigger,
-    ...(platform ? { platform } : {}),
-  };
-  const part = trigger.kind === "manual" ? `manual-${Date.now()}` : `tag-${image.tag ?? ""}`;
-  return { body, messageId: messageId("scan-requests", scanId, part) };
-}
 
 /**
  * Push events → scan requests, each event at most once: an event id seen before is a redelivery;
@@ -65,14 +35,15 @@ export async function acceptPushEvents(
       duplicates++;
       continue;
     }
-    const request = scanRequest(event, { kind: "push", eventId: event.eventId, source: event.source });
-    // the request's row first: the status API and the gate answer "queued" before a worker runs
-    await createRequestScan(deps.tables, request.body, now);
-    await deps.bus.send("scan-requests", request.body, { messageId: request.messageId });
+    const request = await startScan(deps, event, {
+      kind: "push",
+      eventId: event.eventId,
+      source: event.source,
+    });
     const seen = { seenAt: now.toISOString() };
     await deps.tables.upsert(TABLES.events, "event", keys.event, seen);
     if (digestKey) await deps.tables.upsert(TABLES.events, "digest", digestKey, seen);
-    accepted.push(request.body);
+    accepted.push(request);
   }
   return { accepted, duplicates };
 }

@@ -1,10 +1,9 @@
 import { scanIdOf } from "../model/messages.js";
 import type { BlobStore } from "../ports/blob-store.js";
-import type { TableRow, TableStore } from "../ports/table-store.js";
+import type { TableStore } from "../ports/table-store.js";
 import { parseImageReference } from "../registry/reference.js";
 import { readScan, type ScanState } from "./scan-state.js";
-import { TABLES } from "./tables.js";
-import { imagePartition } from "./verdict-stage.js";
+import { imagePartition, queryScannedImages, readScannedImage, type ScannedImage } from "./scanned-images.js";
 
 export interface ImageSummary {
   registry: string;
@@ -20,18 +19,18 @@ export interface ImageSummary {
   scannedAt: string;
 }
 
-const summary = (row: TableRow): ImageSummary => ({
-  registry: String(row.properties.registry),
-  repository: String(row.properties.repository),
-  digest: String(row.properties.digest),
-  tags: JSON.parse(String(row.properties.tags ?? "[]")) as string[],
-  platform: JSON.parse(String(row.properties.platform ?? "{}")) as unknown,
-  os: String(row.properties.os ?? ""),
-  decision: String(row.properties.decision),
-  reasons: JSON.parse(String(row.properties.reasons ?? "[]")) as string[],
-  counts: JSON.parse(String(row.properties.counts ?? "{}")) as Record<string, number>,
-  dbVersion: String(row.properties.dbVersion ?? ""),
-  scannedAt: String(row.properties.scannedAt ?? ""),
+const summary = (image: ScannedImage): ImageSummary => ({
+  registry: image.registry,
+  repository: image.repository,
+  digest: image.digest,
+  tags: image.tags,
+  platform: image.platform,
+  os: image.os,
+  decision: image.decision,
+  reasons: image.reasons,
+  counts: image.counts,
+  dbVersion: image.dbVersion,
+  scannedAt: image.scannedAt,
 });
 
 /** `GET /api/images`: scanned images, optionally one repository (`registry/repo`) or one verdict. */
@@ -40,13 +39,12 @@ export async function listImages(
   filter: { repository?: string; verdict?: string; limit?: number },
 ): Promise<ImageSummary[]> {
   const out: ImageSummary[] = [];
-  const query = filter.repository ? { partitionKey: filter.repository } : {};
-  for await (const row of tables.query(TABLES.images, {
-    ...query,
-    ...(filter.verdict ? { where: { decision: filter.verdict } } : {}),
+  for await (const image of queryScannedImages(tables, {
+    ...(filter.repository ? { repository: filter.repository } : {}),
+    ...(filter.verdict ? { decision: filter.verdict } : {}),
     limit: filter.limit ?? 1000,
   }))
-    out.push(summary(row));
+    out.push(summary(image));
   return out;
 }
 
@@ -57,9 +55,9 @@ export async function getReport(
   repository: string,
   digest: string,
 ): Promise<Buffer | undefined> {
-  const row = await tables.get(TABLES.images, repository, digest);
-  if (!row) return undefined;
-  return blobs.get(String(row.properties.reportKey));
+  const image = await readScannedImage(tables, repository, digest);
+  if (!image) return undefined;
+  return blobs.get(image.reportKey);
 }
 
 export interface GateAnswer {
@@ -80,10 +78,10 @@ export async function gate(tables: TableStore, image: string): Promise<GateAnswe
     throw new TypeError("image must be a registry reference with @digest");
   const registry = ref.registry;
   const repository = ref.repository;
-  const direct = await tables.get(TABLES.images, imagePartition(registry, repository), ref.digest);
+  const direct = await readScannedImage(tables, imagePartition(registry, repository), ref.digest);
   let scans: ScanState[] = [];
   if (direct) {
-    const s = await readScan(tables, String(direct.properties.scanId));
+    const s = await readScan(tables, direct.scanId);
     if (s) scans = [s.state];
   }
   if (scans.length === 0) {
@@ -119,8 +117,8 @@ export async function gate(tables: TableStore, image: string): Promise<GateAnswe
   const blocking = [];
   for (const s of scans) {
     if (s.decision !== "block") continue;
-    const row = await tables.get(TABLES.images, imagePartition(s.registry, s.repository), s.digest ?? "");
-    const reasons = row ? (JSON.parse(String(row.properties.reasons ?? "[]")) as string[]) : [];
+    const image = await readScannedImage(tables, imagePartition(s.registry, s.repository), s.digest ?? "");
+    const reasons = image?.reasons ?? [];
     blocking.push(...(reasons.length ? reasons : [`${s.digest} is blocked by policy`]));
   }
   if (blocking.length > 0) return { status: 403, decision: "block", reasons: blocking, images };

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { type LayerRef, LayerRefSchema, type Platform, PlatformSchema } from "../model/image.js";
 import type { ScanRequestMessage } from "../model/messages.js";
 import type { TableProperties, TableStore } from "../ports/table-store.js";
+import { jsonColumn } from "./json-column.js";
 import { TABLES } from "./tables.js";
 
 export const ScanStatusSchema = z.enum(["queued", "analyzing", "matching", "done", "failed"]);
@@ -41,18 +42,7 @@ export interface ScanState {
 }
 
 const ROW = "scan";
-const json = <T extends z.ZodType>(schema: T) =>
-  z
-    .string()
-    .transform((s, ctx) => {
-      try {
-        return JSON.parse(s) as unknown;
-      } catch {
-        ctx.addIssue({ code: "custom", message: "not JSON" });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema);
+const json = jsonColumn;
 
 const RowSchema = z.object({
   kind: z.enum(["request", "platform"]),

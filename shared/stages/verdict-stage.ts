@@ -1,22 +1,11 @@
-import pLimit from "p-limit";
-import { z } from "zod";
-import { MatchSchema } from "../matching/match.js";
 import type { VerdictMessage } from "../model/messages.js";
-import { InventorySchema, type Report, SEVERITY_ORDER } from "../model/report.js";
-import { readJsonBlob } from "./match-stage.js";
+import { SEVERITY_ORDER } from "../model/report.js";
+import { writeFindings, writePackageIndex } from "./findings.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
-import { readScan, type ScanState, updateScan } from "./scan-state.js";
-import { blobKeys, TABLES } from "./tables.js";
-
-const StoredMatchesSchema = z.object({
-  db: z.object({ version: z.string(), updatedAt: z.string() }),
-  matches: z.array(MatchSchema),
-});
-
-const WRITE_CONCURRENCY = 16;
-
-/** The images table's partition: one per repository (registry included, so two registries never mix). */
-export const imagePartition = (registry: string, repository: string) => `${registry}/${repository}`;
+import { readScan, updateScan } from "./scan-state.js";
+import { addImageTag, writeScannedImage } from "./scanned-images.js";
+import { readInventory, readMatches, storeReport } from "./stage-blobs.js";
+import { blobKeys } from "./tables.js";
 
 /**
  * verdict: apply the policy, store the report, and write the images, findings and package-index
@@ -25,8 +14,8 @@ export const imagePartition = (registry: string, repository: string) => `${regis
 export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Promise<void> {
   const [found, inventory, stored] = await Promise.all([
     readScan(deps.tables, msg.scanId),
-    readJsonBlob(deps.blobs, msg.inventoryKey, (v) => InventorySchema.parse(v)),
-    readJsonBlob(deps.blobs, msg.reportKey, (v) => StoredMatchesSchema.parse(v)),
+    readInventory(deps.blobs, msg.inventoryKey),
+    readMatches(deps.blobs, msg.reportKey),
   ]);
   if (!found || found.state.status === "failed") return;
   if (!inventory || !stored) throw new Error(`scan ${msg.scanId}: inventory or matches blob missing`);
@@ -35,23 +24,23 @@ export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Pro
   const report = await deps.decide(inventory, stored.matches, stored.db);
   const { registry, repository, digest } = msg.image;
   const reportKey = blobKeys.report(registry, repository, digest);
-  await deps.blobs.put(reportKey, JSON.stringify(report, null, 2), { contentType: "application/json" });
+  await storeReport(deps.blobs, reportKey, report);
 
   const counts = Object.fromEntries(SEVERITY_ORDER.map((s) => [s, 0])) as Record<string, number>;
   for (const f of report.findings) if (!f.suppressed) counts[f.severity] = (counts[f.severity] ?? 0) + 1;
   const decision = report.verdict?.decision ?? "pass";
-  await deps.tables.upsert(TABLES.images, imagePartition(registry, repository), digest, {
+  await writeScannedImage(deps.tables, {
     registry,
     repository,
     digest,
     scanId: msg.scanId,
-    tags: JSON.stringify(found.state.tags),
-    platform: JSON.stringify(msg.image.platform),
+    tags: found.state.tags,
+    platform: msg.image.platform,
     os: report.image.os ? `${report.image.os.family} ${report.image.os.version}` : "",
     status: "done",
     decision,
-    reasons: JSON.stringify(report.verdict?.reasons ?? []),
-    counts: JSON.stringify(counts),
+    reasons: report.verdict?.reasons ?? [],
+    counts,
     findings: report.findings.length,
     packages: report.packages.length,
     dbVersion: msg.dbVersion,
@@ -70,77 +59,12 @@ export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Pro
   );
   // a tag pushed while this verdict ran reached the scan row after we read it: carry it over
   for (const tag of finished?.state.tags ?? [])
-    if (!found.state.tags.includes(tag)) await recordTag(deps, finished!.state, tag);
+    if (!found.state.tags.includes(tag)) await addImageTag(deps.tables, finished!.state, tag);
   // the verdict is answerable now (gate, images); the per-finding and per-package rows follow — a
   // crash before they are written redelivers this message, which rewrites everything
   deps.log(`scan ${msg.scanId}: ${registry}/${repository}@${digest} → ${decision}`);
-  await Promise.all([writeFindings(deps, digest, report), writePackageIndex(deps, msg.scanId, report)]);
-}
-
-/** ecosystem + package (by source, as advisories name it) → the digests that carry it, for targeted rescans. */
-async function writePackageIndex(deps: PipelineDeps, scanId: string, report: Report): Promise<void> {
-  const { registry, repository, digest } = report.image;
-  // row writes are independent: a bounded number in flight instead of one round trip each
-  const limit = pLimit(WRITE_CONCURRENCY);
-  await Promise.all(
-    report.packages.map((pkg) =>
-      limit(() =>
-        deps.tables.upsert(
-          TABLES.packageIndex,
-          `${pkg.ecosystem}|${pkg.source?.name ?? pkg.name}`,
-          `${registry}/${repository}@${digest}`,
-          { scanId, version: pkg.source?.version ?? pkg.version },
-        ),
-      ),
-    ),
-  );
-}
-
-/** Findings of one digest: the new set replaces the old (rows no longer found are deleted). */
-async function writeFindings(deps: PipelineDeps, digest: string, report: Report): Promise<void> {
-  const keep = new Set<string>();
-  const limit = pLimit(WRITE_CONCURRENCY);
-  await Promise.all(
-    report.findings.map((f) => {
-      const rowKey = `${f.id}|${f.package.name}|${f.package.version}`;
-      keep.add(rowKey);
-      return limit(() =>
-        deps.tables.upsert(TABLES.findings, digest, rowKey, {
-          id: f.id,
-          aliases: JSON.stringify(f.aliases),
-          package: f.package.name,
-          version: f.package.version,
-          ecosystem: f.package.ecosystem,
-          fixedVersion: f.fixedVersion ?? "",
-          severity: f.severity,
-          tier: f.tier,
-          suppressed: f.suppressed ? f.suppressed.kind : "",
-          layer: f.layer,
-        }),
-      );
-    }),
-  );
-  for await (const row of deps.tables.query(TABLES.findings, { partitionKey: digest }))
-    if (!keep.has(row.rowKey)) await deps.tables.delete(TABLES.findings, digest, row.rowKey);
-}
-
-/** An image already scanned was pushed under another tag: the images row learns the tag. */
-export async function recordTag(deps: PipelineDeps, scan: ScanState, tag: string): Promise<void> {
-  if (!scan.digest) return;
-  const row = await deps.tables.get(
-    TABLES.images,
-    imagePartition(scan.registry, scan.repository),
-    scan.digest,
-  );
-  if (!row) return;
-  const tags = new Set<string>(JSON.parse(String(row.properties.tags ?? "[]")) as string[]);
-  if (tags.has(tag)) return;
-  tags.add(tag);
-  await deps.tables.updateIfMatch(
-    TABLES.images,
-    row.partitionKey,
-    row.rowKey,
-    { ...row.properties, tags: JSON.stringify([...tags]) },
-    row.etag,
-  );
+  await Promise.all([
+    writeFindings(deps.tables, digest, report),
+    writePackageIndex(deps.tables, msg.scanId, report),
+  ]);
 }

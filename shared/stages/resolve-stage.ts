@@ -4,7 +4,6 @@ import { ANALYZERS, analyzerSetVersion } from "../analysis/registry.js";
 import type { ResolvedImage } from "../model/image.js";
 import {
   type LayerAnalysisMessage,
-  type MatchingMessage,
   messageId,
   type ScanRequestMessage,
   scanIdOf,
@@ -20,8 +19,8 @@ import {
   type ScanState,
   updateScan,
 } from "./scan-state.js";
-import { blobKeys } from "./tables.js";
-import { recordTag } from "./verdict-stage.js";
+import { addImageTag } from "./scanned-images.js";
+import { identityOf, sendMatching } from "./send-matching.js";
 
 /**
  * scan-requests: resolve the reference; an index fans out one platform scan per image, and each
@@ -170,7 +169,7 @@ async function rememberTag(
     (s) => (s.tags.includes(tag) ? undefined : { ...s, tags: [...s.tags, tag] }),
     deps.now,
   );
-  if (updated?.state.status === "done") await recordTag(deps, updated.state, tag);
+  if (updated?.state.status === "done") await addImageTag(deps.tables, updated.state, tag);
   return updated?.state;
 }
 
@@ -193,31 +192,5 @@ async function sendOutstanding(state: ScanState, deps: PipelineDeps): Promise<vo
     });
     if (messages.length > 0) await deps.bus.sendBatch("layer-analysis", messages);
   }
-  if (state.status === "matching" && state.joinedBy === "resolve") await sendMatching(state, deps);
-}
-
-export function identityOf(state: ScanState) {
-  return {
-    ref: formatImageRef({ registry: state.registry, repository: state.repository, digest: state.digest }),
-    registry: state.registry,
-    repository: state.repository,
-    digest: state.digest ?? "",
-    tags: state.tags,
-    platform: state.platform ?? { os: "unknown", architecture: "unknown" },
-  };
-}
-
-/** The join's trigger for matching; rescans build their own message with a per-run id (scheduled-rescan.ts). */
-export async function sendMatching(state: ScanState, deps: PipelineDeps) {
-  const body: MatchingMessage = {
-    type: "matching",
-    v: 1,
-    scanId: state.scanId,
-    image: identityOf(state),
-    inventoryKey: blobKeys.inventory(state.digest ?? "", state.analyzerSet ?? analyzerSetVersion(ANALYZERS)),
-    reason: "scan",
-  };
-  await deps.bus.send("matching", body, {
-    messageId: messageId("matching", state.scanId, attemptPart(state, "scan")),
-  });
+  if (state.status === "matching" && state.joinedBy === "resolve") await sendMatching(deps.bus, state);
 }
