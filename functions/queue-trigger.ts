@@ -1,6 +1,6 @@
 import type { InvocationContext, ServiceBusQueueFunctionOptions } from "@azure/functions";
-import { runTriggeredMessage } from "../shared/composition/run-triggered-message.js";
-import type { StageQueue } from "../shared/composition/stage-handlers.js";
+import { runTriggeredMessage } from "../shared/stages/dispatch.js";
+import type { StageQueue } from "../shared/stages/stage-queues.js";
 import { runtime } from "./runtime.js";
 
 /** The app setting prefix of the identity-based Service Bus connection (`…__fullyQualifiedNamespace`). */

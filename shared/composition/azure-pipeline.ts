@@ -10,12 +10,14 @@ import { buildPipelineDeps } from "./build-pipeline-deps.js";
 import { httpDepsFromSettings } from "./hook-auth-config.js";
 import { loadPolicyInputs } from "./load-policy-inputs.js";
 import { registryAccess } from "./registry-access.js";
+import { type JobRunners, jobRunners } from "./timer-jobs.js";
 import { dbUpdateOptions, type Settings } from "./settings.js";
 
 export interface AzurePipeline {
   settings: Settings;
   pipeline: PipelineDeps;
   http: HttpDeps;
+  jobs: JobRunners;
   close(): Promise<void>;
 }
 
@@ -67,7 +69,8 @@ export async function createAzurePipeline(
     log,
   });
   const http = httpDepsFromSettings(settings, { tables, blobs, bus, now: () => new Date(), log });
-  return { settings, pipeline, http, close: () => bus.close() };
+  const jobs = jobRunners(pipeline, settings, { store: blobs, options: dbUpdateOptions(settings) });
+  return { settings, pipeline, http, jobs, close: () => bus.close() };
 }
 
 type StorageEndpoints = { connectionString: string } | { tableUrl: string; blobUrl: string };

@@ -2,16 +2,16 @@ import type { HttpDeps } from "../http/http-deps.js";
 import path from "node:path";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { buildPipelineDeps, type PipelineParts } from "../composition/build-pipeline-deps.js";
-import { refreshDbAndRescan } from "../composition/db-refresh.js";
 import { httpDepsFromSettings } from "../composition/hook-auth-config.js";
 import { loadPolicyInputs } from "../composition/load-policy-inputs.js";
 import { registryAccess } from "../composition/registry-access.js";
-import { enqueueRescans } from "../composition/scheduled-rescan.js";
 import { dbUpdateOptions, readSettings, type Settings } from "../composition/settings.js";
+import { jobRunners } from "../composition/timer-jobs.js";
 import { AzureBlobStore } from "../ports/azure-blob-store.js";
 import { AzureTableStore } from "../ports/azure-table-store.js";
 import type { Subscription } from "../ports/bus.js";
 import { StorageQueueBus } from "../ports/storage-queue-bus.js";
+import { intervalMs, JOB_NAMES, JOB_SCHEDULES, type JobName } from "../stages/jobs/schedules.js";
 import type { PipelineDeps } from "../stages/pipeline-deps.js";
 import { type AzuriteInstance, startAzurite } from "./azurite.js";
 import { readOrCreateHookToken } from "./hook-token.js";
@@ -32,9 +32,9 @@ export interface LocalHostOptions {
   registry?: PipelineParts["registry"];
   db?: PipelineParts["db"];
   workers?: Partial<StageWorkerOptions>;
-  /** how often the rescan timer runs; 0 = never. Default hourly */
+  /** how often the rescan timer runs; 0 = never. Default: its schedule (stages/jobs/schedules.ts) */
   rescanIntervalMs?: number;
-  /** how often the DB is refreshed; 0 = never. Default every 6 hours */
+  /** how often the DB is refreshed; 0 = never. Default: its schedule */
   dbRefreshIntervalMs?: number;
   now?: () => Date;
 }
@@ -52,8 +52,6 @@ export interface LocalHost {
   rescanNow(): Promise<number>;
   stop(): Promise<void>;
 }
-
-const HOUR = 3_600_000;
 
 /**
  * `portcullis serve`: the whole pipeline in one process on embedded storage. Azurite keeps tables,
@@ -112,22 +110,16 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     // The server stops first: no new work arrives while the workers finish theirs.
     cleanup.unshift(() => server.close());
 
-    const rescanNow = () =>
-      enqueueRescans(pipeline, {
-        olderThanHours: settings.PORTCULLIS_RESCAN_AFTER_HOURS,
-        runId: now()
-          .toISOString()
-          .slice(0, 13)
-          .replace(/[^0-9]/g, ""),
-      });
+    const jobs = jobRunners(pipeline, settings, { store: blobs, options: dbOptions });
+    const everyMs: Record<JobName, number | undefined> = {
+      rescan: options.rescanIntervalMs,
+      dbRefresh: options.dbRefreshIntervalMs,
+    };
     const timers: { stop(): Promise<void> }[] = [];
-    const rescanEvery = options.rescanIntervalMs ?? HOUR;
-    const refreshEvery = options.dbRefreshIntervalMs ?? 6 * HOUR;
-    if (rescanEvery > 0) timers.push(intervalTask("rescan", rescanEvery, rescanNow, log));
-    if (refreshEvery > 0)
-      timers.push(
-        intervalTask("db refresh", refreshEvery, () => refreshDbAndRescan(pipeline, blobs, dbOptions), log),
-      );
+    for (const job of JOB_NAMES) {
+      const every = everyMs[job] ?? intervalMs(JOB_SCHEDULES[job].cadence);
+      if (every > 0) timers.push(intervalTask(job, every, jobs[job], log));
+    }
     cleanup.splice(1, 0, async () => {
       await Promise.all(timers.map((t) => t.stop()));
     });
@@ -141,7 +133,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       pipeline,
       http,
       bus,
-      rescanNow,
+      rescanNow: jobs.rescan,
       stop() {
         stopped ??= runCleanup(cleanup, log);
         return stopped;

@@ -1,32 +1,36 @@
-import type { z } from "zod";
 import type { Bus, Subscription } from "../ports/bus.js";
-import { failScanOfMessage } from "../composition/poisoned-scan.js";
+import { stageSubscription } from "../stages/dispatch.js";
+import type { PipelineDeps } from "../stages/pipeline-deps.js";
 import {
-  runStage,
   STAGE_HANDLERS,
   STAGE_QUEUES,
+  STAGES,
   type StageHandlers,
   type StageQueue,
-  schemaOf,
-} from "../composition/stage-handlers.js";
-import type { PipelineDeps } from "../stages/pipeline-deps.js";
+} from "../stages/stage-queues.js";
 
 export interface StageWorkerOptions {
   maxDeliveries: number;
   visibilityTimeoutSeconds: number;
-  /** handlers at once per queue; layer analysis gets the most, it is where the time goes */
+  /** handlers at once per queue (default: the stage's `localConcurrency`, else 1) */
   concurrency: Partial<Record<StageQueue, number>>;
 }
 
 export const DEFAULT_STAGE_WORKERS: StageWorkerOptions = {
   maxDeliveries: 5,
   visibilityTimeoutSeconds: 60,
-  concurrency: { "scan-requests": 4, "layer-analysis": 4, matching: 2, verdict: 2 },
+  concurrency: Object.fromEntries(
+    STAGE_QUEUES.map((queue) => [
+      queue,
+      (STAGES[queue] as { localConcurrency?: number }).localConcurrency ?? 1,
+    ]),
+  ),
 };
 
 /**
  * Subscribes every stage to its queue on the local bus: messages validated against the queue's
- * schema, retried with the bus's visibility timeout, and poisoned ones fail their scan with the reason.
+ * schema, retried with the bus's visibility timeout, and poisoned ones fail their scan with the
+ * reason (the rule is stages/dispatch.ts's, shared with the Functions triggers).
  */
 export function subscribeStages(
   bus: Bus,
@@ -35,14 +39,18 @@ export function subscribeStages(
   handlers: StageHandlers = STAGE_HANDLERS,
 ): Subscription[] {
   return STAGE_QUEUES.map((queue) =>
-    bus.subscribe<unknown>(queue, (delivery) => runStage(queue, delivery.body as never, deps, handlers), {
-      maxDeliveries: options.maxDeliveries,
-      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
-      concurrency: options.concurrency[queue] ?? 1,
-      schema: schemaOf(queue) as z.ZodType<unknown>,
-      onPoison: (message, reason) =>
-        failScanOfMessage(deps.tables, queue, message.body, `${queue}: ${reason.message}`, deps),
-      onError: (err) => deps.log(`${queue}: ${(err as Error).message ?? String(err)} (will retry)`),
-    }),
+    bus.subscribe<unknown>(
+      queue,
+      ...stageSubscription(
+        queue,
+        deps,
+        {
+          maxDeliveries: options.maxDeliveries,
+          visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+          concurrency: options.concurrency[queue] ?? 1,
+        },
+        handlers,
+      ),
+    ),
   );
 }

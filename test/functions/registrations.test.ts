@@ -1,4 +1,10 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
+import { EVENT_GRID_FUNCTION } from "../../functions/event-grid-trigger.js";
+import { SERVICE_BUS_CONNECTION } from "../../functions/queue-trigger.js";
+import { ROUTE_LIST } from "../../shared/http/routes.js";
+import { QUEUE_NAMES } from "../../shared/model/messages.js";
+import { JOB_NAMES, JOB_SCHEDULES, ncrontab } from "../../shared/stages/jobs/schedules.js";
+import { STAGE_QUEUES, STAGES } from "../../shared/stages/stage-queues.js";
 
 // Capture every registration instead of talking to a Functions host.
 const registered = vi.hoisted(() => ({
@@ -47,54 +53,57 @@ describe("functions/ registrations", () => {
     for (const call of registered.calls) expect(typeof call.options.handler).toBe("function");
   });
 
-  it.each([
-    ["hookDistribution", "hooks/distribution", ["POST"], "anonymous"],
-    ["hookAcr", "hooks/acr", ["POST"], "anonymous"],
-    ["hookEventGrid", "hooks/eventgrid", ["POST", "OPTIONS"], "anonymous"],
-    ["hookHarbor", "hooks/harbor", ["POST"], "anonymous"],
-    ["hookGitHub", "hooks/github", ["POST"], "anonymous"],
-    ["startScan", "scans", ["POST"], "function"],
-    ["scanStatus", "scans/{scanId}", ["GET"], "function"],
-    ["listImages", "images", ["GET"], "function"],
-    ["imageReport", "images/{*path}", ["GET"], "function"],
-    ["gate", "gate", ["GET"], "function"],
-    ["health", "health", ["GET"], "anonymous"],
-  ])("HTTP %s: %s %j, auth %s", (name, route, methods, authLevel) => {
-    expect(byName(name)).toMatchObject({ route, methods, authLevel });
+  it.each(ROUTE_LIST.map((r) => [r.name, r]))(
+    "registers HTTP %s with the route table's template, methods and auth level",
+    (name, route) => {
+      expect(byName(name)).toMatchObject({
+        route: route.route,
+        methods: [...route.methods],
+        authLevel: route.authLevel,
+      });
+    },
+  );
+
+  it("registers exactly the routes of the route table", () => {
+    expect(byKind("http").map((c) => c.name)).toEqual(ROUTE_LIST.map((r) => r.name));
   });
 
-  it("registers exactly the HTTP routes above", () => {
-    expect(byKind("http")).toHaveLength(11);
-  });
-
-  it.each([
-    ["stageResolve", "scan-requests"],
-    ["stageLayerAnalysis", "layer-analysis"],
-    ["stageMatching", "matching"],
-    ["stageVerdict", "verdict"],
-  ])("Service Bus %s listens on %s over the identity-based connection", (name, queueName) => {
-    expect(byName(name)).toMatchObject({ queueName, connection: "ServiceBusConnection" });
-  });
+  it.each(STAGE_QUEUES.map((queue) => [STAGES[queue].functionName, queue]))(
+    "Service Bus %s listens on %s over the identity-based connection",
+    (name, queueName) => {
+      expect(byName(name)).toMatchObject({ queueName, connection: SERVICE_BUS_CONNECTION });
+    },
+  );
 
   it("has one Service Bus trigger per stage queue and none for queues without a stage", () => {
-    expect(
-      byKind("serviceBusQueue")
-        .map((c) => c.options.queueName)
-        .sort(),
-    ).toEqual(["layer-analysis", "matching", "scan-requests", "verdict"]);
+    const listened = byKind("serviceBusQueue").map((c) => c.options.queueName);
+    expect([...listened].sort()).toEqual([...STAGE_QUEUES].sort());
+    for (const queue of QUEUE_NAMES.filter((q) => !(STAGE_QUEUES as readonly string[]).includes(q)))
+      expect(listened).not.toContain(queue);
   });
 
   it("registers the Event Grid trigger for ImagePushed", () => {
-    expect(byKind("eventGrid").map((c) => c.name)).toEqual(["eventGridImagePushed"]);
+    expect(byKind("eventGrid").map((c) => c.name)).toEqual([EVENT_GRID_FUNCTION]);
+  });
+
+  it.each(JOB_NAMES.map((job) => [JOB_SCHEDULES[job].functionName, job]))(
+    "timer %s runs job %s on its shared schedule (six-field NCRONTAB)",
+    (name, job) => {
+      const options = byName(name);
+      expect(options).toMatchObject({ schedule: ncrontab(JOB_SCHEDULES[job].cadence) });
+      expect(String(options.schedule).split(" ")).toHaveLength(6);
+    },
+  );
+
+  it("registers exactly the timer jobs of the schedule list", () => {
+    expect(byKind("timer").map((c) => c.name)).toEqual(JOB_NAMES.map((j) => JOB_SCHEDULES[j].functionName));
   });
 
   it.each([
-    ["rescanTimer", "0 15 * * * *"],
-    ["dbRefreshTimer", "0 0 */6 * * *"],
-  ])("timer %s runs on %s (six-field NCRONTAB)", (name, schedule) => {
-    const options = byName(name);
-    expect(options).toMatchObject({ schedule });
-    expect(String(options.schedule).split(" ")).toHaveLength(6);
+    [{ everyHours: 1, minute: 15 }, "0 15 * * * *"],
+    [{ everyHours: 6, minute: 0 }, "0 0 */6 * * *"],
+  ])("writes the cadence %j as the NCRONTAB %s", (cadence, schedule) => {
+    expect(ncrontab(cadence)).toBe(schedule);
   });
 
   it("builds nothing Azure at registration time: the runtime is composed on first invocation", () => {

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { buildPipelineDeps } from "../../shared/composition/build-pipeline-deps.js";
-import { STAGE_HANDLERS, type StageHandlers } from "../../shared/composition/stage-handlers.js";
+import { STAGE_HANDLERS, type StageHandlers } from "../../shared/stages/stage-queues.js";
 import type { HttpDeps } from "../../shared/http/http-deps.js";
 import { subscribeStages } from "../../shared/local/stage-workers.js";
 import type { Subscription } from "../../shared/ports/bus.js";

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { enqueueRescans } from "../../shared/composition/scheduled-rescan.js";
-import { STAGE_HANDLERS } from "../../shared/composition/stage-handlers.js";
+import { enqueueRescans } from "../../shared/stages/jobs/scheduled-rescan.js";
+import { STAGE_HANDLERS } from "../../shared/stages/stage-queues.js";
 import { dispatch } from "../../shared/http/router.js";
 import { ScanError } from "../../shared/model/errors.js";
 import type { TableStore } from "../../shared/ports/table-store.js";

@@ -1,7 +1,8 @@
-import type { BlobStore } from "../ports/blob-store.js";
-import type { PipelineDeps } from "../stages/pipeline-deps.js";
-import { type UpdateOptions, updateDb } from "../vulndb/db-update.js";
+import type { BlobStore } from "../../ports/blob-store.js";
+import { type UpdateOptions, updateDb } from "../../vulndb/db-update.js";
+import type { PipelineDeps } from "../pipeline-deps.js";
 import { enqueueRescans } from "./scheduled-rescan.js";
+import { dbRescanRunId } from "./schedules.js";
 
 /**
  * The DB refresh timer: fetch the feeds (an unchanged feed costs one 304) and, when the DB changed,
@@ -18,7 +19,7 @@ export async function refreshDbAndRescan(
   const rescans = await enqueueRescans(deps, {
     olderThanHours: Number.POSITIVE_INFINITY,
     unlessDbVersion: version,
-    runId: `db-${version}`,
+    runId: dbRescanRunId(version),
   });
   return { version, changed: true, rescans };
 }

@@ -1,7 +1,7 @@
-import type { PipelineDeps } from "../stages/pipeline-deps.js";
-import { readScan } from "../stages/scan-state.js";
-import { queryScannedImages } from "../stages/scanned-images.js";
-import { sendMatching } from "../stages/send-matching.js";
+import type { PipelineDeps } from "../pipeline-deps.js";
+import { readScan } from "../scan-state.js";
+import { queryScannedImages } from "../scanned-images.js";
+import { sendMatching } from "../send-matching.js";
 
 export interface RescanOptions {
   /** images whose last verdict is older than this are re-matched */

@@ -1,4 +1,4 @@
-import type { HttpDeps } from "../http/http-deps.js";
+import type { HttpDeps } from "./http-deps.js";
 import { parseEventGridEvents } from "../registry/events/event-grid.js";
 import { MalformedEventError } from "../registry/events/push-event.js";
 import { acceptPushEvents } from "../stages/intake.js";

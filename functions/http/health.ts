@@ -1,5 +1,0 @@
-import { app } from "@azure/functions";
-import { ROUTES } from "../../shared/http/routes.js";
-import { httpOptions } from "../http-trigger.js";
-
-app.http(ROUTES.health.name, httpOptions(ROUTES.health));

@@ -1,4 +1,0 @@
-import { app } from "@azure/functions";
-import { serviceBusOptions } from "../queue-trigger.js";
-
-app.serviceBusQueue("stageMatching", serviceBusOptions("matching"));

@@ -1,0 +1,28 @@
+import type { BlobStore } from "../ports/blob-store.js";
+import { refreshDbAndRescan } from "../stages/jobs/db-refresh.js";
+import { enqueueRescans } from "../stages/jobs/scheduled-rescan.js";
+import { type JobName, rescanRunId } from "../stages/jobs/schedules.js";
+import type { PipelineDeps } from "../stages/pipeline-deps.js";
+import type { UpdateOptions } from "../vulndb/db-update.js";
+import type { Settings } from "./settings.js";
+
+/** Each timer job bound to the pipeline and its settings: what both hosts call on their schedule. */
+export interface JobRunners extends Record<JobName, () => Promise<unknown>> {
+  /** resolves to the number of images sent to matching again */
+  rescan(): Promise<number>;
+}
+
+export function jobRunners(
+  pipeline: PipelineDeps,
+  settings: Settings,
+  db: { store: BlobStore; options: UpdateOptions },
+): JobRunners {
+  return {
+    rescan: () =>
+      enqueueRescans(pipeline, {
+        olderThanHours: settings.PORTCULLIS_RESCAN_AFTER_HOURS,
+        runId: rescanRunId(pipeline.now()),
+      }),
+    dbRefresh: () => refreshDbAndRescan(pipeline, db.store, db.options),
+  };
+}
