@@ -1,5 +1,5 @@
 import type { EventGridFunctionOptions } from "@azure/functions";
-import { acceptEventGridEvent } from "../shared/http/event-grid-trigger.js";
+import { acceptEventGridEvent } from "../shared/hooks/event-grid-trigger.js";
 import { runtime } from "./runtime.js";
 
 /** The one function that is neither a route, a stage nor a job: ACR ImagePushed through an Event Grid trigger. */

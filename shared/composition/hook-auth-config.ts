@@ -1,5 +1,5 @@
 import type { HttpDeps } from "../http/http-deps.js";
-import type { HookAuthConfig } from "../registry/events/hook-auth.js";
+import type { HookAuthConfig } from "../hooks/hook-auth.js";
 import type { Settings } from "./settings.js";
 
 /** The hook credentials from settings; `token` overrides the setting (the local host's generated one). */

@@ -1,8 +1,5 @@
-import {
-  cloudEventsAbuseProtection,
-  eventGridValidationResponse,
-} from "../registry/events/event-grid-validation.js";
-import { parseEventGridEvents } from "../registry/events/event-grid.js";
+import { cloudEventsAbuseProtection, eventGridValidationResponse } from "../hooks/event-grid-validation.js";
+import { parseEventGridEvents } from "../hooks/event-grid.js";
 import type { HttpDeps } from "./http-deps.js";
 import { errorResponse, type RouteRequest, type RouteResponse } from "./http-types.js";
 import { readJsonBody } from "./json-body.js";

@@ -1,6 +1,6 @@
-import { parseGhcrEvent } from "../registry/events/ghcr.js";
-import { verifyGitHubSignature } from "../registry/events/github-signature.js";
-import { headerValue } from "../registry/events/headers.js";
+import { parseGhcrEvent } from "../hooks/ghcr.js";
+import { verifyGitHubSignature } from "../hooks/github-signature.js";
+import { headerValue } from "../hooks/headers.js";
 import type { HttpDeps } from "./http-deps.js";
 import { errorResponse, type RouteRequest, type RouteResponse } from "./http-types.js";
 import { acceptPushes } from "./push-intake.js";

@@ -1,7 +1,7 @@
 import type { BlobStore } from "../ports/blob-store.js";
 import type { BusSender } from "../ports/bus.js";
 import type { TableStore } from "../ports/table-store.js";
-import type { HookAuthConfig } from "../registry/events/hook-auth.js";
+import type { HookAuthConfig } from "../hooks/hook-auth.js";
 
 /** What the HTTP routes need; chosen at the composition root like PipelineDeps. */
 export interface HttpDeps {

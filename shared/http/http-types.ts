@@ -1,5 +1,5 @@
 import { TableKeyError } from "../ports/table-key.js";
-import type { HeaderBag } from "../registry/events/headers.js";
+import type { HeaderBag } from "../hooks/headers.js";
 
 /** A request as both hosts hand it over: node:http on the local host, the Functions runtime in Azure. */
 export interface RouteRequest {

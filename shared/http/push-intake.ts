@@ -1,5 +1,5 @@
-import { acceptPushEvents } from "../stages/intake.js";
-import type { PushEvent } from "../registry/events/push-event.js";
+import { acceptPushEvents } from "../hooks/intake.js";
+import type { PushEvent } from "../hooks/push-event.js";
 import type { HttpDeps } from "./http-deps.js";
 import type { RouteResponse } from "./http-types.js";
 

@@ -1,6 +1,6 @@
-import type { HeaderBag } from "../registry/events/headers.js";
-import { isAuthorizedHook } from "../registry/events/hook-auth.js";
-import { MalformedEventError, type PushEvent } from "../registry/events/push-event.js";
+import type { HeaderBag } from "../hooks/headers.js";
+import { isAuthorizedHook } from "../hooks/hook-auth.js";
+import { MalformedEventError, type PushEvent } from "../hooks/push-event.js";
 import type { HttpDeps } from "./http-deps.js";
 import { errorResponse, type RouteRequest, type RouteResponse } from "./http-types.js";
 import { readJsonBody } from "./json-body.js";

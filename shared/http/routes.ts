@@ -1,6 +1,6 @@
-import { parseAcrWebhook } from "../registry/events/acr-webhook.js";
-import { parseDistributionEvents } from "../registry/events/distribution.js";
-import { parseHarborEvent } from "../registry/events/harbor.js";
+import { parseAcrWebhook } from "../hooks/acr-webhook.js";
+import { parseDistributionEvents } from "../hooks/distribution.js";
+import { parseHarborEvent } from "../hooks/harbor.js";
 import { eventGridHook } from "./event-grid-hook.js";
 import { gateRoute } from "./gate-route.js";
 import { githubHook } from "./github-hook.js";

@@ -2,18 +2,18 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parseAcrWebhook } from "../../shared/registry/events/acr-webhook.js";
-import { parseDistributionEvents } from "../../shared/registry/events/distribution.js";
-import { parseEventGridEvents } from "../../shared/registry/events/event-grid.js";
+import { parseAcrWebhook } from "../../shared/hooks/acr-webhook.js";
+import { parseDistributionEvents } from "../../shared/hooks/distribution.js";
+import { parseEventGridEvents } from "../../shared/hooks/event-grid.js";
 import {
   cloudEventsAbuseProtection,
   eventGridValidationResponse,
-} from "../../shared/registry/events/event-grid-validation.js";
-import { parseGhcrEvent } from "../../shared/registry/events/ghcr.js";
-import { verifyGitHubSignature } from "../../shared/registry/events/github-signature.js";
-import { parseHarborEvent } from "../../shared/registry/events/harbor.js";
-import { isAuthorizedHook } from "../../shared/registry/events/hook-auth.js";
-import { dedupeKeys, MalformedEventError } from "../../shared/registry/events/push-event.js";
+} from "../../shared/hooks/event-grid-validation.js";
+import { parseGhcrEvent } from "../../shared/hooks/ghcr.js";
+import { verifyGitHubSignature } from "../../shared/hooks/github-signature.js";
+import { parseHarborEvent } from "../../shared/hooks/harbor.js";
+import { isAuthorizedHook } from "../../shared/hooks/hook-auth.js";
+import { dedupeKeys, MalformedEventError } from "../../shared/hooks/push-event.js";
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/events");
 const raw = (file: string) => readFileSync(path.join(FIXTURES, file));

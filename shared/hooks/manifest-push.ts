@@ -1,4 +1,4 @@
-import { isImageManifestMediaType, isIndexMediaType } from "../media-types.js";
+import { isImageManifestMediaType, isIndexMediaType } from "../registry/media-types.js";
 
 /**
  * Whether a pushed object is something we scan: an image manifest or an index. Blob pushes (layers,

@@ -1,7 +1,7 @@
 import type { ScanRequestMessage } from "../model/messages.js";
-import { dedupeKeys, type PushEvent } from "../registry/events/push-event.js";
-import { type StartScanDeps, startScan } from "./start-scan.js";
-import { TABLES } from "./tables.js";
+import { dedupeKeys, type PushEvent } from "./push-event.js";
+import { type StartScanDeps, startScan } from "../stages/start-scan.js";
+import { TABLES } from "../stages/tables.js";
 
 export type IntakeDeps = StartScanDeps;
 

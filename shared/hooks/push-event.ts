@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { canonicalRegistry, DigestSchema } from "../../model/messages.js";
+import { canonicalRegistry, DigestSchema } from "../model/messages.js";
 
 export const PushEventSourceSchema = z.enum([
   "distribution",

@@ -1,14 +1,16 @@
-import type { HttpDeps } from "./http-deps.js";
-import { parseEventGridEvents } from "../registry/events/event-grid.js";
-import { MalformedEventError } from "../registry/events/push-event.js";
-import { acceptPushEvents } from "../stages/intake.js";
+import { parseEventGridEvents } from "./event-grid.js";
+import { MalformedEventError } from "./push-event.js";
+import { acceptPushEvents, type IntakeDeps } from "./intake.js";
 
 /**
  * One event from an Event Grid trigger (the runtime did the handshake and authentication): an ACR
  * ImagePushed becomes a scan request, deduplicated like every other push. A malformed event is
  * logged and dropped — redelivering it could never succeed.
  */
-export async function acceptEventGridEvent(event: unknown, deps: HttpDeps): Promise<number> {
+export async function acceptEventGridEvent(
+  event: unknown,
+  deps: IntakeDeps & { log(message: string): void; dedupeWindowSeconds?: number },
+): Promise<number> {
   let events: ReturnType<typeof parseEventGridEvents>;
   try {
     events = parseEventGridEvents(event, {});
