@@ -4,7 +4,7 @@ import type { z } from "zod";
  * The message bus between the stages: one queue per stage (`QUEUE_NAMES` in model/messages.ts).
  * Adapters: Azure Service Bus (`service-bus.ts`, sender only — Functions Service Bus triggers
  * receive), Azure Storage Queues / Azurite for the local host (`storage-queue-bus.ts`) and memory for
- * unit tests (`memory-bus.ts`).
+ * unit tests (`test/support/memory-bus.ts`).
  *
  * Delivery is at least once. A handler that throws sees the message again after the visibility
  * timeout, with a higher `deliveryCount`; after `maxDeliveries` failed deliveries, or at once for an

@@ -1,6 +1,6 @@
 /**
  * Entities in tables (images, findings, scans, package index, tracking, exceptions, events).
- * Adapters: Azure Table Storage / Azurite (`azure-table-store.ts`) and memory (`memory-table-store.ts`).
+ * Adapters: Azure Table Storage / Azurite (`azure-table-store.ts`) and memory for unit tests (`test/support/memory-table-store.ts`).
  *
  * Keys are passed and returned as plain strings ("docker.io/library/nginx"); adapters encode them
  * with `encodeTableKey` so callers never see the `/ \ # ?` restriction. Property values are flat:

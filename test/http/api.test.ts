@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { HttpDeps } from "../../shared/http/http-deps.js";
 import { dispatch, matchTemplate } from "../../shared/http/router.js";
 import { FsBlobStore } from "../../shared/ports/fs-blob-store.js";
-import { MemoryBus } from "../../shared/ports/memory-bus.js";
-import { MemoryTableStore } from "../../shared/ports/memory-table-store.js";
+import { MemoryBus } from "../support/memory-bus.js";
+import { MemoryTableStore } from "../support/memory-table-store.js";
 import type { TableStore } from "../../shared/ports/table-store.js";
 import { request } from "../pipeline/notifications.js";
 

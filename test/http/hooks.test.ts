@@ -5,8 +5,8 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { HttpDeps } from "../../shared/http/http-deps.js";
 import { dispatch } from "../../shared/http/router.js";
-import { MemoryBus } from "../../shared/ports/memory-bus.js";
-import { MemoryTableStore } from "../../shared/ports/memory-table-store.js";
+import { MemoryBus } from "../support/memory-bus.js";
+import { MemoryTableStore } from "../support/memory-table-store.js";
 import { FsBlobStore } from "../../shared/ports/fs-blob-store.js";
 import { bearer, request } from "../pipeline/notifications.js";
 

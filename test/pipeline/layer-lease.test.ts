@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ANALYZERS, analyzerSetVersion } from "../../shared/analysis/registry.js";
 import { STAGE_HANDLERS } from "../../shared/stages/stage-queues.js";
 import { dispatch } from "../../shared/http/router.js";
-import { MemoryTableStore } from "../../shared/ports/memory-table-store.js";
+import { MemoryTableStore } from "../support/memory-table-store.js";
 import type { ImageSource } from "../../shared/registry/image-source.js";
 import {
   claimLayerLease,

@@ -10,7 +10,7 @@ import {
   type PoisonReason,
   type PoisonedMessage,
 } from "../../shared/ports/bus.js";
-import { MemoryBus } from "../../shared/ports/memory-bus.js";
+import { MemoryBus } from "../support/memory-bus.js";
 import { decodeEnvelope, type Envelope } from "../../shared/ports/queue-transport.js";
 import { StorageQueueBus } from "../../shared/ports/storage-queue-bus.js";
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AzuriteInstance, startAzurite } from "../../shared/local/azurite.js";
 import { AzureTableStore } from "../../shared/ports/azure-table-store.js";
-import { MemoryTableStore } from "../../shared/ports/memory-table-store.js";
+import { MemoryTableStore } from "../support/memory-table-store.js";
 import { TableKeyError } from "../../shared/ports/table-key.js";
 import type { TableRow, TableStore } from "../../shared/ports/table-store.js";
 

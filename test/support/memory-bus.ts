@@ -1,5 +1,10 @@
-import { decodeEnvelope, type Envelope, type Lease, type QueueTransport } from "./queue-transport.js";
-import { TransportBus, type TransportBusOptions } from "./transport-bus.js";
+import {
+  decodeEnvelope,
+  type Envelope,
+  type Lease,
+  type QueueTransport,
+} from "../../shared/ports/queue-transport.js";
+import { TransportBus, type TransportBusOptions } from "../../shared/ports/transport-bus.js";
 
 interface StoredMessage {
   text: string;

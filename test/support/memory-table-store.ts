@@ -1,4 +1,4 @@
-import { encodeTableKey } from "./table-key.js";
+import { encodeTableKey } from "../../shared/ports/table-key.js";
 import {
   assertTableName,
   assertTableProperties,
@@ -7,7 +7,7 @@ import {
   type TableRow,
   type TableStore,
   type TableWrite,
-} from "./table-store.js";
+} from "../../shared/ports/table-store.js";
 
 /**
  * TableStore in memory, for unit tests of stages: the Azure adapter's semantics (ETags, conflicts,
