@@ -14,7 +14,7 @@ import { runStage, type StageHandlers, type StageQueue, STAGE_HANDLERS, schemaOf
  */
 
 /** The poison rule: a message given up on fails its scan with the reason. */
-export async function failScanOfMessage(
+export async function giveUpOnMessage(
   tables: TableStore,
   queue: string,
   body: unknown,
@@ -46,7 +46,7 @@ export async function runTriggeredMessage(
   const parsed = schemaOf(queue).safeParse(typeof body === "string" ? safeJson(body) : body);
   if (!parsed.success) {
     const reason = `${queue}: message does not match its schema: ${z.prettifyError(parsed.error).replace(/\n/g, "; ")}`;
-    await failScanOfMessage(deps.tables, queue, body, reason, deps);
+    await giveUpOnMessage(deps.tables, queue, body, reason, deps);
     return;
   }
   try {
@@ -54,11 +54,11 @@ export async function runTriggeredMessage(
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (isPermanent(err)) {
-      await failScanOfMessage(deps.tables, queue, parsed.data, message, deps);
+      await giveUpOnMessage(deps.tables, queue, parsed.data, message, deps);
       return;
     }
     if (delivery.deliveryCount >= delivery.maxDeliveries)
-      await failScanOfMessage(
+      await giveUpOnMessage(
         deps.tables,
         queue,
         parsed.data,
@@ -86,7 +86,7 @@ export function stageSubscription(
       ...options,
       schema: schemaOf(queue) as z.ZodType<unknown>,
       onPoison: (message, reason) =>
-        failScanOfMessage(deps.tables, queue, message.body, `${queue}: ${reason.message}`, deps),
+        giveUpOnMessage(deps.tables, queue, message.body, `${queue}: ${reason.message}`, deps),
       onError: (err) => deps.log(`${queue}: ${(err as Error).message ?? String(err)} (will retry)`),
     },
   ];
