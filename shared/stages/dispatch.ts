@@ -42,6 +42,7 @@ export async function runTriggeredMessage(
   body: unknown,
   delivery: { deliveryCount: number; maxDeliveries: number },
   deps: PipelineDeps,
+  handlers: StageHandlers = STAGE_HANDLERS,
 ): Promise<void> {
   const parsed = schemaOf(queue).safeParse(typeof body === "string" ? safeJson(body) : body);
   if (!parsed.success) {
@@ -50,7 +51,7 @@ export async function runTriggeredMessage(
     return;
   }
   try {
-    await runStage(queue, parsed.data, deps);
+    await runStage(queue, parsed.data, deps, handlers);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (isPermanent(err)) {

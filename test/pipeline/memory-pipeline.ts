@@ -3,7 +3,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { buildPipelineDeps } from "../../shared/composition/build-pipeline-deps.js";
-import { STAGE_HANDLERS, type StageHandlers } from "../../shared/stages/stage-queues.js";
+import {
+  STAGE_HANDLERS,
+  STAGE_QUEUES,
+  type StageHandlers,
+  type StageQueue,
+} from "../../shared/stages/stage-queues.js";
 import type { HttpDeps } from "../../shared/http/http-deps.js";
 import { subscribeStages } from "../../shared/local/stage-workers.js";
 import type { Subscription } from "../../shared/ports/bus.js";
@@ -65,7 +70,10 @@ export async function memoryPipeline(
     log,
     hookAuth: { bearerToken: HOOK_TOKEN },
   };
-  const deliveries = { "scan-requests": 0, "layer-analysis": 0, matching: 0, verdict: 0 };
+  const deliveries = Object.fromEntries(STAGE_QUEUES.map((queue) => [queue, 0])) as Record<
+    StageQueue,
+    number
+  >;
   let subscriptions: Subscription[] = [];
   return {
     registry,
