@@ -111,9 +111,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     cleanup.unshift(() => server.close());
 
     const jobs = jobRunners(pipeline, settings, { store: blobs, options: dbOptions });
-    const everyMs: Record<JobName, number | undefined> = {
-      rescan: options.rescanIntervalMs,
-      dbRefresh: options.dbRefreshIntervalMs,
+    // a job without an override runs on its shared schedule
+    const everyMs: Partial<Record<JobName, number>> = {
+      ...(options.rescanIntervalMs !== undefined ? { rescan: options.rescanIntervalMs } : {}),
+      ...(options.dbRefreshIntervalMs !== undefined ? { dbRefresh: options.dbRefreshIntervalMs } : {}),
     };
     const timers: { stop(): Promise<void> }[] = [];
     for (const job of JOB_NAMES) {
