@@ -5,7 +5,8 @@ const LAYERS = [
   ["ports", "registry", "report", "sbom"],
   ["analysis", "vulndb"],
   ["matching", "policy"],
-  ["stages"],
+  // tracking/ (GitHub issues per image stream) sits beside the stages it serves
+  ["stages", "tracking"],
   ["hooks"],
   ["http"],
   ["composition"],
