@@ -1,9 +1,14 @@
-/** Table names (alphanumeric: Table Storage forbids dashes). */
+/** Table names (alphanumeric: Table Storage forbids dashes), each with the one module that owns it. */
 export const TABLES = {
+  /** scan-state.ts */
   scans: "scans",
+  /** scanned-images.ts */
   images: "images",
+  /** findings.ts */
   findings: "findings",
+  /** findings.ts */
   packageIndex: "packageindex",
+  /** hooks/intake.ts */
   events: "events",
   exceptions: "exceptions",
   tracking: "tracking",
@@ -11,7 +16,7 @@ export const TABLES = {
   layerLeases: "layerleases",
 } as const;
 
-/** Where a stage's blobs live: content-addressed where the content is, by scan where it is not. */
+/** Where a stage's blobs live (stage-blobs.ts): content-addressed where the content is, by scan where it is not. */
 export const blobKeys = {
   inventory: (digest: string, analyzerSet: string) =>
     `inventories/${digest.replace(":", "/")}/${analyzerSet}.json`,
