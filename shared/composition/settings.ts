@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ScanError } from "../model/errors.js";
 
 const csv = z
   .string()
@@ -69,7 +70,10 @@ export type Settings = z.infer<typeof SettingsSchema>;
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const parsed = SettingsSchema.safeParse(env);
   if (!parsed.success)
-    throw new Error(`invalid app settings: ${z.prettifyError(parsed.error).replace(/\n/g, "; ")}`);
+    throw new ScanError(
+      "invalid-settings",
+      `invalid app settings: ${z.prettifyError(parsed.error).replace(/\n/g, "; ")}`,
+    );
   return parsed.data;
 }
 

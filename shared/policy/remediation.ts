@@ -1,60 +1,8 @@
-import { z } from "zod";
-import { SEVERITY_ORDER, type Tier, TierSchema } from "../model/report.js";
+import type { RemediationAction, RemediationTarget } from "../model/remediation-action.js";
+import { SEVERITY_ORDER, type Tier } from "../model/report.js";
 import type { RemediationHint } from "../vulndb/msrc/remediation-hint.js";
 import { versioningFor } from "../vulndb/versioning/index.js";
 import { ecosystemMatches, hasFix, type PolicyMatch } from "./tier.js";
-
-const TargetSchema = z.object({ name: z.string(), fixedVersion: z.string() });
-export type RemediationTarget = z.infer<typeof TargetSchema>;
-
-const actionFields = {
-  /** stable identity of the action (`apt`, `base-image`, `nuget:Newtonsoft.Json`): one key, one action */
-  key: z.string(),
-  /** one line a person reads */
-  title: z.string(),
-  /** what to run, when one command does it */
-  command: z.string().optional(),
-  /** vulnerability ids this action resolves, most severe first */
-  findingIds: z.array(z.string()),
-  /** the most urgent tier among them, so actions sort like the findings they fix */
-  tier: TierSchema,
-};
-
-export const PackageUpgradeActionSchema = z.object({
-  kind: z.literal("package-upgrade"),
-  /** apt, apk, dnf, tdnf, zypper, npm, pip, dotnet, go, cargo, bundler, composer, manual */
-  manager: z.string(),
-  ecosystem: z.string(),
-  packages: z.array(TargetSchema),
-  ...actionFields,
-});
-
-export const BaseImageRebuildActionSchema = z.object({
-  kind: z.literal("base-image-rebuild"),
-  /** the base layers the vulnerable packages came from */
-  layers: z.array(z.string()),
-  baseImage: z.string().optional(),
-  packages: z.array(TargetSchema),
-  ...actionFields,
-});
-
-/** Windows: the OS is the base image, and a base image with a newer OS build is the only fix. */
-export const OsBuildUpdateActionSchema = z.object({
-  kind: z.literal("os-build-update"),
-  product: z.string().optional(),
-  minBuild: z.string(),
-  kbs: z.array(z.string()),
-  baseImage: z.string().optional(),
-  ...actionFields,
-});
-
-/** New kinds join this union (and get a Remediator below): renderers switch on `kind`. */
-export const RemediationActionSchema = z.discriminatedUnion("kind", [
-  PackageUpgradeActionSchema,
-  BaseImageRebuildActionSchema,
-  OsBuildUpdateActionSchema,
-]);
-export type RemediationAction = z.infer<typeof RemediationActionSchema>;
 
 export type CompareVersions = (ecosystem: string, a: string, b: string) => number;
 

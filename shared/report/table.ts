@@ -1,5 +1,5 @@
 import type { Finding, Report, Severity, Tier } from "../model/report.js";
-import type { RemediationAction } from "../policy/remediation.js";
+import type { RemediationAction } from "../model/remediation-action.js";
 import { compareFindings, TIER_ORDER } from "./finding-order.js";
 import { clip, painter, type Style, stdoutWantsColor, terminalSafe } from "./terminal-text.js";
 
