@@ -4,7 +4,8 @@ import { compareFindings } from "../report/finding-order.js";
 import { type AcceptedRisk, DEFAULT_RULES, type Policy } from "./policy.js";
 import { AcceptedRisks } from "./accepted-risks.js";
 import type { RemediationAction } from "../model/remediation-action.js";
-import { planRemediation, type RemediationContext } from "./remediation.js";
+import { planRemediation } from "./remediation/plan.js";
+import type { RemediationContext } from "./remediation/remediator.js";
 import { hasFix, type PolicyImage, type PolicyMatch, TierRules } from "./tier.js";
 import { type OpenVexDocument, VexIndex, vexSuppressionReason } from "./vex.js";
 
