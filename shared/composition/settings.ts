@@ -89,3 +89,14 @@ export function dbUpdateOptions(settings: Settings): {
     ...(settings.PORTCULLIS_DB_ECOSYSTEMS.length ? { ecosystems: settings.PORTCULLIS_DB_ECOSYSTEMS } : {}),
   };
 }
+
+/** One setting alone, parsed by its own rule: for defaults shown before the whole set is needed (CLI help). */
+export function readSetting<K extends keyof Settings>(
+  name: K,
+  env: NodeJS.ProcessEnv = process.env,
+): Settings[K] {
+  const parsed = SettingsSchema.shape[name].safeParse(env[name]);
+  if (!parsed.success)
+    throw new ScanError("invalid-settings", `invalid app setting ${name}: ${z.prettifyError(parsed.error)}`);
+  return parsed.data as Settings[K];
+}
