@@ -16,14 +16,17 @@ export function canonicalRegistry(registry: string): string {
   return DOCKER_HUB_ALIASES.has(host) ? DOCKER_HUB : host;
 }
 
-/** The one text form of a registry image: `registry/repository[:tag][@digest]`. */
+/**
+ * The one text form of an image: `registry/repository[:tag][@digest]`. A local image (`oci:`,
+ * `oci-archive:`) has no registry and is named by its repository (its path) alone.
+ */
 export function formatImageRef(image: {
-  registry: string;
+  registry?: string | undefined;
   repository: string;
   tag?: string | undefined;
   digest?: string | undefined;
 }): string {
-  let ref = `${image.registry}/${image.repository}`;
+  let ref = image.registry ? `${image.registry}/${image.repository}` : image.repository;
   if (image.tag) ref += `:${image.tag}`;
   if (image.digest) ref += `@${image.digest}`;
   return ref;
