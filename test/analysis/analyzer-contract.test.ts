@@ -187,7 +187,7 @@ describe.each(ANALYZERS.map((a) => [a.name, a] as const))("analyzer %s", (_name,
   });
 
   it.each(hostileInputs(analyzer.maxFileSize))(
-    "answers %s with a valid output or a ScanError, never a crash",
+    "answers %s with a valid output (the same one twice) or a ScanError, never a crash",
     async (_what, content) => {
       for (const path of wanted) {
         let output: unknown;
@@ -199,6 +199,8 @@ describe.each(ANALYZERS.map((a) => [a.name, a] as const))("analyzer %s", (_name,
         }
         const parsed = AnalyzerOutputSchema.safeParse(output);
         expect(parsed.success, `${path}: ${parsed.error?.message}`).toBe(true);
+        // the layer cache stores one answer per file: the same bytes must give it again
+        expect(await analyzer.analyze({ path, content }), path).toEqual(output);
         for (const w of parsed.data?.warnings ?? []) expect(w.message.length).toBeLessThan(10_000);
       }
     },
