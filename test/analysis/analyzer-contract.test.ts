@@ -96,7 +96,6 @@ const PROBE_PATHS = [
   "Files/Windows/servicing/Packages/Package_for_RollupFix~31bf3856ad364e35~amd64~~26100.4061.1.7.mum",
   // names no analyzer should take for a package database
   "",
-  "etc/passwd",
   "var/lib/dpkg/status/",
   "var/lib/dpkg/status.d/",
   "VAR/LIB/DPKG/STATUS",
