@@ -10,6 +10,15 @@ export const DIGEST_PATTERN = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 
 export const isDigest = (value: string): boolean => DIGEST_PATTERN.test(value);
 
+/**
+ * The OCI descriptor grammar (`algorithm:encoded`), looser on purpose: a manifest may name an
+ * algorithm the scanner does not verify, and `parseDigest` then says `unsupported-digest` rather
+ * than the whole manifest failing as malformed.
+ */
+export const DescriptorDigestSchema = z
+  .string()
+  .regex(/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/, "not a digest");
+
 export const DigestSchema = z.string().regex(DIGEST_PATTERN, "not a sha256/sha512 digest");
 
 export interface ParsedDigest {
