@@ -1,7 +1,7 @@
 // Windows: regf parsing throughput on the largest corpus hive, and the cold scan time of a Windows
 // image whose app layer carries 50 MB of Files/ (analysis of every layer + matching against MSRC).
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, open, readdir, readFile, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,20 +19,31 @@ import {
   uninstallKey,
   writeWindowsImage,
 } from "../test/windows/support/windows-image.js";
+import { corpusPath } from "../test/support/corpus.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-/** The biggest regf file under test/fixtures/hives (expected-output JSON and notes left out). */
+/** The biggest regf file in the corpus's hives/ (dumps, logs and notes beside them left out). */
 async function largestHive(): Promise<string> {
-  const dir = path.join(root, "test/fixtures/hives");
+  const dir = corpusPath("hives");
   let best = { file: "", size: -1 };
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || /\.(json|md|txt)$/i.test(entry.name)) continue;
+    if (!entry.isFile()) continue;
     const file = path.join(entry.parentPath, entry.name);
     const { size } = await stat(file);
-    if (size > best.size) best = { file, size };
+    if (size > best.size && (await isRegf(file))) best = { file, size };
   }
   return best.file;
+}
+
+async function isRegf(file: string): Promise<boolean> {
+  const handle = await open(file);
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4), 0, 4, 0);
+    return bytesRead === 4 && buffer.toString("latin1") === "regf";
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Opens the hive and reads every key and every value's data, as a full export would. */

@@ -12,6 +12,15 @@ describe("portcullis CLI", () => {
     for (const cmd of ["scan", "sbom", "db", "version-compare", "serve"]) expect(r.stdout).toContain(cmd);
   });
 
+  it("reads app settings through the settings schema: a bad one fails db update before any fetch, naming it", async () => {
+    const r = await runCli(["db", "update", "--ecosystems", "npm", "--db-url", "http://127.0.0.1:9/"], {
+      env: { PORTCULLIS_MAX_DELIVERIES: "0" },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^portcullis: invalid app settings: .*PORTCULLIS_MAX_DELIVERIES/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
   it("exits 2 with a one-line reason on an unknown command", async () => {
     const r = await runCli(["frobnicate"]);
     expect(r.code).toBe(2);

@@ -1,6 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
+import { readSetting } from "../composition/settings.js";
 
 /** Flags every command that reads an image shares. */
 export interface ImageOptions {
@@ -30,6 +31,6 @@ export function addImageOptions(cmd: Command): Command {
       "--allow-foreign-layers",
       "download foreign/non-distributable layers (Windows base layers) from their URLs (default $PORTCULLIS_ALLOW_FOREIGN_LAYERS)",
       // the app setting of the same name, for CI runners configured by environment
-      /^(1|true|yes)$/i.test(process.env.PORTCULLIS_ALLOW_FOREIGN_LAYERS ?? ""),
+      readSetting("PORTCULLIS_ALLOW_FOREIGN_LAYERS"),
     );
 }

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import type { ErrorCode } from "../model/error-codes.js";
 import { ScanError } from "../model/errors.js";
 import { registerDb } from "./commands/db.js";
 import { registerSbom } from "./commands/sbom.js";
@@ -8,7 +9,7 @@ import { registerVersionCompare } from "./commands/version-compare.js";
 import { UsageError } from "./usage-error.js";
 
 /** Errors in what the user typed (a malformed reference or platform): exit 2, like other usage errors. */
-const USAGE_CODES = new Set(["invalid-reference", "invalid-platform"]);
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set(["invalid-reference", "invalid-platform"]);
 
 export function buildProgram(): Command {
   const program = new Command("portcullis")

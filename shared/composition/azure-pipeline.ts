@@ -1,6 +1,7 @@
 import type { HttpDeps } from "../http/http-deps.js";
 import type { TokenCredential } from "@azure/core-auth";
 import { BlobServiceClient } from "@azure/storage-blob";
+import { ScanError } from "../model/errors.js";
 import { AzureBlobStore } from "../ports/azure-blob-store.js";
 import { AzureTableStore } from "../ports/azure-table-store.js";
 import type { BusSender } from "../ports/bus.js";
@@ -34,7 +35,8 @@ export async function createAzurePipeline(
 ): Promise<AzurePipeline> {
   const storage = storageEndpoints(settings);
   const needCredential = !("connectionString" in storage) || !settings.ServiceBusConnection;
-  if (needCredential && !credential) throw new Error("identity-based connections need an Azure credential");
+  if (needCredential && !credential)
+    throw new ScanError("invalid-settings", "identity-based connections need an Azure credential");
 
   const tables =
     "connectionString" in storage
@@ -90,6 +92,6 @@ export function storageEndpoints(settings: Settings): StorageEndpoints {
 }
 
 function requireSetting(value: string | undefined, name: string): string {
-  if (!value) throw new Error(`app setting ${name} is required`);
+  if (!value) throw new ScanError("invalid-settings", `app setting ${name} is required`);
   return value;
 }

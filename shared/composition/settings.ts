@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ScanError } from "../model/errors.js";
 
 const csv = z
   .string()
@@ -69,7 +70,10 @@ export type Settings = z.infer<typeof SettingsSchema>;
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const parsed = SettingsSchema.safeParse(env);
   if (!parsed.success)
-    throw new Error(`invalid app settings: ${z.prettifyError(parsed.error).replace(/\n/g, "; ")}`);
+    throw new ScanError(
+      "invalid-settings",
+      `invalid app settings: ${z.prettifyError(parsed.error).replace(/\n/g, "; ")}`,
+    );
   return parsed.data;
 }
 
@@ -84,4 +88,15 @@ export function dbUpdateOptions(settings: Settings): {
     ...(settings.PORTCULLIS_MSRC_URL ? { msrcUrl: settings.PORTCULLIS_MSRC_URL } : {}),
     ...(settings.PORTCULLIS_DB_ECOSYSTEMS.length ? { ecosystems: settings.PORTCULLIS_DB_ECOSYSTEMS } : {}),
   };
+}
+
+/** One setting alone, parsed by its own rule: for defaults shown before the whole set is needed (CLI help). */
+export function readSetting<K extends keyof Settings>(
+  name: K,
+  env: NodeJS.ProcessEnv = process.env,
+): Settings[K] {
+  const parsed = SettingsSchema.shape[name].safeParse(env[name]);
+  if (!parsed.success)
+    throw new ScanError("invalid-settings", `invalid app setting ${name}: ${z.prettifyError(parsed.error)}`);
+  return parsed.data as Settings[K];
 }

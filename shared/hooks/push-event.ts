@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { canonicalRegistry, DigestSchema } from "../model/messages.js";
+import { DigestSchema } from "../model/digest.js";
+import { canonicalRegistry } from "../model/image-reference.js";
 
 export const PushEventSourceSchema = z.enum([
   "distribution",

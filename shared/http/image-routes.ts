@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DigestSchema } from "../model/messages.js";
+import { DigestSchema } from "../model/digest.js";
 import { getReport, listImages } from "../stages/query.js";
 import type { HttpDeps } from "./http-deps.js";
 import { errorResponse, type RouteRequest, type RouteResponse } from "./http-types.js";

@@ -1,11 +1,13 @@
+import type { ErrorCode } from "./error-codes.js";
+
 /**
  * Errors a user or an operator acts on. `permanent` tells the pipeline that retrying cannot help
  * (image gone, digest mismatch, malformed manifest), so the scan fails at once instead of looping.
  */
 export class ScanError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly permanent: boolean;
-  constructor(code: string, message: string, options: { permanent?: boolean; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { permanent?: boolean; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ScanError";
     this.code = code;

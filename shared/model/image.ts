@@ -1,9 +1,10 @@
 import { z } from "zod";
+import { DescriptorDigestSchema } from "./digest.js";
 
 /** An OCI content descriptor (manifest, config or layer). */
 export const DescriptorSchema = z.object({
   mediaType: z.string(),
-  digest: z.string().regex(/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/, "not a digest"),
+  digest: DescriptorDigestSchema,
   size: z.number().int().nonnegative(),
   urls: z.array(z.string()).optional(),
   annotations: z.record(z.string(), z.string()).optional(),

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { parseDigest } from "../registry/digest.js";
+import { DigestSchema } from "./digest.js";
+import { canonicalRegistry } from "./image-reference.js";
 import { ImageIdentitySchema, LayerRefSchema, type Platform, PlatformSchema } from "./image.js";
 import { VerdictSchema } from "./report.js";
 
@@ -14,18 +15,6 @@ import { VerdictSchema } from "./report.js";
 export const QUEUE_NAMES = ["scan-requests", "layer-analysis", "matching", "verdict", "tracking"] as const;
 export const QueueNameSchema = z.enum(QUEUE_NAMES);
 export type QueueName = z.infer<typeof QueueNameSchema>;
-
-const isDigest = (value: string): boolean => {
-  try {
-    parseDigest(value);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** A registered-algorithm digest (`sha256:<64 hex>` or `sha512:<128 hex>`), nothing looser. */
-export const DigestSchema = z.string().refine(isDigest, "not a sha256/sha512 digest");
 
 /** 128 bits of SHA-256 in hex: see `scanIdOf`. */
 export const ScanIdSchema = z.string().regex(/^[a-f0-9]{32}$/, "not a scan id");
@@ -130,14 +119,6 @@ export const MESSAGE_SCHEMAS = {
 } as const satisfies Record<QueueName, z.ZodType>;
 
 export type MessageOf<Q extends QueueName> = z.infer<(typeof MESSAGE_SCHEMAS)[Q]>;
-
-const DOCKER_HUB_ALIASES = new Set(["index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"]);
-
-/** Registry hosts are case-insensitive and Docker Hub has several names: one spelling per registry. */
-export function canonicalRegistry(registry: string): string {
-  const host = registry.toLowerCase();
-  return DOCKER_HUB_ALIASES.has(host) ? "docker.io" : host;
-}
 
 /** A platform as one stable string: os/arch[/variant][:os.version]. */
 function platformKey(platform: Platform): string {

@@ -37,7 +37,7 @@ export const VerdictSchema = z.object({
 });
 export type Verdict = z.infer<typeof VerdictSchema>;
 
-/** The JSON report contract (DESIGN.md): one object per scanned platform image. */
+/** The JSON report contract (README, "JSON report contract"): one object per scanned platform image. */
 export const ReportSchema = z.object({
   schemaVersion: z.literal(1),
   image: ReportImageSchema,

@@ -3,7 +3,9 @@ import { type Finding, SEVERITY_ORDER, type Severity, type Verdict } from "../mo
 import { compareFindings } from "../report/finding-order.js";
 import { type AcceptedRisk, DEFAULT_RULES, type Policy } from "./policy.js";
 import { AcceptedRisks } from "./accepted-risks.js";
-import { planRemediation, type RemediationAction, type RemediationContext } from "./remediation.js";
+import type { RemediationAction } from "../model/remediation-action.js";
+import { planRemediation } from "./remediation/plan.js";
+import type { RemediationContext } from "./remediation/remediator.js";
 import { hasFix, type PolicyImage, type PolicyMatch, TierRules } from "./tier.js";
 import { type OpenVexDocument, VexIndex, vexSuppressionReason } from "./vex.js";
 

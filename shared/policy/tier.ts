@@ -2,6 +2,7 @@ import picomatch from "picomatch";
 import type { Finding, Tier } from "../model/report.js";
 import type { Policy, PolicyRule } from "./policy.js";
 import { effectiveRules } from "./policy.js";
+import { formatImageRef } from "../model/image-reference.js";
 
 /** What the matcher hands the policy: a finding before it has a tier, a remediation or a suppression. */
 export type PolicyMatch = Omit<Finding, "tier" | "remediation" | "suppressed">;
@@ -79,5 +80,6 @@ export function repositoryMatcher(globs: readonly string[] | undefined): (image:
   const isMatch = picomatch([...globs], { nocase: true });
   return (image) =>
     isMatch(image.repository) ||
-    (image.registry !== undefined && isMatch(`${image.registry}/${image.repository}`));
+    (image.registry !== undefined &&
+      isMatch(formatImageRef({ registry: image.registry, repository: image.repository })));
 }

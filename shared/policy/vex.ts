@@ -4,6 +4,8 @@ import { PackageURL } from "packageurl-js";
 import { z } from "zod";
 import type { PolicyMatch } from "./tier.js";
 import { formatPath, PolicyError } from "./policy-error.js";
+import { isDigest } from "../model/digest.js";
+import { formatImageRef } from "../model/image-reference.js";
 
 /** VEX documents are machine-written and can be long, but not unbounded. */
 export const MAX_VEX_BYTES = 32 * 1024 * 1024;
@@ -242,11 +244,15 @@ function identifiesImage(id: string, image: VexImage): boolean {
     if (p.version !== undefined) return digest !== undefined && p.version.toLowerCase() === digest;
     // without a digest the purl names a repository: repository_url says which, else the last path part
     const url = p.qualifiers?.repository_url?.replace(/^[a-z]+:\/\//, "").toLowerCase();
-    if (url !== undefined) return [image.repository, `${image.registry}/${image.repository}`].includes(url);
+    if (url !== undefined)
+      return [
+        image.repository,
+        formatImageRef({ registry: image.registry, repository: image.repository }),
+      ].includes(url);
     return image.repository.split("/").pop() === p.name;
   }
   const at = id.lastIndexOf("@");
   if (at >= 0) return digest !== undefined && id.slice(at + 1).toLowerCase() === digest;
-  if (/^[a-z0-9]+:[a-f0-9]{32,}$/i.test(id)) return digest !== undefined && id.toLowerCase() === digest;
+  if (isDigest(id.toLowerCase())) return digest !== undefined && id.toLowerCase() === digest;
   return false;
 }

@@ -1,7 +1,7 @@
 /**
  * Service Bus duplicate detection, emulated cheaply for the local queues: a message id sent again
  * within the window is dropped. Per process only — after a restart a duplicate can get through,
- * which is fine because every handler is idempotent anyway (DESIGN.md: at least once everywhere).
+ * which is fine because every handler is idempotent anyway (delivery is at least once everywhere).
  */
 export class DuplicateWindow {
   readonly #seen = new Map<string, number>();

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { ScanError } from "../model/errors.js";
+import { canonicalRegistry } from "../model/image-reference.js";
 import type { CredentialsProvider, RegistryCredential } from "./registry-credentials.js";
 
 const AuthEntrySchema = z.looseObject({
@@ -16,12 +17,6 @@ const DockerConfigSchema = z.looseObject({
 });
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
-const DOCKER_HUB_KEYS = new Set([
-  "docker.io",
-  "index.docker.io",
-  "registry-1.docker.io",
-  "registry.hub.docker.com",
-]);
 
 /** `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
 export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -31,11 +26,7 @@ export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
 
 /** `https://index.docker.io/v1/` and `docker.io` name the same registry; so do `host` and `https://host/`. */
 function registryKey(key: string): string {
-  const host = key
-    .replace(/^[a-z]+:\/\//i, "")
-    .replace(/\/.*$/, "")
-    .toLowerCase();
-  return DOCKER_HUB_KEYS.has(host) ? "docker.io" : host;
+  return canonicalRegistry(key.replace(/^[a-z]+:\/\//i, "").replace(/\/.*$/, ""));
 }
 
 function toCredential(

@@ -1,4 +1,11 @@
+import { isDigest } from "../model/digest.js";
 import { ScanError } from "../model/errors.js";
+import {
+  canonicalRegistry,
+  DOCKER_HUB,
+  DOCKER_HUB_API_HOST,
+  formatImageRef,
+} from "../model/image-reference.js";
 
 /** A reference to an image in an OCI distribution registry, normalised the way Docker does. */
 export interface RegistryReference {
@@ -23,18 +30,8 @@ export interface ArchiveReference {
 
 export type ImageReference = RegistryReference | ArchiveReference;
 
-export const DOCKER_HUB = "docker.io";
-const DOCKER_HUB_API_HOST = "registry-1.docker.io";
-const DOCKER_HUB_ALIASES = new Set([
-  "docker.io",
-  "index.docker.io",
-  "registry-1.docker.io",
-  "registry.hub.docker.com",
-]);
-
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 const HOST =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]{1,5})?$/;
 const MAX_REFERENCE_LENGTH = 4096;
@@ -90,7 +87,7 @@ function parseRegistryReference(text: string, original: string): RegistryReferen
   if (at >= 0) {
     digest = name.slice(at + 1);
     name = name.slice(0, at);
-    if (!DIGEST.test(digest)) {
+    if (!isDigest(digest)) {
       throw new InvalidReferenceError(original, `"${digest}" is not a sha256 or sha512 digest`);
     }
   }
@@ -112,7 +109,7 @@ function parseRegistryReference(text: string, original: string): RegistryReferen
   if (hasRegistry && !HOST.test(registry)) {
     throw new InvalidReferenceError(original, `"${registry}" is not a registry host`);
   }
-  if (DOCKER_HUB_ALIASES.has(registry)) registry = DOCKER_HUB;
+  if (canonicalRegistry(registry) === DOCKER_HUB) registry = DOCKER_HUB;
   if (registry === DOCKER_HUB && !repository.includes("/")) repository = `library/${repository}`;
   for (const component of repository.split("/")) {
     if (!PATH_COMPONENT.test(component)) {
@@ -135,5 +132,5 @@ function parseRegistryReference(text: string, original: string): RegistryReferen
 /** The canonical text of a reference: `docker.io/library/alpine:latest`, `oci:dir:tag`. */
 export function formatImageReference(ref: ImageReference): string {
   if (ref.transport !== "registry") return `${ref.transport}:${ref.path}${ref.tag ? `:${ref.tag}` : ""}`;
-  return `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ""}${ref.digest ? `@${ref.digest}` : ""}`;
+  return formatImageRef(ref);
 }

@@ -3,7 +3,8 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { ScanError } from "../model/errors.js";
 import { DEFAULT_LIMITS, type Limits } from "../model/limits.js";
 import { readBoundedBody } from "./bounded-body.js";
-import { parseDigest, sha256Digest, verifyDigest } from "./digest.js";
+import { parseDigest } from "../model/digest.js";
+import { sha256Digest, verifyDigest } from "./digest.js";
 import type { ManifestContent } from "./manifest-document.js";
 import { MANIFEST_ACCEPT } from "./media-types.js";
 import {

@@ -1,7 +1,8 @@
 import type { Hash } from "node:crypto";
 import { type Readable, Transform, type TransformCallback } from "node:stream";
 import { ScanError } from "../model/errors.js";
-import { createDigestHash, parseDigest } from "./digest.js";
+import { parseDigest } from "../model/digest.js";
+import { createDigestHash } from "./digest.js";
 import type { TransferStats } from "./transfer-stats.js";
 
 export type ProgressCallback = (bytes: number, total: number | undefined) => void;

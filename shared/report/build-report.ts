@@ -8,7 +8,7 @@ export interface ReportDb {
 }
 
 /**
- * Assembles the JSON report contract (DESIGN.md, schemaVersion 1) for one platform image and
+ * Assembles the JSON report contract (README, schemaVersion 1) for one platform image and
  * validates it: a report that does not fit its own schema is a bug, and fails here, not downstream.
  */
 export function buildReport(

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { type Finding, type Report, SEVERITY_ORDER, type Severity } from "../model/report.js";
 import { compareFindings } from "./finding-order.js";
+import { formatImageRef } from "../model/image-reference.js";
 
 export const SARIF_SCHEMA_URI =
   "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -261,7 +262,7 @@ function imageLocation(report: Report, f: Finding): SarifResult["locations"][num
 
 /** registry/repository; a local image (`oci:`, `oci-archive:`) has no registry and is named by its path alone. */
 const imageName = (report: Report): string =>
-  report.image.registry ? `${report.image.registry}/${report.image.repository}` : report.image.repository;
+  formatImageRef({ registry: report.image.registry, repository: report.image.repository });
 
 const compareImages = (a: Report, b: Report): number => {
   const [x, y] = [`${imageName(a)}@${a.image.digest}`, `${imageName(b)}@${b.image.digest}`];

@@ -1,7 +1,8 @@
 import type { Finding, Report, Severity, Tier } from "../model/report.js";
-import type { RemediationAction } from "../policy/remediation.js";
+import type { RemediationAction } from "../model/remediation-action.js";
 import { compareFindings, TIER_ORDER } from "./finding-order.js";
 import { clip, painter, type Style, stdoutWantsColor, terminalSafe } from "./terminal-text.js";
+import { formatImageRef } from "../model/image-reference.js";
 
 export interface TableOptions {
   /** colour escapes; default only when stdout is a TTY and NO_COLOR is unset */
@@ -37,7 +38,7 @@ export function renderTable(report: Report, options: TableOptions = {}): string 
   const { image } = report;
   const tag = image.tags[0];
   const ref =
-    tag === undefined || !image.registry ? image.ref : `${image.registry}/${image.repository}:${tag}`;
+    tag === undefined || !image.registry ? image.ref : formatImageRef({ ...image, tag, digest: undefined });
   out.push(`${paint("bold", "Image")}    ${terminalSafe(ref)} (${terminalSafe(image.digest)})`);
   const platform = [image.platform.os, image.platform.architecture, image.platform.variant]
     .filter(Boolean)

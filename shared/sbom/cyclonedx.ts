@@ -1,5 +1,6 @@
 import * as CDX from "@cyclonedx/cyclonedx-library";
 import type { Inventory } from "../model/report.js";
+import { formatImageRef } from "../model/image-reference.js";
 
 const PORTCULLIS_VERSION = "0.1.0";
 
@@ -46,7 +47,7 @@ export function inventoryToCycloneDx(inventories: Inventory[], now: Date = new D
 
 function imageComponent(inv: Inventory): CDX.Models.Component {
   const { image } = inv;
-  const name = image.registry ? `${image.registry}/${image.repository}` : image.repository;
+  const name = formatImageRef({ registry: image.registry, repository: image.repository });
   const component = new CDX.Models.Component(CDX.Enums.ComponentType.Container, name, {
     bomRef: image.digest,
     version: image.digest,

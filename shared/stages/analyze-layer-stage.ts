@@ -2,7 +2,7 @@ import { analyzeAndStoreLayer } from "../analysis/inventory-image.js";
 import { loadLayerReport } from "../analysis/layer-cache.js";
 import { ANALYZERS, analyzerSetVersion } from "../analysis/registry.js";
 import type { LayerAnalysisMessage } from "../model/messages.js";
-import { formatImageRef } from "./image-ref.js";
+import { formatImageRef } from "../model/image-reference.js";
 import { DEFAULT_LAYER_LEASE, ensureLayerReport, type LayerLeaseOptions } from "./layer-lease.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import { readScan, updateScan } from "./scan-state.js";

@@ -9,7 +9,7 @@ import {
   scanIdOf,
 } from "../model/messages.js";
 import { parsePlatformSelector } from "../registry/platform-selection.js";
-import { formatImageRef } from "./image-ref.js";
+import { formatImageRef } from "../model/image-reference.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import {
   attemptPart,

@@ -2,7 +2,7 @@ import { ANALYZERS, analyzerSetVersion } from "../analysis/registry.js";
 import type { ImageIdentity } from "../model/image.js";
 import { type MatchingMessage, messageId } from "../model/messages.js";
 import type { BusSender } from "../ports/bus.js";
-import { formatImageRef } from "./image-ref.js";
+import { formatImageRef } from "../model/image-reference.js";
 import { attemptPart, type ScanState } from "./scan-state.js";
 import { blobKeys } from "./tables.js";
 

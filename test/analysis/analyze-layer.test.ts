@@ -1,4 +1,3 @@
-import path from "node:path";
 import { Readable } from "node:stream";
 import { createGzip } from "node:zlib";
 import { describe, expect, it } from "vitest";
@@ -11,13 +10,13 @@ import {
   type Compression,
   compress,
   dockerSaveLayers,
-  FIXTURES,
   fixture,
   layerBlob,
   refFor,
   streamOf,
   tarOf,
 } from "./layers.js";
+import { corpusPath } from "../support/corpus.js";
 
 /** An analyzer that records every file it is handed. */
 function recorder(required: (path: string) => boolean = () => true, maxFileSize = 1 << 20) {
@@ -57,8 +56,8 @@ describe("analyzeLayer", () => {
       const blob = await layerBlob(
         [
           { name: "etc/", dir: true },
-          { name: "./etc/os-release", content: await fixture("os/debian-12-os-release") },
-          { name: "var/lib/dpkg/status", content: await fixture("dpkg/scalibr-valid") },
+          { name: "./etc/os-release", content: await fixture("pkgdb/dpkg/syft/image-dpkg/etc/os-release") },
+          { name: "var/lib/dpkg/status", content: await fixture("pkgdb/dpkg/scalibr/valid") },
           { name: "usr/bin/big", content: Buffer.alloc(300_000, 7) },
         ],
         c,
@@ -113,7 +112,7 @@ describe("analyzeLayer", () => {
 
   it("warns about and skips a file larger than the analyzer reads", async () => {
     const blob = await layerBlob([
-      { name: "var/lib/dpkg/status", content: await fixture("dpkg/scalibr-valid") },
+      { name: "var/lib/dpkg/status", content: await fixture("pkgdb/dpkg/scalibr/valid") },
       { name: "etc/os-release", content: Buffer.alloc(100_000, "#") },
     ]);
     const report = await analyze(blob.bytes);
@@ -149,7 +148,7 @@ describe("analyzeLayer", () => {
 
   it("rejects a truncated gzip stream with a clear permanent error", async () => {
     const blob = await layerBlob([
-      { name: "var/lib/dpkg/status", content: await fixture("dpkg/scalibr-valid") },
+      { name: "var/lib/dpkg/status", content: await fixture("pkgdb/dpkg/scalibr/valid") },
     ]);
     const err = await rejection(analyze(blob.bytes.subarray(0, blob.bytes.length - 40)));
     expect(err.code).toBe("layer-corrupt");
@@ -251,7 +250,7 @@ describe("analyzeLayer", () => {
 describe("hostile layers from the corpus", () => {
   it("names scalibr's escape.tar entries inside the root and follows none of its links", async () => {
     const { analyzer, seen } = recorder();
-    const bytes = await fixture("images/escape.tar");
+    const bytes = await fixture("images/scalibr-unpack/escape.tar");
     const report = await analyze(bytes, [analyzer]);
     expect(seen.map((f) => f.path)).toEqual(["escape/poc.txt"]);
     expect(report.links.map((l) => l.path)).toEqual([
@@ -264,12 +263,15 @@ describe("hostile layers from the corpus", () => {
   });
 
   it.each([
-    ["symlink-attack.tar", ["dir1/attack-symlink-absolute.txt", "dir1/attack-symlink.txt"]],
-    ["symlink-cycle.tar", []],
-    ["symlink-depth-exceeded.tar", []],
-    ["symlinks.tar", ["dir1/attack-symlink-absolute.txt", "dir1/attack-symlink.txt"]],
+    [
+      "scalibr-layerscanning/symlink-attack.tar",
+      ["dir1/attack-symlink-absolute.txt", "dir1/attack-symlink.txt"],
+    ],
+    ["scalibr-layerscanning/symlink-cycle.tar", []],
+    ["scalibr-layerscanning/symlink-depth-exceeded.tar", []],
+    ["scalibr-unpack/symlinks.tar", ["dir1/attack-symlink-absolute.txt", "dir1/attack-symlink.txt"]],
   ])("analyses every layer of %s without following or escaping", async (file, escapes) => {
-    const layers = await dockerSaveLayers(path.join(FIXTURES, "images", file));
+    const layers = await dockerSaveLayers(corpusPath("images", file));
     const { analyzer, seen } = recorder();
     const warned: string[] = [];
     for (const layer of layers) {

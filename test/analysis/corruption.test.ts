@@ -27,7 +27,7 @@ describe("layer analysis on corrupted layers", () => {
   it.each<Compression>(["gzip", "zstd", "none"])(
     "answers every corrupted %s layer with a report or a ScanError, never anything else",
     async (compression) => {
-      const status = (await fixture("dpkg/scalibr-valid")).toString();
+      const status = (await fixture("pkgdb/dpkg/scalibr/valid")).toString();
       const blob = await layerBlob(
         [
           { name: "etc/os-release", content: 'ID=debian\nVERSION_ID="12"\n' },
@@ -59,8 +59,8 @@ describe("layer analysis on corrupted layers", () => {
 
 describe("package database parsers on corrupted files", () => {
   it("parse every mangled dpkg status and apk database without throwing", async () => {
-    const dpkg = await fixture("dpkg/scalibr-valid");
-    const apk = await fixture("apk/scalibr-installed");
+    const dpkg = await fixture("pkgdb/dpkg/scalibr/valid");
+    const apk = await fixture("pkgdb/apk/scalibr/installed");
     const next = random(42);
     for (let i = 0; i < 300; i++) {
       const d = corrupt(dpkg, next).toString("utf8");

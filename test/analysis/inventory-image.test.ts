@@ -202,8 +202,14 @@ describe("inventoryImage: squashing layers", () => {
     const source = await build([
       [
         [
-          { name: "etc/alpine-release", content: await fixture("apk/trivy-alpine-3.10.4-alpine-release") },
-          { name: "lib/apk/db/installed", content: await fixture("apk/trivy-alpine-3.10.4-installed") },
+          {
+            name: "etc/alpine-release",
+            content: await fixture("pkgdb/apk/trivy-alpine-3.10.4/etc/alpine-release"),
+          },
+          {
+            name: "lib/apk/db/installed",
+            content: await fixture("pkgdb/apk/trivy-alpine-3.10.4/lib/apk/db/installed"),
+          },
         ],
         "gzip",
       ],

@@ -2,16 +2,14 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import path from "node:path";
 import { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import tar from "tar-stream";
 import type { LayerRef } from "../../shared/model/image.js";
+import { corpusPath } from "../support/corpus.js";
 
-export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/analysis");
-
-export const fixture = (name: string) => readFile(path.join(FIXTURES, name));
+/** A corpus file's bytes, e.g. `pkgdb/dpkg/scalibr/valid` (see the corpus MANIFEST.md). */
+export const fixture = (name: string) => readFile(corpusPath(name));
 
 export type Entry =
   | { name: string; content: string | Buffer }

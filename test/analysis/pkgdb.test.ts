@@ -7,17 +7,17 @@ import { fixture } from "./layers.js";
 const STATUS = "var/lib/dpkg/status";
 
 async function dpkg(name: string, path = STATUS) {
-  return dpkgAnalyzer.analyze({ path, content: await fixture(`dpkg/${name}`) });
+  return dpkgAnalyzer.analyze({ path, content: await fixture(`pkgdb/dpkg/${name}`) });
 }
 async function apk(name: string) {
-  return apkAnalyzer.analyze({ path: "lib/apk/db/installed", content: await fixture(`apk/${name}`) });
+  return apkAnalyzer.analyze({ path: "lib/apk/db/installed", content: await fixture(`pkgdb/apk/${name}`) });
 }
 const names = (out: { packages?: { name: string; version: string }[] }) =>
   (out.packages ?? []).map((p) => `${p.name}=${p.version}`);
 
 describe("dpkg database", () => {
   it("lists exactly what dpkg-query lists for scalibr's valid status file, with source packages", async () => {
-    const tsv = (await fixture("dpkg/scalibr-valid.expected.dpkg-query.tsv")).toString();
+    const tsv = (await fixture("pkgdb/dpkg/scalibr/valid.expected.dpkg-query.tsv")).toString();
     const expected = tsv
       .split("\n")
       .filter((l) => l && !l.startsWith("#"))
@@ -33,7 +33,7 @@ describe("dpkg database", () => {
         const m = /^(\S+)(?: \((.+)\))?$/.exec(source);
         return { name, version, arch, source: { name: m?.[1] ?? name, version: m?.[2] ?? version } };
       });
-    const out = await dpkg("scalibr-valid");
+    const out = await dpkg("scalibr/valid");
     expect(out.warnings ?? []).toEqual([]);
     expect(out.packages?.map(({ name, version, arch, source }) => ({ name, version, arch, source }))).toEqual(
       expected,
@@ -41,7 +41,7 @@ describe("dpkg database", () => {
   });
 
   it("takes util-linux as the source of util-linux-extra at the source version, not the binNMU", async () => {
-    const out = await dpkg("scalibr-valid");
+    const out = await dpkg("scalibr/valid");
     expect(out.packages?.find((p) => p.name === "util-linux-extra")?.source).toEqual({
       name: "util-linux",
       version: "2.38.1-5",
@@ -49,10 +49,10 @@ describe("dpkg database", () => {
   });
 
   it.each([
-    ["scalibr-nopackage", ["foo=1.0", "bar=2.0"], 1],
-    ["scalibr-noversion", ["foo=1.0", "bar=2.0"], 1],
-    ["scalibr-trailingnewlines", ["acl=2.3.1-3"], 0],
-    ["syft-image-dpkg-status", ["libpam-runtime=1.1.8-3.6"], 0],
+    ["scalibr/nopackage", ["foo=1.0", "bar=2.0"], 1],
+    ["scalibr/noversion", ["foo=1.0", "bar=2.0"], 1],
+    ["scalibr/trailingnewlines", ["acl=2.3.1-3"], 0],
+    ["syft/image-dpkg/var/lib/dpkg/status", ["libpam-runtime=1.1.8-3.6"], 0],
   ] as const)("reads %s leniently", async (name, want, warnings) => {
     const out = await dpkg(name);
     expect(names(out)).toEqual(want);
@@ -60,7 +60,7 @@ describe("dpkg database", () => {
   });
 
   it("counts only packages whose files are installed", async () => {
-    const out = await dpkg("scalibr-statusfield");
+    const out = await dpkg("scalibr/statusfield");
     expect(names(out)).toEqual([
       "wantinstall_installed=1.0",
       "wantdeinstall_installed=1.0",
@@ -72,7 +72,10 @@ describe("dpkg database", () => {
     expect(dpkgAnalyzer.required("var/lib/dpkg/status.d/libsqlite3-0")).toBe(true);
     expect(dpkgAnalyzer.required("var/lib/dpkg/status.d/libsqlite3-0.md5sums")).toBe(false);
     expect(dpkgAnalyzer.required("var/lib/dpkg/status-old")).toBe(false);
-    const sqlite = await dpkg("syft-distroless-libsqlite3-0", "var/lib/dpkg/status.d/libsqlite3-0");
+    const sqlite = await dpkg(
+      "syft/image-distroless-deb/var/lib/dpkg/status.d/libsqlite3-0",
+      "var/lib/dpkg/status.d/libsqlite3-0",
+    );
     expect(sqlite.packages).toEqual([
       {
         kind: "dpkg",
@@ -82,17 +85,17 @@ describe("dpkg database", () => {
         source: { name: "sqlite3", version: "3.34.1-3" },
       },
     ]);
-    const foo = await dpkg("scalibr-status.d-foo", "var/lib/dpkg/status.d/foo");
+    const foo = await dpkg("scalibr/status.d/foo", "var/lib/dpkg/status.d/foo");
     expect(names(foo)).toEqual(["foo=1.2.3"]);
   });
 
   it("turns corrupt and empty status.d entries into warnings, not packages or crashes", async () => {
-    const corrupt = await dpkg("syft-status.d-corrupt", "var/lib/dpkg/status.d/corrupt");
+    const corrupt = await dpkg("syft/status.d/corrupt", "var/lib/dpkg/status.d/corrupt");
     expect(corrupt.packages).toEqual([]);
     expect(corrupt.warnings?.[0]?.code).toBe("dpkg-stanza-invalid");
-    const empty = await dpkg("syft-status.d-empty", "var/lib/dpkg/status.d/empty");
+    const empty = await dpkg("syft/status.d/empty", "var/lib/dpkg/status.d/empty");
     expect(empty.packages).toEqual([]);
-    const multiple = await dpkg("syft-status.d-multiple", "var/lib/dpkg/status.d/multiple");
+    const multiple = await dpkg("syft/status.d/multiple", "var/lib/dpkg/status.d/multiple");
     expect(names(multiple)).toEqual(["tzdata=2020a-0+deb10u1", "util-linux=2.33.1-0.1"]);
     expect(multiple.warnings?.map((w) => w.message)).toEqual([
       expect.stringContaining("no-version has no Version"),
@@ -100,7 +103,7 @@ describe("dpkg database", () => {
   });
 
   it("keeps the binary epoch and the explicit source version of status.d entries", async () => {
-    const out = await dpkg("syft-status.d-coreutils-relationships", "var/lib/dpkg/status.d/coreutils");
+    const out = await dpkg("syft/status.d/coreutils-relationships", "var/lib/dpkg/status.d/coreutils");
     expect(out.packages?.find((p) => p.name === "libattr1")).toMatchObject({
       version: "1:2.5.1-4",
       source: { name: "attr", version: "1:2.5.1-4" },
@@ -109,14 +112,14 @@ describe("dpkg database", () => {
       name: "libselinux",
       version: "3.4-1",
     });
-    const deinstall = await dpkg("syft-status.d-deinstall", "var/lib/dpkg/status.d/linux");
+    const deinstall = await dpkg("syft/status.d/deinstall", "var/lib/dpkg/status.d/linux");
     expect(names(deinstall)).toEqual(["linux-image-6.14.0-1012-aws=6.14.0-1012.12~24.04.1"]);
   });
 });
 
 describe("apk database", () => {
   it("reads the 14 packages of Alpine 3.10.4 with their origins", async () => {
-    const out = await apk("trivy-alpine-3.10.4-installed");
+    const out = await apk("trivy-alpine-3.10.4/lib/apk/db/installed");
     expect(out.warnings ?? []).toEqual([]);
     expect(out.packages).toHaveLength(14);
     expect(out.packages?.[0]).toEqual({
@@ -137,7 +140,7 @@ describe("apk database", () => {
   });
 
   it("reads scalibr's installed db", async () => {
-    const out = await apk("scalibr-installed");
+    const out = await apk("scalibr/installed");
     expect(names(out).slice(0, 4)).toEqual([
       "alpine-baselayout=3.4.3-r1",
       "alpine-baselayout-data=3.4.3-r1",
@@ -148,7 +151,7 @@ describe("apk database", () => {
   });
 
   it("uses the package name as source when there is no origin", async () => {
-    const out = await apk("scalibr-no-origin");
+    const out = await apk("scalibr/no-origin");
     expect(out.packages).toEqual([
       {
         kind: "apk",
@@ -161,7 +164,7 @@ describe("apk database", () => {
   });
 
   it("skips a corrupt leading entry with a warning and keeps the rest", async () => {
-    const out = await apk("syft-corrupt-installed");
+    const out = await apk("syft/corrupt/lib/apk/db/installed");
     expect(names(out)).toEqual(["alpine-baselayout-data=3.2.0-r22"]);
     expect(out.warnings?.map((w) => w.code)).toEqual(["apk-entry-invalid"]);
   });
@@ -171,7 +174,7 @@ describe("os files", () => {
   it("reads Debian's os-release", async () => {
     const out = await osAnalyzer.analyze({
       path: "etc/os-release",
-      content: await fixture("os/debian-12-os-release"),
+      content: await fixture("pkgdb/dpkg/syft/image-dpkg/etc/os-release"),
     });
     expect(out.os).toEqual({
       family: "debian",
@@ -184,7 +187,7 @@ describe("os files", () => {
   it("reads alpine-release", async () => {
     const out = await osAnalyzer.analyze({
       path: "etc/alpine-release",
-      content: await fixture("apk/trivy-alpine-3.10.4-alpine-release"),
+      content: await fixture("pkgdb/apk/trivy-alpine-3.10.4/etc/alpine-release"),
     });
     expect(out.os).toEqual({ family: "alpine", version: "3.10.4" });
   });

@@ -1,6 +1,5 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseAcrWebhook } from "../../shared/hooks/acr-webhook.js";
 import { parseDistributionEvents } from "../../shared/hooks/distribution.js";
@@ -9,8 +8,9 @@ import { parseGhcrEvent } from "../../shared/hooks/ghcr.js";
 import { parseHarborEvent } from "../../shared/hooks/harbor.js";
 import type { HeaderBag } from "../../shared/hooks/headers.js";
 import { MalformedEventError, type PushEvent } from "../../shared/hooks/push-event.js";
+import { corpusPath } from "../support/corpus.js";
 
-const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/events");
+const FIXTURES = corpusPath("events");
 const text = (file: string) => readFileSync(path.join(FIXTURES, file), "utf8");
 const json = (file: string): unknown => JSON.parse(text(file));
 /** The Harbor docs annotate some examples with whole-line `//` comments. */

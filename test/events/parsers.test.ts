@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseAcrWebhook } from "../../shared/hooks/acr-webhook.js";
 import { parseDistributionEvents } from "../../shared/hooks/distribution.js";
@@ -14,8 +13,9 @@ import { verifyGitHubSignature } from "../../shared/hooks/github-signature.js";
 import { parseHarborEvent } from "../../shared/hooks/harbor.js";
 import { isAuthorizedHook } from "../../shared/hooks/hook-auth.js";
 import { dedupeKeys, MalformedEventError } from "../../shared/hooks/push-event.js";
+import { corpusPath } from "../support/corpus.js";
 
-const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/events");
+const FIXTURES = corpusPath("events");
 const raw = (file: string) => readFileSync(path.join(FIXTURES, file));
 const json = (file: string) => JSON.parse(raw(file).toString("utf8"));
 const DIGEST = "sha256:57a94fc99816c6aa225678b738ac40d85422e75dbb96115f1bb9b6ed77176166";

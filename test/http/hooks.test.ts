@@ -1,7 +1,6 @@
 import { createHmac } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { HttpDeps } from "../../shared/http/http-deps.js";
 import { dispatch } from "../../shared/http/router.js";
@@ -9,8 +8,9 @@ import { MemoryBus } from "../support/memory-bus.js";
 import { MemoryTableStore } from "../support/memory-table-store.js";
 import { FsBlobStore } from "../../shared/ports/fs-blob-store.js";
 import { bearer, request } from "../pipeline/notifications.js";
+import { corpusPath } from "../support/corpus.js";
 
-const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/events");
+const FIXTURES = corpusPath("events");
 const text = (file: string) => readFileSync(path.join(FIXTURES, file), "utf8");
 /** The Harbor docs annotate some examples with whole-line `//` comments. */
 const stripLineComments = (source: string) => source.replace(/^\s*\/\/.*$/gm, "");

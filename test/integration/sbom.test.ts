@@ -9,7 +9,7 @@ import { writeDockerConfig } from "../support/docker-config.js";
 import { pushImage } from "../support/push-image.js";
 import { type RegistryAuthMode, type RegistryServer, startRegistry } from "../support/registry-server.js";
 
-// The `image` + `packages` part of the JSON report contract (DESIGN.md), as far as this suite reads it.
+// The `image` + `packages` part of the JSON report contract (README), as far as this suite reads it.
 interface SbomReport {
   image: {
     ref: string;

@@ -21,7 +21,7 @@ import {
   sourceOf,
 } from "./support/osv-records.js";
 
-// The parts of the JSON report contract (DESIGN.md) this suite reads.
+// The parts of the JSON report contract (README) this suite reads.
 interface Finding {
   id: string;
   aliases: string[];

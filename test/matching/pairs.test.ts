@@ -6,13 +6,13 @@ import { matchInventory } from "../../shared/matching/match.js";
 import type { Package } from "../../shared/model/inventory.js";
 import { buildDbFromRecords } from "../../shared/vulndb/db-build.js";
 import { type DbHandle, openDb } from "../../shared/vulndb/db-read.js";
-import { REPO_ROOT } from "../support/cli.js";
+import { corpusPath } from "../support/corpus.js";
 import { fixtureRecords } from "../vulndb/support/fixture-records.js";
 import { MemoryBlobStore } from "../vulndb/support/memory-blob-store.js";
 import { pkg } from "./support/packages.js";
 import { trivyDbToOsv } from "./support/trivy-db.js";
 
-const PAIRS = path.join(REPO_ROOT, "test/fixtures/matching");
+const PAIRS = corpusPath("osv/pairs");
 const read = (p: string) => readFileSync(path.join(PAIRS, p), "utf8");
 
 async function dbOf(records: unknown[]): Promise<DbHandle> {
@@ -145,7 +145,7 @@ describe("osv-scanner cassette (api.osv.dev answers) against the real records we
     ...fixtureRecords("ghsa"),
     ...fixtureRecords("pypi-pysec-yaml"),
     ...fixtureRecords("debian"),
-    ...fixtureRecords("linter").filter((r) => r.file.endsWith("CVE-2018-5407.json")),
+    ...fixtureRecords("linter").filter((r) => r.file === "linter/CVE-2018-5407.json"),
   ].map((r) => r.record);
   // Go records published after the cassette was recorded: no answer in it names them, and each is
   // fixed in Go 1.25.13 / 1.26.6, releases newer than any fix the cassette's answers know of.
@@ -161,7 +161,7 @@ describe("osv-scanner cassette (api.osv.dev answers) against the real records we
     "GO-2026-6218",
   ]);
   const held = new Set(corpus.map((r) => String(r.id)).filter((id) => !newerThanCassette.has(id)));
-  const cassette = parseYaml(read("osv-scanner/TestCommand.yaml")) as {
+  const cassette = parseYaml(read("osv-scanner/source/cassettes/TestCommand.yaml")) as {
     interactions: { request: { body: string }; response: { body: string } }[];
   };
   const cases = new Map<string, { query: Required<Query>; expected: string[] }>();

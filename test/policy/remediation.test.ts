@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { planRemediation, RemediationActionSchema } from "../../shared/policy/remediation.js";
+import { RemediationActionSchema } from "../../shared/model/remediation-action.js";
+import { planRemediation } from "../../shared/policy/remediation/plan.js";
 import { APP_LAYER, BASE_LAYER, match } from "./match-builder.js";
 
 const layers = [BASE_LAYER, APP_LAYER];

@@ -304,7 +304,7 @@ describe.each(harnesses)("Bus contract: %s", (_name, create) => {
     const sub = h.bus.subscribe(
       queue,
       async () => {
-        throw new ScanError("image-gone", "manifest unknown");
+        throw new ScanError("not-found", "manifest unknown");
       },
       {
         maxDeliveries: 1,

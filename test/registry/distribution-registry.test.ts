@@ -5,15 +5,15 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openImageSource } from "../../shared/registry/open-image-source.js";
 import { TransferStats } from "../../shared/registry/transfer-stats.js";
+import { corpusPath } from "../support/corpus.js";
 
 const REGISTRY_BIN = "/usr/bin/docker-registry";
 const SKOPEO_BIN = "/usr/bin/skopeo";
-const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/registry");
+const TRIVY_OCI = corpusPath("images/trivy/test.oci");
 const available = existsSync(REGISTRY_BIN) && existsSync(SKOPEO_BIN);
 
 async function freePort(): Promise<number> {
@@ -58,7 +58,7 @@ describe.skipIf(!available)("against the real Distribution registry (docker-regi
     await promisify(execFile)(SKOPEO_BIN, [
       "copy",
       "--dest-tls-verify=false",
-      `oci:${path.join(FIXTURES, "trivy-test.oci")}`,
+      `oci:${TRIVY_OCI}`,
       `docker://${host}/scanner/trivy-test:v1`,
     ]);
   });

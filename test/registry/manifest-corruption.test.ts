@@ -1,15 +1,12 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ScanError } from "../../shared/model/errors.js";
 import { parseManifestDocument } from "../../shared/registry/manifest-document.js";
+import { corpusPath } from "../support/corpus.js";
 import { seededRandom as random } from "../support/seeded-random.js";
 
-const BLOBS = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "../fixtures/registry/trivy-test.oci/blobs/sha256",
-);
+const BLOBS = corpusPath("images/trivy/test.oci/blobs/sha256");
 
 /** JSON-aware mutations: values swapped for other types, keys dropped, arrays emptied or nested deep. */
 function mutate(value: unknown, next: () => number, depth = 0): unknown {

@@ -1,19 +1,19 @@
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import tar from "tar-stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { openImageSource } from "../../shared/registry/open-image-source.js";
 import { TransferStats } from "../../shared/registry/transfer-stats.js";
+import { corpusPath } from "../support/corpus.js";
 
-const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/registry");
-const fixture = (name: string) => path.join(FIXTURES, name);
+const TRIVY_OCI = corpusPath("images/trivy/test.oci");
+const GGCR = corpusPath("images/go-containerregistry");
 
 const TRIVY_MANIFEST = "sha256:afb744871f99e0ff8e6f253244836ed34c5d805fdb096d3a205ffaf5e9073cab";
 const TRIVY_LAYER = "sha256:cdd16bd695eda2819e7637648f573c2ca64896c4f7bff9732ac9db734ca3bc2c";
@@ -62,11 +62,43 @@ const tmp = async () => {
   return dir;
 };
 afterAll(() => Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true }))));
+
+/** trivy's test.oci blobs under trivy's test_image_tag.oci index (which names the tag 0.0.1), as tar entries. */
+async function taggedLayoutEntries() {
+  const blobs = await readdir(path.join(TRIVY_OCI, "blobs/sha256"));
+  return [
+    { name: "oci-layout", body: await readFile(path.join(TRIVY_OCI, "oci-layout")) },
+    { name: "index.json", body: await readFile(corpusPath("images/trivy/test_image_tag.oci.index.json")) },
+    ...(await Promise.all(
+      blobs.sort().map(async (hex) => ({
+        name: `blobs/sha256/${hex}`,
+        body: await readFile(path.join(TRIVY_OCI, "blobs/sha256", hex)),
+      })),
+    )),
+  ];
+}
+
+/** The tagged layout written out as a directory. */
+async function taggedLayout(): Promise<string> {
+  const dir = await tmp();
+  for (const e of await taggedLayoutEntries()) {
+    await mkdir(path.dirname(path.join(dir, e.name)), { recursive: true });
+    await writeFile(path.join(dir, e.name), e.body);
+  }
+  return dir;
+}
+
+/** The tagged layout as an oci-archive tar. */
+async function taggedArchive(): Promise<string> {
+  const file = path.join(await tmp(), "trivy-test-tagged.oci.tar");
+  await writeTar(file, await taggedLayoutEntries());
+  return file;
+}
 const sha256 = (b: Buffer | string) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
 describe("oci: layout directories", () => {
   it("resolves trivy's test.oci and streams its layer verified", async () => {
-    const { images, layerBytes, stats } = await scanAll(`oci:${fixture("trivy-test.oci")}`);
+    const { images, layerBytes, stats } = await scanAll(`oci:${TRIVY_OCI}`);
     expect(images).toHaveLength(1);
     expect(images[0]?.identity.digest).toBe(TRIVY_MANIFEST);
     expect(images[0]?.layers.map((l) => l.digest)).toEqual([TRIVY_LAYER]);
@@ -75,10 +107,10 @@ describe("oci: layout directories", () => {
   });
 
   it("picks an image by its org.opencontainers.image.ref.name tag", async () => {
-    const { images } = await scanAll(`oci:${fixture("trivy-test-tagged.oci")}:0.0.1`);
+    const { images } = await scanAll(`oci:${await taggedLayout()}:0.0.1`);
     expect(images[0]?.identity).toMatchObject({ digest: TRIVY_MANIFEST, tags: ["0.0.1"] });
     await expect(
-      openImageSource(`oci:${fixture("trivy-test-tagged.oci")}:9.9`).then((s) => s.resolve()),
+      openImageSource(`oci:${await taggedLayout()}:9.9`).then((s) => s.resolve()),
     ).rejects.toMatchObject({
       code: "not-found",
       message: expect.stringContaining("names: 0.0.1"),
@@ -87,22 +119,22 @@ describe("oci: layout directories", () => {
 
   it("resolves go-containerregistry's layouts, following nested indexes and Docker manifest lists to one image", async () => {
     for (const name of ["test_index", "test_gc_index"]) {
-      const { images } = await scanAll(`oci:${fixture(`ggcr-layout/${name}`)}`);
+      const { images } = await scanAll(`oci:${path.join(GGCR, "layout", name)}`);
       expect(images.map((i) => i.identity.digest)).toEqual([
         "sha256:eebff607b1628d67459b0596643fc07de70d702eccf030f0bc7bb6fc2b278650",
       ]);
       expect(images[0]?.layers[0]?.diffId).toBe(GGCR_DIFF_ID);
     }
-    const viaManifestList = await scanAll(`oci:${fixture("ggcr-layout/test_gc_index")}:4`);
+    const viaManifestList = await scanAll(`oci:${path.join(GGCR, "layout", "test_gc_index")}:4`);
     expect(viaManifestList.images[0]?.identity.tags).toEqual(["4"]);
-    const one = await scanAll(`oci:${fixture("ggcr-layout/test_index_one_image")}`);
+    const one = await scanAll(`oci:${path.join(GGCR, "layout", "test_index_one_image")}`);
     expect(one.images[0]?.identity.digest).toBe(
       "sha256:98ceaf93e482fe91b9bfd6bba07137c098e49ee2d55e69f09fb6c951e75e0e46",
     );
   });
 
   it("refuses an artifact that is not a container image (a Helm chart)", async () => {
-    await expect(scanAll(`oci:${fixture("ggcr-layout/test_index_media_type")}`)).rejects.toMatchObject({
+    await expect(scanAll(`oci:${path.join(GGCR, "layout", "test_index_media_type")}`)).rejects.toMatchObject({
       code: "unsupported-media-type",
       message: expect.stringContaining("application/vnd.cncf.helm.config.v1+json"),
     });
@@ -118,12 +150,12 @@ describe("oci: layout directories", () => {
 
 describe("oci-archive: a tar of a layout, never extracted", () => {
   it("reads the same image as the directory, plain or gzipped", async () => {
-    const plain = await scanAll(`oci-archive:${fixture("trivy-test-tagged.oci.tar")}:0.0.1`);
+    const plain = await scanAll(`oci-archive:${await taggedArchive()}:0.0.1`);
     expect(plain.images[0]?.identity.digest).toBe(TRIVY_MANIFEST);
     expect(sha256(plain.layerBytes[0] as Buffer)).toBe(TRIVY_LAYER);
 
     const gz = path.join(await tmp(), "layout.tar.gz");
-    await writeFile(gz, gzipSync(await readFile(fixture("trivy-test-tagged.oci.tar"))));
+    await writeFile(gz, gzipSync(await readFile(await taggedArchive())));
     const gzipped = await scanAll(`oci-archive:${gz}`);
     expect(gzipped.images[0]?.identity.digest).toBe(TRIVY_MANIFEST);
     expect(gzipped.layerBytes).toEqual(plain.layerBytes);
@@ -131,7 +163,7 @@ describe("oci-archive: a tar of a layout, never extracted", () => {
 
   it("fails a tampered layer with digest-mismatch", async () => {
     const dir = await tmp();
-    const layout = fixture("trivy-test.oci");
+    const layout = TRIVY_OCI;
     const blobs = (hex: string) => readFile(path.join(layout, "blobs/sha256", hex));
     const layer = await blobs(TRIVY_LAYER.slice(7));
     const tampered = Buffer.from(layer);
@@ -154,7 +186,7 @@ describe("oci-archive: a tar of a layout, never extracted", () => {
 
   it("gives a clear error for a truncated archive and for a missing file", async () => {
     const dir = await tmp();
-    const bytes = await readFile(fixture("trivy-test-tagged.oci.tar"));
+    const bytes = await readFile(await taggedArchive());
     await writeFile(path.join(dir, "cut.tar"), bytes.subarray(0, 1500));
     await expect(openImageSource(`oci-archive:${path.join(dir, "cut.tar")}`)).rejects.toMatchObject({
       code: "invalid-archive",
@@ -168,7 +200,7 @@ describe("oci-archive: a tar of a layout, never extracted", () => {
 describe("docker-archive: docker save output", () => {
   it("resolves go-containerregistry's tarball and computes layer digests while streaming", async () => {
     const { images, layerBytes } = await scanAll(
-      `docker-archive:${fixture("ggcr-tarball/test_image_1.tar")}`,
+      `docker-archive:${path.join(GGCR, "tarball", "test_image_1.tar")}`,
     );
     expect(images[0]?.identity).toMatchObject({
       registry: "docker.io",
@@ -188,36 +220,36 @@ describe("docker-archive: docker save output", () => {
   });
 
   it("follows docker save's symlinked duplicate layers inside the archive", async () => {
-    const { images } = await scanAll(`docker-archive:${fixture("ggcr-tarball/test_link.tar")}`);
+    const { images } = await scanAll(`docker-archive:${path.join(GGCR, "tarball", "test_link.tar")}`);
     expect(images.map((i) => i.identity.tags)).toEqual([["test_image_1"], ["test_image_3"]]);
     expect(images[1]?.layers[0]?.digest).toBe(GGCR_DIFF_ID);
   });
 
   it("picks one image of a multi-image archive by name:tag", async () => {
     const source = await openImageSource(
-      `docker-archive:${fixture("ggcr-tarball/test_link.tar")}:bazel/v1/tarball:test_image_3`,
+      `docker-archive:${path.join(GGCR, "tarball", "test_link.tar")}:bazel/v1/tarball:test_image_3`,
     );
     const images = await source.resolve();
     expect(images.map((i) => i.identity.tags)).toEqual([["test_image_3"]]);
   });
 
   it.each([
-    ["ggcr-tarball/test_bundle.tar", 2],
-    ["ggcr-tarball/test_load_manifest.tar", 1],
-    ["ggcr-tarball/whiteout_image.tar", 1],
-    ["scalibr/basic.tar", 1],
-    ["scalibr/symlink-attack.tar", 1],
+    ["go-containerregistry/tarball/test_bundle.tar", 2],
+    ["go-containerregistry/tarball/test_load_manifest.tar", 1],
+    ["go-containerregistry/mutate/whiteout_image.tar", 1],
+    ["scalibr-layerscanning/basic.tar", 1],
+    ["scalibr-layerscanning/symlink-attack.tar", 1],
   ])("resolves %s", async (name, count) => {
-    const { images } = await scanAll(`docker-archive:${fixture(name)}`);
+    const { images } = await scanAll(`docker-archive:${corpusPath("images", name)}`);
     expect(images).toHaveLength(count);
     for (const image of images) for (const layer of image.layers) expect(layer.diffId).toBe(layer.digest);
   });
 
   it.each([
-    ["ggcr-tarball/no_manifest.tar", "no manifest.json"],
-    ["ggcr-tarball/null_manifest.tar", "manifest.json is null"],
+    ["tarball/no_manifest.tar", "no manifest.json"],
+    ["tarball/null_manifest.tar", "manifest.json is null"],
   ])("refuses %s with a clear reason", async (name, reason) => {
-    await expect(scanAll(`docker-archive:${fixture(name)}`)).rejects.toMatchObject({
+    await expect(scanAll(`docker-archive:${path.join(GGCR, name)}`)).rejects.toMatchObject({
       code: "invalid-archive",
       message: expect.stringContaining(reason),
     });

@@ -5,7 +5,7 @@ import { inventory, match } from "../policy/match-builder.js";
 import { sampleReport } from "./report-fixture.js";
 
 describe("buildReport", () => {
-  it("assembles the DESIGN.md contract with exactly its top-level keys, in order", () => {
+  it("assembles the README's report contract with exactly its top-level keys, in order", () => {
     const { report } = sampleReport();
     expect(Object.keys(report)).toEqual([
       "schemaVersion",

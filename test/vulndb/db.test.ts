@@ -11,7 +11,7 @@ import { importRecords } from "../../shared/vulndb/db-update.js";
 import { pkg } from "../matching/support/packages.js";
 import { runCli } from "../support/cli.js";
 import { ExportServer } from "./support/export-server.js";
-import { OSV_FIXTURES, fixtureRecord, fixtureRecords } from "./support/fixture-records.js";
+import { fixtureRecord, fixtureRecords, osvCorpusPath } from "./support/fixture-records.js";
 import { MemoryBlobStore } from "./support/memory-blob-store.js";
 import { osvRecord } from "./support/records.js";
 import { buildZip } from "./support/zip.js";
@@ -128,7 +128,7 @@ describe("compact DB", () => {
 describe("db import", () => {
   it("imports a directory of JSON and PyPA YAML records, a zip, and a single file, merging by id", async () => {
     const store = new MemoryBlobStore();
-    const dir = path.join(OSV_FIXTURES, "pypi-pysec-yaml/flask");
+    const dir = osvCorpusPath("pypi-pysec-yaml/flask");
     const first = await importRecords(store, dir, { log: quiet });
     expect(first.stats).toMatchObject({ records: 3, skipped: 0 });
     expect(first.metadata.ecosystems.PyPI!.advisories).toBe(3);
@@ -219,7 +219,7 @@ describe("portcullis db (CLI)", () => {
     const imp = await runCli([
       "db",
       "import",
-      path.join(OSV_FIXTURES, "pypi-pysec-yaml/requests"),
+      osvCorpusPath("pypi-pysec-yaml/requests"),
       "--cache-dir",
       cacheDir,
     ]);

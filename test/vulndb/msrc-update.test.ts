@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { resolveFeedOptions } from "../../shared/cli/commands/db.js";
+import { readSettings } from "../../shared/composition/settings.js";
 import { ScanError } from "../../shared/model/errors.js";
 import { dbKeys } from "../../shared/vulndb/db-format.js";
 import { openDb, readPointer } from "../../shared/vulndb/db-read.js";
@@ -264,5 +265,39 @@ describe("db update with the MSRC CVRF feed", () => {
     const status = await runCli(["db", "status", "--cache-dir", cacheDir]);
     expect(status.stdout).toMatch(/^Windows +\d+ +\d+$/m);
     expect(status.stdout).toMatch(/^MSRC +\d+ +\S+ +3 months 2016-Apr\.\.2025-Aug +etag "/m);
+  });
+
+  it("takes the feeds and their URLs from the app settings serve reads, flags winning", () => {
+    const settings = readSettings({
+      PORTCULLIS_DB_URL: "http://127.0.0.1:1/osv",
+      PORTCULLIS_MSRC_URL: "http://127.0.0.1:1/msrc",
+      PORTCULLIS_DB_ECOSYSTEMS: "npm, msrc",
+    });
+    expect(resolveFeedOptions({}, settings)).toEqual({
+      baseUrl: "http://127.0.0.1:1/osv",
+      msrcUrl: "http://127.0.0.1:1/msrc",
+      ecosystems: ["npm", "MSRC"],
+    });
+    expect(resolveFeedOptions({ msrc: false }, settings).ecosystems).toEqual(["npm"]);
+    expect(resolveFeedOptions({ ecosystems: "PyPI", dbUrl: "http://127.0.0.1:2/" }, settings)).toMatchObject({
+      baseUrl: "http://127.0.0.1:2/",
+      ecosystems: ["PyPI"],
+    });
+  });
+
+  it("db update honours PORTCULLIS_DB_ECOSYSTEMS and PORTCULLIS_MSRC_URL like serve does", async () => {
+    const cacheDir = path.join(tmpDir, "cache");
+    // an OSV base nothing listens on: asking it for any feed would fail the update
+    const up = await runCli(["db", "update", "--cache-dir", cacheDir], {
+      env: {
+        PORTCULLIS_DB_ECOSYSTEMS: "MSRC",
+        PORTCULLIS_MSRC_URL: msrc.baseUrl,
+        PORTCULLIS_DB_URL: "http://127.0.0.1:9/unused",
+      },
+    });
+    expect(up.code, up.stderr).toBe(0);
+    expect(msrc.requests.map((r) => r.path)).toContain("/cvrf/v3.0/updates");
+    const status = await runCli(["db", "status", "--format", "json", "--cache-dir", cacheDir]);
+    expect(Object.keys(JSON.parse(status.stdout).feeds)).toEqual(["MSRC"]);
   });
 });

@@ -5,6 +5,7 @@ import { ScanError } from "../../shared/model/errors.js";
 import type { OsvRecord } from "../../shared/vulndb/osv.js";
 import { cvrfToOsv, fetchMsrcUpdates } from "../../shared/vulndb/msrc/index.js";
 import { type MsrcServer, startMsrcServer } from "./support/msrc-server.js";
+import { corpusPath } from "../support/corpus.js";
 
 let server: MsrcServer;
 beforeAll(async () => {
@@ -174,12 +175,7 @@ describe("CVRF → OSV conversion", () => {
   it("carries every Windows Server 2022/2025 CVE → KB → fixed build of the August 2025 feed, per product", () => {
     type Row = { cve: string; patches: { os: string; kb: string; fixedBuild: string }[] };
     const feed = JSON.parse(
-      readFileSync(
-        fileURLToPath(
-          new URL("../fixtures/windows/msrc/windows-version-feed-2025-Aug.json", import.meta.url),
-        ),
-        "utf8",
-      ),
+      readFileSync(corpusPath("msrc/windows-version-feed/CVE_KB_Mapping_2025-Aug.json"), "utf8"),
     ) as Row[];
     let checked = 0;
     for (const row of feed) {

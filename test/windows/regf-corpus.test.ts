@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { openHive, RegfError } from "../../shared/analysis/windows/regf/index.js";
 import { hiveAsDump } from "./support/hive-as-dump.js";
 import { readHivexDump } from "./support/hivex-dump.js";
+import { corpusPath } from "../support/corpus.js";
 
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/hives/${name}`, import.meta.url));
+const fixture = (name: string) => corpusPath("hives", name);
 
 const CORPUS: { hive: string; keys: number; values: number }[] = [
   { hive: "hivex/minimal", keys: 1, values: 0 },

@@ -1,11 +1,10 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { type Hive, openHive, RegfError, RegType } from "../../shared/analysis/windows/regf/index.js";
 import { type KeySpec, writeHive } from "./support/regf-writer.js";
+import { corpusPath } from "../support/corpus.js";
 
-const fixture = (name: string) =>
-  readFileSync(fileURLToPath(new URL(`../fixtures/hives/${name}`, import.meta.url)));
+const fixture = (name: string) => readFileSync(corpusPath("hives", name));
 /** file offset of a field inside the payload of the cell at a hive offset */
 const field = (hiveOffset: number, at: number) => 4096 + hiveOffset + 4 + at;
 

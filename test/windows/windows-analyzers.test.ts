@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { cbsState, parseCbsPackage } from "../../shared/analysis/windows/cbs-package.js";
 import {
@@ -16,19 +15,22 @@ import { RegType } from "../../shared/analysis/windows/regf/index.js";
 import { buildHiveWithHivex } from "./support/hivexregedit.js";
 import { analyzeLayerDir } from "./support/layer-dir.js";
 import type { RegKey, RegValue } from "./support/reg-file.js";
+import { corpusPath } from "../support/corpus.js";
 
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/windows/${name}`, import.meta.url));
+const fixture = (name: string) => corpusPath(name);
 const utf16z = (s: string) => Buffer.from(`${s}\0`, "utf16le");
 const hiveData = (hive: Buffer) =>
   softwareHiveAnalyzer.analyze({ path: "Hives/Software_Delta", content: hive });
 
 describe("Windows analyzers on the scancode container layer", () => {
   it("lists the Uninstall programs of Hives/Software_Delta as scancode expects (Test, Test2)", async () => {
-    const outputs = await analyzeLayerDir(fixture("scancode-layer/layer"), windowsAnalyzers);
+    const outputs = await analyzeLayerDir(fixture("images/windows-layer-scancode/layer"), windowsAnalyzers);
     const data = outputs.get("windows-software-hive")!.map((o) => o.data);
     expect(data).toHaveLength(1);
     const facts = overlayWindowsFacts(data);
-    const expected = JSON.parse(readFileSync(fixture("scancode-layer/expected-results.json"), "utf8")) as {
+    const expected = JSON.parse(
+      readFileSync(fixture("images/windows-layer-scancode/expected-results.json"), "utf8"),
+    ) as {
       packages: { name: string; version: string; parties: { name: string }[] }[];
     };
     expect(facts.programs.map(({ name, version, publisher }) => ({ name, version, publisher }))).toEqual(
@@ -46,7 +48,7 @@ describe("Windows analyzers on the scancode container layer", () => {
 describe("Windows analyzers on a real container SOFTWARE hive (scancode's regipy dump, rebuilt with hivex)", () => {
   type Dump = { path: string; values: { name: string; value: string | number; value_type: string }[] }[];
   const dump = JSON.parse(
-    readFileSync(fixture("scancode-software/SOFTWARE-registry-entries.json"), "utf8"),
+    readFileSync(fixture("pkgdb/windows/scancode/SOFTWARE-registry-entries.json"), "utf8"),
   ) as Dump;
   const keys: RegKey[] = dump.map((entry) => ({
     path: entry.path.split("\\").filter(Boolean),
@@ -65,7 +67,9 @@ describe("Windows analyzers on a real container SOFTWARE hive (scancode's regipy
 
   it("finds the installed programs scancode found", () => {
     const expected = (
-      JSON.parse(readFileSync(fixture("scancode-software/SOFTWARE-installed-programs.expected"), "utf8")) as {
+      JSON.parse(
+        readFileSync(fixture("pkgdb/windows/scancode/SOFTWARE-installed-programs.expected"), "utf8"),
+      ) as {
         name: string | null;
         version: string | null;
         parties: { name: string }[];
@@ -82,7 +86,7 @@ describe("Windows analyzers on a real container SOFTWARE hive (scancode's regipy
 
   it("reads .NET Framework 4.8 from NDP\\v4\\Full Release 528372, with scancode's version string", () => {
     const expected = JSON.parse(
-      readFileSync(fixture("scancode-software/SOFTWARE-dotnet-installation.expected"), "utf8"),
+      readFileSync(fixture("pkgdb/windows/scancode/SOFTWARE-dotnet-installation.expected"), "utf8"),
     ) as {
       version: string;
     }[];
@@ -95,7 +99,7 @@ describe("Windows analyzers on a real container SOFTWARE hive (scancode's regipy
 });
 
 describe("OS build, updates and products from overlaid hive deltas", () => {
-  const dism = readFileSync(fixture("dism/dism_testdata.txt"), "utf8");
+  const dism = readFileSync(fixture("pkgdb/windows/scalibr/dism/dism_testdata.txt"), "utf8");
   const dismPackages = [...dism.matchAll(/Package Identity : (\S+)\r?\nState : (\w+)/g)].map((m) => ({
     identity: m[1]!,
     state: m[2]!,

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { type Command, Option } from "commander";
+import { dbUpdateOptions, readSettings, type Settings } from "../../composition/settings.js";
 import { FsBlobStore } from "../../ports/fs-blob-store.js";
 import { MSRC_FEED } from "../../vulndb/db-format.js";
 import {
@@ -25,12 +26,6 @@ export function cacheStore(cacheDir?: string): FsBlobStore {
   return new FsBlobStore(resolveCacheDir(cacheDir));
 }
 
-/** `--mirror` (air-gapped copy of the export bucket) wins over `--db-url`, then `$PORTCULLIS_DB_URL`. */
-export function resolveFeedUrl(options: { dbUrl?: string; mirror?: string }): string {
-  const url = options.mirror ?? options.dbUrl ?? process.env.PORTCULLIS_DB_URL ?? DEFAULT_OSV_BASE_URL;
-  return httpUrl(url);
-}
-
 function httpUrl(url: string): string {
   if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`not an http(s) URL: ${url}`);
   return url;
@@ -46,33 +41,37 @@ export interface FeedFlags {
   ecosystems?: string;
 }
 
-/** `--msrc-url`, else `<mirror>/msrc` (a mirror holds both feeds), else `$PORTCULLIS_MSRC_URL`, else the public API. */
-export function resolveMsrcUrl(options: FeedFlags): string {
-  const mirror = options.mirror?.replace(/\/+$/, "");
-  return httpUrl(
-    options.msrcUrl ??
-      (mirror ? `${mirror}/msrc` : undefined) ??
-      process.env.PORTCULLIS_MSRC_URL ??
-      DEFAULT_MSRC_BASE_URL,
-  );
-}
-
-/** Where each feed comes from and which feeds to fetch (`MSRC` is one of them unless --no-msrc). */
-export function resolveFeedOptions(options: FeedFlags): {
-  baseUrl: string;
-  msrcUrl: string;
-  ecosystems: string[];
-} {
-  const named = options.ecosystems
-    ?.split(",")
+/** Feed names as typed: MSRC is a feed name whatever its case. */
+const feedNames = (names: readonly string[]) =>
+  names
     .map((s) => s.trim())
     .filter(Boolean)
-    // MSRC is a feed name, whatever case it is typed in
     .map((s) => (s.toUpperCase() === MSRC_FEED ? MSRC_FEED : s));
+
+/**
+ * Where each feed comes from and which feeds to fetch (`MSRC` is one of them unless --no-msrc).
+ * Flags win over the app settings `serve` reads too (PORTCULLIS_DB_URL, PORTCULLIS_MSRC_URL,
+ * PORTCULLIS_DB_ECOSYSTEMS); `--mirror` (an air-gapped copy of both feeds) wins over `--db-url`
+ * and serves MSRC at `<mirror>/msrc`.
+ */
+export function resolveFeedOptions(
+  options: FeedFlags,
+  settings: Settings = readSettings(),
+): { baseUrl: string; msrcUrl: string; ecosystems: string[] } {
+  const fromSettings = dbUpdateOptions(settings);
+  const mirror = options.mirror?.replace(/\/+$/, "");
+  const baseUrl = options.mirror ?? options.dbUrl ?? fromSettings.baseUrl ?? DEFAULT_OSV_BASE_URL;
+  const msrcUrl =
+    options.msrcUrl ??
+    (mirror ? `${mirror}/msrc` : undefined) ??
+    fromSettings.msrcUrl ??
+    DEFAULT_MSRC_BASE_URL;
+  const named = options.ecosystems === undefined ? undefined : feedNames(options.ecosystems.split(","));
   if (named && named.length === 0) throw new UsageError("--ecosystems needs at least one name");
-  const feeds = (named ?? DEFAULT_FEEDS).filter((f) => options.msrc !== false || f !== MSRC_FEED);
+  const chosen = named ?? (fromSettings.ecosystems ? feedNames(fromSettings.ecosystems) : DEFAULT_FEEDS);
+  const feeds = chosen.filter((f) => options.msrc !== false || f !== MSRC_FEED);
   if (feeds.length === 0) throw new UsageError("--no-msrc leaves no feed to fetch");
-  return { baseUrl: resolveFeedUrl(options), msrcUrl: resolveMsrcUrl(options), ecosystems: [...feeds] };
+  return { baseUrl: httpUrl(baseUrl), msrcUrl: httpUrl(msrcUrl), ecosystems: [...feeds] };
 }
 
 /** One line per feed: where it came from, its fingerprint, and MSRC's months. */
@@ -110,7 +109,7 @@ export function registerDb(program: Command): void {
     )
     .option(
       "--db-url <url>",
-      `OSV export base URL, <url>/<Ecosystem>/all.zip (default ${DEFAULT_OSV_BASE_URL})`,
+      `OSV export base URL, <url>/<Ecosystem>/all.zip (default $PORTCULLIS_DB_URL, else ${DEFAULT_OSV_BASE_URL})`,
     )
     .option(
       "--mirror <url>",
@@ -121,7 +120,10 @@ export function registerDb(program: Command): void {
       `MSRC CVRF API base, <url>/cvrf/v3.0/updates (default $PORTCULLIS_MSRC_URL, else ${DEFAULT_MSRC_BASE_URL})`,
     )
     .option("--no-msrc", "leave Microsoft's advisories (Windows, .NET runtime packs) out of the update")
-    .option("--ecosystems <list>", `comma-separated feeds (default ${DEFAULT_FEEDS.join(",")})`)
+    .option(
+      "--ecosystems <list>",
+      `comma-separated feeds (default $PORTCULLIS_DB_ECOSYSTEMS, else ${DEFAULT_FEEDS.join(",")})`,
+    )
     .addOption(cacheDirOption())
     .action(async (opts: FeedFlags & { cacheDir?: string }) => {
       const result = await updateDb(cacheStore(opts.cacheDir), resolveFeedOptions(opts));

@@ -1,4 +1,5 @@
-import { compareDigitRuns, compareStrings, isAsciiDigit, scanWhile } from "./digits.js";
+import { compareDigitRuns, compareStrings } from "./digits.js";
+import { compareLists, readDottedNumbers } from "./lists.js";
 import type { Versioning } from "./versioning.js";
 
 // Hackage: Cabal's `Version` (Data.Version's branch): dot-separated numbers compared
@@ -11,29 +12,16 @@ interface Branch {
 }
 
 function parse(version: string): Branch {
-  const numbers: string[] = [];
-  let i = 0;
-  for (;;) {
-    const end = scanWhile(version, i, isAsciiDigit);
-    if (end === i) break;
-    numbers.push(version.slice(i, end));
-    i = end;
-    if (version.charCodeAt(i) !== 46 || !isAsciiDigit(version.charCodeAt(i + 1))) break;
-    i++;
-  }
-  return { numbers, rest: version.slice(i) };
+  const { numbers, end } = readDottedNumbers(version);
+  return { numbers, rest: version.slice(end) };
 }
 
 function compare(a: string, b: string): number {
   if (a === b) return 0;
   const va = parse(a);
   const vb = parse(b);
-  const n = Math.min(va.numbers.length, vb.numbers.length);
-  for (let k = 0; k < n; k++) {
-    const d = compareDigitRuns(va.numbers[k]!, vb.numbers[k]!);
-    if (d !== 0) return d;
-  }
-  if (va.numbers.length !== vb.numbers.length) return Math.sign(va.numbers.length - vb.numbers.length);
+  const numbers = compareLists(va.numbers, vb.numbers, compareDigitRuns);
+  if (numbers !== 0) return numbers;
   // Not a Cabal version (tags, junk): the text after the numbers keeps the order total.
   return compareStrings(va.rest, vb.rest);
 }

@@ -1,5 +1,6 @@
 import { VERSION_PATTERN } from "@renovatebot/pep440/lib/version.js";
 import { compareDigitRuns, compareStrings } from "./digits.js";
+import { compareLists } from "./lists.js";
 import type { Versioning } from "./versioning.js";
 
 // PEP 440 as Python's `packaging` orders it. The grammar is @renovatebot/pep440's; the ordering
@@ -19,12 +20,7 @@ function comparePart(a: Part, b: Part): number {
   if (Array.isArray(a) || Array.isArray(b)) {
     const x = Array.isArray(a) ? a : [a];
     const y = Array.isArray(b) ? b : [b];
-    const m = Math.min(x.length, y.length);
-    for (let k = 0; k < m; k++) {
-      const d = comparePart(x[k]!, y[k]!);
-      if (d !== 0) return d;
-    }
-    return Math.sign(x.length - y.length);
+    return compareLists(x, y, comparePart);
   }
   if ("n" in a && "n" in b) return compareDigitRuns(a.n, b.n);
   if ("s" in a && "s" in b) return compareStrings(a.s, b.s);
@@ -88,12 +84,7 @@ function legacyKey(version: string): string[] {
 }
 
 function compareLegacy(a: string[], b: string[]): number {
-  const m = Math.min(a.length, b.length);
-  for (let k = 0; k < m; k++) {
-    const d = compareStrings(a[k]!, b[k]!);
-    if (d !== 0) return d;
-  }
-  return Math.sign(a.length - b.length);
+  return compareLists(a, b, compareStrings);
 }
 
 function compare(a: string, b: string): number {

@@ -1,5 +1,6 @@
 import { compareDigitRuns, compareStrings, isAsciiDigit, scanWhile } from "./digits.js";
 import type { Versioning } from "./versioning.js";
+import { compareLists } from "./lists.js";
 
 // Pub: Dart's pub_semver `Version.compareTo`. Like SemVer 2.0 (a pre-release sorts before its
 // release), except that build metadata orders too: no build < any build, and builds compare piece
@@ -78,14 +79,7 @@ function comparePiece(x: Piece, y: Piece): number {
 }
 
 /** `_compareLists`: piece by piece, a missing piece before a present one. */
-function compareLists(a: Piece[], b: Piece[]): number {
-  const n = Math.min(a.length, b.length);
-  for (let k = 0; k < n; k++) {
-    const d = comparePiece(a[k]!, b[k]!);
-    if (d !== 0) return d;
-  }
-  return Math.sign(a.length - b.length);
-}
+const comparePieces = (a: Piece[], b: Piece[]): number => compareLists(a, b, comparePiece);
 
 function compareParsed(a: PubVersion, b: PubVersion): number {
   const n = Math.max(a.core.length, b.core.length);
@@ -95,9 +89,9 @@ function compareParsed(a: PubVersion, b: PubVersion): number {
   }
   // Pre-releases come before the release; builds come after the plain version.
   if ((a.pre.length === 0) !== (b.pre.length === 0)) return a.pre.length === 0 ? 1 : -1;
-  const pre = compareLists(a.pre, b.pre);
+  const pre = comparePieces(a.pre, b.pre);
   if (pre !== 0) return pre;
-  return compareLists(a.build, b.build);
+  return comparePieces(a.build, b.build);
 }
 
 function compare(a: string, b: string): number {

@@ -1,11 +1,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { corpusPath } from "../../support/corpus.js";
 
-export const VECTOR_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "../../fixtures/versions",
-);
+export const VECTOR_DIR = corpusPath("versions");
 
 export type Op = "<" | "=" | ">";
 
