@@ -85,3 +85,18 @@ export function dbUpdateOptions(settings: Settings): {
     ...(settings.PORTCULLIS_DB_ECOSYSTEMS.length ? { ecosystems: settings.PORTCULLIS_DB_ECOSYSTEMS } : {}),
   };
 }
+
+/** A setting's name: `infra/` generates the Function App's settings from this schema's own list. */
+export type SettingName = keyof z.input<typeof SettingsSchema>;
+export const SETTING_NAMES = Object.keys(SettingsSchema.shape) as SettingName[];
+/** Secrets: a deployment keeps them in Key Vault and hands the app a reference, never the value. */
+export const SECRET_SETTINGS = [
+  "PORTCULLIS_HOOK_TOKEN",
+  "PORTCULLIS_HOOK_SECRET",
+  "PORTCULLIS_GITHUB_WEBHOOK_SECRET",
+] as const satisfies readonly SettingName[];
+/** Connection strings carry keys: local development against Azurite only, never deployed. */
+export const LOCAL_ONLY_SETTINGS = [
+  "AzureWebJobsStorage",
+  "ServiceBusConnection",
+] as const satisfies readonly SettingName[];
