@@ -22,7 +22,7 @@ const idOf = (type: string, name: string) => `/mock/${type}/${name}`;
 export async function runWithMocks<T>(
   program: () => T,
   stack = "test",
-): Promise<{ resources: Registered[]; outputs: pulumi.Unwrap<T> }> {
+): Promise<{ resources: Registered[]; outputs: pulumi.Unwrap<Awaited<T>> }> {
   const resources: Registered[] = [];
   await pulumi.runtime.setMocks(
     {
@@ -58,10 +58,13 @@ export async function runWithMocks<T>(
     stack,
     false,
   );
-  const outputs = await resolved(program());
-  // Every registration and apply has reached the mock monitor once Pulumi's RPC queue drains.
-  await pulumi.runtime.disconnect();
-  return { resources, outputs };
+  try {
+    const outputs = await resolved(await program());
+    return { resources, outputs: outputs as pulumi.Unwrap<Awaited<T>> };
+  } finally {
+    // Every registration and apply has reached the mock monitor once Pulumi's RPC queue drains.
+    await pulumi.runtime.disconnect();
+  }
 }
 
 export const ofType = (resources: Registered[], type: string) => resources.filter((r) => r.type === type);
