@@ -54,6 +54,8 @@ export function portcullisStack(input: StackInput) {
     grant("app-blob", app, "storageBlobDataOwner", store.account.id),
     // The code creates its tables on first use, so the role is on the account, not each table.
     grant("app-table", app, "storageTableDataContributor", store.account.id),
+    // No Storage Queue role: in Azure the stages run on Service Bus and no function has a blob or
+    // queue trigger (storage queues are the local host's bus only).
     // Each stage sends to the next queue and receives its own: both, on each queue, nothing namespace-wide.
     ...bus.queues.flatMap((queue, i) => [
       grant(`app-send-${i}`, app, "serviceBusDataSender", queue.id),
