@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { readSettings } from "../../shared/composition/settings.js";
 import { QUEUE_NAMES } from "../../shared/model/messages.js";
 import { EVENT_GRID_FUNCTION } from "../event-grid.js";
+import { queueSettings } from "../service-bus.js";
 import { portcullisStack } from "../portcullis-stack.js";
 import { ROLES } from "../roles.js";
 import { ofType, ROLE_ID, runWithMocks } from "./mocks.js";
@@ -38,6 +39,16 @@ describe("Service Bus queues", () => {
     // Layer analysis (download and unpack) holds a message longest; the verdict writes rows only.
     expect(lock("layer-analysis")).toBe(300);
     expect(lock("layer-analysis")).toBeGreaterThan(lock("verdict"));
+  });
+
+  it("a queue the code adds later gets the same guarantees with a short default lock", () => {
+    const later = queueSettings("a-later-stage" as (typeof QUEUE_NAMES)[number], 5);
+    expect(later).toMatchObject({
+      queueName: "a-later-stage",
+      maxDeliveryCount: 5,
+      requiresDuplicateDetection: true,
+    });
+    expect(iso(String(later.lockDuration))).toBe(60);
   });
 
   it("the delivery count follows PORTCULLIS_MAX_DELIVERIES when the stack sets it", async () => {
