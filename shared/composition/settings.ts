@@ -100,3 +100,18 @@ export function readSetting<K extends keyof Settings>(
     throw new ScanError("invalid-settings", `invalid app setting ${name}: ${z.prettifyError(parsed.error)}`);
   return parsed.data as Settings[K];
 }
+
+/** A setting's name: `infra/` generates the Function App's settings from this schema's own list. */
+export type SettingName = keyof z.input<typeof SettingsSchema>;
+export const SETTING_NAMES = Object.keys(SettingsSchema.shape) as SettingName[];
+/** Secrets: a deployment keeps them in Key Vault and hands the app a reference, never the value. */
+export const SECRET_SETTINGS = [
+  "PORTCULLIS_HOOK_TOKEN",
+  "PORTCULLIS_HOOK_SECRET",
+  "PORTCULLIS_GITHUB_WEBHOOK_SECRET",
+] as const satisfies readonly SettingName[];
+/** Connection strings carry keys: local development against Azurite only, never deployed. */
+export const LOCAL_ONLY_SETTINGS = [
+  "AzureWebJobsStorage",
+  "ServiceBusConnection",
+] as const satisfies readonly SettingName[];
