@@ -108,6 +108,8 @@ const KNOWN_KEYS = [
   ...Object.keys(PolicyRuleSchema.shape),
   ...Object.keys(AcceptedRiskSchema.shape),
   ...Object.keys(LimitsSchema.shape),
+  "checks",
+  "tiers",
 ];
 
 function locateIssue(doc: Document, lineCounter: LineCounter, issue: z.core.$ZodIssue): PolicyIssue[] {

@@ -33,7 +33,15 @@ export function makeReport(
     ...(inputs.now ? { now: inputs.now } : {}),
     ...(inputs.vex ? { vex: inputs.vex } : {}),
     ...(inputs.filters ? { filters: inputs.filters } : {}),
+    ...(inventory.misconfigurations ? { misconfigurations: inventory.misconfigurations } : {}),
   });
-  const report = buildReport(inventory, decision.findings, decision.verdict, db, decision.warnings);
+  const report = buildReport(
+    inventory,
+    decision.findings,
+    decision.verdict,
+    db,
+    decision.warnings,
+    decision.misconfigurations,
+  );
   return { report, decision };
 }

@@ -1,0 +1,85 @@
+import {
+  type Misconfiguration,
+  type MisconfigurationMatch,
+  SEVERITY_ORDER,
+  type Severity,
+  type Tier,
+} from "../model/report.js";
+import type { AcceptedRisk, Policy } from "./policy.js";
+import type { AcceptedRisks } from "./accepted-risks.js";
+import type { PolicyImage } from "./tier.js";
+
+export interface MisconfigurationDecision {
+  /** tiered and suppressed, in report order; checks turned `off` are gone */
+  misconfigurations: Misconfiguration[];
+  /** how many the policy turned off or the severity filter left out */
+  off: number;
+  filtered: number;
+}
+
+/**
+ * The policy over the configuration audit: a check's own entry in `misconfigurations.checks`
+ * (a tier, or `off`) wins, else its severity's tier; then accepted risks, named by check id.
+ */
+export function tierMisconfigurations(
+  matches: readonly MisconfigurationMatch[],
+  policy: Policy,
+  risks: AcceptedRisks,
+  image: PolicyImage,
+  now: Date,
+  severities: readonly Severity[] | undefined,
+  expired: Map<AcceptedRisk, unknown[]>,
+): MisconfigurationDecision {
+  const { checks, tiers } = policy.misconfigurations;
+  let off = 0;
+  let filtered = 0;
+  const out: Misconfiguration[] = [];
+  for (const m of matches) {
+    const own = checks[m.id];
+    if (own === "off") {
+      off++;
+      continue;
+    }
+    if (severities !== undefined && !severities.includes(m.severity)) {
+      filtered++;
+      continue;
+    }
+    const tier: Tier = own ?? tiers[m.severity];
+    const check = risks.check({ id: m.id, aliases: [] }, image, now);
+    for (const risk of check.expired) expired.set(risk, [...(expired.get(risk) ?? []), m]);
+    const applied = check.applied;
+    out.push({
+      ...m,
+      tier,
+      ...(applied === undefined
+        ? {}
+        : { suppressed: { kind: "accepted-risk", reason: applied.reason, expires: applied.expires } }),
+    });
+  }
+  return { misconfigurations: out.sort(compareMisconfigurations), off, filtered };
+}
+
+const TIERS: readonly Tier[] = ["block", "fix", "report"];
+
+/** Report order: unsuppressed first, then tier, severity, check id, where. */
+export function compareMisconfigurations(a: Misconfiguration, b: Misconfiguration): number {
+  const where = (m: Misconfiguration) => m.evidence.map((e) => `${e.location}\0${e.key ?? ""}`).join("\0");
+  return (
+    Number(a.suppressed !== undefined) - Number(b.suppressed !== undefined) ||
+    TIERS.indexOf(a.tier) - TIERS.indexOf(b.tier) ||
+    SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) ||
+    text(a.id, b.id) ||
+    text(where(a), where(b))
+  );
+}
+
+const text = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** "2 critical/high misconfigurations (PCS-LNX-0001, PCS-WIN-0009)" */
+export function describeMisconfigurations(list: readonly Misconfiguration[], maxIds = 5): string {
+  const ids = [...new Set(list.map((m) => m.id))];
+  const severities = SEVERITY_ORDER.filter((s) => list.some((m) => m.severity === s)).join("/");
+  const shown =
+    ids.slice(0, maxIds).join(", ") + (ids.length > maxIds ? `, … ${ids.length - maxIds} more` : "");
+  return `${list.length} ${severities} misconfiguration${list.length === 1 ? "" : "s"} (${shown})`;
+}
