@@ -7,6 +7,7 @@ import type { BlobStore } from "../ports/blob-store.js";
 import type { ImageSource } from "../registry/image-source.js";
 import { isForeignLayerMediaType } from "../registry/media-types.js";
 import { analyzeLayer } from "./analyze-layer.js";
+import { auditImage } from "./audit/index.js";
 import type { Analyzer, InventoryContext } from "./analyzer.js";
 import { loadLayerReport, storeLayerReport } from "./layer-cache.js";
 import type { LayerReport } from "./layer-report.js";
@@ -118,9 +119,10 @@ export async function inventoryImage(
   const rejected = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (rejected) throw rejected.reason;
 
+  const context = inventoryContext(image, reports);
   const squashed = squashLayers(
     reports.filter((r): r is LayerReport => r !== undefined),
-    { analyzers, context: inventoryContext(image, reports) },
+    { analyzers, context },
   );
   if (!squashed.os && squashed.packages.length === 0)
     // an empty result must say so: a scan that found nothing to match is not a clean image
@@ -146,6 +148,7 @@ export async function inventoryImage(
     packages: squashed.packages,
     warnings: [...warnings.flat(), ...squashed.warnings],
     ...(Object.keys(squashed.facts).length > 0 ? { facts: squashed.facts } : {}),
+    misconfigurations: auditImage(analyzers, squashed.facts, image.config, context),
   };
 }
 
