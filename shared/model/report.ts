@@ -61,8 +61,8 @@ export const MisconfigurationMatchSchema = z.object({
   evidence: z.array(MisconfigurationEvidenceSchema).min(1),
   /** the layer that last wrote the evidence; absent for the image config */
   layer: z.string().optional(),
-  /** the line a Dockerfile `RUN` takes to fix it */
-  remediation: z.object({ shell: z.enum(["sh", "powershell"]), script: z.string() }),
+  /** the fix: a line for a Dockerfile `RUN` (sh, powershell) or a Dockerfile instruction itself */
+  remediation: z.object({ shell: z.enum(["sh", "powershell", "dockerfile"]), script: z.string() }),
 });
 export type MisconfigurationMatch = z.infer<typeof MisconfigurationMatchSchema>;
 

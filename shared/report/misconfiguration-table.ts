@@ -26,7 +26,7 @@ export function misconfigurationLines(
       if (m.suppressed !== undefined) {
         const until = m.suppressed.expires === undefined ? "" : `, until ${m.suppressed.expires}`;
         out.push(paint("dim", `            accepted risk${until}: ${terminalSafe(m.suppressed.reason)}`));
-      } else out.push(`            ${paint("bold", "RUN")} ${terminalSafe(m.remediation.script)}`);
+      } else out.push(`            ${terminalSafe(dockerfileLine(m.remediation))}`);
     }
   };
   for (const tier of ["block", "fix", "report"] as const)
@@ -46,4 +46,9 @@ export function evidenceText(e: MisconfigurationEvidence): string {
   const line = e.line === undefined ? "" : `:${e.line}`;
   const key = e.key === undefined ? "" : ` ${e.key}${e.value === undefined ? "" : `\\${e.value}`}`;
   return `${e.location}${line}${key}: ${e.found}`;
+}
+
+/** The remediation as it goes into a Dockerfile: `RUN <script>`, or the instruction itself. */
+export function dockerfileLine(remediation: Misconfiguration["remediation"]): string {
+  return remediation.shell === "dockerfile" ? remediation.script : `RUN ${remediation.script}`;
 }

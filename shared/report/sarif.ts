@@ -9,7 +9,7 @@ import {
 } from "../model/report.js";
 import { compareMisconfigurations } from "../policy/misconfiguration-tier.js";
 import { compareFindings } from "./finding-order.js";
-import { evidenceText } from "./misconfiguration-table.js";
+import { dockerfileLine, evidenceText } from "./misconfiguration-table.js";
 
 export const SARIF_SCHEMA_URI =
   "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -312,7 +312,7 @@ export function misconfigurationSarif(
       ruleIndex: index.get(m.id)!,
       level: LEVEL[m.severity],
       message: {
-        text: `${m.title} in ${name} [${m.severity}, ${m.tier} tier]: ${m.evidence.map(evidenceText).join("; ")}. Fix in the Dockerfile: RUN ${m.remediation.script}`,
+        text: `${m.title} in ${name} [${m.severity}, ${m.tier} tier]: ${m.evidence.map(evidenceText).join("; ")}. Fix in the Dockerfile: ${dockerfileLine(m.remediation)}`,
       },
       locations: [
         {
@@ -359,8 +359,8 @@ function checkRule(m: Misconfiguration): SarifRule {
     shortDescription: { text: m.title },
     fullDescription: { text: m.rationale },
     help: {
-      text: `${m.rationale}\nReferences:\n${refs}\nFix (Dockerfile): RUN ${m.remediation.script}`,
-      markdown: `${escapeMarkdown(m.rationale)}\n\n**References**\n\n${m.references.map((r) => `- ${escapeMarkdown(r)}`).join("\n")}\n\n**Fix** (Dockerfile)\n\n\`\`\`dockerfile\nRUN ${m.remediation.script}\n\`\`\``,
+      text: `${m.rationale}\nReferences:\n${refs}\nFix (Dockerfile): ${dockerfileLine(m.remediation)}`,
+      markdown: `${escapeMarkdown(m.rationale)}\n\n**References**\n\n${m.references.map((r) => `- ${escapeMarkdown(r)}`).join("\n")}\n\n**Fix** (Dockerfile)\n\n\`\`\`dockerfile\n${dockerfileLine(m.remediation)}\n\`\`\``,
     },
     defaultConfiguration: { level: LEVEL[m.severity] },
     properties: {

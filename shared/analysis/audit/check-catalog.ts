@@ -75,7 +75,8 @@ export const CHECKS = {
   },
   "PCS-IMG-0001": {
     title: "Image runs as root",
-    severity: "medium",
+    // low, so report by default: most base images run as root, and a tier every image sits in says nothing
+    severity: "low",
     rationale:
       "Without a USER, the container's processes run as root (ContainerAdministrator on Windows); a breakout or a writable mount then acts with full rights.",
     references: [`${CIS_DOCKER}, 4.1: Ensure that a user for the container has been created`],
