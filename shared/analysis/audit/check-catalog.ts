@@ -96,6 +96,131 @@ export const CHECKS = {
       `${CIS_DOCKER}, 4.6: Ensure that HEALTHCHECK instructions have been added to container images`,
     ],
   },
+  "PCS-WIN-0001": {
+    title: "SMBv1 server enabled",
+    severity: "high",
+    rationale:
+      "SMBv1 has no pre-authentication integrity and carried EternalBlue/WannaCry; no supported client needs it.",
+    references: [
+      `${MS_BASELINE}: Configure SMB v1 server = Disabled`,
+      `${CIS_WINDOWS}: Ensure 'Configure SMB v1 server' is set to 'Disabled'`,
+    ],
+  },
+  "PCS-WIN-0002": {
+    title: "LAN Manager hashes are stored",
+    severity: "high",
+    rationale:
+      "NoLMHash 0 keeps LM hashes, which split a password into two 7-character DES halves and fall to a rainbow table.",
+    references: [
+      `${CIS_WINDOWS}: Ensure 'Network security: Do not store LAN Manager hash value on next password change' is set to 'Enabled'`,
+    ],
+  },
+  "PCS-WIN-0003": {
+    title: "LM and NTLMv1 authentication accepted",
+    severity: "medium",
+    rationale:
+      "An LmCompatibilityLevel below 5 accepts LM or NTLMv1 responses, which can be relayed and cracked.",
+    references: [
+      `${CIS_WINDOWS}: Ensure 'Network security: LAN Manager authentication level' is set to 'Send NTLMv2 response only. Refuse LM & NTLM'`,
+    ],
+  },
+  "PCS-WIN-0004": {
+    title: "WDigest keeps clear-text credentials in memory",
+    severity: "high",
+    rationale:
+      "UseLogonCredential 1 makes LSASS keep logon passwords reversibly, for any memory dump to read.",
+    references: [`${MS_BASELINE}: WDigest Authentication = Disabled`],
+  },
+  "PCS-WIN-0005": {
+    title: "SSL 3.0 enabled server-side",
+    severity: "high",
+    rationale: "SSL 3.0 is broken (POODLE) and prohibited by RFC 7568.",
+    references: [
+      "RFC 7568: Deprecating Secure Sockets Layer Version 3.0",
+      "Microsoft: TLS/SSL settings (Schannel SSP)",
+    ],
+  },
+  "PCS-WIN-0006": {
+    title: "TLS 1.0 enabled server-side",
+    severity: "medium",
+    rationale:
+      "TLS 1.0 is deprecated by RFC 8996; clients that still need it are better served by a fixed client.",
+    references: ["RFC 8996: Deprecating TLS 1.0 and TLS 1.1", "Microsoft: TLS/SSL settings (Schannel SSP)"],
+  },
+  "PCS-WIN-0007": {
+    title: "TLS 1.1 enabled server-side",
+    severity: "medium",
+    rationale: "TLS 1.1 is deprecated by RFC 8996.",
+    references: ["RFC 8996: Deprecating TLS 1.0 and TLS 1.1", "Microsoft: TLS/SSL settings (Schannel SSP)"],
+  },
+  "PCS-WIN-0008": {
+    title: "Anonymous enumeration of SAM accounts allowed",
+    severity: "medium",
+    rationale:
+      "RestrictAnonymousSAM 0 lets an anonymous session list local account names, the first step of password guessing.",
+    references: [
+      `${CIS_WINDOWS}: Ensure 'Network access: Do not allow anonymous enumeration of SAM accounts' is set to 'Enabled'`,
+    ],
+  },
+  "PCS-WIN-0009": {
+    title: "Anonymous enumeration of SAM accounts and shares allowed",
+    severity: "medium",
+    rationale: "RestrictAnonymous 0 lets an anonymous session list accounts and shares.",
+    references: [
+      `${CIS_WINDOWS}: Ensure 'Network access: Do not allow anonymous enumeration of SAM accounts and shares' is set to 'Enabled'`,
+    ],
+  },
+  "PCS-WIN-0010": {
+    title: "LSA protection turned off",
+    severity: "medium",
+    rationale:
+      "RunAsPPL 0 lets any administrator process read LSASS memory and the credentials in it; every container build supports LSA protection.",
+    references: [`${MS_BASELINE}: LSA Protection (RunAsPPL) = Enabled`],
+  },
+  "PCS-WIN-0011": {
+    title: "Automatic logon with a clear-text password",
+    severity: "critical",
+    rationale:
+      "AutoAdminLogon with a DefaultPassword keeps the account's password in clear in the SOFTWARE hive of every copy of the image.",
+    references: [
+      `${CIS_WINDOWS}: Ensure 'MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended)' is set to 'Disabled'`,
+    ],
+  },
+  "PCS-WIN-0012": {
+    title: "User Account Control turned off",
+    severity: "medium",
+    rationale:
+      "EnableLUA 0 runs every administrator process with the full token, with no elevation boundary.",
+    references: [
+      `${CIS_WINDOWS}: Ensure 'User Account Control: Run all administrators in Admin Approval Mode' is set to 'Enabled'`,
+    ],
+  },
+  "PCS-WIN-0013": {
+    title: "WinRM service accepts unencrypted traffic",
+    severity: "high",
+    rationale: "Unencrypted WinRM sends commands and credentials readable on the network.",
+    references: [`${CIS_WINDOWS}: Ensure 'Allow unencrypted traffic' is set to 'Disabled' (WinRM Service)`],
+  },
+  "PCS-WIN-0014": {
+    title: "WinRM service accepts Basic authentication",
+    severity: "high",
+    rationale: "Basic authentication sends the password with every request, only base64-encoded.",
+    references: [`${CIS_WINDOWS}: Ensure 'Allow Basic authentication' is set to 'Disabled' (WinRM Service)`],
+  },
+  "PCS-WIN-0015": {
+    title: "PowerShell 2.0 engine present",
+    severity: "medium",
+    rationale:
+      "The 2.0 engine has no script-block logging and no AMSI: attackers downgrade to it to run unseen.",
+    references: [`${MS_BASELINE}: remove the Windows PowerShell 2.0 engine`],
+  },
+  "PCS-WIN-0016": {
+    title: "PowerShell script-block logging off",
+    severity: "low",
+    rationale:
+      "Without script-block logging, the PowerShell a container ran leaves no trace for an investigation.",
+    references: [`${CIS_WINDOWS}: Ensure 'Turn on PowerShell Script Block Logging' is set to 'Enabled'`],
+  },
 } satisfies Record<string, CheckDefinition>;
 
 export type CheckId = keyof typeof CHECKS;

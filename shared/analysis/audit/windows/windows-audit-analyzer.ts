@@ -1,0 +1,75 @@
+import type { Analyzer, AnalyzerOutput, LayerData } from "../../analyzer.js";
+import { openHive, RegfError } from "../../windows/regf/index.js";
+import type { RegistryScalar, RegistrySnapshot } from "../../windows/registry-snapshot.js";
+import { softwareSettings, systemSettings } from "./hive-settings.js";
+import { auditWindows } from "./windows-audit.js";
+
+// wclayer layers carry the registry as deltas; a full hive under the same name reads the same way
+const HIVE = /^Hives\/(System|Software)(?:_Delta)?$/i;
+
+export type AuditedHive = "SYSTEM" | "SOFTWARE";
+
+/** What one layer's hive delta says about the audited settings. */
+export interface WindowsAuditData {
+  hive: AuditedHive;
+  settings: RegistrySnapshot;
+}
+
+/** A value as the overlay of every layer left it, with the layer that last wrote it. */
+export interface AuditedValue {
+  name: string;
+  value: RegistryScalar;
+  layer: string;
+}
+
+/** The image's audited settings per hive: upper-case key path → upper-case value name → value. */
+export type WindowsAuditFact = Partial<
+  Record<AuditedHive, Record<string, { path: string; values: Record<string, AuditedValue> }>>
+>;
+
+/**
+ * The Windows configuration audit over the SYSTEM and SOFTWARE hive deltas, read with the regf
+ * reader in the same pass as the package analyzers; only the audited values are kept (a clear-text
+ * DefaultPassword as its length).
+ */
+export const windowsAuditAnalyzer = {
+  name: "audit-windows",
+  version: 1,
+  maxFileSize: 512 * 1024 * 1024,
+  required: (path) => path.startsWith("Hives/") && HIVE.test(path),
+  analyze({ path, content }): AnalyzerOutput {
+    const hive: AuditedHive = /^Hives\/System/i.test(path) ? "SYSTEM" : "SOFTWARE";
+    try {
+      const opened = openHive(content, { maxValueBytes: 1024 * 1024 });
+      const settings = hive === "SYSTEM" ? systemSettings(opened) : softwareSettings(opened);
+      const data: WindowsAuditData = { hive, settings };
+      return { data };
+    } catch (err) {
+      if (!(err instanceof RegfError)) throw err;
+      return {
+        warnings: [
+          { code: "windows-hive-unreadable", message: `${hive} hive: ${err.message}; not audited`, path },
+        ],
+      };
+    }
+  },
+  squash: squashWindowsAudit,
+  audit: (fact: unknown) => auditWindows(fact as WindowsAuditFact | undefined),
+} satisfies Analyzer;
+
+/** Every layer's delta applies, base first (a delta is a change set): the last write of each value wins. */
+function squashWindowsAudit(layers: readonly LayerData[]): WindowsAuditFact {
+  const fact: WindowsAuditFact = {};
+  for (const { layer, data } of layers) {
+    const { hive, settings } = data as WindowsAuditData;
+    fact[hive] ??= {};
+    const keys = fact[hive];
+    for (const [path, values] of Object.entries(settings)) {
+      keys[path.toUpperCase()] ??= { path, values: {} };
+      const key = keys[path.toUpperCase()]!;
+      for (const [name, value] of Object.entries(values))
+        key.values[name.toUpperCase()] = { name, value, layer };
+    }
+  }
+  return fact;
+}
