@@ -63,6 +63,8 @@ export const MisconfigurationMatchSchema = z.object({
   layer: z.string().optional(),
   /** the fix: a line for a Dockerfile `RUN` (sh, powershell) or a Dockerfile instruction itself */
   remediation: z.object({ shell: z.enum(["sh", "powershell", "dockerfile"]), script: z.string() }),
+  /** a value the policy's baseline judges at verdict time (Windows account policy); null = never/none */
+  measured: z.object({ setting: z.string(), value: z.number().nullable() }).optional(),
 });
 export type MisconfigurationMatch = z.infer<typeof MisconfigurationMatchSchema>;
 

@@ -110,6 +110,11 @@ const KNOWN_KEYS = [
   ...Object.keys(LimitsSchema.shape),
   "checks",
   "tiers",
+  "accountPolicy",
+  "minPasswordLength",
+  "passwordHistory",
+  "maxPasswordAgeDays",
+  "lockoutThreshold",
 ];
 
 function locateIssue(doc: Document, lineCounter: LineCounter, issue: z.core.$ZodIssue): PolicyIssue[] {

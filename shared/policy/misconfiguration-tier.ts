@@ -34,7 +34,9 @@ export function tierMisconfigurations(
   let off = 0;
   let filtered = 0;
   const out: Misconfiguration[] = [];
-  for (const m of matches) {
+  for (const found of matches) {
+    const m = found.measured === undefined ? found : judgeMeasured(found, policy);
+    if (m === undefined) continue;
     const own = checks[m.id];
     if (own === "off") {
       off++;
@@ -57,6 +59,27 @@ export function tierMisconfigurations(
     });
   }
   return { misconfigurations: out.sort(compareMisconfigurations), off, filtered };
+}
+
+type AccountPolicy = Policy["misconfigurations"]["accountPolicy"];
+
+/**
+ * A measured value (Windows account policy) against the policy's baseline: undefined when it meets
+ * it, else the finding with the baseline written into its fix (`net accounts /minpwlen:14`).
+ */
+function judgeMeasured(m: MisconfigurationMatch, policy: Policy): MisconfigurationMatch | undefined {
+  const { setting, value } = m.measured!;
+  const baseline: AccountPolicy = policy.misconfigurations.accountPolicy;
+  if (!(setting in baseline)) return m;
+  const want = baseline[setting as keyof AccountPolicy];
+  // a minimum must be reached; a maximum must not be exceeded, and 0 or "never" is no limit at all
+  const atLeast = setting === "minPasswordLength" || setting === "passwordHistory";
+  const meets = value !== null && (atLeast ? value >= want : value !== 0 && value <= want);
+  if (meets) return undefined;
+  return {
+    ...m,
+    remediation: { ...m.remediation, script: m.remediation.script.replace("<baseline>", String(want)) },
+  };
 }
 
 const TIERS: readonly Tier[] = ["block", "fix", "report"];

@@ -85,6 +85,15 @@ export const PolicySchema = z.strictObject({
           unknown: TierSchema.default("report"),
         })
         .prefault({}),
+      /** the Windows account policy a SAM must meet (CIS Windows Server benchmark values by default) */
+      accountPolicy: z
+        .strictObject({
+          minPasswordLength: z.number().int().min(0).max(128).default(14),
+          passwordHistory: z.number().int().min(0).max(24).default(24),
+          maxPasswordAgeDays: z.number().int().min(1).max(999).default(365),
+          lockoutThreshold: z.number().int().min(1).max(999).default(5),
+        })
+        .prefault({}),
     })
     .prefault({}),
 });

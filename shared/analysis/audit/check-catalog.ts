@@ -221,6 +221,52 @@ export const CHECKS = {
       "Without script-block logging, the PowerShell a container ran leaves no trace for an investigation.",
     references: [`${CIS_WINDOWS}: Ensure 'Turn on PowerShell Script Block Logging' is set to 'Enabled'`],
   },
+  "PCS-WIN-0017": {
+    title: "Minimum password length below the baseline",
+    severity: "medium",
+    rationale: "Short local passwords fall to online guessing and to offline cracking of the SAM.",
+    references: [`${CIS_WINDOWS}: Ensure 'Minimum password length' is set to '14 or more character(s)'`],
+  },
+  "PCS-WIN-0018": {
+    title: "Password history below the baseline",
+    severity: "medium",
+    rationale: "A short history lets a user cycle back to an old, possibly leaked, password.",
+    references: [`${CIS_WINDOWS}: Ensure 'Enforce password history' is set to '24 or more password(s)'`],
+  },
+  "PCS-WIN-0019": {
+    title: "Maximum password age above the baseline (or never)",
+    severity: "medium",
+    rationale: "A password that never expires stays valid for as long as it is known to someone else.",
+    references: [`${CIS_WINDOWS}: Ensure 'Maximum password age' is set to '365 or fewer days, but not 0'`],
+  },
+  "PCS-WIN-0020": {
+    title: "Account lockout threshold above the baseline (or none)",
+    severity: "medium",
+    rationale: "Without a lockout threshold, local accounts can be guessed at without limit.",
+    references: [
+      `${CIS_WINDOWS}: Ensure 'Account lockout threshold' is set to '5 or fewer invalid logon attempt(s), but not 0'`,
+    ],
+  },
+  "PCS-WIN-0021": {
+    title: "Built-in Administrator account enabled",
+    severity: "medium",
+    rationale: "RID 500 is known to every attacker and is exempt from lockout by default.",
+    references: [`${CIS_WINDOWS}: Ensure 'Accounts: Administrator account status' is set to 'Disabled'`],
+  },
+  "PCS-WIN-0022": {
+    title: "Guest account enabled",
+    severity: "high",
+    rationale: "The Guest account gives anyone a logon without a password of their own.",
+    references: [`${CIS_WINDOWS}: Ensure 'Accounts: Guest account status' is set to 'Disabled'`],
+  },
+  "PCS-WIN-0023": {
+    title: "Local account with a blank password",
+    severity: "high",
+    rationale: "An enabled account whose SAM record holds no NT hash logs on with an empty password.",
+    references: [
+      `${CIS_WINDOWS}: Ensure 'Accounts: Limit local account use of blank passwords to console logon only' is set to 'Enabled'`,
+    ],
+  },
 } satisfies Record<string, CheckDefinition>;
 
 export type CheckId = keyof typeof CHECKS;

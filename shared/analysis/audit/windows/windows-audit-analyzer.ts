@@ -2,18 +2,19 @@ import type { Analyzer, AnalyzerOutput, LayerData } from "../../analyzer.js";
 import { openHive, RegfError } from "../../windows/regf/index.js";
 import type { RegistryScalar, RegistrySnapshot } from "../../windows/registry-snapshot.js";
 import { softwareSettings, systemSettings } from "./hive-settings.js";
+import { overlaySam, type SamFact } from "./sam/sam-audit.js";
+import { samSettings, type SamSettings } from "./sam/sam-settings.js";
 import { auditWindows } from "./windows-audit.js";
 
 // wclayer layers carry the registry as deltas; a full hive under the same name reads the same way
-const HIVE = /^Hives\/(System|Software)(?:_Delta)?$/i;
+const HIVE = /^Hives\/(System|Software|Sam)(?:_Delta)?$/i;
 
 export type AuditedHive = "SYSTEM" | "SOFTWARE";
 
 /** What one layer's hive delta says about the audited settings. */
-export interface WindowsAuditData {
-  hive: AuditedHive;
-  settings: RegistrySnapshot;
-}
+export type WindowsAuditData =
+  | { hive: AuditedHive; settings: RegistrySnapshot }
+  | { hive: "SAM"; sam: SamSettings };
 
 /** A value as the overlay of every layer left it, with the layer that last wrote it. */
 export interface AuditedValue {
@@ -25,7 +26,7 @@ export interface AuditedValue {
 /** The image's audited settings per hive: upper-case key path → upper-case value name → value. */
 export type WindowsAuditFact = Partial<
   Record<AuditedHive, Record<string, { path: string; values: Record<string, AuditedValue> }>>
->;
+> & { sam?: SamFact };
 
 /**
  * The Windows configuration audit over the SYSTEM and SOFTWARE hive deltas, read with the regf
@@ -38,9 +39,19 @@ export const windowsAuditAnalyzer = {
   maxFileSize: 512 * 1024 * 1024,
   required: (path) => path.startsWith("Hives/") && HIVE.test(path),
   analyze({ path, content }): AnalyzerOutput {
-    const hive: AuditedHive = /^Hives\/System/i.test(path) ? "SYSTEM" : "SOFTWARE";
+    const hive = /^Hives\/System/i.test(path) ? "SYSTEM" : /^Hives\/Sam/i.test(path) ? "SAM" : "SOFTWARE";
     try {
       const opened = openHive(content, { maxValueBytes: 1024 * 1024 });
+      if (hive === "SAM") {
+        const sam = samSettings(opened);
+        const data: WindowsAuditData = { hive, sam };
+        const warnings = sam.problems.map((message) => ({
+          code: "sam-record-corrupt",
+          message: `${message}; not audited`,
+          path,
+        }));
+        return { data, ...(warnings.length > 0 ? { warnings } : {}) };
+      }
       const settings = hive === "SYSTEM" ? systemSettings(opened) : softwareSettings(opened);
       const data: WindowsAuditData = { hive, settings };
       return { data };
@@ -61,7 +72,12 @@ export const windowsAuditAnalyzer = {
 function squashWindowsAudit(layers: readonly LayerData[]): WindowsAuditFact {
   const fact: WindowsAuditFact = {};
   for (const { layer, data } of layers) {
-    const { hive, settings } = data as WindowsAuditData;
+    const d = data as WindowsAuditData;
+    if (d.hive === "SAM") {
+      fact.sam = overlaySam(fact.sam, d.sam, layer);
+      continue;
+    }
+    const { hive, settings } = d;
     fact[hive] ??= {};
     const keys = fact[hive];
     for (const [path, values] of Object.entries(settings)) {

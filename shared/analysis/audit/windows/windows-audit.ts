@@ -1,6 +1,8 @@
 import type { MisconfigurationEvidence, MisconfigurationMatch } from "../../../model/report.js";
 import { type CheckId, misconfiguration } from "../check-catalog.js";
 import { DEFAULT_PASSWORD_LENGTH, WINLOGON } from "./hive-settings.js";
+import { psQuote } from "./powershell-literal.js";
+import { auditSam } from "./sam/sam-audit.js";
 import type { AuditedHive, AuditedValue, WindowsAuditFact } from "./windows-audit-analyzer.js";
 
 interface Found {
@@ -23,7 +25,7 @@ const SCHANNEL: [CheckId, string][] = [
  */
 export function auditWindows(fact: WindowsAuditFact | undefined): MisconfigurationMatch[] {
   if (fact === undefined) return [];
-  const out: MisconfigurationMatch[] = [];
+  const out: MisconfigurationMatch[] = auditSam(fact.sam);
   const get = (hive: AuditedHive, path: string[], name: string): Found | undefined => {
     const value = fact[hive]?.[path.join("\\").toUpperCase()]?.values[name.toUpperCase()];
     return value === undefined ? undefined : { hive, path, value };
@@ -165,9 +167,6 @@ function evidence(f: Found, shown?: string): MisconfigurationEvidence {
     found: shown ?? (Array.isArray(v) ? v.join(", ") : String(v)),
   };
 }
-
-/** A PowerShell single-quoted literal: nothing inside is expanded, `'` doubles. */
-export const psQuote = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
 /** `HKLM:\SYSTEM\…` as a PowerShell literal. */
 const regPath = (path: string[]): string => psQuote(`HKLM:\\${path.join("\\")}`);
