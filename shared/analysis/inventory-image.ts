@@ -131,6 +131,9 @@ export async function inventoryImage(
       message:
         "no operating system and no package database were found in the image: nothing could be matched",
     });
+  // a resolved image without a config digest (re-inventory from cached layers) has no config to audit
+  const config = image.configDigest === "" ? undefined : image.config;
+  const audit = auditImage(analyzers, squashed.facts, config, context);
   const { identity } = image;
   return {
     schemaVersion: 1,
@@ -146,9 +149,9 @@ export async function inventoryImage(
     layers: image.layers.map((l) => l.digest),
     analyzerSet: analyzerSetVersion(analyzers),
     packages: squashed.packages,
-    warnings: [...warnings.flat(), ...squashed.warnings],
+    warnings: [...warnings.flat(), ...squashed.warnings, ...audit.warnings],
     ...(Object.keys(squashed.facts).length > 0 ? { facts: squashed.facts } : {}),
-    misconfigurations: auditImage(analyzers, squashed.facts, image.config, context),
+    misconfigurations: audit.misconfigurations,
   };
 }
 

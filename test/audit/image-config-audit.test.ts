@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditImageConfig } from "../../shared/analysis/audit/image-config/image-config-audit.js";
+import { auditImage } from "../../shared/analysis/audit/index.js";
+import { ANALYZERS } from "../../shared/analysis/registry.js";
 import { findSecret } from "../../shared/analysis/audit/image-config/secret-patterns.js";
 import { FsBlobStore } from "../../shared/ports/fs-blob-store.js";
 import { DEFAULT_POLICY } from "../../shared/policy/policy.js";
@@ -60,6 +62,12 @@ describe("image config checks", () => {
     ["AKIA-is-not-a-key", undefined],
   ])("%j holds %s", (text, kind) => {
     expect(findSecret(text)).toBe(kind);
+  });
+
+  it("says the config checks did not run when there is no config, instead of passing them", () => {
+    const audit = auditImage(ANALYZERS, {}, undefined, { skippedLayers: [] });
+    expect(audit.misconfigurations).toEqual([]);
+    expect(audit.warnings.map((w) => w.code)).toEqual(["image-config-not-audited"]);
   });
 
   it("survives hostile configs: wrong types, huge lists, huge strings", () => {

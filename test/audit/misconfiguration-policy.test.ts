@@ -7,6 +7,7 @@ import { PolicyError } from "../../shared/policy/policy-error.js";
 import { buildReport } from "../../shared/report/build-report.js";
 import { MISCONFIGURATION_FINGERPRINT_KEY, renderSarif, SarifLogSchema } from "../../shared/report/sarif.js";
 import { renderTable } from "../../shared/report/table.js";
+import { makeReport } from "../../shared/stages/make-report.js";
 import { APP_LAYER, BASE_LAYER, inventory, match } from "../policy/match-builder.js";
 
 const ctx = {
@@ -161,5 +162,18 @@ describe("misconfigurations in the outputs", () => {
     expect(result.level).toBe("error");
     expect(result.partialFingerprints[MISCONFIGURATION_FINGERPRINT_KEY]).toMatch(/^[0-9a-f]{64}$/);
     expect(run.tool.driver.rules[1]?.help.text).toContain("CIS Docker Benchmark v1.6.0, 4.1");
+  });
+});
+
+describe("an inventory stored before the audit", () => {
+  it("reports no misconfigurations key and says the image was not audited", () => {
+    const { report } = makeReport(inventory(), [], undefined, { policy: DEFAULT_POLICY });
+    expect(report.misconfigurations).toBeUndefined();
+    expect(report.warnings.map((w) => w.code)).toContain("not-audited");
+    const audited = makeReport({ ...inventory(), misconfigurations: [] }, [], undefined, {
+      policy: DEFAULT_POLICY,
+    });
+    expect(audited.report.misconfigurations).toEqual([]);
+    expect(audited.report.warnings.map((w) => w.code)).not.toContain("not-audited");
   });
 });

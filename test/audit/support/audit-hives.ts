@@ -44,5 +44,9 @@ export async function auditWindowsLayers(layers: HiveLayer[]): Promise<AuditedWi
     os: "windows",
     config: { User: "ContainerUser", Healthcheck: { Test: ["CMD", "exit 0"] } },
   };
-  return { reports, facts, misconfigurations: auditImage(ANALYZERS, facts, config, context) };
+  return {
+    reports,
+    facts,
+    misconfigurations: auditImage(ANALYZERS, facts, config, context).misconfigurations,
+  };
 }
