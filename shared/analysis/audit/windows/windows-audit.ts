@@ -85,7 +85,7 @@ export function auditWindows(fact: WindowsAuditFact | undefined): Misconfigurati
               location: "SOFTWARE",
               key: WINLOGON.join("\\"),
               value: "DefaultPassword",
-              found: `present in clear (${num(password) ?? 0} characters; not shown)`,
+              found: `present in clear (${characters(num(password) ?? 0)}; not shown)`,
             },
           ],
           {
@@ -155,6 +155,7 @@ function controlSet(fact: WindowsAuditFact): string {
   return `ControlSet${String(n).padStart(3, "0")}`;
 }
 
+const characters = (n: number): string => `${n} character${n === 1 ? "" : "s"}`;
 const str = (f: Found): string | undefined => (typeof f.value.value === "string" ? f.value.value : undefined);
 const num = (f: Found): number | undefined => (typeof f.value.value === "number" ? f.value.value : undefined);
 
