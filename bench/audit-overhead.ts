@@ -42,7 +42,8 @@ async function compare(name: string, open: (() => Readable)[], runs = 9): Promis
     audited.push(await timeLayers(open, ANALYZERS));
   }
   const [b, a] = [Math.min(...base), Math.min(...audited)];
-  return `${name}: ${b.toFixed(3)} s CPU without the audit, ${a.toFixed(3)} s with it: +${(((a - b) / b) * 100).toFixed(1)} % (target ≤ 5 %)`;
+  const pct = ((a - b) / b) * 100;
+  return `${name}: ${b.toFixed(3)} s CPU without the audit, ${a.toFixed(3)} s with it: ${pct >= 0 ? "+" : ""}${pct.toFixed(1)} % (target ≤ 5 %)`;
 }
 
 async function main() {
