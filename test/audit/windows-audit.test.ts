@@ -46,7 +46,7 @@ function system(v: {
 }
 
 function software(
-  v: { autoLogon: string; lua: number; unencrypted: number; basic: number; sbl: number },
+  v: { autoLogon: string; password?: string; lua: number; unencrypted: number; basic: number; sbl: number },
   extra: RegKey[] = [],
 ): RegKey[] {
   return [
@@ -55,7 +55,7 @@ function software(
       values: [
         { name: "AutoAdminLogon", string: v.autoLogon },
         { name: "DefaultUserName", string: "Administrator" },
-        { name: "DefaultPassword", string: PASSWORD },
+        ...(v.password === undefined ? [] : [{ name: "DefaultPassword", string: v.password }]),
       ],
     },
     {
@@ -92,7 +92,10 @@ const PS2 = {
   path: ["Microsoft", "PowerShell", "1", "PowerShellEngine"],
   values: [{ name: "PowerShellVersion", string: "2.0" }],
 };
-const BAD_SOFTWARE = software({ autoLogon: "1", lua: 0, unencrypted: 1, basic: 1, sbl: 0 }, [PS2]);
+const BAD_SOFTWARE = software(
+  { autoLogon: "1", password: PASSWORD, lua: 0, unencrypted: 1, basic: 1, sbl: 0 },
+  [PS2],
+);
 const GOOD_SOFTWARE = software({ autoLogon: "0", lua: 1, unencrypted: 0, basic: 0, sbl: 1 });
 
 const windowsIds = (list: MisconfigurationMatch[]) => list.filter((m) => m.id.startsWith("PCS-WIN-"));
@@ -149,8 +152,9 @@ describe("the Windows audit over hives built with hivexregedit", () => {
         software: software({ autoLogon: "0", lua: 1, unencrypted: 0, basic: 0, sbl: 1 }),
       },
     ]);
-    // the PowerShell 2.0 engine key is still there: a delta that does not touch it changes nothing
-    expect(windowsIds(image.misconfigurations).map((m) => m.id)).toEqual(["PCS-WIN-0015"]);
+    // a delta cannot delete: the PowerShell 2.0 engine key, and the clear-text password in the base
+    // layer's hive, are still in the image
+    expect(windowsIds(image.misconfigurations).map((m) => m.id)).toEqual(["PCS-WIN-0011", "PCS-WIN-0015"]);
   }, 120_000);
 
   it("reads hives where the keys are absent without a finding or a crash (script-block logging, off by default, is reported)", async () => {

@@ -178,10 +178,10 @@ export const CHECKS = {
     references: [`${MS_BASELINE}: LSA Protection (RunAsPPL) = Enabled`],
   },
   "PCS-WIN-0011": {
-    title: "Automatic logon with a clear-text password",
+    title: "Clear-text logon password in the registry (AutoAdminLogon DefaultPassword)",
     severity: "critical",
     rationale:
-      "AutoAdminLogon with a DefaultPassword keeps the account's password in clear in the SOFTWARE hive of every copy of the image.",
+      "A Winlogon DefaultPassword, the AutoAdminLogon password, sits in clear in the SOFTWARE hive of every copy of the image, and in the layer that wrote it even after a later layer removes it.",
     references: [
       `${CIS_WINDOWS}: Ensure 'MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended)' is set to 'Disabled'`,
     ],

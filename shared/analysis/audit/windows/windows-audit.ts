@@ -74,13 +74,14 @@ export function auditWindows(fact: WindowsAuditFact | undefined): Misconfigurati
     const sw = (...path: string[]) => ["SOFTWARE", ...path];
     const autoLogon = get("SOFTWARE", WINLOGON, "AutoAdminLogon");
     const password = get("SOFTWARE", WINLOGON, DEFAULT_PASSWORD_LENGTH);
-    if (autoLogon && str(autoLogon)?.trim() === "1" && password) {
+    // the password is in the hive whatever AutoAdminLogon says now, and in its layer even if a later one drops it
+    if (password && (num(password) ?? 0) > 0) {
       const key = regPath(sw(...WINLOGON));
       out.push(
         misconfiguration(
           "PCS-WIN-0011",
           [
-            evidence(autoLogon),
+            ...(autoLogon ? [evidence(autoLogon)] : []),
             {
               location: "SOFTWARE",
               key: WINLOGON.join("\\"),
@@ -90,7 +91,7 @@ export function auditWindows(fact: WindowsAuditFact | undefined): Misconfigurati
           ],
           {
             shell: "powershell",
-            script: `Set-ItemProperty -Path ${key} -Name 'AutoAdminLogon' -Value '0'; Remove-ItemProperty -Path ${key} -Name 'DefaultPassword'`,
+            script: `Set-ItemProperty -Path ${key} -Name 'AutoAdminLogon' -Value '0'; Remove-ItemProperty -Path ${key} -Name 'DefaultPassword' # then rotate that password: the layer that stored it keeps it`,
           },
           password.value.layer,
         ),
