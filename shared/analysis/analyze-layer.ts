@@ -68,11 +68,15 @@ class LayerWalk {
   /** contents read for analyzers, so a hardlink to one of them can be analysed too */
   private readonly read = new Map<string, Buffer>();
   private readBytes = 0;
+  /** analyzers that look at every file's header (modes), not at contents */
+  private readonly inspectors: readonly Analyzer[];
 
   constructor(
     private readonly layer: LayerRef,
     private readonly options: AnalyzeLayerOptions,
-  ) {}
+  ) {
+    this.inspectors = options.analyzers.filter((a) => a.inspect !== undefined);
+  }
 
   run(stream: Readable, compression: Compression): Promise<void> {
     const { limits } = this.options;
@@ -172,6 +176,7 @@ class LayerWalk {
       return this.onLink(path, header.type === "symlink" ? "symlink" : "hardlink", header.linkname ?? "");
     }
     if (header.type !== "file" && header.type !== "contiguous-file") return undefined;
+    if (this.inspectors.length > 0) this.inspect(path, header);
 
     const wanted = analyzers.filter((a) => a.required(path));
     if (wanted.length === 0) return undefined;
@@ -194,6 +199,18 @@ class LayerWalk {
       }
       return this.runAnalyzers(fits, path, content);
     });
+  }
+
+  /** Header-only analyzers (file modes): no content is read for them. */
+  private inspect(path: string, header: TarHeader): void {
+    const entry = { path, mode: header.mode ?? 0, size: header.size ?? 0 };
+    for (const analyzer of this.inspectors) {
+      const found = analyzer.inspect!(entry);
+      if (found === undefined) continue;
+      const { warnings, ...output } = found;
+      for (const w of warnings ?? []) this.warnings.push({ ...w, layer: this.layer.digest });
+      this.files.push({ analyzer: analyzer.name, path, output });
+    }
   }
 
   private onLink(path: string, type: "symlink" | "hardlink", target: string): Promise<void> | undefined {

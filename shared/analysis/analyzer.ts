@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { OsInfoSchema, type OsInfo, WarningSchema } from "../model/inventory.js";
+import type { MisconfigurationMatch } from "../model/report.js";
 
 /** A package as an analyzer sees it in one file, before the image's OS names its ecosystem. */
 export const PackageRecordSchema = z.object({
@@ -94,4 +95,19 @@ export interface Analyzer {
    * packages, with the image config as context (Windows: OS from the overlaid hive deltas).
    */
   inventory?(fact: unknown, context: InventoryContext): ImageInventoryOutput;
+  /**
+   * Sees every regular file's header without its content (the configuration audit's setuid check):
+   * what it returns is stored like an `analyze` result for that path. Must be cheap: it runs per entry.
+   */
+  inspect?(entry: AnalyzerEntry): AnalyzerOutput | undefined;
+  /** The configuration audit over this analyzer's image fact (undefined when no layer gave data). */
+  audit?(fact: unknown, context: InventoryContext): MisconfigurationMatch[];
+}
+
+/** A tar entry's header as `inspect` sees it. */
+export interface AnalyzerEntry {
+  path: string;
+  /** permission bits with setuid (0o4000), setgid (0o2000) and sticky */
+  mode: number;
+  size: number;
 }

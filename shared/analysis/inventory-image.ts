@@ -7,6 +7,7 @@ import type { BlobStore } from "../ports/blob-store.js";
 import type { ImageSource } from "../registry/image-source.js";
 import { isForeignLayerMediaType } from "../registry/media-types.js";
 import { analyzeLayer } from "./analyze-layer.js";
+import { auditImage } from "./audit/index.js";
 import type { Analyzer, InventoryContext } from "./analyzer.js";
 import { loadLayerReport, storeLayerReport } from "./layer-cache.js";
 import type { LayerReport } from "./layer-report.js";
@@ -142,9 +143,10 @@ export function assembleInventory(
   warnings: readonly ScanWarning[][],
   analyzers: readonly Analyzer[],
 ): Inventory {
+  const context = inventoryContext(image, reports);
   const squashed = squashLayers(
     reports.filter((r): r is LayerReport => r !== undefined),
-    { analyzers, context: inventoryContext(image, reports) },
+    { analyzers, context },
   );
   if (!squashed.os && squashed.packages.length === 0)
     // an empty result must say so: a scan that found nothing to match is not a clean image
@@ -153,6 +155,9 @@ export function assembleInventory(
       message:
         "no operating system and no package database were found in the image: nothing could be matched",
     });
+  // a resolved image without a config digest (re-inventory from cached layers) has no config to audit
+  const config = image.configDigest === "" ? undefined : image.config;
+  const audit = auditImage(analyzers, squashed.facts, config, context);
   const { identity } = image;
   return {
     schemaVersion: 1,
@@ -168,8 +173,9 @@ export function assembleInventory(
     layers: image.layers.map((l) => l.digest),
     analyzerSet: analyzerSetVersion(analyzers),
     packages: squashed.packages,
-    warnings: [...warnings.flat(), ...squashed.warnings],
+    warnings: [...warnings.flat(), ...squashed.warnings, ...audit.warnings],
     ...(Object.keys(squashed.facts).length > 0 ? { facts: squashed.facts } : {}),
+    misconfigurations: audit.misconfigurations,
   };
 }
 

@@ -31,6 +31,52 @@ export const FindingSchema = z.object({
 });
 export type Finding = z.infer<typeof FindingSchema>;
 
+/** A configuration-audit check id: `PCS-WIN-0001`, `PCS-LNX-0001`, `PCS-IMG-0001`. */
+export const CheckIdSchema = z
+  .string()
+  .regex(/^PCS-(WIN|LNX|IMG)-\d{4}$/, "expected a check id like PCS-LNX-0001");
+
+/** Where a misconfiguration was seen: a file and line, a hive key and value, or an image-config field. Secrets are never in `found`. */
+export const MisconfigurationEvidenceSchema = z.object({
+  /** "/etc/ssh/sshd_config", "SYSTEM" (a hive), "image config" */
+  location: z.string(),
+  line: z.number().int().positive().optional(),
+  /** a registry key below the hive root, or an image-config field (`Config.Env`) */
+  key: z.string().optional(),
+  /** a registry value name */
+  value: z.string().optional(),
+  /** what was seen, redacted: "PermitRootLogin yes", "DefaultPassword present (12 characters)" */
+  found: z.string(),
+});
+export type MisconfigurationEvidence = z.infer<typeof MisconfigurationEvidenceSchema>;
+
+/** One configuration-audit result before the policy tiers it (stored in the Inventory). */
+export const MisconfigurationMatchSchema = z.object({
+  id: CheckIdSchema,
+  title: z.string(),
+  severity: SeveritySchema,
+  rationale: z.string(),
+  /** "CIS Debian Linux 12 Benchmark v1.1.0, 5.1.20", "Microsoft Security Baseline …", "CIS Docker Benchmark 4.1" */
+  references: z.array(z.string()).min(1),
+  evidence: z.array(MisconfigurationEvidenceSchema).min(1),
+  /** the layer that last wrote the evidence; absent for the image config */
+  layer: z.string().optional(),
+  /** the fix: a line for a Dockerfile `RUN` (sh, powershell) or a Dockerfile instruction itself */
+  remediation: z.object({ shell: z.enum(["sh", "powershell", "dockerfile"]), script: z.string() }),
+  /** a value the policy's baseline judges at verdict time (Windows account policy); null = never/none */
+  measured: z.object({ setting: z.string(), value: z.number().nullable() }).optional(),
+});
+export type MisconfigurationMatch = z.infer<typeof MisconfigurationMatchSchema>;
+
+/** A misconfiguration in the report: tiered and suppressed by the same policy as vulnerabilities. */
+export const MisconfigurationSchema = MisconfigurationMatchSchema.extend({
+  tier: TierSchema,
+  suppressed: z
+    .object({ kind: z.literal("accepted-risk"), reason: z.string(), expires: z.string().optional() })
+    .optional(),
+});
+export type Misconfiguration = z.infer<typeof MisconfigurationSchema>;
+
 export const VerdictSchema = z.object({
   decision: z.enum(["block", "fix", "pass"]),
   reasons: z.array(z.string()),
@@ -44,6 +90,8 @@ export const ReportSchema = z.object({
   db: z.object({ version: z.string(), updatedAt: z.string() }).optional(),
   packages: z.array(PackageSchema),
   findings: z.array(FindingSchema),
+  /** configuration-audit findings; absent when the inventory predates the audit */
+  misconfigurations: z.array(MisconfigurationSchema).optional(),
   verdict: VerdictSchema.optional(),
   warnings: z.array(WarningSchema),
 });
@@ -64,5 +112,7 @@ export const InventorySchema = z.object({
   warnings: z.array(WarningSchema),
   /** facts beyond packages that later stages use (Windows build and KBs, .NET runtimes …), by analyzer */
   facts: z.record(z.string(), z.unknown()).optional(),
+  /** what the configuration audit found (hives, config files, the image config), before the policy */
+  misconfigurations: z.array(MisconfigurationMatchSchema).optional(),
 });
 export type Inventory = z.infer<typeof InventorySchema>;

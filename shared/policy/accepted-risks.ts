@@ -24,11 +24,16 @@ export class AcceptedRisks {
     }));
   }
 
-  check(match: PolicyMatch, image: PolicyImage, now: Date): AcceptedRiskCheck {
+  /** `match` may be a misconfiguration: it has no package, so a risk naming one never covers it */
+  check(
+    match: Pick<PolicyMatch, "id" | "aliases"> & { package?: { name: string } },
+    image: PolicyImage,
+    now: Date,
+  ): AcceptedRiskCheck {
     const result: AcceptedRiskCheck = { applied: undefined, expired: [] };
     for (const { risk, expiresAt, inRepository } of this.entries) {
       if (!namesVulnerability(risk.id, match)) continue;
-      if (risk.package !== undefined && risk.package !== match.package.name) continue;
+      if (risk.package !== undefined && risk.package !== match.package?.name) continue;
       if (!inRepository(image)) continue;
       if (now.getTime() < expiresAt) result.applied ??= risk;
       else result.expired.push(risk);

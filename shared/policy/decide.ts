@@ -1,11 +1,19 @@
 import type { ScanWarning } from "../model/inventory.js";
-import { type Finding, SEVERITY_ORDER, type Severity, type Verdict } from "../model/report.js";
+import {
+  type Finding,
+  type Misconfiguration,
+  type MisconfigurationMatch,
+  SEVERITY_ORDER,
+  type Severity,
+  type Verdict,
+} from "../model/report.js";
 import { compareFindings } from "../report/finding-order.js";
 import { type AcceptedRisk, DEFAULT_RULES, type Policy } from "./policy.js";
 import { AcceptedRisks } from "./accepted-risks.js";
 import type { RemediationAction } from "../model/remediation-action.js";
 import { planRemediation } from "./remediation/plan.js";
 import type { RemediationContext } from "./remediation/remediator.js";
+import { describeMisconfigurations, tierMisconfigurations } from "./misconfiguration-tier.js";
 import { hasFix, type PolicyImage, type PolicyMatch, TierRules } from "./tier.js";
 import { type OpenVexDocument, VexIndex, vexSuppressionReason } from "./vex.js";
 
@@ -18,6 +26,8 @@ export interface DecisionContext extends RemediationContext, PolicyImage {
   vex?: readonly OpenVexDocument[];
   /** command-line filters; each one given overrides the policy's own value */
   filters?: { ignoreUnfixed?: boolean; severity?: readonly Severity[] };
+  /** the configuration audit's results (Inventory.misconfigurations); absent when the image was not audited */
+  misconfigurations?: readonly MisconfigurationMatch[];
 }
 
 export interface Decision {
@@ -29,6 +39,8 @@ export interface Decision {
   warnings: ScanWarning[];
   /** how many findings the filters left out of the report, before the verdict */
   filtered: { unfixed: number; severity: number };
+  /** tiered configuration-audit findings, when the context carried any audit */
+  misconfigurations?: Misconfiguration[];
 }
 
 /**
@@ -51,11 +63,17 @@ export function decide(matches: readonly PolicyMatch[], policy: Policy, context:
   const rules = new TierRules(policy);
   const risks = new AcceptedRisks(policy.acceptedRisks);
   const vex = new VexIndex(context.vex ?? []);
-  const expired = new Map<AcceptedRisk, PolicyMatch[]>();
+  const expired = new Map<AcceptedRisk, unknown[]>();
   const tiered = kept.map((m) => {
     const { tier, ruleIndex } = rules.tierOf(m, context);
     return { match: m, tier, ruleIndex, suppressed: suppression(m) };
   });
+
+  // misconfigurations go through the same accepted risks, so their expiries are reported too
+  const audit =
+    context.misconfigurations === undefined
+      ? undefined
+      : tierMisconfigurations(context.misconfigurations, policy, risks, context, now, severities, expired);
 
   function suppression(m: PolicyMatch): Finding["suppressed"] {
     const statement = vex.statementFor(m, context);
@@ -98,21 +116,37 @@ export function decide(matches: readonly PolicyMatch[], policy: Policy, context:
   const ruleLabel = (i: number | undefined) =>
     i === undefined ? "defaultTier" : (policy.rules?.[i]?.name ?? `rules[${i}]`);
   const counted = tiered.filter((t) => t.suppressed === undefined);
+  if (audit !== undefined) filtered.severity += audit.filtered;
+  const openAudit = audit?.misconfigurations.filter((m) => m.suppressed === undefined) ?? [];
+  const auditIn = (tier: string) => openAudit.filter((m) => m.tier === tier);
   const reasons: string[] = [];
   for (const tier of ["block", "fix"] as const) {
     const inTier = counted.filter((t) => t.tier === tier);
-    if (inTier.length === 0) continue;
-    const by = customRules ? ` [${[...new Set(inTier.map((t) => ruleLabel(t.ruleIndex)))].join(", ")}]` : "";
-    reasons.push(`${tier}: ${describeFindings(inTier.map((t) => t.match))}${by}`);
+    if (inTier.length > 0) {
+      const by = customRules
+        ? ` [${[...new Set(inTier.map((t) => ruleLabel(t.ruleIndex)))].join(", ")}]`
+        : "";
+      reasons.push(`${tier}: ${describeFindings(inTier.map((t) => t.match))}${by}`);
+    }
+    if (auditIn(tier).length > 0) reasons.push(`${tier}: ${describeMisconfigurations(auditIn(tier))}`);
   }
-  const decision = reasons.length === 0 ? "pass" : counted.some((t) => t.tier === "block") ? "block" : "fix";
-  if (decision === "pass") reasons.push("no vulnerabilities at block or fix tier");
+  const blocks = counted.some((t) => t.tier === "block") || auditIn("block").length > 0;
+  const decision = reasons.length === 0 ? "pass" : blocks ? "block" : "fix";
+  if (decision === "pass")
+    reasons.push(
+      audit === undefined
+        ? "no vulnerabilities at block or fix tier"
+        : "no vulnerabilities or misconfigurations at block or fix tier",
+    );
   const reported = counted.filter((t) => t.tier === "report");
   if (reported.length > 0) reasons.push(`report: ${describeFindings(reported.map((t) => t.match))}`);
+  if (auditIn("report").length > 0) reasons.push(`report: ${describeMisconfigurations(auditIn("report"))}`);
   for (const [risk] of expired) reasons.push(`accepted risk for ${riskLabel(risk)} expired ${risk.expires}`);
   const suppressedCount = (kind: "vex" | "accepted-risk") =>
     tiered.filter((t) => t.suppressed?.kind === kind).length;
-  const byRisk = suppressedCount("accepted-risk");
+  const byRisk =
+    suppressedCount("accepted-risk") +
+    (audit?.misconfigurations.filter((m) => m.suppressed !== undefined).length ?? 0);
   const byVex = suppressedCount("vex");
   if (byRisk + byVex > 0) {
     const parts = [
@@ -122,11 +156,20 @@ export function decide(matches: readonly PolicyMatch[], policy: Policy, context:
     reasons.push(`suppressed: ${parts.filter(Boolean).join(", ")}`);
   }
   if (filtered.unfixed > 0) reasons.push(`left out: ${filtered.unfixed} without a fix (ignoreUnfixed)`);
+  if (audit !== undefined && audit.off > 0)
+    reasons.push(`left out: ${audit.off} misconfiguration${audit.off === 1 ? "" : "s"} whose check is off`);
   if (filtered.severity > 0) {
     reasons.push(`left out: ${filtered.severity} below the severity filter (${severities?.join(", ")})`);
   }
 
-  return { findings, verdict: { decision, reasons }, actions: plan.actions, warnings, filtered };
+  return {
+    findings,
+    verdict: { decision, reasons },
+    actions: plan.actions,
+    warnings,
+    filtered,
+    ...(audit === undefined ? {} : { misconfigurations: audit.misconfigurations }),
+  };
 }
 
 const riskLabel = (risk: AcceptedRisk): string =>

@@ -108,6 +108,13 @@ const KNOWN_KEYS = [
   ...Object.keys(PolicyRuleSchema.shape),
   ...Object.keys(AcceptedRiskSchema.shape),
   ...Object.keys(LimitsSchema.shape),
+  "checks",
+  "tiers",
+  "accountPolicy",
+  "minPasswordLength",
+  "passwordHistory",
+  "maxPasswordAgeDays",
+  "lockoutThreshold",
 ];
 
 function locateIssue(doc: Document, lineCounter: LineCounter, issue: z.core.$ZodIssue): PolicyIssue[] {

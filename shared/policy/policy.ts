@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { LimitsSchema } from "../model/limits.js";
-import { SEVERITY_ORDER, type Severity, SeveritySchema, TierSchema } from "../model/report.js";
+import { CheckIdSchema, SEVERITY_ORDER, type Severity, SeveritySchema, TierSchema } from "../model/report.js";
 
 /** A one-item value may be written without the list brackets: `severity: critical`. */
 const listOf = <T extends z.ZodType>(item: T) =>
@@ -72,6 +72,30 @@ export const PolicySchema = z.strictObject({
   vex: z.array(z.string().min(1)).max(1000).default([]),
   /** passed through to layer analysis (shared/model/limits.ts); strict so a typo is an error, not a default */
   limits: LimitsSchema.strict().optional(),
+  /** the configuration audit: per-check tier or `off`, and the tier of each severity */
+  misconfigurations: z
+    .strictObject({
+      checks: z.record(CheckIdSchema, z.union([TierSchema, z.literal("off")])).default({}),
+      tiers: z
+        .strictObject({
+          critical: TierSchema.default("block"),
+          high: TierSchema.default("fix"),
+          medium: TierSchema.default("fix"),
+          low: TierSchema.default("report"),
+          unknown: TierSchema.default("report"),
+        })
+        .prefault({}),
+      /** the Windows account policy a SAM must meet (CIS Windows Server benchmark values by default) */
+      accountPolicy: z
+        .strictObject({
+          minPasswordLength: z.number().int().min(0).max(128).default(14),
+          passwordHistory: z.number().int().min(0).max(24).default(24),
+          maxPasswordAgeDays: z.number().int().min(1).max(999).default(365),
+          lockoutThreshold: z.number().int().min(1).max(999).default(5),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
 });
 export type Policy = z.infer<typeof PolicySchema>;
 export type PolicyInput = z.input<typeof PolicySchema>;

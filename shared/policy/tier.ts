@@ -69,7 +69,7 @@ export function ecosystemMatches(condition: string, ecosystem: string): boolean 
 }
 
 /** A vulnerability id names a finding through its id or any alias (CVE ↔ GHSA ↔ DSA). */
-export function namesVulnerability(id: string, match: PolicyMatch): boolean {
+export function namesVulnerability(id: string, match: Pick<PolicyMatch, "id" | "aliases">): boolean {
   const wanted = id.toUpperCase();
   return match.id.toUpperCase() === wanted || match.aliases.some((a) => a.toUpperCase() === wanted);
 }

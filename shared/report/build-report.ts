@@ -1,6 +1,13 @@
 import type { ScanWarning } from "../model/inventory.js";
-import { type Finding, type Inventory, type Report, ReportSchema, type Verdict } from "../model/report.js";
-import { compareFindings } from "./finding-order.js";
+import {
+  type Finding,
+  type Inventory,
+  type Misconfiguration,
+  type Report,
+  ReportSchema,
+  type Verdict,
+} from "../model/report.js";
+import { compareFindings, compareMisconfigurations } from "./finding-order.js";
 
 export interface ReportDb {
   version: string;
@@ -17,6 +24,7 @@ export function buildReport(
   verdict: Verdict | undefined,
   db: ReportDb | undefined,
   warnings: readonly ScanWarning[] = [],
+  misconfigurations?: readonly Misconfiguration[],
 ): Report {
   const seen = new Set<string>();
   const allWarnings = [...inventory.warnings, ...warnings].filter((w) => {
@@ -31,6 +39,9 @@ export function buildReport(
     ...(db === undefined ? {} : { db: { version: db.version, updatedAt: db.updatedAt } }),
     packages: inventory.packages,
     findings: [...findings].sort(compareFindings),
+    ...(misconfigurations === undefined
+      ? {}
+      : { misconfigurations: [...misconfigurations].sort(compareMisconfigurations) }),
     ...(verdict === undefined ? {} : { verdict }),
     warnings: allWarnings,
   });

@@ -1,4 +1,4 @@
-import { type Finding, SEVERITY_ORDER, type Tier } from "../model/report.js";
+import { type Finding, type Misconfiguration, SEVERITY_ORDER, type Tier } from "../model/report.js";
 
 export const TIER_ORDER: readonly Tier[] = ["block", "fix", "report"];
 
@@ -18,3 +18,15 @@ export function compareFindings(a: Finding, b: Finding): number {
 
 // code-unit order, not locale order: the same on every machine
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Report order: unsuppressed first, then tier, severity, check id, where. */
+export function compareMisconfigurations(a: Misconfiguration, b: Misconfiguration): number {
+  const where = (m: Misconfiguration) => m.evidence.map((e) => `${e.location}\0${e.key ?? ""}`).join("\0");
+  return (
+    Number(a.suppressed !== undefined) - Number(b.suppressed !== undefined) ||
+    TIER_ORDER.indexOf(a.tier) - TIER_ORDER.indexOf(b.tier) ||
+    SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) ||
+    compareText(a.id, b.id) ||
+    compareText(where(a), where(b))
+  );
+}

@@ -1,8 +1,15 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { type Finding, type Report, SEVERITY_ORDER, type Severity } from "../model/report.js";
-import { compareFindings } from "./finding-order.js";
+import {
+  type Finding,
+  type Misconfiguration,
+  type Report,
+  SEVERITY_ORDER,
+  type Severity,
+} from "../model/report.js";
+import { compareFindings, compareMisconfigurations } from "./finding-order.js";
 import { formatImageRef } from "../model/image-reference.js";
+import { dockerfileLine, evidenceText } from "./misconfiguration-table.js";
 
 export const SARIF_SCHEMA_URI =
   "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -148,6 +155,7 @@ export function renderSarif(reports: readonly Report[], options: SarifOptions = 
     });
   }
 
+  const audit = misconfigurationSarif(reports, ruleIds.length);
   return {
     $schema: SARIF_SCHEMA_URI,
     version: "2.1.0",
@@ -158,10 +166,10 @@ export function renderSarif(reports: readonly Report[], options: SarifOptions = 
             name: "portcullis",
             ...(options.toolVersion === undefined ? {} : { version: options.toolVersion }),
             ...(options.informationUri === undefined ? {} : { informationUri: options.informationUri }),
-            rules: ruleIds.map((id) => rule(id, rules.get(id)!)),
+            rules: [...ruleIds.map((id) => rule(id, rules.get(id)!)), ...audit.rules],
           },
         },
-        results: [...results.values()],
+        results: [...results.values(), ...audit.results],
       },
     ],
   };
@@ -270,3 +278,95 @@ const compareImages = (a: Report, b: Report): number => {
 };
 
 const escapeMarkdown = (s: string): string => s.replace(/[|\\`*_[\]<>]/g, (c) => `\\${c}`);
+
+/** The partialFingerprints key of a misconfiguration: check id + where + image repository. */
+export const MISCONFIGURATION_FINGERPRINT_KEY = "checkLocationRepository/v1";
+
+/**
+ * The configuration audit in SARIF: one rule per check id (rationale and references as help), one
+ * result per check × evidence location × image repository, located in the image with the file or
+ * hive key as the logical location — never a secret, which the evidence never holds.
+ */
+export function misconfigurationSarif(
+  reports: readonly Report[],
+  firstRuleIndex: number,
+): { rules: SarifRule[]; results: SarifResult[] } {
+  const entries = reports.flatMap((report) =>
+    [...(report.misconfigurations ?? [])].sort(compareMisconfigurations).map((m) => ({ report, m })),
+  );
+  const byId = new Map<string, Misconfiguration>();
+  for (const { m } of entries) if (!byId.has(m.id)) byId.set(m.id, m);
+  const ids = [...byId.keys()].sort();
+  const index = new Map(ids.map((id, i) => [id, firstRuleIndex + i]));
+
+  const results = new Map<string, SarifResult>();
+  for (const { report, m } of entries) {
+    const where = m.evidence.map((e) => [e.location, e.key ?? "", e.value ?? ""].join("\\")).join("|");
+    const fingerprint = createHash("sha256")
+      .update(JSON.stringify([m.id, where, report.image.repository]))
+      .digest("hex");
+    if (results.has(fingerprint)) continue;
+    const name = imageName(report);
+    results.set(fingerprint, {
+      ruleId: m.id,
+      ruleIndex: index.get(m.id)!,
+      level: LEVEL[m.severity],
+      message: {
+        text: `${m.title} in ${name} [${m.severity}, ${m.tier} tier]: ${m.evidence.map(evidenceText).join("; ")}. Fix in the Dockerfile: ${dockerfileLine(m.remediation)}`,
+      },
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: { uri: name.split("/").map(encodeURIComponent).join("/") },
+            region: { startLine: 1 },
+          },
+          logicalLocations: [
+            {
+              name: m.evidence[0]!.location,
+              fullyQualifiedName: `${name}@${report.image.digest}/${where}`,
+              kind: "resource",
+            },
+          ],
+        },
+      ],
+      partialFingerprints: { [MISCONFIGURATION_FINGERPRINT_KEY]: fingerprint },
+      ...(m.suppressed === undefined
+        ? {}
+        : {
+            suppressions: [
+              {
+                kind: "external" as const,
+                status: "accepted" as const,
+                justification: `accepted-risk: ${m.suppressed.reason}${m.suppressed.expires === undefined ? "" : ` (until ${m.suppressed.expires})`}`,
+              },
+            ],
+          }),
+      properties: {
+        tier: m.tier,
+        severity: m.severity,
+        remediation: { shell: m.remediation.shell, script: m.remediation.script },
+        imageDigest: report.image.digest,
+      },
+    });
+  }
+  return { rules: ids.map((id) => checkRule(byId.get(id)!)), results: [...results.values()] };
+}
+
+function checkRule(m: Misconfiguration): SarifRule {
+  const refs = m.references.map((r) => `- ${r}`).join("\n");
+  return {
+    id: m.id,
+    shortDescription: { text: m.title },
+    fullDescription: { text: m.rationale },
+    help: {
+      text: `${m.rationale}\nReferences:\n${refs}\nFix (Dockerfile): ${dockerfileLine(m.remediation)}`,
+      markdown: `${escapeMarkdown(m.rationale)}\n\n**References**\n\n${m.references.map((r) => `- ${escapeMarkdown(r)}`).join("\n")}\n\n**Fix** (Dockerfile)\n\n\`\`\`dockerfile\n${dockerfileLine(m.remediation)}\n\`\`\``,
+    },
+    defaultConfiguration: { level: LEVEL[m.severity] },
+    properties: {
+      "security-severity": securitySeverity(m.severity, undefined),
+      tags: ["security", "misconfiguration", m.severity],
+      precision: "high",
+    },
+  };
+}

@@ -1,6 +1,7 @@
 import type { Finding, Report, Severity, Tier } from "../model/report.js";
 import type { RemediationAction } from "../model/remediation-action.js";
 import { compareFindings, TIER_ORDER } from "./finding-order.js";
+import { misconfigurationLines } from "./misconfiguration-table.js";
 import { clip, painter, type Style, stdoutWantsColor, terminalSafe } from "./terminal-text.js";
 import { formatImageRef } from "../model/image-reference.js";
 
@@ -78,6 +79,8 @@ export function renderTable(report: Report, options: TableOptions = {}): string 
       out.push(`${row(f, widths, paint)}  ${paint("dim", `${s.kind}${until}: ${terminalSafe(s.reason)}`)}`);
     }
   }
+
+  out.push(...misconfigurationLines(report.misconfigurations, paint));
 
   const actions = options.actions ?? actionsFromFindings(open);
   if (actions.length > 0) {

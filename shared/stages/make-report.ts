@@ -7,6 +7,13 @@ import type { OpenVexDocument } from "../policy/vex.js";
 import { buildReport } from "../report/build-report.js";
 import type { DbStamp } from "./pipeline-deps.js";
 
+/** A stored inventory from before the configuration audit: its report must not read as audited. */
+const NOT_AUDITED = {
+  code: "not-audited",
+  message:
+    "this inventory predates the configuration audit: misconfigurations were not checked (rescan the image)",
+};
+
 export interface VerdictInputs {
   policy: Policy;
   vex?: readonly OpenVexDocument[];
@@ -33,7 +40,15 @@ export function makeReport(
     ...(inputs.now ? { now: inputs.now } : {}),
     ...(inputs.vex ? { vex: inputs.vex } : {}),
     ...(inputs.filters ? { filters: inputs.filters } : {}),
+    ...(inventory.misconfigurations ? { misconfigurations: inventory.misconfigurations } : {}),
   });
-  const report = buildReport(inventory, decision.findings, decision.verdict, db, decision.warnings);
+  const report = buildReport(
+    inventory,
+    decision.findings,
+    decision.verdict,
+    db,
+    inventory.misconfigurations ? decision.warnings : [...decision.warnings, NOT_AUDITED],
+    decision.misconfigurations,
+  );
   return { report, decision };
 }

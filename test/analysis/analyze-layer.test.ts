@@ -139,7 +139,8 @@ describe("analyzeLayer", () => {
       { path: "etc/os-release", type: "symlink", target: "../usr/lib/os-release" },
       { path: "usr/lib/apk/db/installed", type: "hardlink", target: "lib/apk/db/installed" },
     ]);
-    expect(report.files.map((f) => f.path)).toEqual([
+    // one path may be read by several analyzers (apk and the audit both read the apk database)
+    expect([...new Set(report.files.map((f) => f.path))]).toEqual([
       "usr/lib/os-release",
       "lib/apk/db/installed",
       "usr/lib/apk/db/installed",

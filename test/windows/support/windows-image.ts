@@ -24,12 +24,19 @@ export interface WindowsLayerSpec {
   /** paths below C:\ ("Program Files/dotnet/…") → content */
   files?: Record<string, string | Buffer>;
   software?: RegKey[];
+  /** the other hive deltas a Server Core layer carries (the configuration audit reads SYSTEM and SAM) */
+  system?: RegKey[];
+  sam?: RegKey[];
+  security?: RegKey[];
+  defaultUser?: RegKey[];
 }
 
 export interface WindowsImageSpec {
   /** the config's os.version: 10.0.<build>.<UBR> */
   osVersion: string;
   layers: WindowsLayerSpec[];
+  /** the config's `config` (User, Healthcheck …); default a cmd entry point */
+  runConfig?: Record<string, unknown>;
   /**
    * A foreign base layer below `layers` (as older images point at mcr.microsoft.com): its blob is
    * not in the layout, only its descriptor with `urls`.
@@ -129,6 +136,14 @@ export function windowsLayerEntries(spec: WindowsLayerSpec): [string, Buffer][] 
   ]);
   if (spec.software !== undefined && spec.software.length > 0)
     entries.push(["Hives/Software_Delta", buildHiveWithHivex("ROOT", spec.software).hive]);
+  const others: [string, RegKey[] | undefined][] = [
+    ["Hives/System_Delta", spec.system],
+    ["Hives/Sam_Delta", spec.sam],
+    ["Hives/Security_Delta", spec.security],
+    ["Hives/DefaultUser_Delta", spec.defaultUser],
+  ];
+  for (const [name, keys] of others)
+    if (keys !== undefined && keys.length > 0) entries.push([name, buildHiveWithHivex("ROOT", keys).hive]);
   return entries;
 }
 
@@ -165,7 +180,7 @@ export async function writeWindowsImage(
     architecture: "amd64",
     os: "windows",
     "os.version": spec.osVersion,
-    config: { Cmd: ["cmd", "/S", "/C", "echo", "hello"] },
+    config: spec.runConfig ?? { Cmd: ["cmd", "/S", "/C", "echo", "hello"] },
     rootfs: { type: "layers", diff_ids: diffIds },
     history: layers.map(() => ({ created: "2025-08-12T00:00:00Z", created_by: "test layer" })),
   });
