@@ -7,6 +7,8 @@ import type { BlobStore } from "../ports/blob-store.js";
 import type { ImageSource } from "../registry/image-source.js";
 import { isForeignLayerMediaType } from "../registry/media-types.js";
 import { analyzeLayer } from "./analyze-layer.js";
+import { gapWarnings } from "./scan-gaps/gap-warnings.js";
+import { packageDbPresenceAnalyzer } from "./scan-gaps/package-db-presence.js";
 import type { Analyzer, InventoryContext } from "./analyzer.js";
 import { loadLayerReport, storeLayerReport } from "./layer-cache.js";
 import type { LayerReport } from "./layer-report.js";
@@ -122,6 +124,9 @@ export async function inventoryImage(
     reports.filter((r): r is LayerReport => r !== undefined),
     { analyzers, context: inventoryContext(image, reports) },
   );
+  squashed.warnings.push(...gapWarnings(squashed.os, squashed.facts, analyzers));
+  // the sightings served the warnings above; later stages have no use for them
+  delete squashed.facts[packageDbPresenceAnalyzer.name];
   if (!squashed.os && squashed.packages.length === 0)
     // an empty result must say so: a scan that found nothing to match is not a clean image
     squashed.warnings.push({

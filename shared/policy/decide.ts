@@ -16,6 +16,8 @@ export interface DecisionContext extends RemediationContext, PolicyImage {
   vex?: readonly OpenVexDocument[];
   /** command-line filters; each one given overrides the policy's own value */
   filters?: { ignoreUnfixed?: boolean; severity?: readonly Severity[] };
+  /** what the scan could not read or match (isUnscannable warnings): the policy's `unscannable` tier */
+  unscannable?: readonly ScanWarning[];
 }
 
 export interface Decision {
@@ -103,8 +105,13 @@ export function decide(matches: readonly PolicyMatch[], policy: Policy, context:
     const by = customRules ? ` [${[...new Set(inTier.map((t) => ruleLabel(t.ruleIndex)))].join(", ")}]` : "";
     reasons.push(`${tier}: ${describeFindings(inTier.map((t) => t.match))}${by}`);
   }
-  const decision = reasons.length === 0 ? "pass" : counted.some((t) => t.tier === "block") ? "block" : "fix";
+  const gaps = context.unscannable ?? [];
+  const gapTier = gaps.length > 0 ? policy.unscannable : undefined;
+  if (gapTier === "block" || gapTier === "fix") reasons.unshift(unscannableReason(gapTier, gaps));
+  const blocks = counted.some((t) => t.tier === "block") || gapTier === "block";
+  const decision = reasons.length === 0 ? "pass" : blocks ? "block" : "fix";
   if (decision === "pass") reasons.push("no vulnerabilities at block or fix tier");
+  if (gapTier === "report") reasons.push(unscannableReason(gapTier, gaps));
   const reported = counted.filter((t) => t.tier === "report");
   if (reported.length > 0) reasons.push(`report: ${describeFindings(reported.map((t) => t.match))}`);
   for (const [risk] of expired) reasons.push(`accepted risk for ${riskLabel(risk)} expired ${risk.expires}`);
@@ -126,6 +133,13 @@ export function decide(matches: readonly PolicyMatch[], policy: Policy, context:
 
   return { findings, verdict: { decision, reasons }, actions: plan.actions, warnings, filtered };
 }
+
+/** "block: image not fully scanned (policy unscannable): /var/lib/rpm/rpmdb.sqlite …" */
+export const unscannableReason = (tier: string, gaps: readonly ScanWarning[]): string =>
+  `${tier}: ${UNSCANNED_REASON} (policy unscannable): ${gaps.map((g) => g.message).join("; ")}`;
+
+/** The words every unscannable reason carries, so the gate can pass it on with an allow. */
+export const UNSCANNED_REASON = "image not fully scanned";
 
 const riskLabel = (risk: AcceptedRisk): string =>
   risk.package === undefined ? risk.id : `${risk.id} in ${risk.package}`;

@@ -70,6 +70,8 @@ export const PolicySchema = z.strictObject({
   acceptedRisks: z.array(AcceptedRiskSchema).max(10_000).default([]),
   /** paths to OpenVEX documents, relative to the policy file */
   vex: z.array(z.string().min(1)).max(1000).default([]),
+  /** the tier of an image part of which could not be read or matched (shared/model/scan-gaps.ts) */
+  unscannable: TierSchema.default("block"),
   /** passed through to layer analysis (shared/model/limits.ts); strict so a typo is an error, not a default */
   limits: LimitsSchema.strict().optional(),
 });

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { type Finding, type Report, SEVERITY_ORDER, type Severity } from "../model/report.js";
+import { isUnscannable } from "../model/scan-gaps.js";
 import { compareFindings } from "./finding-order.js";
 
 export const SARIF_SCHEMA_URI =
@@ -39,6 +40,28 @@ export const SarifLogSchema = z.object({
           ),
         }),
       }),
+      /** the scan's warnings (what could not be read or matched) as tool execution notifications */
+      invocations: z
+        .array(
+          z.object({
+            executionSuccessful: z.boolean(),
+            toolExecutionNotifications: z.array(
+              z.object({
+                level: LevelSchema,
+                message: MessageSchema,
+                descriptor: z.object({ id: z.string() }),
+                locations: z
+                  .array(
+                    z.object({
+                      physicalLocation: z.object({ artifactLocation: z.object({ uri: z.string() }) }),
+                    }),
+                  )
+                  .optional(),
+              }),
+            ),
+          }),
+        )
+        .optional(),
       results: z.array(
         z.object({
           ruleId: z.string(),
@@ -160,11 +183,28 @@ export function renderSarif(reports: readonly Report[], options: SarifOptions = 
             rules: ruleIds.map((id) => rule(id, rules.get(id)!)),
           },
         },
+        invocations: [{ executionSuccessful: true, toolExecutionNotifications: notifications(reports) }],
         results: [...results.values()],
       },
     ],
   };
 }
+
+/** Every report's warnings; one that left part of the image unscanned is a `warning`, the rest `note`s. */
+function notifications(
+  reports: readonly Report[],
+): NonNullable<SarifRun["invocations"]>[number]["toolExecutionNotifications"] {
+  return reports.flatMap((report) =>
+    report.warnings.map((w) => ({
+      level: isUnscannable(w) ? ("warning" as const) : ("note" as const),
+      message: { text: `${imageName(report)}@${report.image.digest}: ${w.message}` },
+      descriptor: { id: w.code },
+      locations: [{ physicalLocation: { artifactLocation: { uri: artifactUri(imageName(report)) } } }],
+    })),
+  );
+}
+
+const artifactUri = (name: string): string => name.split("/").map(encodeURIComponent).join("/");
 
 /** sha256 of vulnerability id, package name and image repository — never a line, a version or an order. */
 export function sarifFingerprint(vulnerabilityId: string, packageName: string, repository: string): string {
@@ -246,7 +286,7 @@ function imageLocation(report: Report, f: Finding): SarifResult["locations"][num
   return {
     physicalLocation: {
       // percent-encode each segment: a registry port (`localhost:5000`) would otherwise read as a URI scheme
-      artifactLocation: { uri: name.split("/").map(encodeURIComponent).join("/") },
+      artifactLocation: { uri: artifactUri(name) },
       region: { startLine: 1 },
     },
     logicalLocations: [

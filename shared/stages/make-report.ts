@@ -1,4 +1,5 @@
 import type { Match } from "../matching/match.js";
+import { isUnscannable } from "../model/scan-gaps.js";
 import type { Severity } from "../model/report.js";
 import type { Inventory, Report } from "../model/report.js";
 import { type Decision, decide } from "../policy/decide.js";
@@ -33,6 +34,7 @@ export function makeReport(
     ...(inputs.now ? { now: inputs.now } : {}),
     ...(inputs.vex ? { vex: inputs.vex } : {}),
     ...(inputs.filters ? { filters: inputs.filters } : {}),
+    unscannable: inventory.warnings.filter(isUnscannable),
   });
   const report = buildReport(inventory, decision.findings, decision.verdict, db, decision.warnings);
   return { report, decision };

@@ -1,3 +1,4 @@
+import { UNSCANNED_REASON } from "../policy/decide.js";
 import { scanIdOf } from "../model/messages.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { TableRow, TableStore } from "../ports/table-store.js";
@@ -124,5 +125,12 @@ export async function gate(tables: TableStore, image: string): Promise<GateAnswe
     blocking.push(...(reasons.length ? reasons : [`${s.digest} is blocked by policy`]));
   }
   if (blocking.length > 0) return { status: 403, decision: "block", reasons: blocking, images };
-  return { status: 200, decision: "allow", reasons: [], images };
+  // an allow the policy gave to an image it could not fully scan says so
+  const caveats: string[] = [];
+  for (const s of scans) {
+    const row = await tables.get(TABLES.images, imagePartition(s.registry, s.repository), s.digest ?? "");
+    const reasons = row ? (JSON.parse(String(row.properties.reasons ?? "[]")) as string[]) : [];
+    caveats.push(...reasons.filter((r) => r.includes(UNSCANNED_REASON)));
+  }
+  return { status: 200, decision: "allow", reasons: caveats, images };
 }
