@@ -25,6 +25,10 @@ export const DEFAULT_ECOSYSTEMS = [
   "NuGet",
   "RubyGems",
   "crates.io",
+  // the distributions the inventory names (shared/analysis/os/osv-ecosystem.ts) with a reader today
+  "Ubuntu",
+  "Wolfi",
+  "Chainguard",
 ];
 
 export interface FeedFingerprint {
