@@ -55,7 +55,7 @@ function reduceAffected(record: OsvRecord, affected: OsvAffected): AdvisoryEntry
     // neither ranges nor versions: the record says every version is affected
     ranges.push({ type: "ECOSYSTEM", events: [["introduced", "0"]] });
   }
-  const { severity, cvss } = advisorySeverity(record, affected);
+  const { severity, source, cvss } = advisorySeverity(record, affected);
   const remediationHint = remediationHintOf(affected);
   return {
     id: record.id,
@@ -64,6 +64,7 @@ function reduceAffected(record: OsvRecord, affected: OsvAffected): AdvisoryEntry
     modified: record.modified,
     severity,
     ...(cvss ? { cvss } : {}),
+    severitySource: source,
     ranges,
     ...(versions.length > 0 ? { versions } : {}),
     ...(remediationHint ? { remediationHint } : {}),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SeveritySchema } from "../model/report.js";
+import { SeveritySchema, SeveritySourceSchema } from "../model/report.js";
 import { RemediationHintSchema } from "./msrc/remediation-hint.js";
 import { ecosystemBase } from "./osv.js";
 
@@ -33,6 +33,7 @@ export const AdvisoryEntrySchema = z.object({
   modified: z.string(),
   severity: SeveritySchema,
   cvss: z.object({ vector: z.string(), score: z.number() }).optional(),
+  severitySource: SeveritySourceSchema.optional(),
   ranges: z.array(CompactRangeSchema),
   versions: z.array(z.string()).optional(),
   /** the feed's own fix advice (MSRC: KB, release date, base image), for the remediation text */
