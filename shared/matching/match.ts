@@ -7,7 +7,7 @@ import {
   type SeveritySource,
   SeveritySourceSchema,
 } from "../model/report.js";
-import type { AdvisoryEntry } from "../vulndb/db-format.js";
+import { type AdvisoryEntry, CVE_ECOSYSTEM } from "../vulndb/db-format.js";
 import { RemediationHintSchema } from "../vulndb/msrc/remediation-hint.js";
 import type { AdvisoryLookup, DbHandle } from "../vulndb/db-read.js";
 import { ecosystemBase } from "../vulndb/osv.js";
@@ -173,5 +173,27 @@ export function matchPackages(packages: readonly Package[], lookup: AdvisoryLook
 /** Matches an inventory's packages against the DB, loading only the shards those packages live in. */
 export async function matchInventory(packages: readonly Package[], db: DbHandle): Promise<Match[]> {
   const lookup = await db.preload(packages.map(advisoryCoordinates));
-  return matchPackages(packages, lookup);
+  return rateFromCveRecords(matchPackages(packages, lookup), db);
+}
+
+/**
+ * A finding no advisory rates takes its CVE's rating from the CVE record itself (its CNA's CVSS,
+ * else CISA-ADP's), as the DB's CVE feed holds it; the highest when it names several CVEs.
+ */
+export async function rateFromCveRecords(matches: Match[], db: DbHandle): Promise<Match[]> {
+  const unrated = matches.filter((m) => m.severitySource === "none" || m.severity === "unknown");
+  const cves = (m: Match) => [m.id, ...m.aliases].filter((x) => CVE.test(x));
+  const wanted = [...new Set(unrated.flatMap(cves))];
+  if (wanted.length === 0) return matches;
+  const lookup = await db.preload(wanted.map((name) => ({ ecosystem: CVE_ECOSYSTEM, name })));
+  for (const m of unrated) {
+    const best = cves(m)
+      .flatMap((id) => lookup(CVE_ECOSYSTEM, id))
+      .sort((a, b) => rank(a.severity) - rank(b.severity))[0];
+    if (!best) continue;
+    m.severity = best.severity;
+    m.severitySource = best.severitySource ?? "cve-cna";
+    if (best.cvss && !m.cvss) m.cvss = best.cvss;
+  }
+  return matches;
 }

@@ -118,6 +118,8 @@ export const dbKeys = {
 
 /** The feed MSRC's records come from (their ids are `MSRC-CVE-…`). */
 export const MSRC_FEED = "MSRC";
+/** The feed and pseudo-ecosystem of CVE records' own ratings, one "package" per CVE id; no inventory names it. */
+export const CVE_ECOSYSTEM = "CVE";
 
 /**
  * The feed that publishes a record: MSRC for `MSRC-…` ids, else the OSV export of its ecosystem

@@ -4,6 +4,7 @@ import { FsBlobStore } from "../../ports/fs-blob-store.js";
 import { MSRC_FEED } from "../../vulndb/db-format.js";
 import {
   type DbStatus,
+  DEFAULT_CVE_URL,
   DEFAULT_FEEDS,
   dbStatus,
   formatAge,
@@ -41,6 +42,7 @@ export interface FeedFlags {
   dbUrl?: string;
   mirror?: string;
   msrcUrl?: string;
+  cveUrl?: string;
   /** false with --no-msrc */
   msrc?: boolean;
   ecosystems?: string;
@@ -57,10 +59,22 @@ export function resolveMsrcUrl(options: FeedFlags): string {
   );
 }
 
+/** `--cve-url`, else `<mirror>/cve/cvelistV5.zip`, else `$PORTCULLIS_CVE_URL`, else the CVE Program's cvelistV5. */
+export function resolveCveUrl(options: FeedFlags): string {
+  const mirror = options.mirror?.replace(/\/+$/, "");
+  return httpUrl(
+    options.cveUrl ??
+      (mirror ? `${mirror}/cve/cvelistV5.zip` : undefined) ??
+      process.env.PORTCULLIS_CVE_URL ??
+      DEFAULT_CVE_URL,
+  );
+}
+
 /** Where each feed comes from and which feeds to fetch (`MSRC` is one of them unless --no-msrc). */
 export function resolveFeedOptions(options: FeedFlags): {
   baseUrl: string;
   msrcUrl: string;
+  cveUrl: string;
   ecosystems: string[];
 } {
   const named = options.ecosystems
@@ -72,7 +86,12 @@ export function resolveFeedOptions(options: FeedFlags): {
   if (named && named.length === 0) throw new UsageError("--ecosystems needs at least one name");
   const feeds = (named ?? DEFAULT_FEEDS).filter((f) => options.msrc !== false || f !== MSRC_FEED);
   if (feeds.length === 0) throw new UsageError("--no-msrc leaves no feed to fetch");
-  return { baseUrl: resolveFeedUrl(options), msrcUrl: resolveMsrcUrl(options), ecosystems: [...feeds] };
+  return {
+    baseUrl: resolveFeedUrl(options),
+    msrcUrl: resolveMsrcUrl(options),
+    cveUrl: resolveCveUrl(options),
+    ecosystems: [...feeds],
+  };
 }
 
 /** One line per feed: where it came from, its fingerprint, and MSRC's months. */
@@ -114,13 +133,17 @@ export function registerDb(program: Command): void {
     )
     .option(
       "--mirror <url>",
-      "an air-gapped mirror: OSV exports at <url>/<Ecosystem>/all.zip, MSRC at <url>/msrc (wins over --db-url)",
+      "an air-gapped mirror: OSV exports at <url>/<Ecosystem>/all.zip, MSRC at <url>/msrc, CVE records at <url>/cve/cvelistV5.zip (wins over --db-url)",
     )
     .option(
       "--msrc-url <url>",
       `MSRC CVRF API base, <url>/cvrf/v3.0/updates (default $PORTCULLIS_MSRC_URL, else ${DEFAULT_MSRC_BASE_URL})`,
     )
     .option("--no-msrc", "leave Microsoft's advisories (Windows, .NET runtime packs) out of the update")
+    .option(
+      "--cve-url <url>",
+      `a zip of CVE JSON 5 records (default <mirror>/cve/cvelistV5.zip, $PORTCULLIS_CVE_URL, else ${DEFAULT_CVE_URL})`,
+    )
     .option("--ecosystems <list>", `comma-separated feeds (default ${DEFAULT_FEEDS.join(",")})`)
     .addOption(cacheDirOption())
     .action(async (opts: FeedFlags & { cacheDir?: string }) => {
