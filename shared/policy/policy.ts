@@ -80,12 +80,15 @@ export type PolicyInput = z.input<typeof PolicySchema>;
 
 /**
  * What a security team expects out of the box (reasoning in docs/policy.md): a fixable
- * critical/high blocks, a fixable medium is work to schedule, and whatever nobody can act on yet —
- * no fix, or low/unknown severity — is reported, never gating.
+ * critical/high blocks, a fixable medium or unrated finding is work to schedule, and whatever
+ * nobody can act on yet — no fix, or low severity — is reported, never gating.
  */
 export const DEFAULT_RULES: readonly PolicyRule[] = [
   { name: "critical/high with a fix", severity: ["critical", "high"], fix: "fixed", tier: "block" },
   { name: "medium with a fix", severity: ["medium"], fix: "fixed", tier: "fix" },
+  // nobody rates it (no advisory, distribution or CVE record does): not proof of harmlessness, and
+  // a fix exists, so it is work to schedule — never a silent pass, never a block on no evidence
+  { name: "unknown severity with a fix", severity: ["unknown"], fix: "fixed", tier: "fix" },
 ];
 
 export const DEFAULT_POLICY: Policy = PolicySchema.parse({});
