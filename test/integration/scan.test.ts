@@ -370,9 +370,14 @@ describe("portcullis scan of a real Debian bookworm image against a loopback OSV
       expect(firstReport.db.version).toMatch(/\S/);
     });
 
-    it("fetches each ecosystem's all.zip once, unconditionally", () => {
+    it("fetches each ecosystem's all.zip and the CVE records once, unconditionally", () => {
       expect(feed.requests.map((r) => [r.path, r.status, r.ifNoneMatch, r.ifModifiedSince])).toEqual(
-        DEFAULT_ECOSYSTEMS.map((e) => [`/${encodeURIComponent(e)}/all.zip`, 200, undefined, undefined]),
+        [...DEFAULT_ECOSYSTEMS, "CVE"].map((e) => [
+          `/${encodeURIComponent(e)}/all.zip`,
+          200,
+          undefined,
+          undefined,
+        ]),
       );
     });
 
