@@ -1,7 +1,7 @@
 import type { OsInfo, ScanWarning } from "../../model/inventory.js";
 import type { Analyzer } from "../analyzer.js";
 import { distributionEcosystem } from "../os/osv-ecosystem.js";
-import { packageDbPresenceAnalyzer } from "./package-db-presence.js";
+import { UNREAD_PACKAGE_DB } from "./package-db-presence.js";
 
 /** Families whose advisories come from a feed of their own (MSRC), not from an OSV distribution. */
 const OWN_FEED_FAMILIES = new Set(["windows"]);
@@ -16,9 +16,9 @@ export function gapWarnings(
   analyzers: readonly Analyzer[],
 ): ScanWarning[] {
   const warnings: ScanWarning[] = [];
-  const sightings = (facts[packageDbPresenceAnalyzer.name] ?? []) as { path: string; format: string }[];
+  const sightings = (facts[UNREAD_PACKAGE_DB] ?? []) as { path: string; format: string }[];
   for (const { path, format } of sightings) {
-    const readers = analyzers.filter((a) => a !== packageDbPresenceAnalyzer && a.required(path));
+    const readers = analyzers.filter((a) => a.name !== UNREAD_PACKAGE_DB && a.required(path));
     if (readers.length > 0) continue;
     warnings.push({
       code: "package-db-unread",

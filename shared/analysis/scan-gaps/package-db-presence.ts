@@ -21,22 +21,28 @@ export interface PackageDbSighting {
   format: string;
 }
 
+export const UNREAD_PACKAGE_DB = "unread-package-db";
+
 /**
- * Notes every package database an image holds, so an image whose database no analyzer reads is
- * reported as not scanned instead of passing clean (scan-gaps/gap-warnings.ts). Only the path counts.
+ * Notes every package database an image holds that none of `readers` reads, by its path alone, so
+ * the image is reported as not fully scanned instead of passing clean (gap-warnings.ts). A reader
+ * added to the list takes its databases off this one's.
  */
-export const packageDbPresenceAnalyzer: Analyzer = {
-  name: "package-db-presence",
-  version: 1,
-  // the whole file is read whenever it fits the layer limits: presence must not depend on its size
-  maxFileSize: Number.MAX_SAFE_INTEGER,
-  required: (path) => DATABASES.has(path),
-  analyze({ path }): AnalyzerOutput {
-    const data: PackageDbSighting = { format: DATABASES.get(path)! };
-    return { data };
-  },
-  squash: (layers) => squashSightings(layers),
-};
+export function unreadPackageDbAnalyzer(readers: readonly Analyzer[]): Analyzer {
+  const others = [...readers];
+  return {
+    name: UNREAD_PACKAGE_DB,
+    version: 1,
+    // the whole file is read whenever it fits the layer limits: presence must not depend on its size
+    maxFileSize: Number.MAX_SAFE_INTEGER,
+    required: (path) => DATABASES.has(path) && !others.some((a) => a.required(path)),
+    analyze({ path }): AnalyzerOutput {
+      const data: PackageDbSighting = { format: DATABASES.get(path)! };
+      return { data };
+    },
+    squash: (layers) => squashSightings(layers),
+  };
+}
 
 /** The surviving databases, by path: a database a later layer deleted is not in the image. */
 export function squashSightings(
