@@ -8,6 +8,8 @@ import type { ImageSource } from "../registry/image-source.js";
 import { isForeignLayerMediaType } from "../registry/media-types.js";
 import { analyzeLayer } from "./analyze-layer.js";
 import { auditImage } from "./audit/index.js";
+import { gapWarnings } from "./scan-gaps/gap-warnings.js";
+import { UNREAD_PACKAGE_DB } from "./scan-gaps/package-db-presence.js";
 import type { Analyzer, InventoryContext } from "./analyzer.js";
 import { loadLayerReport, storeLayerReport } from "./layer-cache.js";
 import type { LayerReport } from "./layer-report.js";
@@ -148,6 +150,9 @@ export function assembleInventory(
     reports.filter((r): r is LayerReport => r !== undefined),
     { analyzers, context },
   );
+  squashed.warnings.push(...gapWarnings(squashed.os, squashed.facts, analyzers));
+  // the sightings served the warnings above; later stages have no use for them
+  delete squashed.facts[UNREAD_PACKAGE_DB];
   if (!squashed.os && squashed.packages.length === 0)
     // an empty result must say so: a scan that found nothing to match is not a clean image
     squashed.warnings.push({

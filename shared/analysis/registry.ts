@@ -4,16 +4,20 @@ import { apkAnalyzer } from "./apk/apk-analyzer.js";
 import { auditAnalyzers } from "./audit/index.js";
 import { dpkgAnalyzer } from "./dpkg/dpkg-analyzer.js";
 import { osAnalyzer } from "./os/os-analyzer.js";
+import { unreadPackageDbAnalyzer } from "./scan-gaps/package-db-presence.js";
 import { windowsAnalyzers } from "./windows/index.js";
 
-/** Every analyzer a scan runs, in one explicit list: add a new one here. */
-export const ANALYZERS: readonly Analyzer[] = [
+/** Every analyzer that reads something from a layer, in one explicit list: add a new one here. */
+const READERS: readonly Analyzer[] = [
   osAnalyzer,
   dpkgAnalyzer,
   apkAnalyzer,
   ...windowsAnalyzers,
   ...auditAnalyzers,
 ];
+
+/** Every analyzer a scan runs: the readers, then the one that notes package databases none of them reads (scan-gaps/). */
+export const ANALYZERS: readonly Analyzer[] = [...READERS, unreadPackageDbAnalyzer(READERS)];
 
 /** Bumped when the layer walk itself changes what a LayerReport holds (whiteouts, links, limits). */
 const LAYER_WALK_VERSION = 1;

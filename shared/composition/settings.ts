@@ -39,6 +39,8 @@ export const SettingsSchema = z
     /** MSRC CVRF API base; default the public API. Leave `MSRC` out of PORTCULLIS_DB_ECOSYSTEMS to skip it */
     PORTCULLIS_MSRC_URL: optionalText,
     PORTCULLIS_DB_ECOSYSTEMS: csv,
+    /** a zip of CVE JSON 5 records (the CVE records' own CVSS); default the CVE Program's cvelistV5 */
+    PORTCULLIS_CVE_URL: optionalText,
     /** fetch foreign / non-distributable layers (Windows base layers) from their `urls` */
     PORTCULLIS_ALLOW_FOREIGN_LAYERS: z
       .string()
@@ -82,11 +84,13 @@ export function dbUpdateOptions(settings: Settings): {
   baseUrl?: string;
   msrcUrl?: string;
   ecosystems?: string[];
+  cveUrl?: string;
 } {
   return {
     ...(settings.PORTCULLIS_DB_URL ? { baseUrl: settings.PORTCULLIS_DB_URL } : {}),
     ...(settings.PORTCULLIS_MSRC_URL ? { msrcUrl: settings.PORTCULLIS_MSRC_URL } : {}),
     ...(settings.PORTCULLIS_DB_ECOSYSTEMS.length ? { ecosystems: settings.PORTCULLIS_DB_ECOSYSTEMS } : {}),
+    ...(settings.PORTCULLIS_CVE_URL ? { cveUrl: settings.PORTCULLIS_CVE_URL } : {}),
   };
 }
 

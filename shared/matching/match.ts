@@ -1,7 +1,13 @@
 import type { z } from "zod";
 import type { Package } from "../model/inventory.js";
-import { FindingSchema, SEVERITY_ORDER, type Severity } from "../model/report.js";
-import type { AdvisoryEntry } from "../vulndb/db-format.js";
+import {
+  FindingSchema,
+  SEVERITY_ORDER,
+  type Severity,
+  type SeveritySource,
+  SeveritySourceSchema,
+} from "../model/report.js";
+import { type AdvisoryEntry, CVE_ECOSYSTEM } from "../vulndb/db-format.js";
 import { RemediationHintSchema } from "../vulndb/msrc/remediation-hint.js";
 import type { AdvisoryLookup, DbHandle } from "../vulndb/db-read.js";
 import { ecosystemBase } from "../vulndb/osv.js";
@@ -79,6 +85,7 @@ function groupHits(hits: Hit[]): Hit[][] {
 }
 
 const rank = (s: Severity) => SEVERITY_ORDER.indexOf(s);
+const sourceRank = (s: SeveritySource | undefined) => SeveritySourceSchema.options.indexOf(s ?? "none");
 
 function higher(scheme: Versioning | undefined, a: string, b: string): boolean {
   try {
@@ -92,12 +99,18 @@ function mergeGroup(pkg: Package, group: Hit[], scheme: Versioning | undefined):
   const ids = new Set(group.flatMap((h) => identifiers(h.entry)));
   const sorted = [...ids].sort();
   const id = sorted.find((x) => CVE.test(x)) ?? group.map((h) => h.entry.id).sort()[0]!;
-  const scored = group
-    .filter((h) => h.entry.cvss)
-    .sort((a, b) => b.entry.cvss!.score - a.entry.cvss!.score)[0];
-  const severity = scored
-    ? scored.entry.severity
-    : group.map((h) => h.entry.severity).sort((a, b) => rank(a) - rank(b))[0]!;
+  // the best-sourced rating wins (advisory, distribution, CVSS …); the highest among equals
+  const rated = [...group].sort(
+    (a, b) =>
+      sourceRank(a.entry.severitySource) - sourceRank(b.entry.severitySource) ||
+      rank(a.entry.severity) - rank(b.entry.severity) ||
+      (b.entry.cvss?.score ?? -1) - (a.entry.cvss?.score ?? -1),
+  )[0]!;
+  const severity = rated.entry.severity;
+  const scored =
+    rated.entry.cvss !== undefined
+      ? rated
+      : group.filter((h) => h.entry.cvss).sort((a, b) => b.entry.cvss!.score - a.entry.cvss!.score)[0];
   // every merged advisory must be satisfied, so the highest of their fixes is the one to install
   let fixedVersion: string | undefined;
   for (const h of group) {
@@ -119,6 +132,7 @@ function mergeGroup(pkg: Package, group: Hit[], scheme: Versioning | undefined):
     ...(fixedVersion !== undefined ? { fixedVersion } : {}),
     severity,
     ...(scored?.entry.cvss ? { cvss: scored.entry.cvss } : {}),
+    severitySource: rated.entry.severitySource ?? (severity === "unknown" ? "none" : "advisory"),
     layer: pkg.layer,
     ...(remediationHint ? { remediationHint } : {}),
   };
@@ -159,5 +173,27 @@ export function matchPackages(packages: readonly Package[], lookup: AdvisoryLook
 /** Matches an inventory's packages against the DB, loading only the shards those packages live in. */
 export async function matchInventory(packages: readonly Package[], db: DbHandle): Promise<Match[]> {
   const lookup = await db.preload(packages.map(advisoryCoordinates));
-  return matchPackages(packages, lookup);
+  return rateFromCveRecords(matchPackages(packages, lookup), db);
+}
+
+/**
+ * A finding no advisory rates takes its CVE's rating from the CVE record itself (its CNA's CVSS,
+ * else CISA-ADP's), as the DB's CVE feed holds it; the highest when it names several CVEs.
+ */
+export async function rateFromCveRecords(matches: Match[], db: DbHandle): Promise<Match[]> {
+  const unrated = matches.filter((m) => m.severitySource === "none" || m.severity === "unknown");
+  const cves = (m: Match) => [m.id, ...m.aliases].filter((x) => CVE.test(x));
+  const wanted = [...new Set(unrated.flatMap(cves))];
+  if (wanted.length === 0) return matches;
+  const lookup = await db.preload(wanted.map((name) => ({ ecosystem: CVE_ECOSYSTEM, name })));
+  for (const m of unrated) {
+    const best = cves(m)
+      .flatMap((id) => lookup(CVE_ECOSYSTEM, id))
+      .sort((a, b) => rank(a.severity) - rank(b.severity))[0];
+    if (!best) continue;
+    m.severity = best.severity;
+    m.severitySource = best.severitySource ?? "cve-cna";
+    if (best.cvss && !m.cvss) m.cvss = best.cvss;
+  }
+  return matches;
 }

@@ -6,6 +6,22 @@ export const SeveritySchema = z.enum(["critical", "high", "medium", "low", "unkn
 export type Severity = z.infer<typeof SeveritySchema>;
 export const SEVERITY_ORDER: readonly Severity[] = ["critical", "high", "medium", "low", "unknown"];
 
+/**
+ * Where a finding's severity came from, best first (docs/policy.md): the advisory's own rating,
+ * the distribution's, a CVSS vector in the advisory, the CVE record's CNA or CISA-ADP metrics,
+ * NVD's; `none` when no source rates it.
+ */
+export const SeveritySourceSchema = z.enum([
+  "advisory",
+  "distribution",
+  "advisory-cvss",
+  "cve-cna",
+  "cve-adp",
+  "nvd",
+  "none",
+]);
+export type SeveritySource = z.infer<typeof SeveritySourceSchema>;
+
 export const TierSchema = z.enum(["block", "fix", "report"]);
 export type Tier = z.infer<typeof TierSchema>;
 
@@ -21,6 +37,8 @@ export const FindingSchema = z.object({
   fixedVersion: z.string().optional(),
   severity: SeveritySchema,
   cvss: z.object({ vector: z.string(), score: z.number() }).optional(),
+  /** where `severity` came from; absent in reports written before it was recorded */
+  severitySource: SeveritySourceSchema.optional(),
   layer: z.string(),
   tier: TierSchema,
   remediation: z.string().optional(),

@@ -28,6 +28,8 @@ export interface DecisionContext extends RemediationContext, PolicyImage {
   filters?: { ignoreUnfixed?: boolean; severity?: readonly Severity[] };
   /** the configuration audit's results (Inventory.misconfigurations); absent when the image was not audited */
   misconfigurations?: readonly MisconfigurationMatch[];
+  /** what the scan could not read or match (isUnscannable warnings): the policy's `unscannable` tier */
+  unscannable?: readonly ScanWarning[];
 }
 
 export interface Decision {
@@ -130,7 +132,11 @@ export function decide(matches: readonly PolicyMatch[], policy: Policy, context:
     }
     if (auditIn(tier).length > 0) reasons.push(`${tier}: ${describeMisconfigurations(auditIn(tier))}`);
   }
-  const blocks = counted.some((t) => t.tier === "block") || auditIn("block").length > 0;
+  const gaps = context.unscannable ?? [];
+  const gapTier = gaps.length > 0 ? policy.unscannable : undefined;
+  if (gapTier === "block" || gapTier === "fix") reasons.unshift(unscannableReason(gapTier, gaps));
+  const blocks =
+    counted.some((t) => t.tier === "block") || auditIn("block").length > 0 || gapTier === "block";
   const decision = reasons.length === 0 ? "pass" : blocks ? "block" : "fix";
   if (decision === "pass")
     reasons.push(
@@ -138,6 +144,7 @@ export function decide(matches: readonly PolicyMatch[], policy: Policy, context:
         ? "no vulnerabilities at block or fix tier"
         : "no vulnerabilities or misconfigurations at block or fix tier",
     );
+  if (gapTier === "report") reasons.push(unscannableReason(gapTier, gaps));
   const reported = counted.filter((t) => t.tier === "report");
   if (reported.length > 0) reasons.push(`report: ${describeFindings(reported.map((t) => t.match))}`);
   if (auditIn("report").length > 0) reasons.push(`report: ${describeMisconfigurations(auditIn("report"))}`);
@@ -171,6 +178,13 @@ export function decide(matches: readonly PolicyMatch[], policy: Policy, context:
     ...(audit === undefined ? {} : { misconfigurations: audit.misconfigurations }),
   };
 }
+
+/** "block: image not fully scanned (policy unscannable): /var/lib/rpm/rpmdb.sqlite …" */
+export const unscannableReason = (tier: string, gaps: readonly ScanWarning[]): string =>
+  `${tier}: ${UNSCANNED_REASON} (policy unscannable): ${gaps.map((g) => g.message).join("; ")}`;
+
+/** The words every unscannable reason carries, so the gate can pass it on with an allow. */
+export const UNSCANNED_REASON = "image not fully scanned";
 
 const riskLabel = (risk: AcceptedRisk): string =>
   risk.package === undefined ? risk.id : `${risk.id} in ${risk.package}`;

@@ -70,6 +70,8 @@ export const PolicySchema = z.strictObject({
   acceptedRisks: z.array(AcceptedRiskSchema).max(10_000).default([]),
   /** paths to OpenVEX documents, relative to the policy file */
   vex: z.array(z.string().min(1)).max(1000).default([]),
+  /** the tier of an image part of which could not be read or matched (shared/model/scan-gaps.ts) */
+  unscannable: TierSchema.default("block"),
   /** passed through to layer analysis (shared/model/limits.ts); strict so a typo is an error, not a default */
   limits: LimitsSchema.strict().optional(),
   /** the configuration audit: per-check tier or `off`, and the tier of each severity */
@@ -102,12 +104,15 @@ export type PolicyInput = z.input<typeof PolicySchema>;
 
 /**
  * What a security team expects out of the box (reasoning in docs/policy.md): a fixable
- * critical/high blocks, a fixable medium is work to schedule, and whatever nobody can act on yet —
- * no fix, or low/unknown severity — is reported, never gating.
+ * critical/high blocks, a fixable medium or unrated finding is work to schedule, and whatever
+ * nobody can act on yet — no fix, or low severity — is reported, never gating.
  */
 export const DEFAULT_RULES: readonly PolicyRule[] = [
   { name: "critical/high with a fix", severity: ["critical", "high"], fix: "fixed", tier: "block" },
   { name: "medium with a fix", severity: ["medium"], fix: "fixed", tier: "fix" },
+  // nobody rates it (no advisory, distribution or CVE record does): not proof of harmlessness, and
+  // a fix exists, so it is work to schedule — never a silent pass, never a block on no evidence
+  { name: "unknown severity with a fix", severity: ["unknown"], fix: "fixed", tier: "fix" },
 ];
 
 export const DEFAULT_POLICY: Policy = PolicySchema.parse({});

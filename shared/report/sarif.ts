@@ -10,6 +10,7 @@ import {
 import { compareFindings, compareMisconfigurations } from "./finding-order.js";
 import { formatImageRef } from "../model/image-reference.js";
 import { dockerfileLine, evidenceText } from "./misconfiguration-table.js";
+import { isUnscannable } from "../model/scan-gaps.js";
 
 export const SARIF_SCHEMA_URI =
   "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -47,6 +48,28 @@ export const SarifLogSchema = z.object({
           ),
         }),
       }),
+      /** the scan's warnings (what could not be read or matched) as tool execution notifications */
+      invocations: z
+        .array(
+          z.object({
+            executionSuccessful: z.boolean(),
+            toolExecutionNotifications: z.array(
+              z.object({
+                level: LevelSchema,
+                message: MessageSchema,
+                descriptor: z.object({ id: z.string() }),
+                locations: z
+                  .array(
+                    z.object({
+                      physicalLocation: z.object({ artifactLocation: z.object({ uri: z.string() }) }),
+                    }),
+                  )
+                  .optional(),
+              }),
+            ),
+          }),
+        )
+        .optional(),
       results: z.array(
         z.object({
           ruleId: z.string(),
@@ -169,11 +192,28 @@ export function renderSarif(reports: readonly Report[], options: SarifOptions = 
             rules: [...ruleIds.map((id) => rule(id, rules.get(id)!)), ...audit.rules],
           },
         },
+        invocations: [{ executionSuccessful: true, toolExecutionNotifications: notifications(reports) }],
         results: [...results.values(), ...audit.results],
       },
     ],
   };
 }
+
+/** Every report's warnings; one that left part of the image unscanned is a `warning`, the rest `note`s. */
+function notifications(
+  reports: readonly Report[],
+): NonNullable<SarifRun["invocations"]>[number]["toolExecutionNotifications"] {
+  return reports.flatMap((report) =>
+    report.warnings.map((w) => ({
+      level: isUnscannable(w) ? ("warning" as const) : ("note" as const),
+      message: { text: `${imageName(report)}@${report.image.digest}: ${w.message}` },
+      descriptor: { id: w.code },
+      locations: [{ physicalLocation: { artifactLocation: { uri: artifactUri(imageName(report)) } } }],
+    })),
+  );
+}
+
+const artifactUri = (name: string): string => name.split("/").map(encodeURIComponent).join("/");
 
 /** sha256 of vulnerability id, package name and image repository — never a line, a version or an order. */
 export function sarifFingerprint(vulnerabilityId: string, packageName: string, repository: string): string {
@@ -255,7 +295,7 @@ function imageLocation(report: Report, f: Finding): SarifResult["locations"][num
   return {
     physicalLocation: {
       // percent-encode each segment: a registry port (`localhost:5000`) would otherwise read as a URI scheme
-      artifactLocation: { uri: name.split("/").map(encodeURIComponent).join("/") },
+      artifactLocation: { uri: artifactUri(name) },
       region: { startLine: 1 },
     },
     logicalLocations: [

@@ -1,4 +1,5 @@
 import type { Match } from "../matching/match.js";
+import { isUnscannable } from "../model/scan-gaps.js";
 import type { Severity } from "../model/report.js";
 import type { Inventory, Report } from "../model/report.js";
 import { type Decision, decide } from "../policy/decide.js";
@@ -41,6 +42,7 @@ export function makeReport(
     ...(inputs.vex ? { vex: inputs.vex } : {}),
     ...(inputs.filters ? { filters: inputs.filters } : {}),
     ...(inventory.misconfigurations ? { misconfigurations: inventory.misconfigurations } : {}),
+    unscannable: inventory.warnings.filter(isUnscannable),
   });
   const report = buildReport(
     inventory,

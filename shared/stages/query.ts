@@ -1,3 +1,4 @@
+import { UNSCANNED_REASON } from "../policy/decide.js";
 import { scanIdOf } from "../model/messages.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { TableStore } from "../ports/table-store.js";
@@ -122,5 +123,12 @@ export async function gate(tables: TableStore, image: string): Promise<GateAnswe
     blocking.push(...(reasons.length ? reasons : [`${s.digest} is blocked by policy`]));
   }
   if (blocking.length > 0) return { status: 403, decision: "block", reasons: blocking, images };
-  return { status: 200, decision: "allow", reasons: [], images };
+  // an allow the policy gave to an image it could not fully scan says so
+  const caveats: string[] = [];
+  for (const s of scans) {
+    const image = await readScannedImage(tables, imagePartition(s.registry, s.repository), s.digest ?? "");
+    const reasons = image?.reasons ?? [];
+    caveats.push(...reasons.filter((r) => r.includes(UNSCANNED_REASON)));
+  }
+  return { status: 200, decision: "allow", reasons: caveats, images };
 }

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import type { BlobStore } from "../ports/blob-store.js";
 import {
+  CVE_ECOSYSTEM,
   type AdvisoryEntry,
   bucketCountFor,
   bucketOf,
@@ -22,6 +23,7 @@ import {
 import { readEcosystem, readMetadata, readPointer } from "./db-read.js";
 import { remediationHintOf } from "./msrc/remediation-hint.js";
 import { isWithdrawn, type OsvAffected, type OsvRecord, parseOsvRecord } from "./osv.js";
+import type { CveSeverity } from "./cve/cve-record.js";
 import { advisorySeverity } from "./severity.js";
 
 /** package key → entries, for one ecosystem */
@@ -55,7 +57,7 @@ function reduceAffected(record: OsvRecord, affected: OsvAffected): AdvisoryEntry
     // neither ranges nor versions: the record says every version is affected
     ranges.push({ type: "ECOSYSTEM", events: [["introduced", "0"]] });
   }
-  const { severity, cvss } = advisorySeverity(record, affected);
+  const { severity, source, cvss } = advisorySeverity(record, affected);
   const remediationHint = remediationHintOf(affected);
   return {
     id: record.id,
@@ -64,6 +66,7 @@ function reduceAffected(record: OsvRecord, affected: OsvAffected): AdvisoryEntry
     modified: record.modified,
     severity,
     ...(cvss ? { cvss } : {}),
+    severitySource: source,
     ranges,
     ...(versions.length > 0 ? { versions } : {}),
     ...(remediationHint ? { remediationHint } : {}),
@@ -136,6 +139,31 @@ export class AdvisoryCollector {
         packages.set(key, list);
       }
     }
+  }
+
+  /** A CVE record's own rating (cve-record.ts), stored for matching to rate findings no advisory rates. */
+  addCve(rating: CveSeverity): void {
+    if (!this.accept(CVE_ECOSYSTEM)) return;
+    this.ids.add(rating.cveId);
+    this.touched.add(CVE_ECOSYSTEM);
+    this.stats.records++;
+    let packages = this.ecosystems.get(CVE_ECOSYSTEM);
+    if (!packages) {
+      packages = new Map();
+      this.ecosystems.set(CVE_ECOSYSTEM, packages);
+    }
+    packages.set(packageKey(CVE_ECOSYSTEM, rating.cveId), [
+      {
+        id: rating.cveId,
+        aliases: [],
+        modified: rating.updated ?? this.now.toISOString(),
+        severity: rating.severity,
+        cvss: rating.cvss,
+        severitySource: rating.source,
+        ranges: [],
+        feed: this.feed ?? CVE_ECOSYSTEM,
+      },
+    ]);
   }
 }
 

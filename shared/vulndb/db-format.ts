@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SeveritySchema } from "../model/report.js";
+import { SeveritySchema, SeveritySourceSchema } from "../model/report.js";
 import { RemediationHintSchema } from "./msrc/remediation-hint.js";
 import { ecosystemBase } from "./osv.js";
 
@@ -33,6 +33,7 @@ export const AdvisoryEntrySchema = z.object({
   modified: z.string(),
   severity: SeveritySchema,
   cvss: z.object({ vector: z.string(), score: z.number() }).optional(),
+  severitySource: SeveritySourceSchema.optional(),
   ranges: z.array(CompactRangeSchema),
   versions: z.array(z.string()).optional(),
   /** the feed's own fix advice (MSRC: KB, release date, base image), for the remediation text */
@@ -117,6 +118,8 @@ export const dbKeys = {
 
 /** The feed MSRC's records come from (their ids are `MSRC-CVE-…`). */
 export const MSRC_FEED = "MSRC";
+/** The feed and pseudo-ecosystem of CVE records' own ratings, one "package" per CVE id; no inventory names it. */
+export const CVE_ECOSYSTEM = "CVE";
 
 /**
  * The feed that publishes a record: MSRC for `MSRC-…` ids, else the OSV export of its ecosystem

@@ -3,6 +3,7 @@ import { ScanError } from "../model/errors.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import { AdvisoryCollector, type CollectStats, type EcosystemEntries, writeDbVersion } from "./db-build.js";
 import {
+  CVE_ECOSYSTEM,
   type DbMetadata,
   dbKeys,
   type EcosystemState,
@@ -27,13 +28,21 @@ export type Log = (line: string) => void;
 const stderrLog: Log = (line) => process.stderr.write(`${line}\n`);
 
 /** What a default update fetches: the OSV export of each ecosystem the inventory produces, and MSRC. */
-export const DEFAULT_FEEDS: readonly string[] = [...DEFAULT_ECOSYSTEMS, MSRC_FEED];
+export const DEFAULT_FEEDS: readonly string[] = [...DEFAULT_ECOSYSTEMS, MSRC_FEED, CVE_ECOSYSTEM];
+
+/**
+ * The CVE Program's records (JSON 5), as its cvelistV5 repository publishes them: a zip of
+ * `cves/<year>/<n>xxx/CVE-….json`. Mirrors serve the same zip at `<mirror>/cve/cvelistV5.zip`.
+ */
+export const DEFAULT_CVE_URL = "https://github.com/CVEProject/cvelistV5/archive/refs/heads/main.zip";
 
 export interface UpdateOptions extends ZipEntryLimits {
   /** OSV export base (`<base>/<Ecosystem>/all.zip`): the public bucket or an air-gapped mirror */
   baseUrl?: string;
   /** MSRC CVRF API base (`<base>/cvrf/v3.0/updates`): the public API or a mirror */
   msrcUrl?: string;
+  /** a zip of CVE JSON 5 records (DEFAULT_CVE_URL or a mirror's copy): the CVE records' own ratings */
+  cveUrl?: string;
   /** feeds to fetch: OSV base ecosystem names, and "MSRC" for Microsoft's advisories (default DEFAULT_FEEDS) */
   ecosystems?: readonly string[];
   fetch?: typeof globalThis.fetch;
@@ -163,7 +172,7 @@ export async function updateDb(store: BlobStore, options: UpdateOptions = {}): P
       results.push({ feed, status: "updated", bytes: msrc.bytes, stats: msrc.collector.stats });
       continue;
     }
-    const url = exportUrl(baseUrl, feed);
+    const url = feed === CVE_ECOSYSTEM ? (options.cveUrl ?? DEFAULT_CVE_URL) : exportUrl(baseUrl, feed);
     const known = previous?.feeds[feed];
     // a fingerprint from another mirror says nothing about this one
     const fingerprint: FeedFingerprint | undefined =
@@ -171,6 +180,7 @@ export async function updateDb(store: BlobStore, options: UpdateOptions = {}): P
     const download = await fetchOsvExport({
       baseUrl,
       ecosystem: feed,
+      url,
       ...(fingerprint ? { previous: fingerprint } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.tmpDir ? { tmpDir: options.tmpDir } : {}),

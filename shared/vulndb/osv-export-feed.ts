@@ -25,6 +25,10 @@ export const DEFAULT_ECOSYSTEMS = [
   "NuGet",
   "RubyGems",
   "crates.io",
+  // the distributions the inventory names (shared/analysis/os/osv-ecosystem.ts) with a reader today
+  "Ubuntu",
+  "Wolfi",
+  "Chainguard",
 ];
 
 export interface FeedFingerprint {
@@ -39,6 +43,8 @@ export type ExportDownload =
 export interface FetchExportOptions {
   baseUrl: string;
   ecosystem: string;
+  /** the whole URL, for a feed published elsewhere than `<base>/<Ecosystem>/all.zip` (CVE records) */
+  url?: string;
   previous?: FeedFingerprint;
   /** largest export accepted (bytes on the wire) */
   maxBytes?: number;
@@ -57,7 +63,7 @@ export function exportUrl(baseUrl: string, ecosystem: string): string {
  * and leaves no file behind.
  */
 export async function fetchOsvExport(options: FetchExportOptions): Promise<ExportDownload> {
-  const url = exportUrl(options.baseUrl, options.ecosystem);
+  const url = options.url ?? exportUrl(options.baseUrl, options.ecosystem);
   const headers: Record<string, string> = {};
   if (options.previous?.etag) headers["If-None-Match"] = options.previous.etag;
   if (options.previous?.lastModified) headers["If-Modified-Since"] = options.previous.lastModified;

@@ -1,3 +1,4 @@
+import { cveSeverity, looksLikeCveRecord } from "./cve/cve-record.js";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -30,7 +31,15 @@ function addDocument(collector: AdvisoryCollector, name: string, data: Buffer, c
     return;
   }
   // MSRC CVRF documents are converted to OSV records together, once every file is read
-  for (const record of records) if (!cvrf.take(collector, name, record)) collector.add(record);
+  for (const record of records) {
+    if (cvrf.take(collector, name, record)) continue;
+    if (!looksLikeCveRecord(record)) collector.add(record);
+    else {
+      // a CVE JSON 5 record: its CNA's or CISA-ADP's rating, for findings no advisory rates
+      const rating = cveSeverity(record);
+      if (rating) collector.addCve(rating);
+    }
+  }
 }
 
 /** Feeds the records of one zip (an OSV export or any archive of records) into the collector. */

@@ -1,5 +1,5 @@
 import cvss from "ae-cvss-calculator";
-import type { Severity } from "../model/report.js";
+import type { Severity, SeveritySource } from "../model/report.js";
 import type { OsvAffected, OsvRecord, OsvSeverity } from "./osv.js";
 
 // ae-cvss-calculator is CommonJS; its classes come off the default export.
@@ -12,6 +12,8 @@ export interface CvssScore {
 
 export interface AdvisorySeverity {
   severity: Severity;
+  /** where the severity came from (report.ts SeveritySourceSchema) */
+  source: SeveritySource;
   cvss?: CvssScore;
 }
 
@@ -68,21 +70,70 @@ function bestCvss(entries: readonly OsvSeverity[]): CvssScore | undefined {
   return undefined;
 }
 
+/** The CVSS an MSRC entry keeps per product beside Microsoft's rating. */
+function productCvss(affected: OsvAffected): CvssScore | undefined {
+  const vector = affected.database_specific?.cvss_vector;
+  const score = affected.database_specific?.cvss_base_score;
+  if (typeof vector !== "string") return undefined;
+  const computed = cvssBaseScore(vector);
+  const base = typeof score === "number" && Number.isFinite(score) ? score : computed;
+  return base === undefined ? undefined : { vector, score: base };
+}
+
 /**
- * Severity of one affected entry: a CVSS v4/v3 vector (affected-level before record-level),
- * else the ecosystem's own rating (GHSA `database_specific.severity`, Debian urgency, Ubuntu priority),
- * else unknown.
+ * Severity of one affected entry and where it came from, in this order (docs/policy.md):
+ * 1. the advisory's own rating — GitHub's (`database_specific.severity`), Microsoft's (per product);
+ * 2. the distribution's rating — Ubuntu priority, Debian urgency, a distribution record's severity;
+ * 3. a CVSS v4/v3 vector the advisory carries (affected-level before record-level);
+ * else unknown, for the CVE record's own metrics to fill in at matching (cve-severity.ts).
  */
 export function advisorySeverity(record: OsvRecord, affected: OsvAffected): AdvisorySeverity {
-  const cvssScore = bestCvss([...(affected.severity ?? []), ...(record.severity ?? [])]);
-  if (cvssScore) return { severity: severityFromScore(cvssScore.score), cvss: cvssScore };
-  const ubuntu = [...(affected.severity ?? []), ...(record.severity ?? [])].find((s) => s.type === "Ubuntu");
-  const own =
-    rating(affected.database_specific?.severity) ??
+  const vectors = [...(affected.severity ?? []), ...(record.severity ?? [])];
+  const cvss = productCvss(affected) ?? bestCvss(vectors);
+  const withCvss = (severity: Severity, source: SeveritySource): AdvisorySeverity => ({
+    severity,
+    source,
+    ...(cvss ? { cvss } : {}),
+  });
+  const own = rating(affected.database_specific?.severity) ?? rating(record.database_specific?.severity);
+  if (own) return withCvss(own, isDistribution(affected) ? "distribution" : "advisory");
+  const ubuntu = vectors.find((s) => s.type === "Ubuntu");
+  const distro =
+    rating(ubuntu?.score) ??
     rating(affected.ecosystem_specific?.severity) ??
     rating(affected.ecosystem_specific?.urgency) ??
-    rating(affected.database_specific?.urgency) ??
-    rating(ubuntu?.score) ??
-    rating(record.database_specific?.severity);
-  return { severity: own ?? "unknown" };
+    rating(affected.database_specific?.urgency);
+  if (distro) return withCvss(distro, "distribution");
+  if (cvss) return { severity: severityFromScore(cvss.score), source: "advisory-cvss", cvss };
+  // a base score without its vector (MSRC mapping feeds): the CVSS bands still rate it
+  const bare = affected.database_specific?.cvss_base_score;
+  if (typeof bare === "number" && Number.isFinite(bare))
+    return { severity: severityFromScore(bare), source: "advisory-cvss" };
+  return { severity: "unknown", source: "none" };
+}
+
+// OSV ecosystems whose records a distribution publishes about its own packages
+const DISTRIBUTION_ECOSYSTEMS = new Set([
+  "AlmaLinux",
+  "Alpaquita",
+  "Alpine",
+  "Azure Linux",
+  "BellSoft Hardened Containers",
+  "Chainguard",
+  "Debian",
+  "Mageia",
+  "MinimOS",
+  "openEuler",
+  "openSUSE",
+  "Photon OS",
+  "Red Hat",
+  "Rocky Linux",
+  "SUSE",
+  "Ubuntu",
+  "Wolfi",
+]);
+
+function isDistribution(affected: OsvAffected): boolean {
+  const ecosystem = affected.package?.ecosystem ?? "";
+  return DISTRIBUTION_ECOSYSTEMS.has(ecosystem.split(":")[0]!);
 }

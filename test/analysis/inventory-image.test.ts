@@ -237,7 +237,7 @@ describe("inventoryImage: squashing layers", () => {
     ]);
     const inv = await inventoryOf(source);
     expect(inv.packages[0]).toMatchObject({
-      ecosystem: "Ubuntu:22.04",
+      ecosystem: "Ubuntu:22.04:LTS",
       purl: "pkg:deb/ubuntu/libc6@2.35-0ubuntu3.8?arch=amd64&distro=ubuntu-22.04",
       source: { name: "glibc", version: "2.35-0ubuntu3.8" },
     });

@@ -286,6 +286,8 @@ describe("portcullis scan of a real Debian bookworm image against a loopback OSV
       cache,
       "--db-url",
       feed.url,
+      "--cve-url",
+      `${feed.url}/CVE/all.zip`,
       "--no-msrc",
       ...withDefaultPolicy(args),
     ]);
@@ -319,6 +321,8 @@ describe("portcullis scan of a real Debian bookworm image against a loopback OSV
 
     feed = await startOsvExportServer();
     for (const ecosystem of DEFAULT_ECOSYSTEMS) feed.publish(ecosystem, osvExportZip([]));
+    // the CVE records' feed, served from the same loopback server (no CVE record: nothing to rate)
+    feed.publish("CVE", osvExportZip([]));
     feed.publish("Debian", osvExportZip([...scenario.advisories.map((a) => a.record), scenario.invalid]));
 
     home = await mkdtemp(path.join(os.tmpdir(), "portcullis-scan-it-"));
@@ -366,9 +370,14 @@ describe("portcullis scan of a real Debian bookworm image against a loopback OSV
       expect(firstReport.db.version).toMatch(/\S/);
     });
 
-    it("fetches each ecosystem's all.zip once, unconditionally", () => {
+    it("fetches each ecosystem's all.zip and the CVE records once, unconditionally", () => {
       expect(feed.requests.map((r) => [r.path, r.status, r.ifNoneMatch, r.ifModifiedSince])).toEqual(
-        DEFAULT_ECOSYSTEMS.map((e) => [`/${encodeURIComponent(e)}/all.zip`, 200, undefined, undefined]),
+        [...DEFAULT_ECOSYSTEMS, "CVE"].map((e) => [
+          `/${encodeURIComponent(e)}/all.zip`,
+          200,
+          undefined,
+          undefined,
+        ]),
       );
     });
 
@@ -458,11 +467,21 @@ describe("portcullis scan of a real Debian bookworm image against a loopback OSV
       "and `db update` only asks conditionally: every export answers 304 and the DB stays as it is",
       async () => {
         const before = feed.requests.length;
-        const r = await cli(["db", "update", "--db-url", feed.url, "--no-msrc", "--cache-dir", cacheDir]);
+        const r = await cli([
+          "db",
+          "update",
+          "--db-url",
+          feed.url,
+          "--cve-url",
+          `${feed.url}/CVE/all.zip`,
+          "--no-msrc",
+          "--cache-dir",
+          cacheDir,
+        ]);
         expect(r.code, r.stderr).toBe(0);
         expect(r.stdout).toContain(`up to date: vulnerability DB ${firstReport.db.version}`);
         const asked = feed.requests.slice(before);
-        expect(asked).toHaveLength(DEFAULT_ECOSYSTEMS.length);
+        expect(asked).toHaveLength(DEFAULT_ECOSYSTEMS.length + 1);
         for (const req of asked) {
           expect(req.status).toBe(304);
           expect(req.ifNoneMatch ?? req.ifModifiedSince).toBeDefined();

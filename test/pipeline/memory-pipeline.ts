@@ -15,7 +15,7 @@ import type { Subscription } from "../../shared/ports/bus.js";
 import { FsBlobStore } from "../../shared/ports/fs-blob-store.js";
 import { MemoryBus } from "../support/memory-bus.js";
 import { MemoryTableStore } from "../support/memory-table-store.js";
-import { DEFAULT_POLICY } from "../../shared/policy/policy.js";
+import { DEFAULT_POLICY, type Policy } from "../../shared/policy/policy.js";
 import type { PipelineDeps } from "../../shared/stages/pipeline-deps.js";
 import { FakeRegistry } from "./fake-registry.js";
 import { writeTestDb } from "./test-db.js";
@@ -41,7 +41,7 @@ export interface MemoryPipeline {
  * window is off by default so the stages' own idempotence is what the tests see.
  */
 export async function memoryPipeline(
-  options: { duplicateWindowSeconds?: number; maxDeliveries?: number } = {},
+  options: { duplicateWindowSeconds?: number; maxDeliveries?: number; policy?: Policy } = {},
 ): Promise<MemoryPipeline> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "portcullis-pipeline-"));
   const blobs = new FsBlobStore(dir);
@@ -57,7 +57,7 @@ export async function memoryPipeline(
     bus,
     dbStore: blobs,
     registry: {},
-    policy: DEFAULT_POLICY,
+    policy: options.policy ?? DEFAULT_POLICY,
     openSource: registry.openSource,
     db: { offline: true },
     log,

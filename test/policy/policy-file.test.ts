@@ -37,7 +37,7 @@ describe("default policy", () => {
     ["high", true, "block"],
     ["medium", true, "fix"],
     ["low", true, "report"],
-    ["unknown", true, "report"],
+    ["unknown", true, "fix"],
     ["critical", false, "report"],
     ["high", false, "report"],
     ["medium", false, "report"],

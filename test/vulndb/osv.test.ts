@@ -92,7 +92,7 @@ describe("severity", () => {
 
   it("falls back to GHSA's own rating when there is no vector", () => {
     const record = OsvRecordSchema.parse(fixtureRecord("ghsa/GHSA-5crp-9r3c-p9vr.json"));
-    expect(advisorySeverity(record, record.affected![0]!)).toEqual({ severity: "low" });
+    expect(advisorySeverity(record, record.affected![0]!)).toEqual({ severity: "low", source: "advisory" });
   });
 
   it("reads Debian urgency and Ubuntu priority", () => {

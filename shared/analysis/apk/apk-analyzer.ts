@@ -7,6 +7,7 @@ import type {
   PackageIdentity,
   PackageRecord,
 } from "../analyzer.js";
+import { distributionEcosystem, distributionOf } from "../os/osv-ecosystem.js";
 
 // apk-tools 3 moved the database under /usr; both are read, squash de-duplicates
 const PATHS = new Set(["lib/apk/db/installed", "usr/lib/apk/db/installed"]);
@@ -90,13 +91,21 @@ export function parseApkInstalled(
   return { packages, warnings };
 }
 
-/** Alpine → "Alpine:v3.20" and `pkg:apk/alpine/…?arch=…&distro=3.20.3`. */
+/** Alpine → "Alpine:v3.20", Wolfi → "Wolfi", Chainguard → "Chainguard"; `pkg:apk/<distro>/…?arch=…&distro=3.20.3`. */
 export function identifyApkPackage(record: PackageRecord, os: OsInfo | undefined): PackageIdentity {
-  const minor = os?.version.match(/^(\d+)\.(\d+)/);
-  const ecosystem = minor ? `Alpine:v${minor[1]}.${minor[2]}` : "Alpine";
+  const distribution = distributionOf(os)?.format === "apk" ? distributionOf(os) : undefined;
+  const ecosystem = (distribution && distributionEcosystem(os)) ?? "Alpine";
+  const namespace = distribution?.ids[0] ?? "alpine";
   const qualifiers: Record<string, string> = {};
   if (record.arch) qualifiers.arch = record.arch;
   if (os?.version) qualifiers.distro = os.version;
-  const purl = new PackageURL("apk", "alpine", record.name, record.version, qualifiers, undefined).toString();
+  const purl = new PackageURL(
+    "apk",
+    namespace,
+    record.name,
+    record.version,
+    qualifiers,
+    undefined,
+  ).toString();
   return { ecosystem, purl };
 }

@@ -7,6 +7,7 @@ import type {
   PackageIdentity,
   PackageRecord,
 } from "../analyzer.js";
+import { distributionEcosystem, distributionOf } from "../os/osv-ecosystem.js";
 import { parseStanzas, type Stanza } from "./control-stanzas.js";
 
 const STATUS = "var/lib/dpkg/status";
@@ -92,13 +93,15 @@ function parseSource(
   return { name: match[1]!, version: match[2] ?? version };
 }
 
-/** Debian → "Debian:12" and `pkg:deb/debian/…&distro=debian-12.7`; Ubuntu (and derivatives) alike. */
+/** Debian → "Debian:12", Ubuntu → "Ubuntu:22.04:LTS" (osv-ecosystem.ts) and `pkg:deb/debian/…&distro=debian-12.7`. */
 export function identifyDebPackage(record: PackageRecord, os: OsInfo | undefined): PackageIdentity {
   const family = os?.family === "ubuntu" ? "ubuntu" : "debian";
-  const ecosystem =
-    family === "ubuntu"
-      ? `Ubuntu${os?.version ? `:${os.version}` : ""}`
-      : `Debian${os?.family === "debian" && /^\d/.test(os.version) ? `:${os.version.split(".")[0]}` : ""}`;
+  const named =
+    distributionOf(os)?.format === "dpkg"
+      ? distributionEcosystem(os, record.source?.version ?? record.version)
+      : undefined;
+  // a derivative OSV does not publish keeps the bare family name; scan-gaps/gap-warnings.ts says it is not matched
+  const ecosystem = named ?? (family === "ubuntu" ? "Ubuntu" : "Debian");
   const qualifiers: Record<string, string> = {};
   if (record.arch) qualifiers.arch = record.arch;
   if (os?.version) qualifiers.distro = `${family}-${os.version}`;

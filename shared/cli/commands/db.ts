@@ -5,6 +5,7 @@ import { FsBlobStore } from "../../ports/fs-blob-store.js";
 import { MSRC_FEED } from "../../vulndb/db-format.js";
 import {
   type DbStatus,
+  DEFAULT_CVE_URL,
   DEFAULT_FEEDS,
   dbStatus,
   formatAge,
@@ -36,6 +37,7 @@ export interface FeedFlags {
   dbUrl?: string;
   mirror?: string;
   msrcUrl?: string;
+  cveUrl?: string;
   /** false with --no-msrc */
   msrc?: boolean;
   ecosystems?: string;
@@ -57,7 +59,7 @@ const feedNames = (names: readonly string[]) =>
 export function resolveFeedOptions(
   options: FeedFlags,
   settings: Settings = readSettings(),
-): { baseUrl: string; msrcUrl: string; ecosystems: string[] } {
+): { baseUrl: string; msrcUrl: string; cveUrl: string; ecosystems: string[] } {
   const fromSettings = dbUpdateOptions(settings);
   const mirror = options.mirror?.replace(/\/+$/, "");
   const baseUrl = options.mirror ?? options.dbUrl ?? fromSettings.baseUrl ?? DEFAULT_OSV_BASE_URL;
@@ -66,12 +68,22 @@ export function resolveFeedOptions(
     (mirror ? `${mirror}/msrc` : undefined) ??
     fromSettings.msrcUrl ??
     DEFAULT_MSRC_BASE_URL;
+  const cveUrl =
+    options.cveUrl ??
+    (mirror ? `${mirror}/cve/cvelistV5.zip` : undefined) ??
+    fromSettings.cveUrl ??
+    DEFAULT_CVE_URL;
   const named = options.ecosystems === undefined ? undefined : feedNames(options.ecosystems.split(","));
   if (named && named.length === 0) throw new UsageError("--ecosystems needs at least one name");
   const chosen = named ?? (fromSettings.ecosystems ? feedNames(fromSettings.ecosystems) : DEFAULT_FEEDS);
   const feeds = chosen.filter((f) => options.msrc !== false || f !== MSRC_FEED);
   if (feeds.length === 0) throw new UsageError("--no-msrc leaves no feed to fetch");
-  return { baseUrl: httpUrl(baseUrl), msrcUrl: httpUrl(msrcUrl), ecosystems: [...feeds] };
+  return {
+    baseUrl: httpUrl(baseUrl),
+    msrcUrl: httpUrl(msrcUrl),
+    cveUrl: httpUrl(cveUrl),
+    ecosystems: [...feeds],
+  };
 }
 
 /** One line per feed: where it came from, its fingerprint, and MSRC's months. */
@@ -113,13 +125,17 @@ export function registerDb(program: Command): void {
     )
     .option(
       "--mirror <url>",
-      "an air-gapped mirror: OSV exports at <url>/<Ecosystem>/all.zip, MSRC at <url>/msrc (wins over --db-url)",
+      "an air-gapped mirror: OSV exports at <url>/<Ecosystem>/all.zip, MSRC at <url>/msrc, CVE records at <url>/cve/cvelistV5.zip (wins over --db-url)",
     )
     .option(
       "--msrc-url <url>",
       `MSRC CVRF API base, <url>/cvrf/v3.0/updates (default $PORTCULLIS_MSRC_URL, else ${DEFAULT_MSRC_BASE_URL})`,
     )
     .option("--no-msrc", "leave Microsoft's advisories (Windows, .NET runtime packs) out of the update")
+    .option(
+      "--cve-url <url>",
+      `a zip of CVE JSON 5 records (default <mirror>/cve/cvelistV5.zip, $PORTCULLIS_CVE_URL, else ${DEFAULT_CVE_URL})`,
+    )
     .option(
       "--ecosystems <list>",
       `comma-separated feeds (default $PORTCULLIS_DB_ECOSYSTEMS, else ${DEFAULT_FEEDS.join(",")})`,

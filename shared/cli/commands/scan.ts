@@ -71,6 +71,7 @@ export function registerScan(program: Command): void {
       .option("--db-url <url>", "OSV export base URL (<url>/<Ecosystem>/all.zip)")
       .option("--mirror <url>", "air-gapped mirror of the OSV export bucket (MSRC at <url>/msrc)")
       .option("--msrc-url <url>", "MSRC CVRF API base (<url>/cvrf/v3.0/updates)")
+      .option("--cve-url <url>", "a zip of CVE JSON 5 records, for severities no advisory gives")
       .option("--no-msrc", "leave Microsoft's advisories out of the automatic DB update"),
   ).action(async (image: string, opts: ScanOptions) => {
     if (!(FORMATS as readonly string[]).includes(opts.format))

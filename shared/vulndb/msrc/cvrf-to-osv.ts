@@ -1,5 +1,4 @@
 import { type OsvAffected, type OsvRecord, parseOsvRecord } from "../osv.js";
-import { severityFromScore } from "../severity.js";
 import {
   type CvrfDocument,
   type CvrfVulnerability,
@@ -7,7 +6,7 @@ import {
   REMEDIATION_VENDOR_FIX,
   THREAT_SEVERITY,
 } from "./cvrf-schema.js";
-import { type ProductTarget, productTargets } from "./msrc-product.js";
+import { isOtherOsRuntime, type ProductTarget, productTargets } from "./msrc-product.js";
 import { windowsBaseImage } from "./windows-base-image.js";
 
 export interface CvrfConversionStats {
@@ -108,7 +107,14 @@ function addVulnerability(
     const product = products.get(productId);
     const targets = product === undefined ? [] : productTargets(product);
     if (targets.length === 0) {
-      count(stats, product === undefined ? "unknown-product-id" : "not-a-tracked-product");
+      count(
+        stats,
+        product === undefined
+          ? "unknown-product-id"
+          : isOtherOsRuntime(product)
+            ? "runtime-on-another-os"
+            : "not-a-tracked-product",
+      );
       continue;
     }
     // a hotpatch is a separate servicing channel; the regular cumulative update is what images get
@@ -171,10 +177,6 @@ function affectedEntry(
       ...(fix.SubType ? { fix_type: fix.SubType } : {}),
       ...(fix.URL ? { url: fix.URL } : {}),
       ...(ctx.severity ? { severity: ctx.severity } : {}),
-      // no MSRC rating and no vector, only a base score (as mapping feeds carry): rate it by the CVSS bands
-      ...(!ctx.severity && !ctx.cvss?.Vector && ctx.cvss?.BaseScore != null
-        ? { severity: severityFromScore(ctx.cvss.BaseScore) }
-        : {}),
       ...(ctx.cvss?.BaseScore != null ? { cvss_base_score: ctx.cvss.BaseScore } : {}),
       ...(ctx.cvss?.Vector ? { cvss_vector: ctx.cvss.Vector } : {}),
     },

@@ -58,6 +58,7 @@ function parse(version: string): ParsedVersion {
     p.start.push(p.values.length);
     p.child.push(false);
   };
+  const levelHasItems = () => p.values.length > p.start[p.start.length - 1]!;
   let isDigit = false;
   let start = 0;
   for (let i = 0; i < v.length; i++) {
@@ -69,6 +70,8 @@ function parse(version: string): ParsedVersion {
       if (c === 45) open();
     } else if (isAsciiDigit(c)) {
       if (!isDigit && i > start) {
+        // a qualifier after `.` nests like one after `-` (1.0.0.X1 < 1.0.0-X2), as in Maven 3.8.7
+        if (levelHasItems()) open();
         push(qualifierKey(v.slice(start, i), true), false);
         start = i;
         open();
@@ -83,7 +86,10 @@ function parse(version: string): ParsedVersion {
       isDigit = false;
     }
   }
-  if (v.length > start) pushText(isDigit, v.slice(start));
+  if (v.length > start) {
+    if (!isDigit && levelHasItems()) open();
+    pushText(isDigit, v.slice(start));
+  }
   p.end.push(p.values.length);
   // Innermost first, as Maven pops its stack: an empty sub-list goes, and so do trailing null items
   // (0, ""), looking past a non-empty sub-list.
@@ -107,17 +113,26 @@ function slot(p: ParsedVersion, k: number, i: number): Slot {
   return undefined;
 }
 
-/** item.compareTo(null) for the item in `s` at level k: how it compares with padding. */
+/** item.compareTo(null): a number against padding, a qualifier against the release. */
+function itemWithNothing(p: ParsedVersion, item: number): number {
+  if (p.numeric[item]) return p.values[item] === "0" ? 0 : 1;
+  return compareStrings(p.values[item]!, RELEASE);
+}
+
+/**
+ * The slot `s` at level k against padding. A sub-list compares every item in turn, nested lists
+ * included, not just its first (MNG-6964): 1.0-final.2 > 1.0-0.
+ */
 function compareWithNothing(p: ParsedVersion, k: number, s: Slot): number {
-  let level = k;
-  let at = s;
-  while (at === "list") {
-    level++;
-    at = slot(p, level, 0);
+  if (s === undefined) return 0;
+  if (s !== "list") return itemWithNothing(p, s.item);
+  for (let level = k + 1; ; level++) {
+    for (let i = p.start[level]!; i < p.end[level]!; i++) {
+      const d = itemWithNothing(p, i);
+      if (d !== 0) return d;
+    }
+    if (!p.child[level]) return 0;
   }
-  if (at === undefined) return 0;
-  if (p.numeric[at.item]) return p.values[at.item] === "0" ? 0 : 1;
-  return compareStrings(p.values[at.item]!, RELEASE);
 }
 
 function compareParsed(a: ParsedVersion, b: ParsedVersion): number {
