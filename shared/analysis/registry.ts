@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Analyzer } from "./analyzer.js";
 import { apkAnalyzer } from "./apk/apk-analyzer.js";
 import { dpkgAnalyzer } from "./dpkg/dpkg-analyzer.js";
+import { npmAnalyzer } from "./npm/npm-analyzer.js";
 import { osAnalyzer } from "./os/os-analyzer.js";
 import { rpmAnalyzer } from "./rpm/rpm-analyzer.js";
 import { windowsAnalyzers } from "./windows/index.js";
@@ -13,6 +14,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   apkAnalyzer,
   ...windowsAnalyzers,
   rpmAnalyzer,
+  npmAnalyzer,
 ];
 
 /** Bumped when the layer walk itself changes what a LayerReport holds (whiteouts, links, limits). */
