@@ -4,6 +4,7 @@ import { apkAnalyzer } from "./apk/apk-analyzer.js";
 import { dpkgAnalyzer } from "./dpkg/dpkg-analyzer.js";
 import { npmAnalyzer } from "./npm/npm-analyzer.js";
 import { osAnalyzer } from "./os/os-analyzer.js";
+import { pypiAnalyzer } from "./pypi/pypi-analyzer.js";
 import { rpmAnalyzer } from "./rpm/rpm-analyzer.js";
 import { windowsAnalyzers } from "./windows/index.js";
 
@@ -15,6 +16,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   ...windowsAnalyzers,
   rpmAnalyzer,
   npmAnalyzer,
+  pypiAnalyzer,
 ];
 
 /** Bumped when the layer walk itself changes what a LayerReport holds (whiteouts, links, limits). */
