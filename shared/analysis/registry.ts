@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Analyzer } from "./analyzer.js";
 import { apkAnalyzer } from "./apk/apk-analyzer.js";
 import { dpkgAnalyzer } from "./dpkg/dpkg-analyzer.js";
+import { mavenAnalyzer } from "./maven/maven-analyzer.js";
 import { npmAnalyzer } from "./npm/npm-analyzer.js";
 import { osAnalyzer } from "./os/os-analyzer.js";
 import { pypiAnalyzer } from "./pypi/pypi-analyzer.js";
@@ -17,6 +18,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   rpmAnalyzer,
   npmAnalyzer,
   pypiAnalyzer,
+  mavenAnalyzer,
 ];
 
 /** Bumped when the layer walk itself changes what a LayerReport holds (whiteouts, links, limits). */
