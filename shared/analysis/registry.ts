@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Analyzer } from "./analyzer.js";
 import { apkAnalyzer } from "./apk/apk-analyzer.js";
 import { dpkgAnalyzer } from "./dpkg/dpkg-analyzer.js";
+import { goAnalyzer } from "./go/go-analyzer.js";
 import { mavenAnalyzer } from "./maven/maven-analyzer.js";
 import { npmAnalyzer } from "./npm/npm-analyzer.js";
 import { osAnalyzer } from "./os/os-analyzer.js";
@@ -19,6 +20,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   npmAnalyzer,
   pypiAnalyzer,
   mavenAnalyzer,
+  goAnalyzer,
 ];
 
 /** Bumped when the layer walk itself changes what a LayerReport holds (whiteouts, links, limits). */
