@@ -4,6 +4,8 @@ import { readGoBuildInfo } from "./go-buildinfo.js";
 
 // binaries are not named by type: the places images put executables, and Windows .exe files
 const EXECUTABLE_PLACES = /(?:^|\/)(?:s?bin|libexec|ko-app|app)\/[^/.]+$|\.exe$/i;
+// the OS's own directories hold what dpkg, rpm and apk installed: their advisories cover those
+const OS_PLACES = /^(?:usr\/)?(?:s?bin|libexec)\//;
 
 /** "go1.22.4" → "1.22.4" (release candidates keep their suffix: "1.23rc1"). */
 const goRelease = (v: string) => v.replace(/^go/, "").replace(/\s.*$/, "");
@@ -16,7 +18,7 @@ export const goAnalyzer: Analyzer = {
   name: "go-binary",
   version: 1,
   maxFileSize: 512 * 1024 * 1024,
-  required: (path) => EXECUTABLE_PLACES.test(path),
+  required: (path) => EXECUTABLE_PLACES.test(path) && !OS_PLACES.test(path),
   analyze({ path, content }): AnalyzerOutput {
     const elf = content.readUInt32BE(0) === 0x7f454c46;
     const pe = content.length > 2 && content.toString("latin1", 0, 2) === "MZ";

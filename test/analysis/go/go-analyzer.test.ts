@@ -68,7 +68,13 @@ describe("Go binaries, hostile", () => {
   });
 
   it("selects the places executables live, not every file", () => {
-    for (const p of ["usr/bin/app", "usr/local/sbin/x", "ko-app/server", "Files/Program Files/x/app.exe"]) {
+    for (const p of [
+      "usr/local/bin/app",
+      "usr/local/sbin/x",
+      "ko-app/server",
+      "opt/x/bin/y",
+      "Files/Program Files/x/app.exe",
+    ]) {
       expect(goAnalyzer.required(p)).toBe(true);
     }
     for (const p of ["usr/share/doc/x", "etc/passwd", "usr/bin/script.py"])
