@@ -5,6 +5,7 @@ import { dpkgAnalyzer } from "./dpkg/dpkg-analyzer.js";
 import { goAnalyzer } from "./go/go-analyzer.js";
 import { mavenAnalyzer } from "./maven/maven-analyzer.js";
 import { npmAnalyzer } from "./npm/npm-analyzer.js";
+import { nugetAnalyzer } from "./nuget/nuget-analyzer.js";
 import { osAnalyzer } from "./os/os-analyzer.js";
 import { pypiAnalyzer } from "./pypi/pypi-analyzer.js";
 import { rpmAnalyzer } from "./rpm/rpm-analyzer.js";
@@ -21,6 +22,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   pypiAnalyzer,
   mavenAnalyzer,
   goAnalyzer,
+  nugetAnalyzer,
 ];
 
 /** Bumped when the layer walk itself changes what a LayerReport holds (whiteouts, links, limits). */
