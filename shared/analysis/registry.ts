@@ -9,6 +9,7 @@ import { nugetAnalyzer } from "./nuget/nuget-analyzer.js";
 import { osAnalyzer } from "./os/os-analyzer.js";
 import { pypiAnalyzer } from "./pypi/pypi-analyzer.js";
 import { rpmAnalyzer } from "./rpm/rpm-analyzer.js";
+import { rubygemsAnalyzer } from "./rubygems/rubygems-analyzer.js";
 import { windowsAnalyzers } from "./windows/index.js";
 
 /** Every analyzer a scan runs, in one explicit list: add a new one here. */
@@ -23,6 +24,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   mavenAnalyzer,
   goAnalyzer,
   nugetAnalyzer,
+  rubygemsAnalyzer,
 ];
 
 /** Bumped when the layer walk itself changes what a LayerReport holds (whiteouts, links, limits). */
