@@ -20,7 +20,7 @@ export const goAnalyzer: Analyzer = {
   maxFileSize: 512 * 1024 * 1024,
   required: (path) => EXECUTABLE_PLACES.test(path) && !OS_PLACES.test(path),
   analyze({ path, content }): AnalyzerOutput {
-    const elf = content.readUInt32BE(0) === 0x7f454c46;
+    const elf = content.length >= 4 && content.readUInt32BE(0) === 0x7f454c46;
     const pe = content.length > 2 && content.toString("latin1", 0, 2) === "MZ";
     if (!elf && !pe) return {};
     const info = readGoBuildInfo(content);

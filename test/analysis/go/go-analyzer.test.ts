@@ -49,6 +49,10 @@ describe("Go binaries, hostile", () => {
     expect(
       await goAnalyzer.analyze({ path: "usr/bin/x", content: Buffer.from("#!/bin/sh\necho hi\n") }),
     ).toEqual({});
+    // shorter than any magic: nothing to read, nothing thrown
+    for (const tiny of ["", "\u007f", "MZ"]) {
+      expect(await goAnalyzer.analyze({ path: "app/x", content: Buffer.from(tiny) })).toEqual({});
+    }
     const elf = readFileSync(bins.elf);
     const at = elf.indexOf(Buffer.from("\xff Go buildinf:", "latin1"));
     for (const damage of [
