@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import type { Analyzer } from "./analyzer.js";
 import { apkAnalyzer } from "./apk/apk-analyzer.js";
+import { cargoAnalyzer } from "./cargo/cargo-analyzer.js";
+import { composerAnalyzer } from "./composer/composer-analyzer.js";
 import { dpkgAnalyzer } from "./dpkg/dpkg-analyzer.js";
 import { goAnalyzer } from "./go/go-analyzer.js";
 import { mavenAnalyzer } from "./maven/maven-analyzer.js";
@@ -25,6 +27,8 @@ export const ANALYZERS: readonly Analyzer[] = [
   goAnalyzer,
   nugetAnalyzer,
   rubygemsAnalyzer,
+  composerAnalyzer,
+  cargoAnalyzer,
 ];
 
 /** Bumped when the layer walk itself changes what a LayerReport holds (whiteouts, links, limits). */
