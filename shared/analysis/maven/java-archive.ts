@@ -79,7 +79,8 @@ async function readArchive(
     let manifest: Map<string, string> | undefined;
     let poms = 0;
     const nested: { entry: yauzl.Entry; name: string }[] = [];
-    for await (const entry of entries(zip)) {
+    const wanted = (n: string) => n === MANIFEST || POM_PROPERTIES.test(n) || JAVA_ARCHIVE.test(n);
+    for (const entry of await listEntries(zip, wanted)) {
       const path = entry.fileName;
       if (POM_PROPERTIES.test(path) || path === MANIFEST) {
         const text = await inflate(zip, entry, Math.min(MAX_METADATA_BYTES, budget(limits, state)), state);
@@ -136,22 +137,18 @@ function open(content: Buffer): Promise<yauzl.ZipFile> {
   });
 }
 
-async function* entries(zip: yauzl.ZipFile): AsyncGenerator<yauzl.Entry> {
-  for (;;) {
-    const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
-      const onEntry = (e: yauzl.Entry) => done(() => resolve(e));
-      const onEnd = () => done(() => resolve(undefined));
-      const onError = (err: Error) => done(() => reject(err));
-      const done = (then: () => void) => {
-        zip.off("entry", onEntry).off("end", onEnd).off("error", onError);
-        then();
-      };
-      zip.on("entry", onEntry).on("end", onEnd).on("error", onError);
+/** The entries `wanted` selects, listed in one pass over the central directory (no per-entry await). */
+function listEntries(zip: yauzl.ZipFile, wanted: (name: string) => boolean): Promise<yauzl.Entry[]> {
+  return new Promise((resolve, reject) => {
+    const found: yauzl.Entry[] = [];
+    zip.on("entry", (e: yauzl.Entry) => {
+      if (wanted(e.fileName)) found.push(e);
       zip.readEntry();
     });
-    if (!entry) return;
-    yield entry;
-  }
+    zip.on("end", () => resolve(found));
+    zip.on("error", reject);
+    zip.readEntry();
+  });
 }
 
 /** The entry's bytes, or undefined when its declared size is over `max`; yauzl checks the real size against it. */
