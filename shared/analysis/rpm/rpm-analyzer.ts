@@ -12,11 +12,13 @@ import { readNdb } from "./ndb.js";
 import { type RpmDbBlobs, RpmDbError } from "./rpm-db.js";
 import { rpmEcosystem, rpmNamespace } from "./rpm-ecosystem.js";
 import { parseSourceRpm, type RpmPackage, readRpmPackage } from "./rpm-header.js";
+import { readRpmManifest } from "./rpm-manifest.js";
 import { readSqliteDb } from "./sqlite-db.js";
 
 // rpm < 4.16 and RHEL 7/8 keep /var/lib/rpm; Fedora 36+, SUSE and RHEL 9 moved it to /usr/lib/sysimage
 const DIRS = ["var/lib/rpm/", "usr/lib/sysimage/rpm/"];
 const FILES = new Set(["Packages", "Packages.db", "rpmdb.sqlite", "rpmdb.sqlite-wal"]);
+const MANIFEST = "var/lib/rpmmanifest/container-manifest-2";
 
 /** Reads the rpm database in all three formats, chosen by the file's magic rather than its name. */
 export const rpmAnalyzer: Analyzer = {
@@ -24,10 +26,12 @@ export const rpmAnalyzer: Analyzer = {
   version: 1,
   maxFileSize: 512 * 1024 * 1024,
   required(path) {
+    if (path === MANIFEST) return true;
     const dir = DIRS.find((d) => path.startsWith(d));
     return dir !== undefined && FILES.has(path.slice(dir.length));
   },
   async analyze({ path, content }): Promise<AnalyzerOutput> {
+    if (path === MANIFEST) return parseRpmManifest(content, path);
     if (!path.endsWith("-wal")) return parseRpmDatabase(content, path);
     // rpm checkpoints on close; changes left in the write-ahead log are not read, so say so
     if (content.length === 0) return {};
@@ -68,6 +72,14 @@ export async function parseRpmDatabase(
     packages.push(toRecord(pkg));
   }
   return { packages, warnings };
+}
+
+function parseRpmManifest(content: Buffer, path: string): AnalyzerOutput {
+  const read = readRpmManifest(content.toString("utf8"));
+  return {
+    packages: read.packages.filter((p) => p.name !== "gpg-pubkey").map(toRecord),
+    warnings: read.problems.map((p) => ({ code: "rpm-db-unreadable", message: `${path}: ${p}`, path })),
+  };
 }
 
 function readBlobs(content: Buffer): RpmDbBlobs | Promise<RpmDbBlobs> {

@@ -88,6 +88,33 @@ describe("rpm database", () => {
     });
   });
 
+  it("reads a distroless CBL-Mariner image's rpm manifest (rpm -qa output) into the same records", async () => {
+    const path = "var/lib/rpmmanifest/container-manifest-2";
+    const content = corpus("syft/container-manifest-2");
+    expect(rpmAnalyzer.required(path)).toBe(true);
+    const out = await rpmAnalyzer.analyze({ path, content });
+    expect(out.warnings).toEqual([]);
+    // the manifest's columns are rpm -qa's: NAME, VERSION-RELEASE, …, EPOCH, SIZE, ARCH, EPOCHNUM, SOURCERPM
+    const tsv = content
+      .toString()
+      .trim()
+      .split("\n")
+      .map((l) => {
+        const f = l.split("\t");
+        const [v, r] = [f[1]!.slice(0, f[1]!.lastIndexOf("-")), f[1]!.slice(f[1]!.lastIndexOf("-") + 1)];
+        return [f[0], f[8], v, r, f[7], f[9], f[4]].join("\t");
+      })
+      .join("\n");
+    const got = (out.packages ?? []).map(({ name, version, arch, source }) => ({
+      name,
+      version,
+      arch,
+      source,
+    }));
+    expect(got.sort(byName)).toEqual(fromRpmQa(tsv));
+    expect(got.find((p) => p.name === "vim")?.version).toMatch(/^2:/);
+  });
+
   it("says when changes sit in an uncheckpointed write-ahead log", async () => {
     const path = "var/lib/rpm/rpmdb.sqlite-wal";
     expect(await rpmAnalyzer.analyze({ path, content: Buffer.alloc(0) })).toEqual({});
