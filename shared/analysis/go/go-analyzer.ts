@@ -1,6 +1,7 @@
 import { PackageURL } from "packageurl-js";
 import type { Analyzer, AnalyzerOutput, PackageIdentity, PackageRecord } from "../analyzer.js";
 import { readGoBuildInfo } from "./go-buildinfo.js";
+import { readGoMod } from "./go-mod.js";
 
 // binaries are not named by type: the places images put executables, and Windows .exe files
 const EXECUTABLE_PLACES = /(?:^|\/)(?:s?bin|libexec|ko-app|app)\/[^/.]+$|\.exe$/i;
@@ -18,8 +19,23 @@ export const goAnalyzer: Analyzer = {
   name: "go-binary",
   version: 1,
   maxFileSize: 512 * 1024 * 1024,
-  required: (path) => EXECUTABLE_PLACES.test(path) && !OS_PLACES.test(path),
+  required(path) {
+    // a module's sources in the module cache or a vendor tree are not what the image builds
+    if (path === "go.mod" || path.endsWith("/go.mod")) return !/(?:^|\/)(?:pkg\/mod|vendor)\//.test(path);
+    return EXECUTABLE_PLACES.test(path) && !OS_PLACES.test(path);
+  },
   analyze({ path, content }): AnalyzerOutput {
+    if (path.endsWith("go.mod")) {
+      const modules = readGoMod(content.toString("utf8"));
+      return {
+        packages: modules.map((m) => ({
+          kind: "go-module",
+          name: m.path,
+          version: m.version,
+          ecosystem: "Go",
+        })),
+      };
+    }
     const elf = content.length >= 4 && content.readUInt32BE(0) === 0x7f454c46;
     const pe = content.length > 2 && content.toString("latin1", 0, 2) === "MZ";
     if (!elf && !pe) return {};

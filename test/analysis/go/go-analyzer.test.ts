@@ -1,7 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { goAnalyzer, identifyGoPackage } from "../../../shared/analysis/go/go-analyzer.js";
+import { corpusPath } from "../../support/corpus.js";
 import { buildGoTestBinaries, type GoTestBinaries, modulesFromGoVersion } from "../../support/go-binaries.js";
 
 let bins: GoTestBinaries;
@@ -41,6 +44,54 @@ describe("Go binaries", () => {
     expect(identifyGoPackage({ kind: "go-module", name: "stdlib", version: "1.19.8" }).purl).toBe(
       "pkg:golang/stdlib@v1.19.8",
     );
+  });
+});
+
+describe("go.mod", () => {
+  it("lists what go mod edit -json reads from a go.mod (Trivy's gomod fixture), indirect included", async () => {
+    const file = corpusPath("osv/pairs/trivy-integration/gomod/input/go.mod");
+    const parsed = JSON.parse(execFileSync("go", ["mod", "edit", "-json", file]).toString()) as {
+      Require: { Path: string; Version: string }[];
+    };
+    const expected = parsed.Require.map((r) => `${r.Path}@${r.Version}`).sort();
+    expect((await read("src/app/go.mod", readFileSync(file))).ids).toEqual(expected);
+  });
+
+  it("applies replace directives as go mod edit -json reports them", async () => {
+    const text = [
+      "module example.com/app",
+      "",
+      "go 1.21",
+      "",
+      "require (",
+      "\texample.com/a v1.0.0",
+      "\texample.com/b v1.1.0 // indirect",
+      ")",
+      "",
+      "require example.com/c v0.3.0",
+      "",
+      "replace example.com/a => example.com/a-fork v1.0.1",
+      "",
+      "replace example.com/b => ../b",
+      "",
+    ].join("\n");
+    const dir = mkdtempSync(path.join(tmpdir(), "portcullis-gomod-"));
+    try {
+      writeFileSync(path.join(dir, "go.mod"), text);
+      const parsed = JSON.parse(execFileSync("go", ["mod", "edit", "-json"], { cwd: dir }).toString()) as {
+        Require: { Path: string; Version: string }[];
+        Replace: { Old: { Path: string }; New: { Path: string; Version?: string } }[];
+      };
+      const expected = parsed.Require.flatMap((r) => {
+        const rep = parsed.Replace.find((x) => x.Old.Path === r.Path);
+        if (!rep) return [`${r.Path}@${r.Version}`];
+        return rep.New.Version ? [`${rep.New.Path}@${rep.New.Version}`] : [];
+      }).sort();
+      expect((await read("src/go.mod", Buffer.from(text))).ids).toEqual(expected);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(goAnalyzer.required("root/go/pkg/mod/example.com/a@v1.0.0/go.mod")).toBe(false);
   });
 });
 
