@@ -16,9 +16,6 @@ export const TAG = {
   VENDOR: 1011,
   ARCH: 1022,
   SOURCERPM: 1044,
-  DIRINDEXES: 1116,
-  BASENAMES: 1117,
-  DIRNAMES: 1118,
 } as const;
 
 // rpm itself refuses headers past these (hdrchkTags / hdrchkData); a hostile count stops here
@@ -67,21 +64,6 @@ export class RpmHeader {
       return undefined;
     }
     return this.cString(e.offset)?.text;
-  }
-
-  stringArray(tag: number): string[] {
-    const e = this.entries.get(tag);
-    if (!e || (e.type !== TYPE_STRING_ARRAY && e.type !== TYPE_I18NSTRING)) return [];
-    const out: string[] = [];
-    let at = e.offset;
-    // each string takes at least one byte, so the data store bounds the count
-    for (let i = 0; i < e.count && at < this.data.length; i++) {
-      const s = this.cString(at);
-      if (!s) break;
-      out.push(s.text);
-      at = s.next;
-    }
-    return out;
   }
 
   int32(tag: number): number | undefined {
@@ -136,20 +118,6 @@ export function readRpmPackage(blob: Buffer): RpmPackage {
     ...(sourceRpm ? { sourceRpm } : {}),
     ...(vendor ? { vendor } : {}),
   };
-}
-
-/** The paths a package installed (BASENAMES joined to DIRNAMES by DIRINDEXES), without leading slash. */
-export function readRpmFiles(blob: Buffer): string[] {
-  const h = new RpmHeader(blob);
-  const base = h.stringArray(TAG.BASENAMES);
-  const dirs = h.stringArray(TAG.DIRNAMES);
-  const index = h.int32Array(TAG.DIRINDEXES, base.length);
-  const out: string[] = [];
-  for (let i = 0; i < base.length; i++) {
-    const dir = dirs[index[i] ?? -1];
-    if (dir !== undefined) out.push(`${dir}${base[i]}`.replace(/^\/+/, ""));
-  }
-  return out;
 }
 
 /** `util-linux-2.32.1-42.el8_8.src.rpm` → name and version-release. */
