@@ -2,8 +2,17 @@ import { createHash } from "node:crypto";
 import type { Analyzer } from "./analyzer.js";
 import { apkAnalyzer } from "./apk/apk-analyzer.js";
 import { auditAnalyzers } from "./audit/index.js";
+import { cargoAnalyzer } from "./cargo/cargo-analyzer.js";
+import { composerAnalyzer } from "./composer/composer-analyzer.js";
 import { dpkgAnalyzer } from "./dpkg/dpkg-analyzer.js";
+import { goAnalyzer } from "./go/go-analyzer.js";
+import { mavenAnalyzer } from "./maven/maven-analyzer.js";
+import { npmAnalyzer } from "./npm/npm-analyzer.js";
+import { nugetAnalyzer } from "./nuget/nuget-analyzer.js";
 import { osAnalyzer } from "./os/os-analyzer.js";
+import { pypiAnalyzer } from "./pypi/pypi-analyzer.js";
+import { rpmAnalyzer } from "./rpm/rpm-analyzer.js";
+import { rubygemsAnalyzer } from "./rubygems/rubygems-analyzer.js";
 import { unreadPackageDbAnalyzer } from "./scan-gaps/package-db-presence.js";
 import { windowsAnalyzers } from "./windows/index.js";
 
@@ -14,6 +23,15 @@ const READERS: readonly Analyzer[] = [
   apkAnalyzer,
   ...windowsAnalyzers,
   ...auditAnalyzers,
+  rpmAnalyzer,
+  npmAnalyzer,
+  pypiAnalyzer,
+  mavenAnalyzer,
+  goAnalyzer,
+  nugetAnalyzer,
+  rubygemsAnalyzer,
+  composerAnalyzer,
+  cargoAnalyzer,
 ];
 
 /** Every analyzer a scan runs: the readers, then the one that notes package databases none of them reads (scan-gaps/). */

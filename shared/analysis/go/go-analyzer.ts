@@ -1,0 +1,68 @@
+import { PackageURL } from "packageurl-js";
+import type { Analyzer, AnalyzerOutput, PackageIdentity, PackageRecord } from "../analyzer.js";
+import { readGoBuildInfo } from "./go-buildinfo.js";
+import { readGoMod } from "./go-mod.js";
+
+// binaries are not named by type: the places images put executables, and Windows .exe files
+const EXECUTABLE_PLACES = /(?:^|\/)(?:s?bin|libexec|ko-app|app)\/[^/.]+$|\.exe$/i;
+// the OS's own directories hold what dpkg, rpm and apk installed: their advisories cover those
+const OS_PLACES = /^(?:usr\/)?(?:s?bin|libexec)\//;
+
+/** "go1.22.4" → "1.22.4" (release candidates keep their suffix: "1.23rc1"). */
+const goRelease = (v: string) => v.replace(/^go/, "").replace(/\s.*$/, "");
+
+/**
+ * Go modules linked into binaries (runtime/debug.BuildInfo, ELF and PE alike), and the standard
+ * library as the `stdlib` package at the toolchain's version, as govulncheck matches it.
+ */
+export const goAnalyzer: Analyzer = {
+  name: "go-binary",
+  version: 1,
+  maxFileSize: 512 * 1024 * 1024,
+  required(path) {
+    // a module's sources in the module cache or a vendor tree are not what the image builds
+    if (path === "go.mod" || path.endsWith("/go.mod")) return !/(?:^|\/)(?:pkg\/mod|vendor)\//.test(path);
+    return EXECUTABLE_PLACES.test(path) && !OS_PLACES.test(path);
+  },
+  analyze({ path, content }): AnalyzerOutput {
+    if (path.endsWith("go.mod")) {
+      const modules = readGoMod(content.toString("utf8"));
+      return {
+        packages: modules.map((m) => ({
+          kind: "go-module",
+          name: m.path,
+          version: m.version,
+          ecosystem: "Go",
+        })),
+      };
+    }
+    const elf = content.length >= 4 && content.readUInt32BE(0) === 0x7f454c46;
+    const pe = content.length > 2 && content.toString("latin1", 0, 2) === "MZ";
+    if (!elf && !pe) return {};
+    const info = readGoBuildInfo(content);
+    if (info === undefined) return {};
+    if (typeof info === "string") {
+      return { warnings: [{ code: "go-buildinfo-unreadable", message: `${path}: ${info}`, path }] };
+    }
+    const packages: PackageRecord[] = [];
+    const add = (name: string, version: string) =>
+      packages.push({ kind: "go-module", name, version, ecosystem: "Go" });
+    add("stdlib", goRelease(info.goVersion));
+    // a main module built from a checkout says "(devel)": there is no version to match
+    if (info.main && info.main.version !== "(devel)" && info.main.version !== "")
+      add(info.main.path, info.main.version);
+    for (const dep of info.deps) if (dep.version) add(dep.path, dep.version);
+    return { packages };
+  },
+  identify: identifyGoPackage,
+};
+
+/** `pkg:golang/<module path>@<version>` (stdlib as `pkg:golang/stdlib`), in the `Go` ecosystem. */
+export function identifyGoPackage(record: PackageRecord): PackageIdentity {
+  const slash = record.name.lastIndexOf("/");
+  const namespace = slash > 0 ? record.name.slice(0, slash) : undefined;
+  const name = slash > 0 ? record.name.slice(slash + 1) : record.name;
+  const version = record.name === "stdlib" ? `v${record.version}` : record.version;
+  const purl = new PackageURL("golang", namespace, name, version, undefined, undefined).toString();
+  return { ecosystem: "Go", purl };
+}

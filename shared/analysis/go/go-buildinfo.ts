@@ -1,0 +1,76 @@
+/**
+ * The module information Go ≥ 1.18 embeds in every binary it links (runtime/debug.BuildInfo): a
+ * 32-byte header starting with "\xff Go buildinf:" (16-byte aligned), then — flag bit 2 set — the
+ * Go version and the module list as uvarint-length-prefixed strings.
+ */
+
+const MAGIC = Buffer.from("\xff Go buildinf:", "latin1");
+const FLAG_VERSION_INLINE = 0x2;
+// the module list of a large binary runs to tens of kilobytes; a string this long is damage
+const MAX_STRING = 4 * 1024 * 1024;
+
+export interface GoModule {
+  path: string;
+  version: string;
+}
+
+export interface GoBuildInfo {
+  /** "go1.22.4" */
+  goVersion: string;
+  /** the main module (absent for `go run` or GOPATH builds) */
+  main?: GoModule;
+  deps: GoModule[];
+}
+
+/** The build info of an ELF, PE or Mach-O binary; undefined when there is none, a string when it cannot be read. */
+export function readGoBuildInfo(binary: Buffer): GoBuildInfo | string | undefined {
+  let at = binary.indexOf(MAGIC);
+  while (at >= 0 && at % 16 !== 0) at = binary.indexOf(MAGIC, at + 1);
+  if (at < 0 || at + 32 > binary.length) return undefined;
+  const flags = binary[at + 15]!;
+  if ((flags & FLAG_VERSION_INLINE) === 0) {
+    return "built by Go before 1.18 (module information held by pointer); not read";
+  }
+  const version = readString(binary, at + 32);
+  if (!version) return "build info header is damaged";
+  const modinfo = readString(binary, version.next);
+  if (!modinfo) return "build info module list is damaged";
+  return { goVersion: version.text, ...parseModinfo(modinfo.text) };
+}
+
+function readString(buf: Buffer, from: number): { text: string; next: number } | undefined {
+  let length = 0;
+  let shift = 0;
+  let at = from;
+  for (;;) {
+    if (at >= buf.length || shift > 28) return undefined;
+    const b = buf[at++]!;
+    length |= (b & 0x7f) << shift;
+    if ((b & 0x80) === 0) break;
+    shift += 7;
+  }
+  if (length > MAX_STRING || at + length > buf.length) return undefined;
+  return { text: buf.toString("utf8", at, at + length), next: at + length };
+}
+
+/** `path`, `mod`, `dep` and `=>` (replacement of the line before) lines, between 16-byte sentinels. */
+function parseModinfo(raw: string): { main?: GoModule; deps: GoModule[] } {
+  const text = raw.length >= 33 && raw[raw.length - 17] === "\n" ? raw.slice(16, -16) : raw;
+  let main: GoModule | undefined;
+  const deps: GoModule[] = [];
+  let last: GoModule | undefined;
+  for (const line of text.split("\n")) {
+    const [kind, path, version] = line.split("\t");
+    if (!path) continue;
+    if (kind === "mod") last = main = { path, version: version ?? "" };
+    else if (kind === "dep") {
+      last = { path, version: version ?? "" };
+      deps.push(last);
+    } else if (kind === "=>" && last) {
+      // a replace directive: the module actually built in is the replacement
+      last.path = path;
+      last.version = version ?? "";
+    }
+  }
+  return { ...(main ? { main } : {}), deps };
+}

@@ -1,0 +1,71 @@
+import { PackageURL } from "packageurl-js";
+import type { Analyzer, AnalyzerOutput, PackageIdentity, PackageRecord } from "../analyzer.js";
+import { readCoreMetadata } from "./core-metadata.js";
+import { type PythonRead, readPackageTables, readPipfileLock, readRequirements } from "./python-lockfiles.js";
+import { pythonRecord } from "./python-package.js";
+
+const INSTALLED = /(?:^|\/)[^/]+\.(?:dist-info\/METADATA|egg-info\/PKG-INFO|egg-info)$/;
+const REQUIREMENTS = /^requirements[\w.-]*\.txt$/;
+const LOCKFILES = new Set(["poetry.lock", "Pipfile.lock", "uv.lock"]);
+// metadata headers come first; a description this large is never read past them
+const MAX_METADATA = 8 * 1024 * 1024;
+
+const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
+
+/**
+ * Python packages: installed distributions (`*.dist-info/METADATA`, `*.egg-info/PKG-INFO` or an
+ * `*.egg-info` file) wherever they sit, and a project's `poetry.lock`, `uv.lock`, `Pipfile.lock`
+ * and pinned `requirements*.txt`. Names are PEP 503-normalized.
+ */
+export const pypiAnalyzer: Analyzer = {
+  name: "pypi",
+  version: 1,
+  maxFileSize: 32 * 1024 * 1024,
+  required(path) {
+    if (INSTALLED.test(path)) return true;
+    const base = basename(path);
+    if (LOCKFILES.has(base)) return true;
+    // an installed package's own requirements files are not what the image installed
+    return REQUIREMENTS.test(base) && !/(?:site|dist)-packages\//.test(path);
+  },
+  analyze({ path, content }): AnalyzerOutput {
+    const read = INSTALLED.test(path) ? readInstalled(content) : readProjectFile(basename(path), content);
+    return {
+      packages: read.packages,
+      warnings: read.problems.map((p) => ({
+        code: "pypi-metadata-unreadable",
+        message: `${path}: ${p}`,
+        path,
+      })),
+    };
+  },
+  identify: identifyPypiPackage,
+};
+
+function readInstalled(content: Buffer): PythonRead {
+  const head = content.subarray(0, MAX_METADATA).toString("utf8");
+  const { name, version } = readCoreMetadata(head);
+  const record = pythonRecord(name, version);
+  if (record) return { packages: [record], problems: [] };
+  return { packages: [], problems: [`no Name and Version headers (${String(name)} ${String(version)})`] };
+}
+
+function readProjectFile(base: string, content: Buffer): PythonRead {
+  const text = content.toString("utf8");
+  if (base === "Pipfile.lock") return readPipfileLock(text);
+  if (LOCKFILES.has(base)) return readPackageTables(text);
+  return readRequirements(text);
+}
+
+/** `pkg:pypi/<pep-503-name>@<version>`, in the `PyPI` ecosystem. */
+export function identifyPypiPackage(record: PackageRecord): PackageIdentity {
+  const purl = new PackageURL(
+    "pypi",
+    undefined,
+    record.name,
+    record.version,
+    undefined,
+    undefined,
+  ).toString();
+  return { ecosystem: "PyPI", purl };
+}

@@ -1,0 +1,78 @@
+import { parse as parseToml } from "smol-toml";
+import type { PackageRecord } from "../analyzer.js";
+import { pythonRecord } from "./python-package.js";
+
+export interface PythonRead {
+  packages: PackageRecord[];
+  problems: string[];
+}
+
+type Table = Record<string, unknown>;
+const isTable = (v: unknown): v is Table => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** poetry.lock and uv.lock: `[[package]]` tables with `name` and `version`; poetry ≤ 1.1 marks dev ones. */
+export function readPackageTables(text: string): PythonRead {
+  let doc: Table;
+  try {
+    doc = parseToml(text) as Table;
+  } catch (err) {
+    return { packages: [], problems: [`not TOML (${(err as Error).message.split("\n")[0]})`] };
+  }
+  const tables = Array.isArray(doc.package) ? doc.package : [];
+  const packages: PackageRecord[] = [];
+  const problems: string[] = [];
+  for (const t of tables) {
+    if (!isTable(t) || t.category === "dev") continue;
+    // uv lists the project itself (and workspace members) with a virtual or editable source
+    const source = isTable(t.source) ? t.source : undefined;
+    if (source && ("virtual" in source || "editable" in source)) continue;
+    const record = pythonRecord(t.name, t.version);
+    if (record) packages.push(record);
+    else problems.push(`package ${String(t.name)} ${String(t.version)} is not a name and version`);
+  }
+  return { packages, problems };
+}
+
+/** Pipfile.lock: `default` holds what a deployment installs (`develop` is left out), each `"==1.2.3"`. */
+export function readPipfileLock(text: string): PythonRead {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    return { packages: [], problems: [`not JSON (${(err as Error).message})`] };
+  }
+  if (!isTable(doc) || !isTable(doc.default)) return { packages: [], problems: ["no `default` section"] };
+  const packages: PackageRecord[] = [];
+  const problems: string[] = [];
+  for (const [name, entry] of Object.entries(doc.default)) {
+    const version = isTable(entry) && typeof entry.version === "string" ? entry.version : undefined;
+    // git and path dependencies carry no version pin
+    if (version === undefined) continue;
+    const record = pythonRecord(name, version.replace(/^===?/, ""));
+    if (record) packages.push(record);
+    else problems.push(`${name} ${version} is not a pinned version`);
+  }
+  return { packages, problems };
+}
+
+// `name[extras] == 1.2.3` with nothing after but an environment marker or hash options
+const PIN =
+  /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*===?\s*([^\s;,*]+)\s*(?:;.*)?$/;
+
+/** requirements*.txt: only exact pins (`==`, `===`) name a version; ranges, options and URLs do not. */
+export function readRequirements(text: string): PythonRead {
+  const packages: PackageRecord[] = [];
+  // a trailing backslash continues the requirement on the next line
+  const logical = text.replace(/\\\r?\n/g, " ").split(/\r?\n/);
+  for (const raw of logical) {
+    const line = raw
+      .replace(/(^|\s)#.*$/, "")
+      .replace(/\s--hash[=\s]\S+/g, "")
+      .trim();
+    if (line === "" || line.startsWith("-")) continue;
+    const m = PIN.exec(line);
+    const record = m ? pythonRecord(m[1], m[2]) : undefined;
+    if (record) packages.push(record);
+  }
+  return { packages, problems: [] };
+}

@@ -1,0 +1,210 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Analyzer } from "../../../shared/analysis/analyzer.js";
+import { analyzeLayer } from "../../../shared/analysis/analyze-layer.js";
+import { npmAnalyzer } from "../../../shared/analysis/npm/npm-analyzer.js";
+import { readPackageLock } from "../../../shared/analysis/npm/package-lock.js";
+import { readPnpmLock } from "../../../shared/analysis/npm/pnpm-lock.js";
+import { readYarnLock } from "../../../shared/analysis/npm/yarn-lock.js";
+import { squashLayers } from "../../../shared/analysis/squash.js";
+import { DEFAULT_LIMITS } from "../../../shared/model/limits.js";
+import { corpusPath } from "../../support/corpus.js";
+import {
+  buildNpmTestTree,
+  dirAsEntries,
+  flattenNpmLs,
+  flattenPnpmLs,
+  type NpmTestTree,
+} from "../../support/npm-tree.js";
+import { type Entry, layerBlob, streamOf } from "../layers.js";
+
+const analyzers: Analyzer[] = [npmAnalyzer];
+
+async function inventory(...layers: Entry[][]) {
+  const reports = [];
+  for (const entries of layers) {
+    const blob = await layerBlob(entries);
+    reports.push(await analyzeLayer(streamOf(blob.bytes), blob.ref, { analyzers, limits: DEFAULT_LIMITS }));
+  }
+  return squashLayers(reports, { analyzers });
+}
+const ids = (packages: { name: string; version: string }[]) =>
+  [...new Set(packages.map((p) => `${p.name}@${p.version}`))].sort();
+
+let tree: NpmTestTree;
+beforeAll(async () => {
+  tree = await buildNpmTestTree();
+}, 600_000);
+
+describe("npm, a real tree installed by npm", () => {
+  const app = () => dirAsEntries(tree.dir, "app/");
+
+  it("lists what npm ls lists: scoped names, the alias by its real name, nested versions, dev too", async () => {
+    const { packages, warnings } = await inventory(await app());
+    // no OS release in this layer: that one warning is expected
+    expect(warnings.map((w) => w.code)).toEqual(["os-unknown"]);
+    expect(ids(packages)).toEqual(flattenNpmLs(tree.ls));
+    expect(packages.find((p) => p.name === "strip-ansi")).toMatchObject({
+      ecosystem: "npm",
+      purl: "pkg:npm/strip-ansi@6.0.1",
+      paths: ["app/node_modules/strip-alias/package.json"],
+    });
+    expect(packages.find((p) => p.name === "@sindresorhus/is")?.purl).toBe(
+      "pkg:npm/%40sindresorhus/is@4.6.0",
+    );
+    // the installed tree is the truth: the lockfile beside it adds nothing
+    for (const p of packages) expect(p.paths.every((x) => x.includes("node_modules/"))).toBe(true);
+  });
+
+  it("reads the lockfile alone, without dev dependencies, as npm ls --omit=dev does", async () => {
+    const { packages } = await inventory(
+      await dirAsEntries(tree.dir, "app/", (rel) => !rel.startsWith("node_modules")),
+    );
+    expect(ids(packages)).toEqual(flattenNpmLs(tree.lsProd));
+    expect(packages.every((p) => p.paths[0] === "app/package-lock.json")).toBe(true);
+  });
+
+  it("drops the lockfile's packages once a later layer installs the tree, and keeps the layer that did", async () => {
+    const all = await app();
+    const lockOnly = all.filter((e) => !e.name.startsWith("app/node_modules/"));
+    const treeOnly = all.filter((e) => e.name.startsWith("app/node_modules/"));
+    const { packages } = await inventory(lockOnly, treeOnly);
+    expect(ids(packages)).toEqual(flattenNpmLs(tree.ls));
+  });
+});
+
+describe("npm lockfiles from other projects", () => {
+  const corpus = (f: string) => readFileSync(corpusPath("pkgdb/npm/syft", f));
+
+  for (const file of [
+    "package-lock-2.json",
+    "package-lock-3.json",
+    "alias-package-lock-2.json",
+    "array-license-package-lock.json",
+  ]) {
+    it(`reads ${file} as npm ls --package-lock-only --omit=dev does`, () => {
+      const lock = JSON.parse(corpus(file).toString()) as { packages: Record<string, unknown> };
+      const dir = mkdtempSync(path.join(tmpdir(), "portcullis-npm-lock-"));
+      let expected: string[];
+      try {
+        writeFileSync(path.join(dir, "package-lock.json"), corpus(file));
+        // npm reads the lockfile against the root manifest it records
+        writeFileSync(path.join(dir, "package.json"), JSON.stringify(lock.packages[""]));
+        const ls = execFileSync(
+          "npm",
+          ["ls", "--package-lock-only", "--json", "--all", "--long", "--omit=dev", "--offline"],
+          {
+            cwd: dir,
+          },
+        ).toString();
+        expected = flattenNpmLs(JSON.parse(ls));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const read = readPackageLock(JSON.parse(corpus(file).toString()));
+      expect(read.problems).toEqual([]);
+      expect(ids(read.packages)).toEqual(expected);
+    });
+  }
+
+  it("reads yarn classic, yarn berry and pnpm v5 and v9 lockfiles of other projects without a complaint", () => {
+    for (const f of ["yarn.lock", "yarn-berry.lock"])
+      expect(readYarnLock(corpus(f).toString()).problems).toEqual([]);
+    for (const f of ["pnpm-lock.yaml", "pnpm-v9-lock.yaml"])
+      expect(readPnpmLock(corpus(f).toString()).problems).toEqual([]);
+    // the v5 file's packages are all dev dependencies; the v9 one has none marked
+    expect(readPnpmLock(corpus("pnpm-lock.yaml").toString()).packages).toEqual([]);
+  });
+});
+
+describe("pnpm and yarn, the same app installed by the real tools", () => {
+  it("reads pnpm-lock.yaml v9 without dev dependencies, as pnpm ls --prod does", async () => {
+    const entries = await dirAsEntries(tree.pnpmDir, "srv/", (rel) => !rel.startsWith("node_modules"));
+    const { packages } = await inventory(entries);
+    expect(ids(packages)).toEqual(flattenPnpmLs(tree.pnpmLsProd));
+    expect(packages.every((p) => p.paths[0] === "srv/pnpm-lock.yaml")).toBe(true);
+  });
+
+  it("reads pnpm's installed store (node_modules/.pnpm) as pnpm ls does", async () => {
+    const { packages } = await inventory(await dirAsEntries(tree.pnpmDir, "srv/"));
+    expect(ids(packages)).toEqual(flattenPnpmLs(tree.pnpmLs));
+  });
+
+  it("reads yarn.lock v1 as npm resolved the same manifest (yarn list prints an alias under its alias)", async () => {
+    const entries = await dirAsEntries(tree.yarnDir, "srv/", (rel) => !rel.startsWith("node_modules"));
+    const { packages } = await inventory(entries);
+    expect(ids(packages)).toEqual(flattenNpmLs(tree.ls));
+  });
+});
+
+describe("npm, hostile", () => {
+  it("warns about an oversized manifest instead of parsing it, and never reads one past the walk's limit", async () => {
+    const big = Buffer.alloc(5 * 1024 * 1024, 0x20);
+    const out = await npmAnalyzer.analyze({ path: "node_modules/x/package.json", content: big });
+    expect(out.packages ?? []).toEqual([]);
+    expect(out.warnings?.[0]?.message).toMatch(/too large/);
+    expect(npmAnalyzer.maxFileSize).toBeLessThan(100 * 1024 * 1024);
+  });
+
+  it("answers malformed manifests and lockfiles with warnings", async () => {
+    const cases: [string, string][] = [
+      ["node_modules/a/package.json", '{"name": "a", "version": '],
+      ["node_modules/a/package.json", "[1, 2, 3]"],
+      ["node_modules/a/package.json", '{"name": "a", "version": "git+https://x"}'],
+      ["app/package-lock.json", '{"lockfileVersion": 3, "packages": {"node_modules/a": '],
+      ["app/pnpm-lock.yaml", "packages:\n  /a@1.0.0: [\n"],
+      ["app/yarn.lock", '__metadata:\n  version: 6\n"a@npm:1": {'],
+      ["app/yarn.lock", '"a@^1":\n  resolved "x"\n'],
+    ];
+    for (const [p, text] of cases) {
+      const out = await npmAnalyzer.analyze({ path: p, content: Buffer.from(text) });
+      expect(out.packages ?? []).toEqual([]);
+      expect(out.warnings?.length, `${p}: ${text}`).toBeGreaterThan(0);
+    }
+  });
+
+  it("bounds a lockfile that nests dependencies without end", () => {
+    let deps: unknown = { version: "1.0.0" };
+    for (let i = 0; i < 5000; i++) deps = { version: "1.0.0", dependencies: { a: deps } };
+    const read = readPackageLock({ lockfileVersion: 1, dependencies: { a: deps } });
+    expect(read.packages.length).toBe(256);
+    expect(read.problems[0]).toMatch(/deeper than 256/);
+  });
+
+  it("refuses a YAML alias bomb", () => {
+    const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 12; i++)
+      lines.push(
+        `${"b".repeat(i)}: &${"b".repeat(i)} [${Array(9)
+          .fill(`*${i === 1 ? "a" : "b".repeat(i - 1)}`)
+          .join(",")}]`,
+      );
+    const bomb = `lockfileVersion: '9.0'\n${lines.join("\n")}\npackages:\n  a@1.0.0: {}\n`;
+    const read = readPnpmLock(bomb);
+    expect(read.packages).toEqual([]);
+    expect(read.problems[0]).toMatch(/not YAML/);
+  });
+
+  it("selects installed manifests and project lockfiles only", () => {
+    for (const p of [
+      "node_modules/a/package.json",
+      "app/node_modules/@s/b/package.json",
+      "x/package-lock.json",
+      "yarn.lock",
+    ]) {
+      expect(npmAnalyzer.required(p)).toBe(true);
+    }
+    for (const p of [
+      "node_modules/a/lib/package.json",
+      "node_modules/.bin/package.json",
+      "node_modules/a/package-lock.json",
+      "node_modules/.package-lock.json",
+      "app/package.json",
+    ]) {
+      expect(npmAnalyzer.required(p)).toBe(false);
+    }
+  });
+});
