@@ -10,7 +10,7 @@ type State =
   | { at: "frame-header"; need: number }
   | { at: "skippable-size" }
   | { at: "block-header" }
-  | { at: "skip"; left: number; then: "block-header" | "checksum" | "magic" }
+  | { at: "skip"; left: number; afterwards: "block-header" | "checksum" | "magic" }
   | { at: "checksum"; left: number };
 
 /**
@@ -39,7 +39,7 @@ export class ZstdFrameWalker {
         i += take;
         s.left -= take;
         if (s.left > 0) continue;
-        this.state = s.at === "checksum" ? { at: "magic" } : this.after(s.then);
+        this.state = s.at === "checksum" ? { at: "magic" } : this.after(s.afterwards);
       } else {
         this.header.push(chunk[i++]!);
         if (!this.headerComplete()) continue;
@@ -106,7 +106,7 @@ export class ZstdFrameWalker {
       if (h.length < 8) return false;
       const left = (h[4]! | (h[5]! << 8) | (h[6]! << 16) | (h[7]! << 24)) >>> 0;
       this.header = [];
-      this.state = left > 0 ? { at: "skip", left, then: "magic" } : { at: "magic" };
+      this.state = left > 0 ? { at: "skip", left, afterwards: "magic" } : { at: "magic" };
       return true;
     }
     if (s.at === "block-header") {
@@ -116,9 +116,9 @@ export class ZstdFrameWalker {
       const type = (bits >> 1) & 3;
       if (type === RESERVED) throw zstdFormatError("reserved block type");
       const size = type === RLE ? 1 : bits >>> 3;
-      const then = last ? (this.checksum ? "checksum" : "magic") : "block-header";
+      const afterwards = last ? (this.checksum ? "checksum" : "magic") : "block-header";
       this.header = [];
-      this.state = size > 0 ? { at: "skip", left: size, then } : this.after(then);
+      this.state = size > 0 ? { at: "skip", left: size, afterwards } : this.after(afterwards);
       // the block ends with its content: the cut comes then, not now
       return this.state.at !== "skip" && (this.state.at === "block-header" || this.state.at === "magic");
     }
