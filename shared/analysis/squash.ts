@@ -8,8 +8,9 @@ import type {
   PackageIdentity,
   PackageRecord,
 } from "./analyzer.js";
-import type { FileResult, LayerReport } from "./layer-report.js";
+import type { FileResult, LayerReport, LinkEntry } from "./layer-report.js";
 import { resolveOs } from "./os/resolve-os.js";
+import { followSymlinkedFiles } from "./symlinked-files.js";
 import { WarningCap } from "./warning-cap.js";
 
 export interface SquashOptions {
@@ -32,6 +33,8 @@ interface PathState {
   /** position in the image, base 0: the same blob may appear twice */
   index: number;
   results: FileResult[];
+  /** set when the path is a link, so a symlinked package database can be followed */
+  link?: LinkEntry;
 }
 
 /**
@@ -52,7 +55,7 @@ export function squashLayers(reports: readonly LayerReport[], options: SquashOpt
     warnings.addAll(report.warnings);
     for (const path of report.whiteouts) removeTree(state, path, true);
     for (const dir of report.opaqueDirs) removeTree(state, dir, false);
-    for (const link of report.links) state.set(link.path, { layer: report.digest, index, results: [] });
+    for (const link of report.links) state.set(link.path, { layer: report.digest, index, results: [], link });
     for (const result of report.files) {
       const current = state.get(result.path);
       if (current?.index === index) current.results.push(result);
@@ -75,6 +78,7 @@ export function squashLayers(reports: readonly LayerReport[], options: SquashOpt
     for (const key of present) if (!introduced.has(key)) introduced.set(key, report.digest);
   }
 
+  warnings.addAll(followSymlinkedFiles(state, options.analyzers));
   const facts = squashFacts(state, dataSeen, byName);
   const hooked = imageInventories(facts, options);
   // a release file in the filesystem wins; images without one (Windows) get their OS from a hook
