@@ -1,5 +1,6 @@
 import type { HttpDeps } from "../http/http-deps.js";
 import path from "node:path";
+import { escapeControlCharacters } from "../model/log-text.js";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { buildPipelineDeps, type PipelineParts } from "../composition/build-pipeline-deps.js";
 import { refreshDbAndRescan } from "../composition/db-refresh.js";
@@ -61,7 +62,8 @@ const HOUR = 3_600_000;
  */
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const settings = options.settings ?? readSettings();
-  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const sink = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const log = (message: string) => sink(escapeControlCharacters(message));
   const now = options.now ?? (() => new Date());
   const dataDir = path.resolve(options.dataDir);
   const hookToken = settings.PORTCULLIS_HOOK_TOKEN ?? (await readOrCreateHookToken(dataDir));
