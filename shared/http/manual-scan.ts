@@ -5,6 +5,7 @@ import { scanRequest } from "../stages/intake.js";
 import type { HttpDeps } from "./http-deps.js";
 import { errorResponse, type RouteRequest, type RouteResponse } from "./http-types.js";
 import { readJsonBody } from "./json-body.js";
+import { refuseUnlistedRegistry } from "./registry-refusal.js";
 import { createRequestScan } from "../stages/scan-state.js";
 
 const ManualScanSchema = z.strictObject({
@@ -29,6 +30,8 @@ export async function manualScan(req: RouteRequest, deps: HttpDeps): Promise<Rou
     throw err;
   }
   if (ref.transport !== "registry") return errorResponse(400, "image must be a registry reference");
+  const refused = await refuseUnlistedRegistry(ref.registry, `manual:${body.value.image}`, deps);
+  if (refused) return refused;
   const request = scanRequest(
     {
       registry: ref.registry,

@@ -1,10 +1,13 @@
 import { acceptPushEvents } from "../stages/intake.js";
 import type { PushEvent } from "../registry/events/push-event.js";
 import type { HttpDeps } from "./http-deps.js";
+import { refuseUnlistedRegistries } from "./registry-refusal.js";
 import { errorResponse, type RouteResponse } from "./http-types.js";
 
 /** Push events → scan requests, answered 202 with what was started and how many were duplicates. */
 export async function acceptPushes(events: readonly PushEvent[], deps: HttpDeps): Promise<RouteResponse> {
+  const refused = await refuseUnlistedRegistries(events, deps);
+  if (refused) return refused;
   const { accepted, duplicates, inProgress } = await acceptPushEvents(events, deps, {
     ...(deps.dedupeWindowSeconds !== undefined ? { dedupeWindowSeconds: deps.dedupeWindowSeconds } : {}),
   });

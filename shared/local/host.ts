@@ -7,6 +7,7 @@ import { refreshDbAndRescan } from "../composition/db-refresh.js";
 import { httpDepsFromSettings } from "../composition/hook-auth-config.js";
 import { loadPolicyInputs } from "../composition/load-policy-inputs.js";
 import { registryAccess } from "../composition/registry-access.js";
+import { registryAllowListFromSettings } from "../registry/registry-allow-list.js";
 import { enqueueRescans } from "../composition/scheduled-rescan.js";
 import { dbUpdateOptions, readSettings, type Settings } from "../composition/settings.js";
 import { AzureBlobStore } from "../ports/azure-blob-store.js";
@@ -107,6 +108,11 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     });
 
     const http = httpDepsFromSettings(settings, { tables, blobs, bus, now, log }, hookToken);
+    http.registryAllowList = registryAllowListFromSettings(
+      settings,
+      "local",
+      options.registry?.insecureRegistries,
+    );
     const server = await startHttpServer(http, {
       host: options.host ?? "127.0.0.1",
       port: options.port ?? 7071,

@@ -1,0 +1,48 @@
+import picomatch from "picomatch";
+import type { Settings } from "../composition/settings.js";
+
+/** ACR's public suffix: the Azure default when no registry is configured by name. */
+const ANY_ACR = "*.azurecr.io";
+
+/**
+ * The registries the scanner may connect to, as `host[:port]` globs (`*.azurecr.io`,
+ * `registry.local:*`). Events name hosts; only an allowed one is ever contacted.
+ */
+export class RegistryAllowList {
+  readonly patterns: readonly string[];
+  readonly #match: (host: string) => boolean;
+
+  constructor(patterns: readonly string[]) {
+    this.patterns = patterns.map((p) => p.trim().toLowerCase()).filter((p) => p !== "");
+    // dots are ordinary characters here; `*` never crosses a `/`, and a host has none
+    const matchers = this.patterns.map((p) => picomatch(p, { dot: true, nocase: true }));
+    this.#match = (host) => matchers.some((m) => m(host));
+  }
+
+  allows(host: string): boolean {
+    return this.#match(host.toLowerCase());
+  }
+
+  /** What a refused event or scan is told. */
+  refusal(host: string): string {
+    const list = this.patterns.length ? this.patterns.join(", ") : "empty";
+    return `registry ${host} is not on the allow list (PORTCULLIS_REGISTRIES: ${list}); add it there, or name it with --insecure-registry / PORTCULLIS_ACR_REGISTRIES`;
+  }
+}
+
+/**
+ * `PORTCULLIS_REGISTRIES` when set; otherwise in Azure the configured ACRs (every ACR when none is
+ * named), and locally the registries named on the command line or in the settings.
+ */
+export function registryAllowListFromSettings(
+  settings: Settings,
+  host: "azure" | "local",
+  namedOnCommandLine: readonly string[] = [],
+): RegistryAllowList {
+  if (settings.PORTCULLIS_REGISTRIES.length > 0) return new RegistryAllowList(settings.PORTCULLIS_REGISTRIES);
+  const acr = settings.PORTCULLIS_ACR_REGISTRIES;
+  if (host === "azure") return new RegistryAllowList(acr.length > 0 ? acr : [ANY_ACR]);
+  const named = [...settings.PORTCULLIS_INSECURE_REGISTRIES, ...namedOnCommandLine, ...acr];
+  // a host named without a port means that host on any port, as --insecure-registry reads it
+  return new RegistryAllowList(named.flatMap((h) => (/:[0-9]+$/.test(h) ? [h] : [h, `${h}:*`])));
+}
