@@ -8,6 +8,7 @@ import { httpDepsFromSettings } from "../composition/hook-auth-config.js";
 import { loadPolicyInputs } from "../composition/load-policy-inputs.js";
 import { registryAccess } from "../composition/registry-access.js";
 import { registryAllowListFromSettings } from "../registry/registry-allow-list.js";
+import { IntakeJournal, journaledIntakeBus } from "./intake-journal.js";
 import { enqueueRescans } from "../composition/scheduled-rescan.js";
 import { dbUpdateOptions, readSettings, type Settings } from "../composition/settings.js";
 import { AzureBlobStore } from "../ports/azure-blob-store.js";
@@ -107,7 +108,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       await Promise.all(subscriptions.map((s) => s.stop()));
     });
 
-    const http = httpDepsFromSettings(settings, { tables, blobs, bus, now, log }, hookToken);
+    // a 202 is durable by the journal's fsync, not by Azurite's periodic save (intake-journal.ts)
+    const journal = new IntakeJournal(dataDir);
+    await journal.replay(tables, bus, log);
+    cleanup.push(() => journal.close());
+    const intakeBus = journaledIntakeBus(bus, journal, now);
+    const http = httpDepsFromSettings(settings, { tables, blobs, bus: intakeBus, now, log }, hookToken);
     http.registryAllowList = registryAllowListFromSettings(
       settings,
       "local",
