@@ -1,7 +1,6 @@
 import type { Readable, Transform } from "node:stream";
 import tar from "tar-stream";
 import type { LayerRef } from "../model/image.js";
-import type { ScanWarning } from "../model/inventory.js";
 import type { Limits } from "../model/limits.js";
 import { ScanError } from "../model/errors.js";
 import type { Analyzer } from "./analyzer.js";
@@ -9,6 +8,7 @@ import { createDecompressor, detectCompression, peek } from "./decompress.js";
 import type { Compression, FileResult, LayerReport, LinkEntry } from "./layer-report.js";
 import { analyzerSetVersion } from "./registry.js";
 import { normalizeTarPath, parseWhiteout, resolveLinkTarget } from "./tar-path.js";
+import { WarningCap } from "./warning-cap.js";
 
 export interface AnalyzeLayerOptions {
   analyzers: readonly Analyzer[];
@@ -52,7 +52,7 @@ export async function analyzeLayer(
     links: walk.links,
     whiteouts: walk.whiteouts,
     opaqueDirs: walk.opaqueDirs,
-    warnings: walk.warnings,
+    warnings: walk.warnings.list(),
   };
 }
 
@@ -64,7 +64,7 @@ class LayerWalk {
   readonly links: LinkEntry[] = [];
   readonly whiteouts: string[] = [];
   readonly opaqueDirs: string[] = [];
-  readonly warnings: ScanWarning[] = [];
+  readonly warnings = new WarningCap();
   /** contents read for analyzers, so a hardlink to one of them can be analysed too */
   private readonly read = new Map<string, Buffer>();
   private readBytes = 0;
@@ -208,7 +208,7 @@ class LayerWalk {
       const found = analyzer.inspect!(entry);
       if (found === undefined) continue;
       const { warnings, ...output } = found;
-      for (const w of warnings ?? []) this.warnings.push({ ...w, layer: this.layer.digest });
+      for (const w of warnings ?? []) this.warnings.add({ ...w, layer: this.layer.digest });
       this.files.push({ analyzer: analyzer.name, path, output });
     }
   }
@@ -242,7 +242,7 @@ class LayerWalk {
     for (const analyzer of analyzers) {
       try {
         const { warnings, ...output } = await analyzer.analyze({ path, content });
-        for (const w of warnings ?? []) this.warnings.push({ ...w, layer: this.layer.digest });
+        for (const w of warnings ?? []) this.warnings.add({ ...w, layer: this.layer.digest });
         this.files.push({ analyzer: analyzer.name, path, output });
       } catch (err) {
         this.warn("analyzer-failed", `${analyzer.name} failed on ${path}: ${(err as Error).message}`, path);
@@ -251,7 +251,7 @@ class LayerWalk {
   }
 
   private warn(code: string, message: string, path?: string): void {
-    this.warnings.push({ code, message, layer: this.layer.digest, ...(path === undefined ? {} : { path }) });
+    this.warnings.add({ code, message, layer: this.layer.digest, ...(path === undefined ? {} : { path }) });
   }
 }
 

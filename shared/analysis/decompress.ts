@@ -1,7 +1,7 @@
-import { Readable, Transform, type TransformCallback } from "node:stream";
+import { Readable, type Transform } from "node:stream";
 import zlib from "node:zlib";
-import { Decompress as FzstdDecompress } from "fzstd";
 import { ScanError } from "../model/errors.js";
+import { FzstdStream } from "./fzstd-stream.js";
 import type { Compression } from "./layer-report.js";
 
 const GZIP = [0x1f, 0x8b];
@@ -74,38 +74,10 @@ export function createDecompressor(compression: Compression): Transform | undefi
     case "gzip":
       return zlib.createGunzip({ chunkSize: INFLATE_CHUNK });
     case "zstd":
-      return nativeZstd ? nativeZstd({ chunkSize: INFLATE_CHUNK }) : new FzstdStream();
+      return nativeZstd
+        ? nativeZstd({ chunkSize: INFLATE_CHUNK })
+        : new FzstdStream({ chunkSize: INFLATE_CHUNK });
     case "none":
       return undefined;
   }
-}
-
-/** fzstd's push-style streaming decoder as a Node Transform. */
-class FzstdStream extends Transform {
-  private readonly decoder = new FzstdDecompress((data) => {
-    if (data.length > 0) this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-  });
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
-    try {
-      this.decoder.push(chunk);
-      callback();
-    } catch (err) {
-      callback(zstdError(err));
-    }
-  }
-
-  override _flush(callback: TransformCallback): void {
-    try {
-      this.decoder.push(new Uint8Array(0), true);
-      callback();
-    } catch (err) {
-      callback(zstdError(err));
-    }
-  }
-}
-
-function zstdError(err: unknown): Error {
-  const e = err instanceof Error ? err : new Error(String(err));
-  return Object.assign(new Error(`zstd: ${e.message}`), { code: "ZSTD_CORRUPT" });
 }

@@ -110,7 +110,7 @@ export async function inventoryImage(
     emit("started", index);
     const result = await analyzeLayerCached(source, layer, { ...options, analyzers });
     reports[index] = result.report;
-    warnings[index]!.push(...result.warnings);
+    for (const w of result.warnings) warnings[index]!.push(w);
     emit(result.cached ? "cached" : "analyzed", index);
   };
   const limit = pLimit(Math.max(1, options.concurrency ?? 3));

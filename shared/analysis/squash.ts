@@ -8,8 +8,10 @@ import type {
   PackageIdentity,
   PackageRecord,
 } from "./analyzer.js";
-import type { FileResult, LayerReport } from "./layer-report.js";
+import type { FileResult, LayerReport, LinkEntry } from "./layer-report.js";
 import { resolveOs } from "./os/resolve-os.js";
+import { followSymlinkedFiles } from "./symlinked-files.js";
+import { WarningCap } from "./warning-cap.js";
 
 export interface SquashOptions {
   /** the analyzers the reports were made with: their `identify` and `squash` hooks are used */
@@ -31,6 +33,8 @@ interface PathState {
   /** position in the image, base 0: the same blob may appear twice */
   index: number;
   results: FileResult[];
+  /** set when the path is a link, so a symlinked package database can be followed */
+  link?: LinkEntry;
 }
 
 /**
@@ -44,13 +48,14 @@ export function squashLayers(reports: readonly LayerReport[], options: SquashOpt
   const state = new Map<string, PathState>();
   const introduced = new Map<string, string>();
   const dataSeen: SeenData[] = [];
-  const warnings: ScanWarning[] = [];
+  // reports cached before warnings were capped may carry any number: cap them again here
+  const warnings = new WarningCap();
 
   for (const [index, report] of reports.entries()) {
-    warnings.push(...report.warnings);
+    warnings.addAll(report.warnings);
     for (const path of report.whiteouts) removeTree(state, path, true);
     for (const dir of report.opaqueDirs) removeTree(state, dir, false);
-    for (const link of report.links) state.set(link.path, { layer: report.digest, index, results: [] });
+    for (const link of report.links) state.set(link.path, { layer: report.digest, index, results: [], link });
     for (const result of report.files) {
       const current = state.get(result.path);
       if (current?.index === index) current.results.push(result);
@@ -73,20 +78,21 @@ export function squashLayers(reports: readonly LayerReport[], options: SquashOpt
     for (const key of present) if (!introduced.has(key)) introduced.set(key, report.digest);
   }
 
+  warnings.addAll(followSymlinkedFiles(state, options.analyzers));
   const facts = squashFacts(state, dataSeen, byName);
   const hooked = imageInventories(facts, options);
   // a release file in the filesystem wins; images without one (Windows) get their OS from a hook
   const os = resolveOs(osFiles(state)) ?? hooked.os;
   const packages = finalPackages(state, introduced, os, byName);
-  packages.push(...hooked.packages(os));
-  warnings.push(...hooked.warnings);
+  for (const p of hooked.packages(os)) packages.push(p);
+  warnings.addAll(hooked.warnings);
   if (!os && packages.length > 0) {
-    warnings.push({
+    warnings.add({
       code: "os-unknown",
       message: "no OS release file survives in the image; package ecosystems lack a release",
     });
   }
-  return { ...(os ? { os } : {}), packages: sortPackages(packages), facts, warnings };
+  return { ...(os ? { os } : {}), packages: sortPackages(packages), facts, warnings: warnings.list() };
 }
 
 /** Runs every analyzer's `inventory` hook on its fact (or on nothing, so config-only fallbacks work). */
@@ -103,7 +109,7 @@ function imageInventories(
     const out = analyzer.inventory(facts[analyzer.name], context);
     os ??= out.os;
     for (const record of out.packages) found.push({ analyzer, record });
-    warnings.push(...out.warnings);
+    for (const w of out.warnings) warnings.push(w);
   }
   return {
     ...(os ? { os } : {}),

@@ -13,6 +13,7 @@ import { loadPolicyInputs } from "./load-policy-inputs.js";
 import { registryAccess } from "./registry-access.js";
 import { type JobRunners, jobRunners } from "./timer-jobs.js";
 import { dbUpdateOptions, type Settings } from "./settings.js";
+import { escapeControlCharacters } from "../model/log-text.js";
 
 export interface AzurePipeline {
   settings: Settings;
@@ -58,7 +59,8 @@ export async function createAzurePipeline(
       );
 
   const { policy, vex } = await loadPolicyInputs(settings.PORTCULLIS_POLICY);
-  const log = (message: string) => console.log(message);
+  // names in messages come from strangers: no control character reaches the log
+  const log = (message: string) => console.log(escapeControlCharacters(message));
   const pipeline = buildPipelineDeps({
     tables,
     blobs,

@@ -1,5 +1,6 @@
 import type { HttpDeps } from "../http/http-deps.js";
 import type { HookAuthConfig } from "../hooks/hook-auth.js";
+import { registryAllowListFromSettings } from "./registry-allow-list-settings.js";
 import type { Settings } from "./settings.js";
 
 /** The hook credentials from settings; `token` overrides the setting (the local host's generated one). */
@@ -27,6 +28,8 @@ export function httpDepsFromSettings(
   return {
     ...base,
     hookAuth: hookAuthConfig(settings, hookToken),
+    // only the local host passes its hook token
+    registryAllowList: registryAllowListFromSettings(settings, hookToken === undefined ? "azure" : "local"),
     ...(settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET
       ? { githubWebhookSecret: settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET }
       : {}),

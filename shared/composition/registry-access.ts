@@ -3,6 +3,7 @@ import { aadTokenFromCredential, acrCredentialsProvider } from "../registry/acr-
 import { loadDockerConfigCredentials } from "../registry/docker-config.js";
 import { chainCredentialsProviders } from "../registry/registry-credentials.js";
 import type { RegistryRequestOptions } from "../registry/registry-request.js";
+import { registryAllowListFromSettings } from "./registry-allow-list-settings.js";
 import type { Settings } from "./settings.js";
 
 /** Docker-config credentials first, then (with an Azure identity) the ACR token exchange. */
@@ -10,7 +11,9 @@ export async function registryAccess(
   settings: Settings,
   credential?: TokenCredential,
 ): Promise<
-  Pick<RegistryRequestOptions, "credentials" | "insecureRegistries"> & { allowForeignLayers: boolean }
+  Pick<RegistryRequestOptions, "credentials" | "insecureRegistries" | "tokenRealmAllowed"> & {
+    allowForeignLayers: boolean;
+  }
 > {
   const dockerConfig = await loadDockerConfigCredentials(
     ...(settings.PORTCULLIS_DOCKER_CONFIG ? [settings.PORTCULLIS_DOCKER_CONFIG] : []),
@@ -23,9 +26,12 @@ export async function registryAccess(
           : {}),
       })
     : undefined;
+  // the pipeline's registries: an Azure identity means the Functions host
+  const allowList = registryAllowListFromSettings(settings, credential ? "azure" : "local");
   return {
     credentials: chainCredentialsProviders(dockerConfig, acr),
     insecureRegistries: settings.PORTCULLIS_INSECURE_REGISTRIES,
     allowForeignLayers: settings.PORTCULLIS_ALLOW_FOREIGN_LAYERS,
+    tokenRealmAllowed: (host) => allowList.allows(host),
   };
 }

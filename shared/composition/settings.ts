@@ -49,6 +49,8 @@ export const SettingsSchema = z
     PORTCULLIS_RESCAN_AFTER_HOURS: positive(24),
     PORTCULLIS_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(5),
     PORTCULLIS_DEDUPE_WINDOW_SECONDS: z.coerce.number().int().min(0).optional(),
+    /** registries events may name, as host[:port] globs (see registry-allow-list.ts for the defaults) */
+    PORTCULLIS_REGISTRIES: csv,
     PORTCULLIS_BLOB_CONTAINER: z
       .string()
       .regex(/^[a-z0-9](?:[a-z0-9]|-(?!-)){1,61}[a-z0-9]$/, "a blob container name")

@@ -19,8 +19,10 @@ export async function acceptEventGridEvent(
     deps.log(`event grid: dropped a malformed event: ${err.message}`);
     return 0;
   }
-  const { accepted } = await acceptPushEvents(events, deps, {
+  const { accepted, inProgress } = await acceptPushEvents(events, deps, {
     ...(deps.dedupeWindowSeconds !== undefined ? { dedupeWindowSeconds: deps.dedupeWindowSeconds } : {}),
   });
+  // Event Grid redelivers a failed event: the one in flight elsewhere may still fail
+  if (inProgress > 0) throw new Error("a delivery of this event is being handled; Event Grid will retry");
   return accepted.length;
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DigestSchema } from "../model/digest.js";
 import { canonicalRegistry } from "../model/image-reference.js";
+import { RegistryHostSchema, RepositoryNameSchema, TagSchema } from "../model/oci-name.js";
 
 export const PushEventSourceSchema = z.enum([
   "distribution",
@@ -17,9 +18,9 @@ export const PushEventSchema = z
     /** the sender's id for this event (or one derived from its content when the format has none) */
     eventId: z.string().min(1),
     /** host[:port], lower case */
-    registry: z.string().min(1),
-    repository: z.string().min(1),
-    tag: z.string().min(1).optional(),
+    registry: RegistryHostSchema,
+    repository: RepositoryNameSchema,
+    tag: TagSchema.optional(),
     digest: DigestSchema.optional(),
     mediaType: z.string().optional(),
     source: PushEventSourceSchema,

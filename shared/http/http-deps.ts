@@ -2,6 +2,7 @@ import type { BlobStore } from "../ports/blob-store.js";
 import type { BusSender } from "../ports/bus.js";
 import type { TableStore } from "../ports/table-store.js";
 import type { HookAuthConfig } from "../hooks/hook-auth.js";
+import type { RegistryAllowList } from "../registry/registry-allow-list.js";
 
 /** What the HTTP routes need; chosen at the composition root like PipelineDeps. */
 export interface HttpDeps {
@@ -17,4 +18,6 @@ export interface HttpDeps {
   /** CloudEvents abuse-protection origins allowed to subscribe (default eventgrid.azure.net) */
   eventGridAllowedOrigins?: readonly string[];
   dedupeWindowSeconds?: number;
+  /** registries an event or a manual scan may name; absent = any (unit tests of other routes) */
+  registryAllowList?: RegistryAllowList;
 }

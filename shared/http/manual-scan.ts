@@ -5,6 +5,7 @@ import { startScan } from "../stages/start-scan.js";
 import type { HttpDeps } from "./http-deps.js";
 import { errorResponse, type RouteRequest, type RouteResponse } from "./http-types.js";
 import { readJsonBody } from "./json-body.js";
+import { refuseUnlistedRegistry } from "./registry-refusal.js";
 
 const ManualScanSchema = z.strictObject({
   /** a registry reference: `registry/repo:tag`, `…@sha256:…` */
@@ -28,6 +29,8 @@ export async function manualScan(req: RouteRequest, deps: HttpDeps): Promise<Rou
     throw err;
   }
   if (ref.transport !== "registry") return errorResponse(400, "image must be a registry reference");
+  const refused = await refuseUnlistedRegistry(ref.registry, `manual:${body.value.image}`, deps);
+  if (refused) return refused;
   const request = await startScan(
     deps,
     {

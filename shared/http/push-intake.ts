@@ -1,13 +1,19 @@
 import { acceptPushEvents } from "../hooks/intake.js";
 import type { PushEvent } from "../hooks/push-event.js";
 import type { HttpDeps } from "./http-deps.js";
-import type { RouteResponse } from "./http-types.js";
+import { refuseUnlistedRegistries } from "./registry-refusal.js";
+import { errorResponse, type RouteResponse } from "./http-types.js";
 
 /** Push events → scan requests, answered 202 with what was started and how many were duplicates. */
 export async function acceptPushes(events: readonly PushEvent[], deps: HttpDeps): Promise<RouteResponse> {
-  const { accepted, duplicates } = await acceptPushEvents(events, deps, {
+  const refused = await refuseUnlistedRegistries(events, deps);
+  if (refused) return refused;
+  const { accepted, duplicates, inProgress } = await acceptPushEvents(events, deps, {
     ...(deps.dedupeWindowSeconds !== undefined ? { dedupeWindowSeconds: deps.dedupeWindowSeconds } : {}),
   });
+  // another delivery of the same event is mid-flight: if it fails, this retry must not be lost
+  if (inProgress > 0)
+    return errorResponse(503, "a delivery of this event is being handled; retry", { "Retry-After": "2" });
   for (const request of accepted) {
     deps.log(
       `push ${request.trigger.source}: ${request.image.registry}/${request.image.repository} → scan ${request.scanId}`,

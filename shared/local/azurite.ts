@@ -3,6 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import path from "node:path";
+import { removeAzuritePid, stopStaleAzurite, writeAzuritePid } from "./azurite-pid-file.js";
 
 /** Azurite's well-known development account (public, documented by Microsoft; not a secret). */
 export const AZURITE_ACCOUNT = "devstoreaccount1";
@@ -15,6 +16,8 @@ export interface AzuriteInstance {
   tableUrl: string;
   /** a connection string for the Azure SDK clients */
   connectionString: string;
+  /** the Azurite process */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -22,7 +25,18 @@ export interface AzuriteOptions {
   /** where Azurite keeps its data; omit for in-memory (tests) */
   dataDir?: string;
   host?: string;
+  /** end Azurite when this process ends, even by SIGKILL (default true) */
+  dieWithParent?: boolean;
+  log?: (line: string) => void;
 }
+
+/**
+ * Loaded into Azurite's process: its stdin is a pipe from us, and the kernel closes the pipe when we
+ * die however we die, so end-of-input means the parent is gone.
+ */
+const EXIT_WITH_PARENT = `data:text/javascript,${encodeURIComponent(
+  'process.stdin.on("end",()=>process.exit(0));process.stdin.on("error",()=>process.exit(0));process.stdin.resume();',
+)}`;
 
 async function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -54,7 +68,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
       await freePort(host),
       await freePort(host),
     ];
+    const dieWithParent = options.dieWithParent ?? true;
     const args = [
+      ...(dieWithParent ? ["--import", EXIT_WITH_PARENT] : []),
       azuriteBin(),
       "--disableTelemetry",
       "--silent",
@@ -74,11 +90,14 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     ];
     if (options.dataDir) {
       await mkdir(options.dataDir, { recursive: true });
+      await stopStaleAzurite(options.dataDir, options.log);
       args.push("--location", options.dataDir);
     } else {
       args.push("--inMemoryPersistence");
     }
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, args, {
+      stdio: [dieWithParent ? "pipe" : "ignore", "pipe", "pipe"],
+    });
     try {
       await waitListening(child);
     } catch (err) {
@@ -86,6 +105,8 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
       if (attempt < 2) continue; // a port taken between probe and bind: try other ports
       throw err;
     }
+    const dataDir = options.dataDir;
+    if (dataDir && child.pid) await writeAzuritePid(dataDir, child.pid);
     const blobUrl = `http://${host}:${blobPort}/${AZURITE_ACCOUNT}`;
     const queueUrl = `http://${host}:${queuePort}/${AZURITE_ACCOUNT}`;
     const tableUrl = `http://${host}:${tablePort}/${AZURITE_ACCOUNT}`;
@@ -96,7 +117,11 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
       connectionString:
         `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
         `BlobEndpoint=${blobUrl};QueueEndpoint=${queueUrl};TableEndpoint=${tableUrl};`,
-      stop: () => stopChild(child),
+      pid: child.pid ?? 0,
+      stop: async () => {
+        await stopChild(child);
+        if (dataDir) await removeAzuritePid(dataDir);
+      },
     };
   }
 }

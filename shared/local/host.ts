@@ -1,10 +1,13 @@
 import type { HttpDeps } from "../http/http-deps.js";
 import path from "node:path";
+import { escapeControlCharacters } from "../model/log-text.js";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { buildPipelineDeps, type PipelineParts } from "../composition/build-pipeline-deps.js";
 import { httpDepsFromSettings } from "../composition/hook-auth-config.js";
 import { loadPolicyInputs } from "../composition/load-policy-inputs.js";
 import { registryAccess } from "../composition/registry-access.js";
+import { registryAllowListFromSettings } from "../composition/registry-allow-list-settings.js";
+import { IntakeJournal, journaledIntakeBus } from "./intake-journal.js";
 import { dbUpdateOptions, readSettings, type Settings } from "../composition/settings.js";
 import { jobRunners } from "../composition/timer-jobs.js";
 import { AzureBlobStore } from "../ports/azure-blob-store.js";
@@ -59,7 +62,8 @@ export interface LocalHost {
  */
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const settings = options.settings ?? readSettings();
-  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const sink = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const log = (message: string) => sink(escapeControlCharacters(message));
   const now = options.now ?? (() => new Date());
   const dataDir = path.resolve(options.dataDir);
   const hookToken = settings.PORTCULLIS_HOOK_TOKEN ?? (await readOrCreateHookToken(dataDir));
@@ -102,7 +106,17 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       await Promise.all(subscriptions.map((s) => s.stop()));
     });
 
-    const http = httpDepsFromSettings(settings, { tables, blobs, bus, now, log }, hookToken);
+    // a 202 is durable by the journal's fsync, not by Azurite's periodic save (intake-journal.ts)
+    const journal = new IntakeJournal(dataDir);
+    await journal.replay(tables, bus, log);
+    cleanup.push(() => journal.close());
+    const intakeBus = journaledIntakeBus(bus, journal, now);
+    const http = httpDepsFromSettings(settings, { tables, blobs, bus: intakeBus, now, log }, hookToken);
+    http.registryAllowList = registryAllowListFromSettings(
+      settings,
+      "local",
+      options.registry?.insecureRegistries,
+    );
     const server = await startHttpServer(http, {
       host: options.host ?? "127.0.0.1",
       port: options.port ?? 7071,

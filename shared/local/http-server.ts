@@ -4,6 +4,8 @@ import type { HttpDeps } from "../http/http-deps.js";
 import { errorResponse, type RouteResponse, responseBytes } from "../http/http-types.js";
 import { MAX_BODY_BYTES } from "../http/json-body.js";
 import { dispatch } from "../http/router.js";
+import type { RouteDefinition } from "../http/routes.js";
+import { isLoopbackHost, localRoutes } from "./query-api-guard.js";
 
 export interface LocalHttpServer {
   url: string;
@@ -14,10 +16,11 @@ export interface LocalHttpServer {
 /** The HTTP routes on node:http: bodies bounded while they stream, answers from the shared router. */
 export async function startHttpServer(
   deps: HttpDeps,
-  options: { host: string; port: number },
+  options: { host: string; port: number; requireTokenForQueries?: boolean },
 ): Promise<LocalHttpServer> {
+  const routes = localRoutes(options.requireTokenForQueries ?? !isLoopbackHost(options.host));
   const server = createServer((req, res) => {
-    handle(req, res, deps).catch((err: unknown) => {
+    handle(req, res, deps, routes).catch((err: unknown) => {
       deps.log(`http: ${(err as Error).message}`);
       if (!res.headersSent) send(res, errorResponse(500, "internal error"));
       else res.destroy();
@@ -39,7 +42,12 @@ export async function startHttpServer(
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpDeps): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: HttpDeps,
+  routes: readonly RouteDefinition[],
+): Promise<void> {
   const declared = Number(req.headers["content-length"] ?? 0);
   if (declared > MAX_BODY_BYTES) {
     send(res, errorResponse(413, `body larger than ${MAX_BODY_BYTES} bytes`), true);
@@ -60,6 +68,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpDeps)
       rawBody,
     },
     deps,
+    routes,
   );
   send(res, answer);
 }

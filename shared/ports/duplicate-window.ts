@@ -13,6 +13,31 @@ export class DuplicateWindow {
     this.#maxEntries = options.maxEntries ?? 100_000;
   }
 
+  readonly #sending = new Map<string, Promise<void>>();
+
+  /**
+   * Runs `send` unless `id` was sent within the window or is being sent right now — checked and
+   * claimed in one synchronous step, so concurrent senders of one id cannot both pass. A caller
+   * that finds the id in flight waits for it, and sends itself if that send failed.
+   */
+  async sendOnce(id: string, send: () => Promise<void>): Promise<boolean> {
+    for (;;) {
+      if (this.has(id)) return false;
+      const running = this.#sending.get(id);
+      if (!running) break;
+      await running.catch(() => {});
+    }
+    const sending = send();
+    this.#sending.set(id, sending);
+    try {
+      await sending;
+      this.record(id);
+      return true;
+    } finally {
+      this.#sending.delete(id);
+    }
+  }
+
   /** True when `id` was recorded within the window. */
   has(id: string, now = Date.now()): boolean {
     const at = this.#seen.get(id);

@@ -98,7 +98,8 @@ export function runSubscription<T>(
     }
     if (deliveryCount > maxDeliveries) {
       // Only a handler that died without answering gets here: its lock expired each time.
-      const message = `delivered ${deliveryCount} times without completing (handler crashed or timed out)`;
+      const last = envelope.lastError === undefined ? "" : `; last error: ${envelope.lastError}`;
+      const message = `delivered ${deliveryCount} times without completing (handler crashed or timed out)${last}`;
       return poison(lease, envelope, { kind: "max-deliveries", message, deliveryCount });
     }
     let body = envelope.body as T;
@@ -147,7 +148,9 @@ export function runSubscription<T>(
       return poison(lease, envelope, { kind: "max-deliveries", message, deliveryCount, error: failure });
     }
     reportError(failure);
-    await transport.release(lease, visibility);
+    // bounded, so the rewritten envelope stays within the queue's message size
+    const lastError = errorText(failure).slice(0, 2000);
+    await transport.release(lease, visibility, JSON.stringify({ ...envelope, lastError }));
   }
 
   async function loop(): Promise<void> {

@@ -11,8 +11,8 @@ export interface QueueTransport {
   receive(queue: string, max: number, visibilitySeconds: number): Promise<Lease[]>;
   /** Lock renewal: keep the message hidden for another `visibilitySeconds`. */
   extend(lease: Lease, visibilitySeconds: number): Promise<void>;
-  /** Give the message back: visible again after `delaySeconds`. */
-  release(lease: Lease, delaySeconds: number): Promise<void>;
+  /** Give the message back: visible again after `delaySeconds`, its text replaced when one is given. */
+  release(lease: Lease, delaySeconds: number, envelopeJson?: string): Promise<void>;
   /** Done: delete it. */
   complete(lease: Lease): Promise<void>;
   send(queue: string, envelopeJson: string, delaySeconds: number): Promise<void>;
@@ -37,6 +37,8 @@ export const EnvelopeSchema = z.object({
   id: z.string(),
   body: z.unknown(),
   enqueuedAt: z.string(),
+  /** the last error a handler threw on it, so a later crash does not hide the real cause */
+  lastError: z.string().optional(),
   poison: z
     .object({ kind: z.string(), message: z.string(), deliveryCount: z.number(), at: z.string() })
     .optional(),

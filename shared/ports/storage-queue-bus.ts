@@ -90,10 +90,12 @@ class StorageQueueTransport implements QueueTransport {
     if (response.popReceipt) handle.popReceipt = response.popReceipt;
   }
 
-  async release(lease: Lease, delaySeconds: number): Promise<void> {
+  async release(lease: Lease, delaySeconds: number, envelopeJson?: string): Promise<void> {
     const handle = lease.handle as StorageHandle;
     const client = await this.queue(lease.queue);
-    await client.updateMessage(handle.messageId, handle.popReceipt, undefined, wholeSeconds(delaySeconds, 0));
+    const text =
+      envelopeJson === undefined ? undefined : Buffer.from(envelopeJson, "utf8").toString("base64");
+    await client.updateMessage(handle.messageId, handle.popReceipt, text, wholeSeconds(delaySeconds, 0));
   }
 
   async complete(lease: Lease): Promise<void> {

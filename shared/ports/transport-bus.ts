@@ -32,13 +32,11 @@ export class TransportBus implements Bus {
   }
 
   async send(queue: string, body: unknown, options: SendOptions): Promise<void> {
-    if (this.#duplicates.has(options.messageId)) return;
-    await this.#transport.send(
-      queue,
-      encodeEnvelope(queue, options.messageId, body),
-      options.delaySeconds ?? 0,
+    const envelope = encodeEnvelope(queue, options.messageId, body);
+    const sent = await this.#duplicates.sendOnce(options.messageId, () =>
+      this.#transport.send(queue, envelope, options.delaySeconds ?? 0),
     );
-    this.#duplicates.record(options.messageId);
+    if (!sent) return;
     if (!options.delaySeconds) for (const listener of this.#listeners.get(queue) ?? []) listener.nudge();
   }
 

@@ -20,6 +20,11 @@ export interface RegistryRequestOptions {
   stats?: TransferStats;
   fetch?: typeof fetch;
   userAgent?: string;
+  /**
+   * Whether credentials may go to a token realm on another host or port than the registry's
+   * (the registry allow list); unset = any realm, as when a user names the image themselves.
+   */
+  tokenRealmAllowed?: (host: string) => boolean;
 }
 
 export interface RegistryRequestInit {
@@ -130,7 +135,12 @@ export function createRegistryRequest(options: RegistryRequestOptions = {}): Reg
     if (realmUrl.protocol !== "http:" && realmUrl.protocol !== "https:") {
       throw unauthorized(init, `the token realm ${realm} is not an http(s) URL`);
     }
-    const credential = await credentialFor(init.registry);
+    const realmHost = realmUrl.host.toLowerCase();
+    const ownHost = realmHost === init.apiHost.toLowerCase() || realmHost === init.registry.toLowerCase();
+    // a registry (or whoever answers for it) must not redirect our credentials to a host of its choosing
+    const withheld =
+      !ownHost && options.tokenRealmAllowed !== undefined && !options.tokenRealmAllowed(realmHost);
+    const credential = withheld ? undefined : await credentialFor(init.registry);
     const service = challenge.params.service;
     const headers: Record<string, string> = { "user-agent": userAgent, accept: "application/json" };
     let requestInit: RequestInit;
@@ -155,7 +165,11 @@ export function createRegistryRequest(options: RegistryRequestOptions = {}): Reg
     const response = await send(realmUrl.toString(), requestInit, `token for ${init.what}`);
     if (response.status === 401 || response.status === 403) {
       const detail = await errorDetail(response);
-      const who = credential ? "the configured credentials were refused" : "anonymous access was refused";
+      const who = credential
+        ? "the configured credentials were refused"
+        : withheld
+          ? `credentials were withheld (token realm ${realmHost} is not on the registry allow list) and anonymous access was refused`
+          : "anonymous access was refused";
       throw unauthorized(init, `${who} by the token service ${realmUrl.origin}${detail}`);
     }
     if (!response.ok) {

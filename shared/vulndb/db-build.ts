@@ -257,13 +257,15 @@ export async function writeDbVersion(store: BlobStore, options: WriteDbOptions):
   for (const ecosystem of options.dropped ?? []) {
     if (previous && ecosystems[ecosystem]) {
       const before = await readEcosystem(store, previous, ecosystem);
-      changes.push(...diffPackages(ecosystem, before, new Map()));
+      for (const c of diffPackages(ecosystem, before, new Map())) changes.push(c);
     }
     delete ecosystems[ecosystem];
   }
   for (const [ecosystem, { packages, feed }] of options.rebuilt) {
     if (previous?.ecosystems[ecosystem]) {
-      changes.push(...diffPackages(ecosystem, await readEcosystem(store, previous, ecosystem), packages));
+      const before = await readEcosystem(store, previous, ecosystem);
+      // a whole ecosystem can change: iterate, never spread a list of unknown length into arguments
+      for (const c of diffPackages(ecosystem, before, packages)) changes.push(c);
     }
     ecosystems[ecosystem] = await writeEcosystem(store, version, ecosystem, packages, feed);
   }

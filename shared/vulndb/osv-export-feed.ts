@@ -207,7 +207,10 @@ export async function readZipEntries(
         }
         // raw bytes, inflated synchronously: ~100,000 small entries through async zlib streams cost a
         // thread-pool round trip each, which dominated a whole update
-        zip.openReadStream(entry, { decompress: false }, (streamErr, stream) => {
+        // yauzl throws synchronously when asked not to decompress a stored entry: ask only for deflated
+        // ones, and catch whatever it throws here, where nothing else would
+        const rawOptions = entry.isCompressed() ? { decompress: false as const } : {};
+        const opened = (streamErr: Error | null, stream?: Readable) => {
           if (streamErr || !stream) return fail(streamErr);
           const chunks: Buffer[] = [];
           let size = 0;
@@ -226,7 +229,12 @@ export async function readZipEntries(
             }
             zip.readEntry();
           });
-        });
+        };
+        try {
+          zip.openReadStream(entry, rawOptions, opened);
+        } catch (err) {
+          fail(err);
+        }
       });
       zip.readEntry();
     });

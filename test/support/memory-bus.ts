@@ -91,10 +91,12 @@ class MemoryQueueTransport implements QueueTransport {
     message.visibleAt = Date.now() + visibilitySeconds * 1000;
   }
 
-  async release(lease: Lease, delaySeconds: number): Promise<void> {
+  async release(lease: Lease, delaySeconds: number, envelopeJson?: string): Promise<void> {
     this.#running.delete(lease);
     const message = this.#held(lease);
-    if (message) message.visibleAt = Date.now() + delaySeconds * 1000;
+    if (!message) return;
+    message.visibleAt = Date.now() + delaySeconds * 1000;
+    if (envelopeJson !== undefined) message.text = envelopeJson;
   }
 
   async complete(lease: Lease): Promise<void> {

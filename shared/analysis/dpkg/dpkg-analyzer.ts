@@ -8,7 +8,7 @@ import type {
   PackageRecord,
 } from "../analyzer.js";
 import { distributionEcosystem, distributionOf } from "../os/osv-ecosystem.js";
-import { parseStanzas, type Stanza } from "./control-stanzas.js";
+import { readStanzas, type Stanza } from "./control-stanzas.js";
 
 const STATUS = "var/lib/dpkg/status";
 const STATUS_D = "var/lib/dpkg/status.d/";
@@ -31,19 +31,23 @@ export const dpkgAnalyzer: Analyzer = {
     return base !== "" && !base.includes("/") && !base.endsWith(".md5sums");
   },
   analyze({ path, content }): AnalyzerOutput {
-    return parseDpkgDatabase(content.toString("utf8"), { path, statusOptional: path !== STATUS });
+    return parseDpkgDatabase(content, { path, statusOptional: path !== STATUS });
   },
   identify: identifyDebPackage,
 };
 
+/** The fields a package record is made of; the rest (descriptions, dependencies) are never decoded. */
+const KEPT_FIELDS: ReadonlySet<string> = new Set(["package", "version", "status", "source", "architecture"]);
+
 /** Installed packages of one dpkg status-format file, with a warning per stanza that could not be read. */
 export function parseDpkgDatabase(
-  text: string,
+  content: Buffer | string,
   options: { path: string; statusOptional?: boolean },
 ): { packages: PackageRecord[]; warnings: AnalyzerWarning[] } {
   const packages: PackageRecord[] = [];
   const warnings: AnalyzerWarning[] = [];
-  for (const stanza of parseStanzas(text)) {
+  const data = typeof content === "string" ? Buffer.from(content, "utf8") : content;
+  for (const stanza of readStanzas(data, KEPT_FIELDS)) {
     const result = readStanza(stanza, options.statusOptional ?? false);
     if (result === "skip") continue;
     if (typeof result === "string") {
@@ -64,7 +68,7 @@ function readStanza(stanza: Stanza, statusOptional: boolean): PackageRecord | "s
   const name = f.get("package");
   const version = f.get("version");
   // an empty `Package:` stanza with nothing else is a known artefact of some images, not an error
-  if (name === "" && f.size === 1) return "skip";
+  if (name === "" && f.size + stanza.otherFields === 1) return "skip";
   if (!name) return stanza.malformed > 0 ? "not a dpkg stanza" : "stanza has no Package field";
   if (!isInstalled(f.get("status"), statusOptional)) return "skip";
   if (!version) return `package ${name} has no Version field`;
