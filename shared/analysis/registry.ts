@@ -1,12 +1,19 @@
 import { createHash } from "node:crypto";
 import type { Analyzer } from "./analyzer.js";
 import { apkAnalyzer } from "./apk/apk-analyzer.js";
+import { contentAnalyzer } from "./content/content-analyzer.js";
 import { dpkgAnalyzer } from "./dpkg/dpkg-analyzer.js";
 import { osAnalyzer } from "./os/os-analyzer.js";
 import { windowsAnalyzers } from "./windows/index.js";
 
 /** Every analyzer a scan runs, in one explicit list: add a new one here. */
-export const ANALYZERS: readonly Analyzer[] = [osAnalyzer, dpkgAnalyzer, apkAnalyzer, ...windowsAnalyzers];
+export const ANALYZERS: readonly Analyzer[] = [
+  osAnalyzer,
+  dpkgAnalyzer,
+  apkAnalyzer,
+  ...windowsAnalyzers,
+  contentAnalyzer,
+];
 
 /** Bumped when the layer walk itself changes what a LayerReport holds (whiteouts, links, limits). */
 const LAYER_WALK_VERSION = 1;

@@ -1,3 +1,4 @@
+import type { ContentFinding } from "../model/content.js";
 import type { ScanWarning } from "../model/inventory.js";
 import { type Finding, type Inventory, type Report, ReportSchema, type Verdict } from "../model/report.js";
 import { compareFindings } from "./finding-order.js";
@@ -17,6 +18,8 @@ export function buildReport(
   verdict: Verdict | undefined,
   db: ReportDb | undefined,
   warnings: readonly ScanWarning[] = [],
+  /** the content engine's findings, with their tier; undefined when the engine did not run */
+  content?: readonly ContentFinding[],
 ): Report {
   const seen = new Set<string>();
   const allWarnings = [...inventory.warnings, ...warnings].filter((w) => {
@@ -33,5 +36,6 @@ export function buildReport(
     findings: [...findings].sort(compareFindings),
     ...(verdict === undefined ? {} : { verdict }),
     warnings: allWarnings,
+    ...(content === undefined ? {} : { content }),
   });
 }

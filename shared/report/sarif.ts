@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { type Finding, type Report, SEVERITY_ORDER, type Severity } from "../model/report.js";
+import { contentSarif } from "./content-sarif.js";
 import { compareFindings } from "./finding-order.js";
 
 export const SARIF_SCHEMA_URI =
@@ -146,6 +147,7 @@ export function renderSarif(reports: readonly Report[], options: SarifOptions = 
       },
     });
   }
+  const content = contentSarif(reports, ruleIds.length);
 
   return {
     $schema: SARIF_SCHEMA_URI,
@@ -157,10 +159,10 @@ export function renderSarif(reports: readonly Report[], options: SarifOptions = 
             name: "portcullis",
             ...(options.toolVersion === undefined ? {} : { version: options.toolVersion }),
             ...(options.informationUri === undefined ? {} : { informationUri: options.informationUri }),
-            rules: ruleIds.map((id) => rule(id, rules.get(id)!)),
+            rules: [...ruleIds.map((id) => rule(id, rules.get(id)!)), ...content.rules],
           },
         },
-        results: [...results.values()],
+        results: [...results.values(), ...content.results],
       },
     ],
   };

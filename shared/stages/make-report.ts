@@ -1,6 +1,8 @@
 import type { Match } from "../matching/match.js";
+import { type ContentFinding, ContentFactSchema } from "../model/content.js";
 import type { Severity } from "../model/report.js";
 import type { Inventory, Report } from "../model/report.js";
+import { decideContent } from "../policy/content-tier.js";
 import { type Decision, decide } from "../policy/decide.js";
 import type { Policy } from "../policy/policy.js";
 import type { OpenVexDocument } from "../policy/vex.js";
@@ -34,6 +36,26 @@ export function makeReport(
     ...(inputs.vex ? { vex: inputs.vex } : {}),
     ...(inputs.filters ? { filters: inputs.filters } : {}),
   });
-  const report = buildReport(inventory, decision.findings, decision.verdict, db, decision.warnings);
-  return { report, decision };
+  const content = contentFact(inventory);
+  if (content === undefined) {
+    const report = buildReport(inventory, decision.findings, decision.verdict, db, decision.warnings);
+    return { report, decision };
+  }
+  const withContent = decideContent(content, decision.verdict);
+  const verdict = withContent.verdict;
+  const report = buildReport(
+    inventory,
+    decision.findings,
+    verdict,
+    db,
+    decision.warnings,
+    withContent.findings,
+  );
+  return { report, decision: { ...decision, verdict } };
+}
+
+/** The content engine's findings from the inventory's facts; undefined when it did not run. */
+function contentFact(inventory: Inventory): ContentFinding[] | undefined {
+  const parsed = ContentFactSchema.safeParse(inventory.facts?.content);
+  return parsed.success ? parsed.data.findings : undefined;
 }
