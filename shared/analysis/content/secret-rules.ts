@@ -79,10 +79,10 @@ export const MAX_SECRET_SCAN_BYTES = 4 * 1024 * 1024;
 
 /** Secrets in a text file (a file with a NUL in its first 8 KiB counts as binary and is not searched). */
 export function findSecrets(content: Buffer): SecretHit[] {
-  if (content.length > MAX_SECRET_SCAN_BYTES) return [];
-  const rules = SECRET_RULES.filter((r) => r.keywords.some((k) => content.includes(k)));
-  if (rules.length === 0 || content.subarray(0, 8192).includes(0)) return [];
+  // binaries (most of an image's bytes) are ruled out before any keyword pass over the content
+  if (content.length > MAX_SECRET_SCAN_BYTES || content.subarray(0, 8192).includes(0)) return [];
   const text = content.toString("latin1");
+  const rules = SECRET_RULES.filter((r) => r.keywords.some((k) => text.includes(k)));
   const hits: SecretHit[] = [];
   for (const rule of rules) {
     for (const match of text.matchAll(rule.pattern)) {
