@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Analyzer } from "./analyzer.js";
 import { apkAnalyzer } from "./apk/apk-analyzer.js";
-import { contentAnalyzer } from "./content/content-analyzer.js";
+import { contentAnalyzers } from "./content/index.js";
 import { dpkgAnalyzer } from "./dpkg/dpkg-analyzer.js";
 import { osAnalyzer } from "./os/os-analyzer.js";
 import { windowsAnalyzers } from "./windows/index.js";
@@ -12,7 +12,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   dpkgAnalyzer,
   apkAnalyzer,
   ...windowsAnalyzers,
-  contentAnalyzer,
+  ...contentAnalyzers(process.env.PORTCULLIS_CLAMD),
 ];
 
 /** Bumped when the layer walk itself changes what a LayerReport holds (whiteouts, links, limits). */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { WarningSchema } from "./inventory.js";
 
 /** What a content finding is about: the issue's five threat kinds. */
 export const ContentCategorySchema = z.enum(["malware", "injection", "persistence", "secret", "integrity"]);
@@ -35,5 +36,9 @@ export const ContentFindingSchema = z.object({
 export type ContentFinding = z.infer<typeof ContentFindingSchema>;
 
 /** The content engine's image fact (`Inventory.facts.content`): what the report's `content` is made from. */
-export const ContentFactSchema = z.object({ findings: z.array(ContentFindingSchema) });
+export const ContentFactSchema = z.object({
+  findings: z.array(ContentFindingSchema),
+  /** what an engine could not do (clamd unreachable): said in the report and the verdict */
+  warnings: z.array(WarningSchema).optional(),
+});
 export type ContentFact = z.infer<typeof ContentFactSchema>;

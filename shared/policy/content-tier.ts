@@ -1,4 +1,5 @@
 import type { ContentFinding } from "../model/content.js";
+import type { ScanWarning } from "../model/inventory.js";
 import type { Verdict } from "../model/report.js";
 
 /**
@@ -15,6 +16,7 @@ export function contentTier(finding: ContentFinding): "block" | "report" {
 export function decideContent(
   findings: readonly ContentFinding[],
   verdict: Verdict,
+  warnings: readonly ScanWarning[] = [],
 ): { findings: ContentFinding[]; verdict: Verdict } {
   const tiered = findings.map((f) => ({ ...f, tier: contentTier(f) }));
   const blocking = tiered.filter((f) => f.tier === "block");
@@ -22,6 +24,12 @@ export function decideContent(
   const reasons = [...verdict.reasons];
   if (blocking.length > 0) reasons.unshift(`block: ${describeContent(blocking)}`);
   if (reported.length > 0) reasons.push(`report: ${describeContent(reported)}`);
+  // a second engine that could not look is said in the verdict, never passed over in silence
+  const unscanned = warnings.filter((w) => w.code === "clamd-unavailable").length;
+  if (unscanned > 0)
+    reasons.push(
+      `content: clamd could not scan ${unscanned} layer${unscanned === 1 ? "" : "s"}; one engine only`,
+    );
   const decision = blocking.length > 0 ? "block" : verdict.decision;
   return { findings: tiered, verdict: { decision, reasons } };
 }

@@ -1,5 +1,5 @@
 import type { Match } from "../matching/match.js";
-import { type ContentFinding, ContentFactSchema } from "../model/content.js";
+import { type ContentFact, ContentFactSchema } from "../model/content.js";
 import type { Severity } from "../model/report.js";
 import type { Inventory, Report } from "../model/report.js";
 import { decideContent } from "../policy/content-tier.js";
@@ -41,21 +41,15 @@ export function makeReport(
     const report = buildReport(inventory, decision.findings, decision.verdict, db, decision.warnings);
     return { report, decision };
   }
-  const withContent = decideContent(content, decision.verdict);
+  const withContent = decideContent(content.findings, decision.verdict, content.warnings);
   const verdict = withContent.verdict;
-  const report = buildReport(
-    inventory,
-    decision.findings,
-    verdict,
-    db,
-    decision.warnings,
-    withContent.findings,
-  );
+  const warnings = [...decision.warnings, ...(content.warnings ?? [])];
+  const report = buildReport(inventory, decision.findings, verdict, db, warnings, withContent.findings);
   return { report, decision: { ...decision, verdict } };
 }
 
 /** The content engine's findings from the inventory's facts; undefined when it did not run. */
-function contentFact(inventory: Inventory): ContentFinding[] | undefined {
+function contentFact(inventory: Inventory): ContentFact | undefined {
   const parsed = ContentFactSchema.safeParse(inventory.facts?.content);
-  return parsed.success ? parsed.data.findings : undefined;
+  return parsed.success ? parsed.data : undefined;
 }

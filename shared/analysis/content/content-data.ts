@@ -12,6 +12,10 @@ export const ContentDataSchema = z.discriminatedUnion("kind", [
     md5: Hex,
     sha256: Hex,
     secrets: z.array(SecretHitSchema).optional(),
+    /** the portcullis engine's own malware rules that matched */
+    malware: z.array(z.object({ rule: z.string(), title: z.string() })).optional(),
+    /** clamd's answer for this file: the signature it found, or why it could not scan it */
+    clamav: z.object({ signature: z.string().optional(), error: z.string().optional() }).optional(),
   }),
   /** `var/lib/dpkg/info/<pkg>.md5sums`: the package's files (no leading slash) and their MD5 */
   z.object({ kind: z.literal("md5sums"), package: z.string(), files: z.array(z.tuple([z.string(), Hex])) }),

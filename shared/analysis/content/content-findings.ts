@@ -36,6 +36,7 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
   const written = new Map<string, Set<string>>();
   const md5sums: { layer: string; path: string; record: Md5sums }[] = [];
   const statuses: { layer: string; record: Status; sha256?: string; survives: boolean }[] = [];
+  const unscanned = new Map<string, { count: number; error: string }>();
   for (const { layer, path, data, survives } of layers) {
     const parsed = ContentDataSchema.array().safeParse(data);
     if (!parsed.success) continue;
@@ -44,6 +45,10 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
     for (const item of parsed.data) {
       if (item.kind === "file") {
         sha256 = item.sha256;
+        if (item.clamav?.error !== undefined) {
+          const seen = unscanned.get(layer) ?? { count: 0, error: item.clamav.error };
+          unscanned.set(layer, { ...seen, count: seen.count + 1 });
+        }
         if (survives) files.set(canonical(path), { ...item, layer, path });
       } else if (item.kind === "md5sums") {
         if (survives) md5sums.push({ layer, path, record: item });
@@ -61,12 +66,54 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
       expected.set(canonical(path), { package: pkg.name, md5, conffile: true });
 
   const findings = [
+    ...malware(files),
     ...md5sumsMismatches(md5sums, files),
     ...forgedVersions(statuses, written),
     ...persistence(files, expected, finalStatus !== undefined),
     ...secrets(files, expected),
   ];
-  return { findings: findings.sort(compareContent) };
+  const warnings = [...unscanned].map(([layer, { count, error }]) => ({
+    code: "clamd-unavailable",
+    message: `the second engine (clamd) could not scan ${count} file${count === 1 ? "" : "s"} of this layer, which were checked by portcullis's rules alone: ${error}`,
+    layer,
+  }));
+  return { findings: findings.sort(compareContent), ...(warnings.length > 0 ? { warnings } : {}) };
+}
+
+/** The portcullis engine's malware rules and clamd's signatures, merged per file: both agreeing is `confirmed`. */
+function malware(files: Map<string, SeenFile>): ContentFinding[] {
+  const out: ContentFinding[] = [];
+  for (const file of files.values()) {
+    const signature = file.clamav?.signature;
+    const clamav = signature === undefined ? [] : [`ClamAV signature ${signature}`];
+    const common = {
+      category: "malware" as const,
+      path: `/${file.path}`,
+      layer: file.layer,
+      sha256: file.sha256,
+    };
+    for (const hit of file.malware ?? []) {
+      out.push({
+        ...common,
+        rule: hit.rule,
+        confidence: signature === undefined ? "suspected" : "confirmed",
+        engines: signature === undefined ? [ENGINE] : [ENGINE, "clamav"],
+        summary: `/${file.path} is ${hit.title}`,
+        evidence: [`portcullis rule ${hit.rule}`, ...clamav],
+      });
+    }
+    if (signature !== undefined && !file.malware?.length) {
+      out.push({
+        ...common,
+        rule: "malware/clamav",
+        confidence: "suspected",
+        engines: ["clamav"],
+        summary: `ClamAV reports ${signature} in /${file.path}`,
+        evidence: clamav,
+      });
+    }
+  }
+  return out;
 }
 
 function finding(fields: Omit<ContentFinding, "confidence" | "engines" | "tier">): ContentFinding {
