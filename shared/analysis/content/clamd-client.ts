@@ -26,6 +26,7 @@ export type ClamdVerdict = { infected: false } | { infected: true; signature: st
 // clamd's replies are one short line; anything longer is not clamd
 const MAX_REPLY = 4096;
 const CHUNK = 64 * 1024;
+const RETRY_AFTER_MS = 60_000;
 
 /**
  * A client of clamd's INSTREAM command: the bytes go in length-prefixed chunks ending with a zero
@@ -33,6 +34,8 @@ const CHUNK = 64 * 1024;
  * timeout; a connection or protocol failure rejects (the caller reports it, never a clean pass).
  */
 export class ClamdClient {
+  private failure: { at: number; message: string } | undefined;
+
   constructor(
     readonly address: ClamdAddress,
     private readonly timeoutMs = 30_000,
@@ -44,6 +47,9 @@ export class ClamdClient {
   }
 
   async scan(content: Buffer): Promise<ClamdVerdict> {
+    // a clamd that just failed is not asked again for a while: one hung daemon must not cost a timeout per file
+    if (this.failure !== undefined && Date.now() - this.failure.at < RETRY_AFTER_MS)
+      throw new Error(`${this.failure.message} (not retried for ${RETRY_AFTER_MS / 1000} s)`);
     const reply = await this.exchange((socket) => {
       socket.write("zINSTREAM\0");
       for (let offset = 0; offset < content.length; offset += CHUNK) {
@@ -58,7 +64,18 @@ export class ClamdClient {
     return parseScanReply(reply);
   }
 
-  private exchange(send: (socket: Socket) => void): Promise<string> {
+  private async exchange(send: (socket: Socket) => void): Promise<string> {
+    try {
+      const reply = await this.connectAndSend(send);
+      this.failure = undefined;
+      return reply;
+    } catch (err) {
+      this.failure = { at: Date.now(), message: (err as Error).message };
+      throw err;
+    }
+  }
+
+  private connectAndSend(send: (socket: Socket) => void): Promise<string> {
     return new Promise((resolve, reject) => {
       const socket =
         this.address.kind === "tcp"
