@@ -1,4 +1,5 @@
 import type { ContentFact, ContentFinding } from "../../model/content.js";
+import type { ScanWarning } from "../../model/inventory.js";
 import type { LayerData } from "../analyzer.js";
 import { type ContentData, ContentDataSchema } from "./content-data.js";
 import { DPKG_STATUS } from "./dpkg-records.js";
@@ -72,13 +73,25 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
     ...persistence(files, expected, finalStatus !== undefined),
     ...secrets(files, expected),
   ];
-  const warnings = [...unscanned].map(([layer, { count, error }]) => ({
+  const warnings: ScanWarning[] = [...unscanned].map(([layer, { count, error }]) => ({
     code: "clamd-unavailable",
     message: `the second engine (clamd) could not scan ${count} file${count === 1 ? "" : "s"} of this layer, which were checked by portcullis's rules alone: ${error}`,
     layer,
   }));
-  return { findings: findings.sort(compareContent), ...(warnings.length > 0 ? { warnings } : {}) };
+  findings.sort(compareContent);
+  if (findings.length > MAX_FINDINGS) {
+    // a hostile or mass-modified image must not make the stored inventory unbounded; blocking ones sort first
+    warnings.push({
+      code: "content-findings-truncated",
+      message: `${findings.length} content findings; the first ${MAX_FINDINGS} are kept`,
+    });
+    findings.length = MAX_FINDINGS;
+  }
+  return { findings, ...(warnings.length > 0 ? { warnings } : {}) };
 }
+
+/** Content findings kept per image. */
+export const MAX_FINDINGS = 1000;
 
 /** The portcullis engine's malware rules and clamd's signatures, merged per file: both agreeing is `confirmed`. */
 function malware(files: Map<string, SeenFile>): ContentFinding[] {

@@ -1,6 +1,7 @@
 // The content engine's rules and parsers on their own: precision on near misses, hostile input bounded.
 import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { contentFindings, MAX_FINDINGS } from "../../../shared/analysis/content/content-findings.js";
 import {
   md5sumsPackage,
   parseMd5sums,
@@ -120,5 +121,38 @@ describe("persistence places", () => {
     expect(rules("home/app/.ssh/authorized_keys")).toBe("persistence/authorized-keys");
     for (const p of ["etc/cron.d/.placeholder", "etc/systemd/system.conf", "etc/ld.so.conf", "usr/bin/cron"])
       expect(rules(p)).toBeUndefined();
+  });
+});
+
+describe("image-level findings", () => {
+  it("keeps at most MAX_FINDINGS and says how many there were", () => {
+    const layers = Array.from({ length: MAX_FINDINGS + 200 }, (_, i) => ({
+      layer: `sha256:${"a".repeat(64)}`,
+      path: `opt/x/${String(i).padStart(5, "0")}.com`,
+      data: [
+        {
+          kind: "file",
+          md5: "0".repeat(32),
+          sha256: "0".repeat(64),
+          malware: [{ rule: "malware/eicar-test-file", title: "EICAR" }],
+        },
+      ],
+      survives: true,
+    }));
+    const fact = contentFindings(layers);
+    expect(fact.findings).toHaveLength(MAX_FINDINGS);
+    expect(fact.warnings).toEqual([
+      expect.objectContaining({
+        code: "content-findings-truncated",
+        message: expect.stringContaining(`${MAX_FINDINGS + 200}`),
+      }),
+    ]);
+  });
+
+  it("ignores layer data that is not the content engine's (a corrupt cache entry)", () => {
+    const fact = contentFindings([
+      { layer: "sha256:x", path: "etc/ld.so.preload", data: { kind: "nonsense" }, survives: true },
+    ]);
+    expect(fact.findings).toEqual([]);
   });
 });
