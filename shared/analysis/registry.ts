@@ -4,6 +4,7 @@ import { apkAnalyzer } from "./apk/apk-analyzer.js";
 import { auditAnalyzers } from "./audit/index.js";
 import { cargoAnalyzer } from "./cargo/cargo-analyzer.js";
 import { composerAnalyzer } from "./composer/composer-analyzer.js";
+import { contentAnalyzers } from "./content/index.js";
 import { dpkgAnalyzer } from "./dpkg/dpkg-analyzer.js";
 import { goAnalyzer } from "./go/go-analyzer.js";
 import { mavenAnalyzer } from "./maven/maven-analyzer.js";
@@ -32,6 +33,7 @@ const READERS: readonly Analyzer[] = [
   rubygemsAnalyzer,
   composerAnalyzer,
   cargoAnalyzer,
+  ...contentAnalyzers(process.env.PORTCULLIS_CLAMD),
 ];
 
 /** Every analyzer a scan runs: the readers, then the one that notes package databases none of them reads (scan-gaps/). */

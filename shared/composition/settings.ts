@@ -51,6 +51,8 @@ export const SettingsSchema = z
     PORTCULLIS_DEDUPE_WINDOW_SECONDS: z.coerce.number().int().min(0).optional(),
     /** registries events may name, as host[:port] globs (see registry-allow-list.ts for the defaults) */
     PORTCULLIS_REGISTRIES: csv,
+    /** clamd, the second content engine: tcp://127.0.0.1:3310 or a Unix socket path; off when unset (read by analysis/registry.ts) */
+    PORTCULLIS_CLAMD: optionalText,
     PORTCULLIS_BLOB_CONTAINER: z
       .string()
       .regex(/^[a-z0-9](?:[a-z0-9]|-(?!-)){1,61}[a-z0-9]$/, "a blob container name")

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { OsInfoSchema, PackageSchema, WarningSchema } from "./inventory.js";
 import { ImageIdentitySchema } from "./image.js";
+import { ContentFindingSchema } from "./content.js";
 
 export const SeveritySchema = z.enum(["critical", "high", "medium", "low", "unknown"]);
 export type Severity = z.infer<typeof SeveritySchema>;
@@ -112,6 +113,8 @@ export const ReportSchema = z.object({
   misconfigurations: z.array(MisconfigurationSchema).optional(),
   verdict: VerdictSchema.optional(),
   warnings: z.array(WarningSchema),
+  /** malware, persistence, secrets and tampering found in the files (the content engine) */
+  content: z.array(ContentFindingSchema).optional(),
 });
 export type Report = z.infer<typeof ReportSchema>;
 

@@ -1,3 +1,4 @@
+import type { ContentFinding } from "../model/content.js";
 import type { ScanWarning } from "../model/inventory.js";
 import {
   type Finding,
@@ -25,6 +26,8 @@ export function buildReport(
   db: ReportDb | undefined,
   warnings: readonly ScanWarning[] = [],
   misconfigurations?: readonly Misconfiguration[],
+  /** the content engine's findings, with their tier; undefined when the engine did not run */
+  content?: readonly ContentFinding[],
 ): Report {
   const seen = new Set<string>();
   const allWarnings = [...inventory.warnings, ...warnings].filter((w) => {
@@ -44,5 +47,6 @@ export function buildReport(
       : { misconfigurations: [...misconfigurations].sort(compareMisconfigurations) }),
     ...(verdict === undefined ? {} : { verdict }),
     warnings: allWarnings,
+    ...(content === undefined ? {} : { content }),
   });
 }

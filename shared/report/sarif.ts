@@ -11,6 +11,7 @@ import { compareFindings, compareMisconfigurations } from "./finding-order.js";
 import { formatImageRef } from "../model/image-reference.js";
 import { dockerfileLine, evidenceText } from "./misconfiguration-table.js";
 import { isUnscannable } from "../model/scan-gaps.js";
+import { contentSarif } from "./content-sarif.js";
 
 export const SARIF_SCHEMA_URI =
   "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -177,6 +178,7 @@ export function renderSarif(reports: readonly Report[], options: SarifOptions = 
       },
     });
   }
+  const content = contentSarif(reports, ruleIds.length);
 
   const audit = misconfigurationSarif(reports, ruleIds.length);
   return {
@@ -189,11 +191,11 @@ export function renderSarif(reports: readonly Report[], options: SarifOptions = 
             name: "portcullis",
             ...(options.toolVersion === undefined ? {} : { version: options.toolVersion }),
             ...(options.informationUri === undefined ? {} : { informationUri: options.informationUri }),
-            rules: [...ruleIds.map((id) => rule(id, rules.get(id)!)), ...audit.rules],
+            rules: [...ruleIds.map((id) => rule(id, rules.get(id)!)), ...audit.rules, ...content.rules],
           },
         },
         invocations: [{ executionSuccessful: true, toolExecutionNotifications: notifications(reports) }],
-        results: [...results.values(), ...audit.results],
+        results: [...results.values(), ...audit.results, ...content.results],
       },
     ],
   };

@@ -1,5 +1,6 @@
 import type { Finding, Report, Severity, Tier } from "../model/report.js";
 import type { RemediationAction } from "../model/remediation-action.js";
+import { contentSection } from "./content-table.js";
 import { compareFindings, TIER_ORDER } from "./finding-order.js";
 import { misconfigurationLines } from "./misconfiguration-table.js";
 import { clip, painter, type Style, stdoutWantsColor, terminalSafe } from "./terminal-text.js";
@@ -91,6 +92,7 @@ export function renderTable(report: Report, options: TableOptions = {}): string 
       out.push(paint("dim", `     resolves ${listIds(a.findingIds)}`));
     }
   }
+  out.push(...contentSection(report, paint));
   if (report.warnings.length > 0) {
     out.push("", paint("bold", `Warnings (${report.warnings.length})`));
     for (const w of report.warnings) out.push(`  ! ${terminalSafe(w.message)}`);

@@ -1,7 +1,9 @@
 import type { Match } from "../matching/match.js";
 import { isUnscannable } from "../model/scan-gaps.js";
+import { type ContentFact, ContentFactSchema } from "../model/content.js";
 import type { Severity } from "../model/report.js";
 import type { Inventory, Report } from "../model/report.js";
+import { decideContent } from "../policy/content-tier.js";
 import { type Decision, decide } from "../policy/decide.js";
 import type { Policy } from "../policy/policy.js";
 import type { OpenVexDocument } from "../policy/vex.js";
@@ -44,13 +46,35 @@ export function makeReport(
     ...(inventory.misconfigurations ? { misconfigurations: inventory.misconfigurations } : {}),
     unscannable: inventory.warnings.filter(isUnscannable),
   });
+  const warnings = inventory.misconfigurations ? decision.warnings : [...decision.warnings, NOT_AUDITED];
+  const content = contentFact(inventory);
+  if (content === undefined) {
+    const report = buildReport(
+      inventory,
+      decision.findings,
+      decision.verdict,
+      db,
+      warnings,
+      decision.misconfigurations,
+    );
+    return { report, decision };
+  }
+  const withContent = decideContent(content.findings, decision.verdict, content.warnings);
+  const verdict = withContent.verdict;
   const report = buildReport(
     inventory,
     decision.findings,
-    decision.verdict,
+    verdict,
     db,
-    inventory.misconfigurations ? decision.warnings : [...decision.warnings, NOT_AUDITED],
+    [...warnings, ...(content.warnings ?? [])],
     decision.misconfigurations,
+    withContent.findings,
   );
-  return { report, decision };
+  return { report, decision: { ...decision, verdict } };
+}
+
+/** The content engine's findings from the inventory's facts; undefined when it did not run. */
+function contentFact(inventory: Inventory): ContentFact | undefined {
+  const parsed = ContentFactSchema.safeParse(inventory.facts?.content);
+  return parsed.success ? parsed.data : undefined;
 }

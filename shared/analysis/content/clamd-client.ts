@@ -1,0 +1,116 @@
+import { connect, type Socket } from "node:net";
+
+/** Where clamd listens: `tcp://127.0.0.1:3310`, `127.0.0.1:3310`, `unix:/run/clamav/clamd.ctl` or a socket path. */
+export type ClamdAddress = { kind: "tcp"; host: string; port: number } | { kind: "unix"; path: string };
+
+/** `PORTCULLIS_CLAMD`'s value as an address; throws on one that names neither a TCP port nor a socket. */
+export function parseClamdAddress(value: string): ClamdAddress {
+  const text = value.trim();
+  if (text.startsWith("unix:")) return { kind: "unix", path: text.slice("unix:".length) };
+  if (text.startsWith("/")) return { kind: "unix", path: text };
+  const match = /^(?:tcp:\/\/)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[2]);
+  if (!match || port < 1 || port > 65535)
+    throw new Error(
+      `PORTCULLIS_CLAMD: not tcp://host:port, host:port or a socket path: ${JSON.stringify(value)}`,
+    );
+  return { kind: "tcp", host: match[1]!.replace(/^\[|\]$/g, ""), port };
+}
+
+export const describeClamd = (a: ClamdAddress) =>
+  a.kind === "tcp" ? `tcp://${a.host}:${a.port}` : `unix:${a.path}`;
+
+/** clamd's answer for one stream: clean, or the signature it found. */
+export type ClamdVerdict = { infected: false } | { infected: true; signature: string };
+
+// clamd's replies are one short line; anything longer is not clamd
+const MAX_REPLY = 4096;
+const CHUNK = 64 * 1024;
+const RETRY_AFTER_MS = 60_000;
+
+/**
+ * A client of clamd's INSTREAM command: the bytes go in length-prefixed chunks ending with a zero
+ * length, and clamd answers `stream: OK`, `stream: <signature> FOUND` or `… ERROR`. Every call has a
+ * timeout; a connection or protocol failure rejects (the caller reports it, never a clean pass).
+ */
+export class ClamdClient {
+  private failure: { at: number; message: string } | undefined;
+
+  constructor(
+    readonly address: ClamdAddress,
+    private readonly timeoutMs = 30_000,
+  ) {}
+
+  /** `VERSION`: "ClamAV 1.4.6/27490/…" — the engine and its signature database. */
+  async version(): Promise<string> {
+    return (await this.exchange((socket) => socket.end("zVERSION\0"))).trim();
+  }
+
+  async scan(content: Buffer): Promise<ClamdVerdict> {
+    // a clamd that just failed is not asked again for a while: one hung daemon must not cost a timeout per file
+    if (this.failure !== undefined && Date.now() - this.failure.at < RETRY_AFTER_MS)
+      throw new Error(`${this.failure.message} (not retried for ${RETRY_AFTER_MS / 1000} s)`);
+    const reply = await this.exchange((socket) => {
+      socket.write("zINSTREAM\0");
+      for (let offset = 0; offset < content.length; offset += CHUNK) {
+        const chunk = content.subarray(offset, offset + CHUNK);
+        const size = Buffer.alloc(4);
+        size.writeUInt32BE(chunk.length);
+        socket.write(size);
+        socket.write(chunk);
+      }
+      socket.end(Buffer.alloc(4));
+    });
+    return parseScanReply(reply);
+  }
+
+  private async exchange(send: (socket: Socket) => void): Promise<string> {
+    try {
+      const reply = await this.connectAndSend(send);
+      this.failure = undefined;
+      return reply;
+    } catch (err) {
+      this.failure = { at: Date.now(), message: (err as Error).message };
+      throw err;
+    }
+  }
+
+  private connectAndSend(send: (socket: Socket) => void): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket =
+        this.address.kind === "tcp"
+          ? connect({ host: this.address.host, port: this.address.port })
+          : connect({ path: this.address.path });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const fail = (err: Error) => {
+        socket.destroy();
+        reject(err);
+      };
+      socket.setTimeout(this.timeoutMs, () =>
+        fail(new Error(`clamd at ${describeClamd(this.address)} did not answer within ${this.timeoutMs} ms`)),
+      );
+      socket.on("error", (err) => fail(new Error(`clamd at ${describeClamd(this.address)}: ${err.message}`)));
+      socket.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_REPLY)
+          fail(new Error(`clamd at ${describeClamd(this.address)}: reply longer than ${MAX_REPLY} bytes`));
+        else chunks.push(chunk);
+      });
+      socket.on("end", () => {
+        socket.destroy();
+        resolve(Buffer.concat(chunks).toString("utf8").replace(/\0+$/, ""));
+      });
+      socket.on("connect", () => send(socket));
+    });
+  }
+}
+
+/** `stream: OK` → clean; `stream: Sig FOUND` → infected; anything else (an `ERROR`, garbage) throws. */
+export function parseScanReply(reply: string): ClamdVerdict {
+  const text = reply.replace(/\0+$/, "").trim();
+  if (/^(?:\d+: )?stream: OK$/.test(text)) return { infected: false };
+  const found = /^(?:\d+: )?stream: (.+) FOUND$/.exec(text);
+  if (found) return { infected: true, signature: found[1]! };
+  throw new Error(`clamd could not scan the file: ${JSON.stringify(text.slice(0, 200))}`);
+}

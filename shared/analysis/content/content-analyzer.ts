@@ -1,0 +1,79 @@
+import { createHash } from "node:crypto";
+import type { Analyzer, AnalyzerOutput } from "../analyzer.js";
+import type { ClamdClient } from "./clamd-client.js";
+import type { ContentData } from "./content-data.js";
+import { contentFindings } from "./content-findings.js";
+import { DPKG_STATUS, md5sumsPackage, parseMd5sums, parseStatusForIntegrity } from "./dpkg-records.js";
+import { findMalware, worthScanning } from "./malware-rules.js";
+import { findSecrets } from "./secret-rules.js";
+
+/**
+ * Bumped whenever a rule, a persistence place or an integrity check changes: it feeds the layer
+ * cache key, so cached layers are re-scanned lazily with the new rules.
+ */
+export const CONTENT_RULES_VERSION = 2;
+
+/** Largest file sent to clamd (its own StreamMaxLength defaults to 25 MB in Debian's config). */
+export const MAX_CLAMD_BYTES = 25 * 1024 * 1024;
+
+// pseudo-filesystems and Windows layers' own roots (Files/, Hives/) are not read here
+const SKIPPED = /^(?:proc|sys|dev)\/|^(?:Files|Hives|UtilityVM)\//;
+
+export interface ContentAnalyzerOptions {
+  /** the second engine; without it every finding comes from the portcullis engine alone */
+  clamd?: ClamdClient;
+}
+
+/**
+ * The content engine's per-layer half: every regular file's MD5 and SHA-256 (for the dpkg integrity
+ * cross-check and the findings' evidence), secret and malware rule hits, clamd's verdict on
+ * executables and scripts, and the dpkg database records that the image-level half
+ * (`contentFindings`) checks the files against.
+ */
+export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Analyzer {
+  const { clamd } = options;
+  return {
+    name: "content",
+    version: CONTENT_RULES_VERSION,
+    maxFileSize: 64 * 1024 * 1024,
+    required: (path) => !SKIPPED.test(path),
+    async analyze({ path, content }): Promise<AnalyzerOutput> {
+      const file = fileData(content);
+      if (clamd && content.length <= MAX_CLAMD_BYTES && worthScanning(path, content)) {
+        try {
+          const verdict = await clamd.scan(content);
+          if (verdict.infected) file.clamav = { signature: verdict.signature };
+        } catch (err) {
+          file.clamav = { error: (err as Error).message };
+        }
+      }
+      const data: ContentData[] = [file];
+      const pkg = md5sumsPackage(path);
+      if (pkg !== undefined) data.push(parseMd5sums(pkg, content.toString("utf8")));
+      if (path === DPKG_STATUS) data.push(parseStatusForIntegrity(content));
+      return { data };
+    },
+    squash: contentFindings,
+  };
+}
+
+/** Names clamd in the analyzer set, so turning it on or off makes cached layer reports miss. */
+export const clamavMarker: Analyzer = {
+  name: "clamav",
+  version: 1,
+  maxFileSize: 0,
+  required: () => false,
+  analyze: () => ({}),
+};
+
+function fileData(content: Buffer): Extract<ContentData, { kind: "file" }> {
+  const secrets = findSecrets(content);
+  const malware = findMalware(content);
+  return {
+    kind: "file",
+    md5: createHash("md5").update(content).digest("hex"),
+    sha256: createHash("sha256").update(content).digest("hex"),
+    ...(secrets.length > 0 ? { secrets } : {}),
+    ...(malware.length > 0 ? { malware } : {}),
+  };
+}

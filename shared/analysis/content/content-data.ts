@@ -1,0 +1,35 @@
+import { z } from "zod";
+
+const Hex = z.string().regex(/^[0-9a-f]+$/);
+
+/** A secret rule's hit, as stored in the layer report: the rule and the line, never the text. */
+export const SecretHitSchema = z.object({ rule: z.string(), title: z.string(), line: z.number().int() });
+
+/** What the content analyzer keeps per file in a layer report (and so in the layer cache). */
+export const ContentDataSchema = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("file"),
+    md5: Hex,
+    sha256: Hex,
+    secrets: z.array(SecretHitSchema).optional(),
+    /** the portcullis engine's own malware rules that matched */
+    malware: z.array(z.object({ rule: z.string(), title: z.string() })).optional(),
+    /** clamd's answer for this file: the signature it found, or why it could not scan it */
+    clamav: z.object({ signature: z.string().optional(), error: z.string().optional() }).optional(),
+  }),
+  /** `var/lib/dpkg/info/<pkg>.md5sums`: the package's files (no leading slash) and their MD5 */
+  z.object({ kind: z.literal("md5sums"), package: z.string(), files: z.array(z.tuple([z.string(), Hex])) }),
+  /** `var/lib/dpkg/status`: each installed package's version and its conffiles' MD5 */
+  z.object({
+    kind: z.literal("dpkg-status"),
+    packages: z.array(
+      z.object({
+        name: z.string(),
+        arch: z.string().optional(),
+        version: z.string(),
+        conffiles: z.array(z.tuple([z.string(), Hex])),
+      }),
+    ),
+  }),
+]);
+export type ContentData = z.infer<typeof ContentDataSchema>;

@@ -1,0 +1,279 @@
+import type { ContentFact, ContentFinding } from "../../model/content.js";
+import type { ScanWarning } from "../../model/inventory.js";
+import type { LayerData } from "../analyzer.js";
+import { type ContentData, ContentDataSchema } from "./content-data.js";
+import { DPKG_STATUS } from "./dpkg-records.js";
+import { persistencePlace } from "./persistence-paths.js";
+
+export const ENGINE = "portcullis";
+
+type FileData = Extract<ContentData, { kind: "file" }>;
+type Md5sums = Extract<ContentData, { kind: "md5sums" }>;
+type Status = Extract<ContentData, { kind: "dpkg-status" }>;
+
+interface SeenFile extends FileData {
+  layer: string;
+  path: string;
+}
+
+/** What a package says a file should hash to: its md5sums entry, or a conffile in `status`. */
+interface Expected {
+  package: string;
+  md5: string;
+  conffile: boolean;
+}
+
+// bookworm's packages still name /bin, /lib …; merged-/usr images store those files under usr/
+const MERGED = /^(?:bin|sbin|lib|lib32|lib64|libx32)\//;
+const canonical = (path: string) => (MERGED.test(path) ? `usr/${path}` : path);
+
+/**
+ * The image-level half of the content engine, run over every layer's data (base first): the dpkg
+ * integrity cross-check (files against md5sums, `status` versions against the layers that wrote
+ * the packages), persistence entries no package ships, and secrets outside unmodified packaged files.
+ */
+export function contentFindings(layers: readonly LayerData[]): ContentFact {
+  const files = new Map<string, SeenFile>();
+  const written = new Map<string, Set<string>>();
+  const md5sums: { layer: string; path: string; record: Md5sums }[] = [];
+  const statuses: { layer: string; record: Status; sha256?: string; survives: boolean }[] = [];
+  const unscanned = new Map<string, { count: number; error: string }>();
+  for (const { layer, path, data, survives } of layers) {
+    const parsed = ContentDataSchema.array().safeParse(data);
+    if (!parsed.success) continue;
+    (written.get(layer) ?? written.set(layer, new Set()).get(layer)!).add(path);
+    let sha256: string | undefined;
+    for (const item of parsed.data) {
+      if (item.kind === "file") {
+        sha256 = item.sha256;
+        if (item.clamav?.error !== undefined) {
+          const seen = unscanned.get(layer) ?? { count: 0, error: item.clamav.error };
+          unscanned.set(layer, { ...seen, count: seen.count + 1 });
+        }
+        if (survives) files.set(canonical(path), { ...item, layer, path });
+      } else if (item.kind === "md5sums") {
+        if (survives) md5sums.push({ layer, path, record: item });
+      } else statuses.push({ layer, record: item, ...(sha256 ? { sha256 } : {}), survives });
+    }
+  }
+
+  const expected = new Map<string, Expected>();
+  for (const { record } of md5sums)
+    for (const [path, md5] of record.files)
+      expected.set(canonical(path), { package: record.package, md5, conffile: false });
+  const finalStatus = statuses.filter((s) => s.survives).at(-1);
+  for (const pkg of finalStatus?.record.packages ?? [])
+    for (const [path, md5] of pkg.conffiles)
+      expected.set(canonical(path), { package: pkg.name, md5, conffile: true });
+
+  const findings = [
+    ...malware(files),
+    ...md5sumsMismatches(md5sums, files),
+    ...forgedVersions(statuses, written),
+    ...persistence(files, expected, finalStatus !== undefined),
+    ...secrets(files, expected),
+  ];
+  const warnings: ScanWarning[] = [...unscanned].map(([layer, { count, error }]) => ({
+    code: "clamd-unavailable",
+    message: `the second engine (clamd) could not scan ${count} file${count === 1 ? "" : "s"} of this layer, which were checked by portcullis's rules alone: ${error}`,
+    layer,
+  }));
+  findings.sort(compareContent);
+  if (findings.length > MAX_FINDINGS) {
+    // a hostile or mass-modified image must not make the stored inventory unbounded; blocking ones sort first
+    warnings.push({
+      code: "content-findings-truncated",
+      message: `${findings.length} content findings; the first ${MAX_FINDINGS} are kept`,
+    });
+    findings.length = MAX_FINDINGS;
+  }
+  return { findings, ...(warnings.length > 0 ? { warnings } : {}) };
+}
+
+/** Content findings kept per image. */
+export const MAX_FINDINGS = 1000;
+
+/** The portcullis engine's malware rules and clamd's signatures, merged per file: both agreeing is `confirmed`. */
+function malware(files: Map<string, SeenFile>): ContentFinding[] {
+  const out: ContentFinding[] = [];
+  for (const file of files.values()) {
+    const signature = file.clamav?.signature;
+    const clamav = signature === undefined ? [] : [`ClamAV signature ${signature}`];
+    const common = {
+      category: "malware" as const,
+      path: `/${file.path}`,
+      layer: file.layer,
+      sha256: file.sha256,
+    };
+    for (const hit of file.malware ?? []) {
+      out.push({
+        ...common,
+        rule: hit.rule,
+        confidence: signature === undefined ? "suspected" : "confirmed",
+        engines: signature === undefined ? [ENGINE] : [ENGINE, "clamav"],
+        summary: `/${file.path} is ${hit.title}`,
+        evidence: [`portcullis rule ${hit.rule}`, ...clamav],
+      });
+    }
+    if (signature !== undefined && !file.malware?.length) {
+      out.push({
+        ...common,
+        rule: "malware/clamav",
+        confidence: "suspected",
+        engines: ["clamav"],
+        summary: `ClamAV reports ${signature} in /${file.path}`,
+        evidence: clamav,
+      });
+    }
+  }
+  return out;
+}
+
+function finding(fields: Omit<ContentFinding, "confidence" | "engines" | "tier">): ContentFinding {
+  return { ...fields, confidence: "suspected", engines: [ENGINE] };
+}
+
+/** debsums: a file a package lists whose content is not what the package installed. */
+function md5sumsMismatches(
+  md5sums: readonly { layer: string; path: string; record: Md5sums }[],
+  files: Map<string, SeenFile>,
+): ContentFinding[] {
+  const out: ContentFinding[] = [];
+  for (const { layer, path: listPath, record } of md5sums) {
+    for (const [path, md5] of record.files) {
+      const file = files.get(canonical(path));
+      // a file the image deleted (docs in slim images) is not tampering; a too-large one was warned about
+      if (file === undefined || file.md5 === md5) continue;
+      out.push(
+        finding({
+          rule: "integrity/dpkg-md5sums",
+          category: "integrity",
+          path: `/${file.path}`,
+          layer: file.layer,
+          sha256: file.sha256,
+          summary: `/${file.path} is not the file package ${record.package} installed: the package database does not match the files`,
+          evidence: [
+            `/${listPath} (layer ${layer}) lists /${path} with MD5 ${md5}`,
+            `the file in the image (layer ${file.layer}) has MD5 ${file.md5}`,
+          ],
+        }),
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * A package whose version `status` changes in a layer that wrote none of the package's files: dpkg
+ * rewrites `info/<pkg>.list` whenever it unpacks a package, so only an edit of `status` does this.
+ */
+function forgedVersions(
+  statuses: readonly { layer: string; record: Status; sha256?: string; survives: boolean }[],
+  written: Map<string, Set<string>>,
+): ContentFinding[] {
+  const out: ContentFinding[] = [];
+  const final = statuses.filter((s) => s.survives).at(-1);
+  if (final === undefined) return out;
+  const finalVersion = new Map(final.record.packages.map((p) => [key(p), p.version]));
+  let previous = new Map<string, string>();
+  for (const { layer, record, sha256 } of statuses) {
+    const paths = written.get(layer) ?? new Set<string>();
+    for (const pkg of record.packages) {
+      const before = previous.get(key(pkg));
+      if (before === undefined || before === pkg.version) continue;
+      const lists = [`var/lib/dpkg/info/${pkg.name}.list`, `var/lib/dpkg/info/${pkg.name}:${pkg.arch}.list`];
+      if (lists.some((l) => paths.has(l))) continue;
+      if (finalVersion.get(key(pkg)) !== pkg.version) continue;
+      out.push(
+        finding({
+          rule: "integrity/dpkg-status-version",
+          category: "integrity",
+          path: `/${DPKG_STATUS}`,
+          layer,
+          ...(sha256 ? { sha256 } : {}),
+          summary: `the package database claims ${pkg.name} ${pkg.version}, but the files installed are those of ${before}: the package database does not match the files`,
+          evidence: [
+            `/${DPKG_STATUS} in layer ${layer} changes ${pkg.name} from ${before} to ${pkg.version}`,
+            `that layer writes no file of ${pkg.name} (dpkg rewrites /${lists[0]} on every install)`,
+          ],
+        }),
+      );
+    }
+    previous = new Map(record.packages.map((p) => [key(p), p.version]));
+  }
+  return out;
+}
+
+const key = (p: { name: string; arch?: string }) => `${p.name}:${p.arch ?? ""}`;
+
+/**
+ * Files in persistence places that no installed package ships as they are. Without a dpkg database
+ * nothing tells a packaged entry from a planted one, so only the always-suspicious places count.
+ */
+function persistence(
+  files: Map<string, SeenFile>,
+  expected: Map<string, Expected>,
+  haveDpkg: boolean,
+): ContentFinding[] {
+  const out: ContentFinding[] = [];
+  for (const file of files.values()) {
+    const place = persistencePlace(file.path);
+    if (place === undefined) continue;
+    const owner = expected.get(canonical(file.path));
+    const packaged = owner !== undefined && owner.md5 === file.md5;
+    if (!place.always && (packaged || !haveDpkg)) continue;
+    out.push(
+      finding({
+        rule: place.rule,
+        category: "persistence",
+        path: `/${file.path}`,
+        layer: file.layer,
+        sha256: file.sha256,
+        summary: `/${file.path} ${place.what}`,
+        evidence: [
+          owner === undefined
+            ? "no installed package ships this file"
+            : packaged
+              ? `shipped by package ${owner.package}`
+              : `package ${owner.package} ships it with MD5 ${owner.md5}; this one has ${file.md5}`,
+        ],
+      }),
+    );
+  }
+  return out;
+}
+
+/** Secret hits, except in files exactly as an installed package shipped them. */
+function secrets(files: Map<string, SeenFile>, expected: Map<string, Expected>): ContentFinding[] {
+  const out: ContentFinding[] = [];
+  for (const file of files.values()) {
+    if (!file.secrets?.length) continue;
+    if (expected.get(canonical(file.path))?.md5 === file.md5) continue;
+    const byRule = new Map<string, typeof file.secrets>();
+    for (const hit of file.secrets) byRule.set(hit.rule, [...(byRule.get(hit.rule) ?? []), hit]);
+    for (const [rule, hits] of byRule) {
+      out.push(
+        finding({
+          rule,
+          category: "secret",
+          path: `/${file.path}`,
+          layer: file.layer,
+          sha256: file.sha256,
+          summary: `${hits[0]!.title} in /${file.path}`,
+          evidence: hits.map((h) => `line ${h.line}: ${h.title} (value withheld)`),
+        }),
+      );
+    }
+  }
+  return out;
+}
+
+const CATEGORY_ORDER = ["malware", "integrity", "injection", "persistence", "secret"];
+
+export function compareContent(a: ContentFinding, b: ContentFinding): number {
+  return (
+    CATEGORY_ORDER.indexOf(a.category) - CATEGORY_ORDER.indexOf(b.category) ||
+    a.path.localeCompare(b.path) ||
+    a.rule.localeCompare(b.rule)
+  );
+}

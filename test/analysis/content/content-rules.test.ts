@@ -1,0 +1,158 @@
+// The content engine's rules and parsers on their own: precision on near misses, hostile input bounded.
+import { generateKeyPairSync } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { contentFindings, MAX_FINDINGS } from "../../../shared/analysis/content/content-findings.js";
+import {
+  md5sumsPackage,
+  parseMd5sums,
+  parseStatusForIntegrity,
+} from "../../../shared/analysis/content/dpkg-records.js";
+import { findMalware } from "../../../shared/analysis/content/malware-rules.js";
+import { persistencePlace } from "../../../shared/analysis/content/persistence-paths.js";
+import { findSecrets, MAX_SECRET_SCAN_BYTES } from "../../../shared/analysis/content/secret-rules.js";
+
+const pem = () =>
+  generateKeyPairSync("ec", { namedCurve: "P-256" })
+    .privateKey.export({ type: "pkcs8", format: "pem" })
+    .toString();
+
+describe("secret rules", () => {
+  it("finds a real private key and says only where", () => {
+    const key = pem();
+    const hits = findSecrets(Buffer.from(`# deploy key\n${key}`));
+    expect(hits).toEqual([{ rule: "secret/private-key", title: "private key block", line: 2 }]);
+    expect(JSON.stringify(hits)).not.toContain(key.split("\n")[1]);
+  });
+
+  it("ignores near misses: a bare PEM header, the documented AWS example key, short or embedded tokens", () => {
+    const text = [
+      'const HEADER = "-----BEGIN RSA PRIVATE KEY-----";',
+      "-----BEGIN PRIVATE KEY-----\nshort\n-----END PRIVATE KEY-----",
+      "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
+      "id: AKIA1234",
+      "x9AKIAABCDEFGHIJKLMNOPQR9", // inside a longer base64-ish word
+      "token ghp_tooShort",
+      "sk_test_4eC39HqLyjWDarjtT1zdp7dc", // Stripe test keys are not secrets
+    ].join("\n");
+    expect(findSecrets(Buffer.from(text))).toEqual([]);
+  });
+
+  it("does not search binaries or files over the size bound", () => {
+    const key = pem();
+    expect(findSecrets(Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0]), Buffer.from(key)]))).toEqual(
+      [],
+    );
+    const big = Buffer.concat([Buffer.alloc(MAX_SECRET_SCAN_BYTES, 0x20), Buffer.from(key)]);
+    expect(findSecrets(big)).toEqual([]);
+  });
+
+  it("stays linear on adversarial text: a header followed by megabytes of base64 and no footer", () => {
+    const hostile = Buffer.from(`-----BEGIN PRIVATE KEY-----\n${"A".repeat(3 * 1024 * 1024)}`);
+    expect(findSecrets(hostile)).toEqual([]);
+  });
+});
+
+describe("malware rules", () => {
+  const eicar = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+  it("matches the EICAR file as EICAR defines it, and nothing that merely quotes it", () => {
+    expect(findMalware(Buffer.from(`${eicar}\r\n`)).map((h) => h.rule)).toEqual(["malware/eicar-test-file"]);
+    expect(findMalware(Buffer.from(`echo '${eicar}'`))).toEqual([]);
+    expect(findMalware(Buffer.from(`${eicar} and more`))).toEqual([]);
+    expect(findMalware(Buffer.from(eicar + " ".repeat(100)))).toEqual([]);
+  });
+});
+
+describe("dpkg records", () => {
+  it("reads md5sums as debsums does and skips malformed lines", () => {
+    const text = [
+      "d41d8cd98f00b204e9800998ecf8427e  usr/bin/true",
+      "not a line",
+      "D41D8CD98F00B204E9800998ECF8427E  usr/bin/upper", // dpkg writes lower case
+      "0123456789abcdef0123456789abcdef  usr/share/doc/x y/README", // spaces in names
+      "",
+      "\u0000\u0001garbage",
+    ].join("\n");
+    expect(parseMd5sums("coreutils", text).files).toEqual([
+      ["usr/bin/true", "d41d8cd98f00b204e9800998ecf8427e"],
+      ["usr/share/doc/x y/README", "0123456789abcdef0123456789abcdef"],
+    ]);
+    expect(md5sumsPackage("var/lib/dpkg/info/libc6:amd64.md5sums")).toBe("libc6:amd64");
+    expect(md5sumsPackage("var/lib/dpkg/info/sub/x.md5sums")).toBeUndefined();
+  });
+
+  it("keeps only installed packages from status, with their conffiles, and survives a truncated file", () => {
+    const status = [
+      "Package: cron",
+      "Status: install ok installed",
+      "Architecture: amd64",
+      "Version: 3.0pl1-162",
+      "Conffiles:",
+      " /etc/cron.daily/dpkg 0123456789abcdef0123456789abcdef",
+      " /etc/obsolete newconffile",
+      "",
+      "Package: gone",
+      "Status: deinstall ok config-files",
+      "Version: 1",
+      "",
+      "Package: half",
+      "Status: install ok inst",
+    ].join("\n");
+    expect(parseStatusForIntegrity(status).packages).toEqual([
+      {
+        name: "cron",
+        arch: "amd64",
+        version: "3.0pl1-162",
+        conffiles: [["etc/cron.daily/dpkg", "0123456789abcdef0123456789abcdef"]],
+      },
+    ]);
+  });
+});
+
+describe("persistence places", () => {
+  it("names cron, systemd, preload, init, shell-startup and SSH places, and nothing else", () => {
+    const rules = (p: string) => persistencePlace(p)?.rule;
+    expect(rules("etc/cron.d/job")).toBe("persistence/cron");
+    expect(rules("var/spool/cron/crontabs/root")).toBe("persistence/cron");
+    expect(rules("etc/systemd/system/multi-user.target.wants/x.service")).toBe("persistence/systemd-unit");
+    expect(rules("usr/lib/systemd/system/x.timer")).toBe("persistence/systemd-unit");
+    expect(rules("etc/ld.so.preload")).toBe("persistence/ld-so-preload");
+    expect(rules("etc/rc.local")).toBe("persistence/init-script");
+    expect(rules("etc/profile.d/x.sh")).toBe("persistence/shell-startup");
+    expect(rules("home/app/.ssh/authorized_keys")).toBe("persistence/authorized-keys");
+    for (const p of ["etc/cron.d/.placeholder", "etc/systemd/system.conf", "etc/ld.so.conf", "usr/bin/cron"])
+      expect(rules(p)).toBeUndefined();
+  });
+});
+
+describe("image-level findings", () => {
+  it("keeps at most MAX_FINDINGS and says how many there were", () => {
+    const layers = Array.from({ length: MAX_FINDINGS + 200 }, (_, i) => ({
+      layer: `sha256:${"a".repeat(64)}`,
+      path: `opt/x/${String(i).padStart(5, "0")}.com`,
+      data: [
+        {
+          kind: "file",
+          md5: "0".repeat(32),
+          sha256: "0".repeat(64),
+          malware: [{ rule: "malware/eicar-test-file", title: "EICAR" }],
+        },
+      ],
+      survives: true,
+    }));
+    const fact = contentFindings(layers);
+    expect(fact.findings).toHaveLength(MAX_FINDINGS);
+    expect(fact.warnings).toEqual([
+      expect.objectContaining({
+        code: "content-findings-truncated",
+        message: expect.stringContaining(`${MAX_FINDINGS + 200}`),
+      }),
+    ]);
+  });
+
+  it("ignores layer data that is not the content engine's (a corrupt cache entry)", () => {
+    const fact = contentFindings([
+      { layer: "sha256:x", path: "etc/ld.so.preload", data: { kind: "nonsense" }, survives: true },
+    ]);
+    expect(fact.findings).toEqual([]);
+  });
+});
