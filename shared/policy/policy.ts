@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { LimitsSchema } from "../model/limits.js";
 import { SEVERITY_ORDER, type Severity, SeveritySchema, TierSchema } from "../model/report.js";
+import { TrackingConfigSchema } from "../tracking/tracking-config.js";
 
 /** A one-item value may be written without the list brackets: `severity: critical`. */
 const listOf = <T extends z.ZodType>(item: T) =>
@@ -72,6 +73,8 @@ export const PolicySchema = z.strictObject({
   vex: z.array(z.string().min(1)).max(1000).default([]),
   /** passed through to layer analysis (shared/model/limits.ts); strict so a typo is an error, not a default */
   limits: LimitsSchema.strict().optional(),
+  /** GitHub tracking issues: repository mapping, tag streams, threshold (shared/tracking/) */
+  tracking: TrackingConfigSchema.optional(),
 });
 export type Policy = z.infer<typeof PolicySchema>;
 export type PolicyInput = z.input<typeof PolicySchema>;
