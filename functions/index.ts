@@ -15,5 +15,6 @@ import "./queues/resolve.js";
 import "./queues/layer-analysis.js";
 import "./queues/matching.js";
 import "./queues/verdict.js";
+import "./queues/tracking.js";
 import "./timers/rescan.js";
 import "./timers/db-refresh.js";

@@ -3,10 +3,11 @@ import { analyzeLayerStage } from "../stages/analyze-layer-stage.js";
 import { matchStage } from "../stages/match-stage.js";
 import type { PipelineDeps } from "../stages/pipeline-deps.js";
 import { resolveScan } from "../stages/resolve-scan.js";
+import { trackingStage } from "../stages/tracking-stage.js";
 import { verdictStage } from "../stages/verdict-stage.js";
 
-/** The queues with a stage behind them today (tracking comes with the GitHub issue). */
-export const STAGE_QUEUES = ["scan-requests", "layer-analysis", "matching", "verdict"] as const;
+/** The queues with a stage behind them. */
+export const STAGE_QUEUES = ["scan-requests", "layer-analysis", "matching", "verdict", "tracking"] as const;
 export type StageQueue = (typeof STAGE_QUEUES)[number];
 
 export type StageHandler<Q extends StageQueue> = (message: MessageOf<Q>, deps: PipelineDeps) => Promise<void>;
@@ -19,6 +20,7 @@ export const STAGE_HANDLERS: StageHandlers = {
   "layer-analysis": analyzeLayerStage,
   matching: matchStage,
   verdict: verdictStage,
+  tracking: trackingStage,
 };
 
 /** Runs the stage of a queue on a body already validated against the queue's schema. */

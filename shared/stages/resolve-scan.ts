@@ -21,6 +21,7 @@ import {
   updateScan,
 } from "./scan-state.js";
 import { blobKeys } from "./tables.js";
+import { movedMessage } from "../tracking/tracking-message.js";
 import { recordTag } from "./verdict-stage.js";
 
 /**
@@ -91,6 +92,11 @@ async function startPlatformScan(
   if (existing && existing.state.status !== "failed") {
     // pushed again (another tag) or a redelivery: remember the tag, resend what is still outstanding
     await sendOutstanding((await rememberTag(existing.state, tag, deps)) ?? existing.state, deps);
+    // a scanned digest pushed again is its stream's current image now: tracking follows, on the stored verdict
+    if (deps.tracking && existing.state.status === "done" && msg.trigger.kind === "push") {
+      const moved = movedMessage(identityOf(existing.state), existing.state.decision, tag, deps.now());
+      await deps.bus.send("tracking", moved.body, { messageId: moved.messageId });
+    }
     return scanId;
   }
 

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { MatchSchema } from "../matching/match.js";
 import type { VerdictMessage } from "../model/messages.js";
 import { InventorySchema, type Report, SEVERITY_ORDER } from "../model/report.js";
+import { trackingMessage } from "../tracking/tracking-message.js";
 import { readJsonBlob } from "./match-stage.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import { readScan, type ScanState, updateScan } from "./scan-state.js";
@@ -75,6 +76,16 @@ export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Pro
   // crash before they are written redelivers this message, which rewrites everything
   deps.log(`scan ${msg.scanId}: ${registry}/${repository}@${digest} → ${decision}`);
   await Promise.all([writeFindings(deps, digest, report), writePackageIndex(deps, msg.scanId, report)]);
+  // GitHub tracking runs on its own queue: an outage there never holds up the verdict or the gate
+  if (deps.tracking) {
+    const tags = finished?.state.tags ?? found.state.tags;
+    const verdict = report.verdict ?? { decision, reasons: [] };
+    const { body, messageId } = trackingMessage({
+      ...{ scanId: msg.scanId, image: { ...msg.image, tags }, reportKey, verdict, dbVersion: msg.dbVersion },
+      ...{ cause: "verdict", at: found.state.createdAt, run: deps.now().toISOString() },
+    });
+    await deps.bus.send("tracking", body, { messageId });
+  }
 }
 
 /** ecosystem + package (by source, as advisories name it) → the digests that carry it, for targeted rescans. */

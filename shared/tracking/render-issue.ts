@@ -62,15 +62,15 @@ export function renderIssue(input: IssueInput): RenderedIssue {
   out.line(streamMarker(input.stream.key));
   out.line(
     active.length === 0
-      ? `No findings at or above the \`${input.threshold}\` tier remain in \`${cell(input.stream.key)}\`.`
-      : `${active.length} finding${active.length === 1 ? "" : "s"} at or above the \`${input.threshold}\` tier in \`${cell(input.stream.key)}\`.`,
+      ? `No findings at or above the \`${input.threshold}\` tier remain in ${cell(input.stream.key)}.`
+      : `${active.length} finding${active.length === 1 ? "" : "s"} at or above the \`${input.threshold}\` tier in ${cell(input.stream.key)}.`,
   );
   out.line("");
   out.line("| platform | image | digest | verdict |");
   out.line("|---|---|---|---|");
   for (const image of input.images)
     out.line(
-      `| ${cell(image.platform)} | \`${cell(image.ref)}\`${image.tags.length ? ` (${image.tags.map(cell).join(", ")})` : ""} | \`${image.digest}\` | **${image.verdict.decision}** |`,
+      `| ${cell(image.platform)} | ${cell(image.ref)}${image.tags.length ? ` (${image.tags.map(cell).join(", ")})` : ""} | \`${cell(image.digest)}\` | **${image.verdict.decision}** |`,
     );
   const reasons = [...new Set(input.images.flatMap((i) => i.verdict.reasons))];
   if (reasons.length > 0) {

@@ -72,6 +72,7 @@ describe("functions/ registrations", () => {
     ["stageLayerAnalysis", "layer-analysis"],
     ["stageMatching", "matching"],
     ["stageVerdict", "verdict"],
+    ["stageTracking", "tracking"],
   ])("Service Bus %s listens on %s over the identity-based connection", (name, queueName) => {
     expect(byName(name)).toMatchObject({ queueName, connection: "ServiceBusConnection" });
   });
@@ -81,7 +82,7 @@ describe("functions/ registrations", () => {
       byKind("serviceBusQueue")
         .map((c) => c.options.queueName)
         .sort(),
-    ).toEqual(["layer-analysis", "matching", "scan-requests", "verdict"]);
+    ).toEqual(["layer-analysis", "matching", "scan-requests", "tracking", "verdict"]);
   });
 
   it("registers the Event Grid trigger for ImagePushed", () => {

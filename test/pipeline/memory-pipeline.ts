@@ -65,7 +65,7 @@ export async function memoryPipeline(
     log,
     hookAuth: { bearerToken: HOOK_TOKEN },
   };
-  const deliveries = { "scan-requests": 0, "layer-analysis": 0, matching: 0, verdict: 0 };
+  const deliveries = { "scan-requests": 0, "layer-analysis": 0, matching: 0, verdict: 0, tracking: 0 };
   let subscriptions: Subscription[] = [];
   return {
     registry,

@@ -73,12 +73,12 @@ describe("the GitHub client against the OpenAPI-checked fake", () => {
       raw.request("PATCH /repos/{owner}/{repo}/issues/{issue_number}", {
         ...repo,
         issue_number: 1,
-        state: "finished",
+        state: "finished" as "open",
       }),
     ).rejects.toMatchObject({ status: 422 });
     expect(github.problems.pop()).toMatch(/request body/);
     await expect(
-      raw.request("GET /repos/{owner}/{repo}/issues", { ...repo, per_page: "lots" }),
+      raw.request("GET /repos/{owner}/{repo}/issues", { ...repo, per_page: "lots" as unknown as number }),
     ).rejects.toMatchObject({ status: 422 });
     expect(github.problems.pop()).toMatch(/per_page/);
     const stranger = new Octokit({ auth: "wrong", baseUrl: github.url });

@@ -1,0 +1,4 @@
+import { app } from "@azure/functions";
+import { serviceBusOptions } from "../queue-trigger.js";
+
+app.serviceBusQueue("stageTracking", serviceBusOptions("tracking"));
