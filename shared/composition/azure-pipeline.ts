@@ -9,6 +9,7 @@ import type { PipelineDeps } from "../stages/pipeline-deps.js";
 import { buildPipelineDeps } from "./build-pipeline-deps.js";
 import { httpDepsFromSettings } from "./hook-auth-config.js";
 import { loadPolicyInputs } from "./load-policy-inputs.js";
+import { trackingFromSettings } from "../tracking/tracking-from-settings.js";
 import { registryAccess } from "./registry-access.js";
 import { dbUpdateOptions, type Settings } from "./settings.js";
 
@@ -55,6 +56,7 @@ export async function createAzurePipeline(
 
   const { policy, vex } = await loadPolicyInputs(settings.PORTCULLIS_POLICY);
   const log = (message: string) => console.log(message);
+  const tracking = trackingFromSettings(settings, policy.tracking, log);
   const pipeline = buildPipelineDeps({
     tables,
     blobs,
@@ -65,8 +67,10 @@ export async function createAzurePipeline(
     vex,
     db: dbUpdateOptions(settings),
     log,
+    ...(tracking ? { tracking } : {}),
   });
   const http = httpDepsFromSettings(settings, { tables, blobs, bus, now: () => new Date(), log });
+  if (tracking) http.tracking = tracking;
   return { settings, pipeline, http, close: () => bus.close() };
 }
 

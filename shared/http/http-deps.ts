@@ -2,6 +2,7 @@ import type { BlobStore } from "../ports/blob-store.js";
 import type { BusSender } from "../ports/bus.js";
 import type { TableStore } from "../ports/table-store.js";
 import type { HookAuthConfig } from "../registry/events/hook-auth.js";
+import type { TrackingSetup } from "../tracking/tracking-setup.js";
 
 /** What the HTTP routes need; chosen at the composition root like PipelineDeps. */
 export interface HttpDeps {
@@ -17,4 +18,6 @@ export interface HttpDeps {
   /** CloudEvents abuse-protection origins allowed to subscribe (default eventgrid.azure.net) */
   eventGridAllowedOrigins?: readonly string[];
   dedupeWindowSeconds?: number;
+  /** GitHub tracking: the webhook's issue commands act through it; absent = issue events are ignored */
+  tracking?: TrackingSetup;
 }

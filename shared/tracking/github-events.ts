@@ -4,6 +4,7 @@ import { PlatformSchema } from "../model/image.js";
 import { type MatchingMessage, messageId } from "../model/messages.js";
 import type { BusSender } from "../ports/bus.js";
 import type { TableStore } from "../ports/table-store.js";
+import { type HeaderBag, headerValue } from "../registry/events/headers.js";
 import { TABLES } from "../stages/tables.js";
 import { acceptRisk, removeRisk } from "./github-risks.js";
 import type { IssueCommand } from "./issue-commands.js";
@@ -11,6 +12,7 @@ import { parseIssueCommands } from "./issue-commands.js";
 import type { IssueTracker, RepoRef } from "./issue-tracker.js";
 import type { TrackingConfig } from "./tracking-config.js";
 import { findLedgerByIssue, type LedgerEntry, writeLedger } from "./tracking-ledger.js";
+import type { TrackingSetup } from "./tracking-setup.js";
 
 /** What the GitHub webhook needs to act on tracking issues. */
 export interface GitHubEventDeps {
@@ -278,4 +280,36 @@ async function requestRescan(entry: LedgerEntry, deliveryId: string, deps: GitHu
 
 function addDays(now: Date, days: number): string {
   return new Date(now.getTime() + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/**
+ * The webhook's entry for `issues` and `issue_comment` deliveries whose signature was verified:
+ * parses the body, and hands it over when tracking is on (else acknowledges and ignores it).
+ */
+export async function githubIssueEvent(
+  name: string,
+  req: { rawBody: Buffer; headers: HeaderBag },
+  deps: Omit<GitHubEventDeps, "tracker" | "config"> & { tracking?: TrackingSetup },
+): Promise<EventOutcome> {
+  if (!deps.tracking) return { status: 202, body: { ignored: "GitHub tracking is not configured" } };
+  const id = headerValue(req.headers, "x-github-delivery");
+  if (!id || id.length > 100) return { status: 400, body: { error: "missing X-GitHub-Delivery" } };
+  let payload: unknown;
+  try {
+    payload = JSON.parse(req.rawBody.toString("utf8"));
+  } catch {
+    return { status: 400, body: { error: "the body is not JSON" } };
+  }
+  const shape = z
+    .object({
+      action: z.string(),
+      issue: z.object({ number: z.number() }),
+      repository: z.object({ name: z.string(), owner: z.object({ login: z.string() }) }),
+    })
+    .safeParse(payload);
+  if (!shape.success) return { status: 400, body: { error: `not a GitHub ${name} event` } };
+  return receiveIssueEvent(
+    { id, name, payload },
+    { ...deps, tracker: deps.tracking.tracker, config: deps.tracking.config },
+  );
 }
