@@ -1,16 +1,14 @@
 import { z } from "zod";
 import { formatPlatform, type ImageIdentity } from "../model/image.js";
-import { type Finding, InventorySchema, ReportSchema, type Verdict } from "../model/report.js";
+import { InventorySchema, ReportSchema, type Verdict } from "../model/report.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { TableStore } from "../ports/table-store.js";
-import { planRemediation } from "../policy/remediation.js";
 import { TABLES } from "../stages/tables.js";
 import { type ImageStream, markerKeyOf } from "./image-stream.js";
 import { type GitHubIssue, type IssueTracker, type RepoRef, statusOf } from "./issue-tracker.js";
 import { changeMarker, hashBody, type IssueOp, type LifecycleState, planLifecycle } from "./lifecycle.js";
-import { renderIssue, type StreamImage } from "./render-issue.js";
 import { chooseTarget, SOURCE_LABEL } from "./target-repository.js";
-import { mergeFindings } from "./tracked-findings.js";
+import { type LoadedImage, renderStreamIssue, reportUrlOf } from "./stream-issue.js";
 import type { TrackingConfig } from "./tracking-config.js";
 import {
   emptyLedgerEntry,
@@ -122,27 +120,17 @@ async function trackOnce(
   }
 
   const threshold = target?.threshold ?? deps.config.threshold;
-  const findings = mergeFindings(images.map((i) => ({ platform: i.image.platform, findings: i.findings })));
-  const today = now.toISOString().slice(0, 10);
-  const firstSeen: Record<string, string> = {};
-  for (const f of findings.slice(0, MAX_FIRST_SEEN)) firstSeen[f.key] = entry.firstSeen[f.key] ?? today;
-  entry.firstSeen = firstSeen;
-  const rendered = renderIssue({
-    stream,
-    images: images.map((i) => i.image),
-    findings,
-    actions: planRemediation(
-      findings.map((f) => f.finding),
-      { layers: images[0]?.layers ?? [] },
-    ).actions,
+  const { rendered, firstSeen } = renderStreamIssue(stream, images, {
     threshold,
-    firstSeen,
     labels: target?.labels ?? [],
+    firstSeen: entry.firstSeen,
+    today: now.toISOString().slice(0, 10),
+    maxFirstSeen: MAX_FIRST_SEEN,
     ...(deps.config.reportUrl && images[0]
       ? { reportUrl: reportUrlOf(deps.config.reportUrl, stream, images[0].image.digest) }
       : {}),
-    problems: images.flatMap((i) => i.problems),
   });
+  entry.firstSeen = firstSeen;
   const state: LifecycleState = {
     ...(entry.issueNumber > 0
       ? {
@@ -330,13 +318,6 @@ const ImageRowSchema = z.object({
   tags: z.string().optional(),
 });
 
-interface LoadedImage {
-  image: StreamImage;
-  findings: Finding[];
-  layers: string[];
-  problems: string[];
-}
-
 /** The stored verdict and report of each image the stream points at (never a re-scan). */
 async function loadImages(
   stream: ImageStream,
@@ -394,11 +375,4 @@ async function readJson<T extends z.ZodType>(
   } catch {
     return undefined;
   }
-}
-
-function reportUrlOf(template: string, stream: ImageStream, digest: string): string {
-  return template
-    .replaceAll("{registry}", encodeURIComponent(stream.registry))
-    .replaceAll("{repository}", stream.repository.split("/").map(encodeURIComponent).join("/"))
-    .replaceAll("{digest}", digest);
 }
