@@ -9,7 +9,8 @@ describe("portcullis CLI", () => {
   it("lists every command in --help", async () => {
     const r = await runCli(["--help"]);
     expect(r.code).toBe(0);
-    for (const cmd of ["scan", "sbom", "db", "version-compare", "serve", "track"]) expect(r.stdout).toContain(cmd);
+    for (const cmd of ["scan", "sbom", "db", "version-compare", "serve", "track"])
+      expect(r.stdout).toContain(cmd);
   });
 
   it("exits 2 with a one-line reason on an unknown command", async () => {
