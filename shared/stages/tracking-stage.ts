@@ -41,7 +41,8 @@ export async function trackingStage(msg: TrackingMessage, deps: PipelineDeps): P
       ? { kind: "deleted", digest: msg.image.digest, at }
       : { kind: "image", image: msg.image, at };
   try {
-    for (const stream of streams) await trackStream(stream, event, tracking);
+    for (const stream of streams)
+      deps.log(`tracking ${stream.key}: ${await trackStream(stream, event, tracking)}`);
   } catch (err) {
     if (!isTransientGitHubError(err) && !(err instanceof StreamBusyError)) throw err;
     const attempt = (msg.attempt ?? 0) + 1;

@@ -1,11 +1,11 @@
 import { createEventHandler, type EmitterWebhookEvent } from "@octokit/webhooks";
 import { z } from "zod";
 import { PlatformSchema } from "../model/image.js";
-import { type MatchingMessage, messageId } from "../model/messages.js";
+import { type MatchingMessage, messageId, type VerdictMessage } from "../model/messages.js";
 import type { BusSender } from "../ports/bus.js";
 import type { TableStore } from "../ports/table-store.js";
 import { type HeaderBag, headerValue } from "../registry/events/headers.js";
-import { TABLES } from "../stages/tables.js";
+import { blobKeys, TABLES } from "../stages/tables.js";
 import { acceptRisk, removeRisk } from "./github-risks.js";
 import type { IssueCommand } from "./issue-commands.js";
 import { parseIssueCommands } from "./issue-commands.js";
@@ -103,6 +103,7 @@ async function onComment(
   const done: string[] = [];
   const problems: string[] = [];
   let rescan = false;
+  let reverdict = false;
   for (const command of commands) {
     const result = await runCommand(
       command,
@@ -112,9 +113,11 @@ async function onComment(
     );
     if (result.ok) done.push(result.said);
     else problems.push(result.said);
-    rescan ||= result.ok && command.kind !== "invalid";
+    rescan ||= result.ok && command.kind === "rescan";
+    reverdict ||= result.ok && (command.kind === "accept" || command.kind === "unaccept");
   }
-  if (rescan) await requestRescan(tracked.entry, deliveryId, deps);
+  if (reverdict) await requestRescan(tracked.entry, deliveryId, deps, "reverdict");
+  else if (rescan) await requestRescan(tracked.entry, deliveryId, deps, "rematch");
   if (problems.length === 0) await deps.tracker.react(repo, payload.comment.id, "+1");
   else {
     await deps.tracker.react(repo, payload.comment.id, "confused");
@@ -243,36 +246,57 @@ async function onLabeled(
 
 const ImageRowSchema = z.object({
   scanId: z.string(),
+  dbVersion: z.string().min(1),
   inventoryKey: z.string().min(1),
   tags: z.string(),
   platform: z.string(),
 });
 
-/** Re-match the stream's current images (stored inventory, current DB): no pull, a new verdict, tracking follows. */
-async function requestRescan(entry: LedgerEntry, deliveryId: string, deps: GitHubEventDeps): Promise<number> {
+/**
+ * `rescan`: re-match the stream's current images (stored inventory, current DB, no pull). Accepted
+ * risks changed: the same matches decided again — a verdict message of its own, since one keyed by
+ * the DB version alone would be taken for a duplicate of the last verdict.
+ */
+async function requestRescan(
+  entry: LedgerEntry,
+  deliveryId: string,
+  deps: GitHubEventDeps,
+  how: "rematch" | "reverdict" = "reverdict",
+): Promise<number> {
   let sent = 0;
   for (const pointer of Object.values(entry.images)) {
     const row = await deps.tables.get(TABLES.images, `${entry.registry}/${entry.repository}`, pointer.digest);
     const parsed = ImageRowSchema.safeParse(row?.properties);
     if (!parsed.success) continue;
-    const body: MatchingMessage = {
-      type: "matching",
-      v: 1,
-      scanId: parsed.data.scanId,
-      image: {
-        ref: `${entry.registry}/${entry.repository}@${pointer.digest}`,
-        registry: entry.registry,
-        repository: entry.repository,
-        digest: pointer.digest,
-        tags: z.array(z.string()).parse(JSON.parse(parsed.data.tags)),
-        platform: PlatformSchema.parse(JSON.parse(parsed.data.platform)),
-      },
-      inventoryKey: parsed.data.inventoryKey,
-      reason: "rescan",
+    const { scanId, inventoryKey, dbVersion } = parsed.data;
+    const image = {
+      ref: `${entry.registry}/${entry.repository}@${pointer.digest}`,
+      registry: entry.registry,
+      repository: entry.repository,
+      digest: pointer.digest,
+      tags: z.array(z.string()).parse(JSON.parse(parsed.data.tags)),
+      platform: PlatformSchema.parse(JSON.parse(parsed.data.platform)),
     };
-    await deps.bus.send("matching", body, {
-      messageId: messageId("matching", parsed.data.scanId, `github-${deliveryId}`),
-    });
+    if (how === "rematch") {
+      const body: MatchingMessage = { type: "matching", v: 1, scanId, image, inventoryKey, reason: "rescan" };
+      await deps.bus.send("matching", body, {
+        messageId: messageId("matching", scanId, `github-${deliveryId}`),
+      });
+    } else {
+      const reportKey = blobKeys.matches(scanId, dbVersion);
+      const body: VerdictMessage = {
+        type: "verdict",
+        v: 1,
+        scanId,
+        image,
+        inventoryKey,
+        reportKey,
+        dbVersion,
+      };
+      await deps.bus.send("verdict", body, {
+        messageId: messageId("verdict", scanId, `github-${deliveryId}`),
+      });
+    }
     sent++;
   }
   return sent;

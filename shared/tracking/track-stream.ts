@@ -215,8 +215,7 @@ async function trackOnce(
   };
   const final = await writeLedger(deps.tables, stream.key, done, intentWrite.etag);
   if (!final.ok) return "conflict";
-  deps.log(`tracking ${stream.key}: ${plan.summary} → ${repo.owner}/${repo.repo}#${done.issueNumber}`);
-  return plan.summary;
+  return `${plan.summary} → ${repo.owner}/${repo.repo}#${done.issueNumber}`;
 }
 
 async function runOp(
