@@ -11,6 +11,7 @@ const all = [
   "db-update.ts",
   "windows-hive.ts",
   "push-to-verdict.ts",
+  "tracking.ts",
 ];
 const only = process.argv.slice(2);
 const chosen = only.length ? all.filter((b) => only.some((o) => b.startsWith(o))) : all;

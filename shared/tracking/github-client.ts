@@ -40,6 +40,8 @@ export function githubClients(
   const retries = options.retries ?? 3;
   // one write queue per process: GitHub asks for one content-creating request at a time, a second apart
   const write = new Bottleneck.Group({ maxConcurrent: 1, minTime: 1_000 * scale });
+  // issues and comments notify people: GitHub asks for three seconds between them
+  const notifications = new Bottleneck.Group({ maxConcurrent: 1, minTime: 3_000 * scale });
   const make = (auth: Record<string, unknown>) =>
     new TrackingOctokit({
       ...auth,
@@ -54,6 +56,7 @@ export function githubClients(
       retry: { retries, retryAfterBaseValue: 1_000 * scale },
       throttle: {
         write,
+        notifications,
         retryAfterBaseValue: 1_000 * scale,
         onRateLimit: (after: number, o: { method: string; url: string }, _: unknown, count: number) => {
           options.log(`github: rate limited on ${o.method} ${o.url}, retry ${count + 1} after ${after}s`);
