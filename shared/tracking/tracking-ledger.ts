@@ -155,3 +155,34 @@ export async function* listLedger(tables: TableStore): AsyncIterable<LedgerRead 
     if (parsed.success) yield { key: row.partitionKey, entry: parsed.data, etag: row.etag };
   }
 }
+
+/** What the image API shows of a repository's tracking: its streams' issues, or why it is untracked. */
+export interface TrackingStatus {
+  stream: string;
+  issue?: string;
+  state?: "open" | "closed";
+  untracked?: string;
+}
+
+/** The tracking status of each image repository (`registry/repository`) asked for. */
+export async function trackingStatusOf(
+  tables: TableStore,
+  repositories: readonly string[],
+): Promise<Map<string, TrackingStatus[]>> {
+  const out = new Map<string, TrackingStatus[]>();
+  for (const key of new Set(repositories)) {
+    for await (const row of tables.query(TABLES.tracking, { partitionKeyPrefix: key })) {
+      // a prefix also finds `team/app-2` for `team/app`: only the repository and its tag streams count
+      if (row.partitionKey !== key && !row.partitionKey.startsWith(`${key}#`)) continue;
+      const parsed = RowSchema.safeParse(row.properties);
+      if (!parsed.success) continue;
+      const e = parsed.data;
+      const status: TrackingStatus = { stream: row.partitionKey };
+      if (e.issueNumber > 0 && e.issueState !== "none")
+        Object.assign(status, { issue: `${e.owner}/${e.repo}#${e.issueNumber}`, state: e.issueState });
+      else if (e.untracked) status.untracked = e.untracked;
+      out.set(key, [...(out.get(key) ?? []), status]);
+    }
+  }
+  return out;
+}

@@ -243,6 +243,15 @@ describe("GitHub tracking on the pipeline", () => {
     expect(github.issues).toHaveLength(0);
     const [row] = await collect(listLedger(p!.tables));
     expect(row?.entry.untracked).toMatch(/no org.opencontainers.image.source label and no tracking mapping/);
+    // and the image API says so
+    const listed = await dispatch(
+      request("GET", `/api/images?repository=${encodeURIComponent(`${REGISTRY}/other/app`)}`),
+      p!.http,
+    );
+    const [image] = (listed.body as { images: { tracking: { untracked?: string }[] }[] }).images;
+    expect(image?.tracking).toEqual([
+      { stream: `${REGISTRY}/other/app`, untracked: expect.stringMatching(/no tracking mapping matches/) },
+    ]);
   }, 120_000);
 });
 
