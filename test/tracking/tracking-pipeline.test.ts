@@ -237,6 +237,17 @@ describe("GitHub tracking on the pipeline", () => {
     expect(issues()).toHaveLength(1);
   }, 120_000);
 
+  it("opens a new issue when the tracked one was deleted on GitHub", async () => {
+    await start();
+    await push("team/app", "latest", VULNERABLE);
+    github.issues.splice(0, github.issues.length);
+    await push("team/app", "latest", DEMO_FIXED);
+    expect(issues()).toHaveLength(1);
+    expect(issues()[0]).toMatchObject({ number: 1, state: "open" });
+    expect(issues()[0]!.body).toContain("CVE-2099-0002");
+    expect(p!.logs.some((l) => /issue #1 is gone \(404\)/.test(l))).toBe(true);
+  }, 120_000);
+
   it("records an image that no label or mapping places as untracked, and opens nothing", async () => {
     await start();
     await push("other/app", "latest", VULNERABLE);
