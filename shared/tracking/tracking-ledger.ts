@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { jsonProperty } from "../ports/json-property.js";
 import type { TableProperties, TableStore, TableWrite } from "../ports/table-store.js";
 import { TABLES } from "../stages/tables.js";
 
@@ -7,18 +8,7 @@ import { TABLES } from "../stages/tables.js";
  * write is ETag-guarded, so concurrent verdicts for one stream serialize on it; an intent is
  * recorded before GitHub is called, so a retry after a crash knows to look before it writes.
  */
-const json = <T extends z.ZodType>(schema: T) =>
-  z
-    .string()
-    .transform((s, ctx) => {
-      try {
-        return JSON.parse(s) as unknown;
-      } catch {
-        ctx.addIssue({ code: "custom", message: "not JSON" });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema);
+const json = jsonProperty;
 
 /** What the stream points at on one platform: the digest most recently pushed, and when. */
 export const StreamPointerSchema = z.object({
