@@ -12,6 +12,7 @@ const all = [
   "windows-hive.ts",
   "push-to-verdict.ts",
   "audit-overhead.ts",
+  "tracking.ts",
 ];
 const only = process.argv.slice(2);
 const chosen = only.length ? all.filter((b) => only.some((o) => b.startsWith(o))) : all;

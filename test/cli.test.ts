@@ -9,7 +9,8 @@ describe("portcullis CLI", () => {
   it("lists every command in --help", async () => {
     const r = await runCli(["--help"]);
     expect(r.code).toBe(0);
-    for (const cmd of ["scan", "sbom", "db", "version-compare", "serve"]) expect(r.stdout).toContain(cmd);
+    for (const cmd of ["scan", "sbom", "db", "version-compare", "serve", "track"])
+      expect(r.stdout).toContain(cmd);
   });
 
   it("reads app settings through the settings schema: a bad one fails db update before any fetch, naming it", async () => {

@@ -5,6 +5,7 @@ import { registerDb } from "./commands/db.js";
 import { registerSbom } from "./commands/sbom.js";
 import { registerScan } from "./commands/scan.js";
 import { registerServe } from "./commands/serve.js";
+import { registerTrack } from "./commands/track.js";
 import { registerVersionCompare } from "./commands/version-compare.js";
 import { UsageError } from "./usage-error.js";
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerDb(program);
   registerVersionCompare(program);
   registerServe(program);
+  registerTrack(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -10,6 +10,7 @@ import type { PipelineDeps } from "../stages/pipeline-deps.js";
 import { buildPipelineDeps } from "./build-pipeline-deps.js";
 import { httpDepsFromSettings } from "./hook-auth-config.js";
 import { loadPolicyInputs } from "./load-policy-inputs.js";
+import { trackingFromSettings } from "../tracking/tracking-from-settings.js";
 import { registryAccess } from "./registry-access.js";
 import { type JobRunners, jobRunners } from "./timer-jobs.js";
 import { dbUpdateOptions, type Settings } from "./settings.js";
@@ -61,6 +62,7 @@ export async function createAzurePipeline(
   const { policy, vex } = await loadPolicyInputs(settings.PORTCULLIS_POLICY);
   // names in messages come from strangers: no control character reaches the log
   const log = (message: string) => console.log(escapeControlCharacters(message));
+  const tracking = trackingFromSettings(settings, policy.tracking, log);
   const pipeline = buildPipelineDeps({
     tables,
     blobs,
@@ -71,8 +73,10 @@ export async function createAzurePipeline(
     vex,
     db: dbUpdateOptions(settings),
     log,
+    ...(tracking ? { tracking } : {}),
   });
   const http = httpDepsFromSettings(settings, { tables, blobs, bus, now: () => new Date(), log });
+  if (tracking) http.tracking = tracking;
   const jobs = jobRunners(pipeline, settings, { store: blobs, options: dbUpdateOptions(settings) });
   return { settings, pipeline, http, jobs, close: () => bus.close() };
 }

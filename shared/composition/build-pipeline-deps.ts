@@ -10,6 +10,8 @@ import type { ImageSource } from "../registry/image-source.js";
 import { type OpenImageSourceOptions, openImageSource } from "../registry/open-image-source.js";
 import { RegistryClient } from "../registry/registry-client.js";
 import { makeReport } from "../stages/make-report.js";
+import { storedAcceptedRisks } from "../tracking/github-risks.js";
+import type { TrackingSetup } from "../tracking/tracking-setup.js";
 import type { PipelineDeps } from "../stages/pipeline-deps.js";
 import { type EnsureDbOptions, ensureDb } from "../vulndb/db-update.js";
 
@@ -31,6 +33,8 @@ export interface PipelineParts {
   limits?: Limits;
   now?: () => Date;
   log?: (message: string) => void;
+  /** GitHub tracking issues, when configured */
+  tracking?: TrackingSetup;
 }
 
 /** The composition root's one recipe for PipelineDeps, whatever the host and the storage behind it. */
@@ -56,13 +60,19 @@ export function buildPipelineDeps(parts: PipelineParts): PipelineDeps {
       return { matches, db: { version: db.metadata.version, updatedAt: db.metadata.updatedAt } };
     },
     async decide(inventory, matches, db) {
+      // risks accepted from GitHub issues join the policy's own
+      const fromGitHub = await storedAcceptedRisks(parts.tables, inventory.image);
+      const policy = fromGitHub.length
+        ? { ...parts.policy, acceptedRisks: [...parts.policy.acceptedRisks, ...fromGitHub] }
+        : parts.policy;
       return makeReport(inventory, matches, db, {
-        policy: parts.policy,
+        policy,
         now: now(),
         ...(parts.vex ? { vex: parts.vex } : {}),
       }).report;
     },
     now,
     log,
+    ...(parts.tracking ? { tracking: parts.tracking } : {}),
   };
 }

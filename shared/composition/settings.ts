@@ -57,6 +57,14 @@ export const SettingsSchema = z
       .string()
       .regex(/^[a-z0-9](?:[a-z0-9]|-(?!-)){1,61}[a-z0-9]$/, "a blob container name")
       .default("portcullis"),
+    /** GitHub tracking issues (shared/tracking/): a token, or a GitHub App's id and private key (PEM) */
+    PORTCULLIS_GITHUB_TOKEN: optionalText,
+    PORTCULLIS_GITHUB_APP_ID: optionalText,
+    PORTCULLIS_GITHUB_APP_PRIVATE_KEY: optionalText,
+    /** REST API base (GitHub Enterprise Server: https://HOST/api/v3); default https://api.github.com */
+    PORTCULLIS_GITHUB_API_URL: optionalText,
+    /** the web host image source labels must name; default https://github.com */
+    PORTCULLIS_GITHUB_URL: optionalText,
     /** identity-based connections (Azure) */
     ServiceBusConnection__fullyQualifiedNamespace: optionalText,
     AzureWebJobsStorage__accountName: optionalText,

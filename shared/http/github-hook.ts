@@ -5,6 +5,7 @@ import type { HttpDeps } from "./http-deps.js";
 import { errorResponse, type RouteRequest, type RouteResponse } from "./http-types.js";
 import { acceptPushes } from "./push-intake.js";
 import { parsePushBody } from "./registry-hook.js";
+import { githubIssueEvent, ISSUE_EVENT_NAMES } from "../hooks/github-issue-events.js";
 
 const PACKAGE_EVENTS = new Set(["registry_package", "package"]);
 
@@ -21,6 +22,7 @@ export async function githubHook(req: RouteRequest, deps: HttpDeps): Promise<Rou
     );
   const event = headerValue(req.headers, "x-github-event") ?? "";
   if (event === "ping") return { status: 200, body: { ok: true } };
+  if (ISSUE_EVENT_NAMES.has(event)) return githubIssueEvent(event, req, deps);
   if (!PACKAGE_EVENTS.has(event)) return { status: 202, body: { ignored: event || "unnamed event" } };
   const parsed = parsePushBody(parseGhcrEvent, req);
   if (!parsed.ok) return parsed.response;

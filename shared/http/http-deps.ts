@@ -3,6 +3,7 @@ import type { BusSender } from "../ports/bus.js";
 import type { TableStore } from "../ports/table-store.js";
 import type { HookAuthConfig } from "../hooks/hook-auth.js";
 import type { RegistryAllowList } from "../registry/registry-allow-list.js";
+import type { TrackingSetup } from "../tracking/tracking-setup.js";
 
 /** What the HTTP routes need; chosen at the composition root like PipelineDeps. */
 export interface HttpDeps {
@@ -20,4 +21,6 @@ export interface HttpDeps {
   dedupeWindowSeconds?: number;
   /** registries an event or a manual scan may name; absent = any (unit tests of other routes) */
   registryAllowList?: RegistryAllowList;
+  /** GitHub tracking: the webhook's issue commands act through it; absent = issue events are ignored */
+  tracking?: TrackingSetup;
 }

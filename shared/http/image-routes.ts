@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DigestSchema } from "../model/digest.js";
 import { getReport, listImages } from "../stages/query.js";
+import { trackingStatusOf } from "../tracking/tracking-ledger.js";
 import type { HttpDeps } from "./http-deps.js";
 import { errorResponse, type RouteRequest, type RouteResponse } from "./http-types.js";
 
@@ -15,7 +16,17 @@ export async function listImagesRoute(req: RouteRequest, deps: HttpDeps): Promis
   const query = ListQuerySchema.safeParse(Object.fromEntries(req.query));
   if (!query.success) return errorResponse(400, z.prettifyError(query.error).replace(/\n/g, "; "));
   const images = await listImages(deps.tables, query.data);
-  return { status: 200, body: { images } };
+  // GitHub tracking: the repository's issue, or why it has none
+  const tracking = await trackingStatusOf(
+    deps.tables,
+    images.map((i) => `${i.registry}/${i.repository}`),
+  );
+  return {
+    status: 200,
+    body: {
+      images: images.map((i) => ({ ...i, tracking: tracking.get(`${i.registry}/${i.repository}`) ?? [] })),
+    },
+  };
 }
 
 /** `GET /api/images/{registry/repository…}/{digest}`: the stored JSON report. */

@@ -18,6 +18,7 @@ import { intervalMs, JOB_NAMES, JOB_SCHEDULES, type JobName } from "../stages/jo
 import type { PipelineDeps } from "../stages/pipeline-deps.js";
 import { type AzuriteInstance, startAzurite } from "./azurite.js";
 import { readOrCreateHookToken } from "./hook-token.js";
+import { trackingFromSettings } from "../tracking/tracking-from-settings.js";
 import { startHttpServer } from "./http-server.js";
 import { intervalTask } from "./interval-task.js";
 import { DEFAULT_STAGE_WORKERS, type StageWorkerOptions, subscribeStages } from "./stage-workers.js";
@@ -84,6 +85,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     cleanup.unshift(() => bus.close());
     const access = await registryAccess(settings);
     const dbOptions = { ...dbUpdateOptions(settings), ...options.db };
+    const tracking = trackingFromSettings(settings, policy.tracking, log);
     const pipeline = buildPipelineDeps({
       tables,
       blobs,
@@ -95,6 +97,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       db: dbOptions,
       now,
       log,
+      ...(tracking ? { tracking } : {}),
     });
     const workers = {
       ...DEFAULT_STAGE_WORKERS,
@@ -117,6 +120,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       "local",
       options.registry?.insecureRegistries,
     );
+    if (tracking) http.tracking = tracking;
     const server = await startHttpServer(http, {
       host: options.host ?? "127.0.0.1",
       port: options.port ?? 7071,

@@ -97,6 +97,14 @@ export const TrackingMessageSchema = z.object({
   reportKey: z.string().min(1),
   verdict: VerdictSchema,
   dbVersion: z.string().min(1),
+  /** "verdict" (default), "moved": an already-scanned digest was pushed again, "deleted": the tag is gone */
+  cause: z.enum(["verdict", "moved", "deleted"]).optional(),
+  /** the tag pushed or deleted, when one was */
+  tag: z.string().min(1).optional(),
+  /** when the image was pushed: an older push never moves a stream back */
+  at: z.string().optional(),
+  /** how often the stage has put it back while GitHub was unreachable */
+  attempt: z.number().int().nonnegative().optional(),
 });
 export type TrackingMessage = z.infer<typeof TrackingMessageSchema>;
 

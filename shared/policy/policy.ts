@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { LimitsSchema } from "../model/limits.js";
 import { CheckIdSchema, SEVERITY_ORDER, type Severity, SeveritySchema, TierSchema } from "../model/report.js";
+import { TrackingConfigSchema } from "./tracking-config.js";
 
 /** A one-item value may be written without the list brackets: `severity: critical`. */
 const listOf = <T extends z.ZodType>(item: T) =>
@@ -98,6 +99,8 @@ export const PolicySchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /** GitHub tracking issues: repository mapping, tag streams, threshold (shared/tracking/) */
+  tracking: TrackingConfigSchema.optional(),
 });
 export type Policy = z.infer<typeof PolicySchema>;
 export type PolicyInput = z.input<typeof PolicySchema>;

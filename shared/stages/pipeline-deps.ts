@@ -6,6 +6,7 @@ import type { BusSender } from "../ports/bus.js";
 import type { TableStore } from "../ports/table-store.js";
 import type { ImageSource } from "../registry/image-source.js";
 import type { Match } from "../matching/match.js";
+import type { TrackingSetup } from "../tracking/tracking-setup.js";
 
 /** The vulnerability DB version a report was matched against. */
 export interface DbStamp {
@@ -33,4 +34,6 @@ export interface PipelineDeps {
   decide(inventory: Inventory, matches: Match[], db: DbStamp): Promise<Report>;
   now(): Date;
   log(message: string): void;
+  /** GitHub tracking issues; absent = tracking is off and the verdict stage enqueues nothing */
+  tracking?: TrackingSetup;
 }

@@ -21,6 +21,7 @@ import {
 } from "./scan-state.js";
 import { addImageTag } from "./scanned-images.js";
 import { identityOf, sendMatching } from "./send-matching.js";
+import { movedMessage } from "../tracking/tracking-message.js";
 
 /**
  * scan-requests: resolve the reference; an index fans out one platform scan per image, and each
@@ -90,6 +91,11 @@ async function startPlatformScan(
   if (existing && existing.state.status !== "failed") {
     // pushed again (another tag) or a redelivery: remember the tag, resend what is still outstanding
     await sendOutstanding((await rememberTag(existing.state, tag, deps)) ?? existing.state, deps);
+    // a scanned digest pushed again is its stream's current image now: tracking follows, on the stored verdict
+    if (deps.tracking && existing.state.status === "done" && msg.trigger.kind === "push") {
+      const moved = movedMessage(identityOf(existing.state), existing.state.decision, tag, deps.now());
+      await deps.bus.send("tracking", moved.body, { messageId: moved.messageId });
+    }
     return scanId;
   }
 

@@ -3,6 +3,7 @@ import { analyzeLayerStage } from "./analyze-layer-stage.js";
 import { matchStage } from "./match-stage.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import { resolveScan } from "./resolve-stage.js";
+import { trackingStage } from "./tracking-stage.js";
 import { verdictStage } from "./verdict-stage.js";
 
 export type StageHandler<Q extends QueueName> = (message: MessageOf<Q>, deps: PipelineDeps) => Promise<void>;
@@ -24,6 +25,7 @@ export const STAGES = {
   "layer-analysis": { handle: analyzeLayerStage, functionName: "stageLayerAnalysis", localConcurrency: 4 },
   matching: { handle: matchStage, functionName: "stageMatching", localConcurrency: 2 },
   verdict: { handle: verdictStage, functionName: "stageVerdict", localConcurrency: 2 },
+  tracking: { handle: trackingStage, functionName: "stageTracking" },
 } as const satisfies { [Q in QueueName]?: StageEntry<Q> };
 
 export type StageQueue = keyof typeof STAGES;

@@ -1,6 +1,7 @@
 import type { VerdictMessage } from "../model/messages.js";
 import { SEVERITY_ORDER } from "../model/report.js";
 import { writeFindings, writePackageIndex } from "./findings.js";
+import { trackingMessage } from "../tracking/tracking-message.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import { readScan, updateScan } from "./scan-state.js";
 import { addImageTag, writeScannedImage } from "./scanned-images.js";
@@ -67,4 +68,14 @@ export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Pro
     writeFindings(deps.tables, digest, report),
     writePackageIndex(deps.tables, msg.scanId, report),
   ]);
+  // GitHub tracking runs on its own queue: an outage there never holds up the verdict or the gate
+  if (deps.tracking) {
+    const tags = finished?.state.tags ?? found.state.tags;
+    const verdict = report.verdict ?? { decision, reasons: [] };
+    const { body, messageId } = trackingMessage({
+      ...{ scanId: msg.scanId, image: { ...msg.image, tags }, reportKey, verdict, dbVersion: msg.dbVersion },
+      ...{ cause: "verdict", at: found.state.createdAt, run: deps.now().toISOString() },
+    });
+    await deps.bus.send("tracking", body, { messageId });
+  }
 }

@@ -1,0 +1,377 @@
+import { z } from "zod";
+import { formatPlatform, type ImageIdentity } from "../model/image.js";
+import { InventorySchema, ReportSchema, type Verdict } from "../model/report.js";
+import type { BlobStore } from "../ports/blob-store.js";
+import type { TableStore } from "../ports/table-store.js";
+import { TABLES } from "../stages/tables.js";
+import { type ImageStream, markerKeyOf } from "./image-stream.js";
+import { type GitHubIssue, type IssueTracker, type RepoRef, statusOf } from "./issue-tracker.js";
+import { changeMarker, hashBody, type IssueOp, type LifecycleState, planLifecycle } from "./lifecycle.js";
+import { chooseTarget, SOURCE_LABEL } from "./target-repository.js";
+import { type LoadedImage, renderStreamIssue, reportUrlOf } from "./stream-issue.js";
+import type { TrackingConfig } from "../policy/tracking-config.js";
+import {
+  emptyLedgerEntry,
+  type LedgerEntry,
+  type LedgerRead,
+  readLedger,
+  writeLedger,
+} from "./tracking-ledger.js";
+
+export interface TrackingDeps {
+  tables: TableStore;
+  blobs: BlobStore;
+  tracker: IssueTracker;
+  config: TrackingConfig;
+  /** the GitHub web host image labels are compared with */
+  webUrl: string;
+  /** the labels of an image's config (for org.opencontainers.image.source) */
+  imageLabels(ref: string): Promise<Record<string, string>>;
+  now(): Date;
+  log(message: string): void;
+  /** how long a recorded intent holds off other writers (default two minutes) */
+  intentLeaseMs?: number;
+}
+
+/** What moved a stream. */
+export type StreamEvent =
+  | { kind: "image"; image: ImageIdentity; at: string }
+  /** the digest (or the tag stream) left the registry */
+  | { kind: "deleted"; digest: string; at: string }
+  /** re-render from what is stored (a command, a rescan, a person reopening) */
+  | { kind: "refresh" };
+
+/** Another worker is writing this stream's issue right now: try again shortly. */
+export class StreamBusyError extends Error {}
+
+/** How long an intent protects a stream; past it, the writer is taken to have died and is taken over. */
+const INTENT_LEASE_MS = 120_000;
+const MAX_CONFLICTS = 8;
+const MAX_FIRST_SEEN = 400;
+
+/**
+ * Brings one stream's GitHub issue in line with the stream's current images. Safe to run twice,
+ * concurrently, or again after dying half-way: the ledger row serializes writers on its ETag, the
+ * intent recorded before any GitHub call makes a successor check what already happened.
+ */
+export async function trackStream(
+  stream: ImageStream,
+  event: StreamEvent,
+  deps: TrackingDeps,
+): Promise<string> {
+  for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
+    const outcome = await trackOnce(stream, event, deps);
+    if (outcome !== "conflict") return outcome;
+  }
+  throw new StreamBusyError(`tracking ${stream.key}: the ledger kept changing under us`);
+}
+
+async function trackOnce(
+  stream: ImageStream,
+  event: StreamEvent,
+  deps: TrackingDeps,
+): Promise<string | "conflict"> {
+  const read = await readLedger(deps.tables, stream.key);
+  const now = deps.now();
+  const entry: LedgerEntry = read ? structuredClone(read.entry) : emptyLedgerEntry(stream);
+  const recovering = entry.pending !== null;
+  if (
+    recovering &&
+    now.getTime() - Date.parse(entry.pending!.startedAt) < (deps.intentLeaseMs ?? INTENT_LEASE_MS)
+  )
+    throw new StreamBusyError(
+      `tracking ${stream.key}: another worker is writing (${entry.pending!.summary})`,
+    );
+
+  await applyEvent(entry, event, deps);
+  const images = await loadImages(stream, entry, deps);
+  const source = Object.values(entry.images).find((p) => p.source)?.source;
+  const choice = chooseTarget(
+    {
+      registry: stream.registry,
+      repository: stream.repository,
+      ...(source ? { labels: { [SOURCE_LABEL]: source } } : {}),
+    },
+    deps.config,
+    deps.webUrl,
+  );
+  if (!choice.tracked && !entry.owner) {
+    entry.untracked = choice.reason;
+    entry.updatedAt = now.toISOString();
+    return (await save(deps, stream.key, entry, read)) ? `untracked: ${choice.reason}` : "conflict";
+  }
+  // an issue, once placed, stays in its repository
+  if (!entry.owner && choice.tracked)
+    Object.assign(entry, { owner: choice.target.owner, repo: choice.target.repo, untracked: "" });
+  const target = choice.tracked ? choice.target : undefined;
+  const repo: RepoRef = { owner: entry.owner, repo: entry.repo };
+
+  let listed: GitHubIssue[] | undefined;
+  let rebuilt = false;
+  if (!read) {
+    // no ledger row: the stream is new, or the ledger was lost — GitHub's issues are the backup
+    listed = await deps.tracker.listTracked(repo);
+    const found = adoptable(listed, stream.key);
+    if (found) {
+      adopt(entry, found);
+      rebuilt = true;
+      deps.log(`tracking ${stream.key}: ledger rebuilt from issue #${found.number}`);
+    }
+  }
+
+  const threshold = target?.threshold ?? deps.config.threshold;
+  const { rendered, firstSeen } = renderStreamIssue(stream, images, {
+    threshold,
+    labels: target?.labels ?? [],
+    firstSeen: entry.firstSeen,
+    today: now.toISOString().slice(0, 10),
+    maxFirstSeen: MAX_FIRST_SEEN,
+    ...(deps.config.reportUrl && images[0]
+      ? { reportUrl: reportUrlOf(deps.config.reportUrl, stream, images[0].image.digest) }
+      : {}),
+  });
+  entry.firstSeen = firstSeen;
+  const state: LifecycleState = {
+    ...(entry.issueNumber > 0
+      ? {
+          issue: {
+            number: entry.issueNumber,
+            state: entry.issueState === "closed" ? "closed" : "open",
+            ...(entry.closedBy ? { closedBy: entry.closedBy } : {}),
+            bodyHash: entry.bodyHash,
+            labels: entry.labels,
+          },
+        }
+      : {}),
+    // after a rebuild the last comment's view is unknown: what is there now is the baseline
+    active: rebuilt ? rendered.active : entry.active,
+    dismissed: rebuilt && entry.closedBy === "person" ? rendered.active : entry.dismissed,
+  };
+  const plan = planLifecycle(state, rendered, { deleted: entry.deleted });
+
+  if (plan.ops.length === 0) {
+    Object.assign(entry, {
+      active: plan.next.active,
+      dismissed: plan.next.dismissed,
+      updatedAt: now.toISOString(),
+      lastError: "",
+    });
+    if (read && JSON.stringify(entry) === JSON.stringify({ ...read.entry, updatedAt: entry.updatedAt }))
+      return plan.summary;
+    return (await save(deps, stream.key, entry, read)) ? plan.summary : "conflict";
+  }
+
+  // the intent first: a crash from here on leaves a marker that makes the next attempt look before it writes
+  const intent = {
+    ...entry,
+    pending: { startedAt: now.toISOString(), summary: plan.summary },
+    updatedAt: now.toISOString(),
+  };
+  const intentWrite = await writeLedger(deps.tables, stream.key, intent, read?.etag);
+  if (!intentWrite.ok) return "conflict";
+
+  let issue = state.issue ? { number: state.issue.number } : undefined;
+  try {
+    for (const op of plan.ops)
+      issue = await runOp(
+        op,
+        repo,
+        issue,
+        { recovering, listed, key: stream.key, assignees: target?.assignees ?? [] },
+        deps,
+      );
+  } catch (err) {
+    const status = statusOf(err);
+    if (!issue || (status !== 404 && status !== 410)) throw err;
+    // the issue was deleted or transferred: forget it, and the next round creates a new one
+    deps.log(`tracking ${stream.key}: issue #${issue.number} is gone (${status}); a new one will be opened`);
+    const forgotten = {
+      ...entry,
+      issueNumber: 0,
+      issueState: "none" as const,
+      closedBy: "" as const,
+      bodyHash: "",
+      labels: [],
+      active: [],
+      dismissed: [],
+      pending: null,
+    };
+    await writeLedger(deps.tables, stream.key, forgotten, intentWrite.etag);
+    return "conflict";
+  }
+
+  const done: LedgerEntry = {
+    ...entry,
+    issueNumber: issue?.number ?? 0,
+    issueState: plan.next.issue?.state ?? "none",
+    closedBy: plan.next.issue?.closedBy ?? "",
+    bodyHash: plan.next.issue?.bodyHash ?? hashBody(rendered.body),
+    labels: plan.next.issue ? [...plan.next.issue.labels] : rendered.labels,
+    active: [...plan.next.active],
+    dismissed: [...plan.next.dismissed],
+    pending: null,
+    lastError: "",
+    updatedAt: deps.now().toISOString(),
+  };
+  const final = await writeLedger(deps.tables, stream.key, done, intentWrite.etag);
+  if (!final.ok) return "conflict";
+  return `${plan.summary} → ${repo.owner}/${repo.repo}#${done.issueNumber}`;
+}
+
+async function runOp(
+  op: IssueOp,
+  repo: RepoRef,
+  issue: { number: number } | undefined,
+  ctx: { recovering: boolean; listed: GitHubIssue[] | undefined; key: string; assignees: string[] },
+  deps: TrackingDeps,
+): Promise<{ number: number } | undefined> {
+  switch (op.kind) {
+    case "create": {
+      // look the issue up by its marker first: it may have been created by a run that died before recording it
+      const existing = adoptable(ctx.listed ?? (await deps.tracker.listTracked(repo)), ctx.key);
+      if (existing) {
+        await deps.tracker.update(repo, existing.number, { body: op.body, labels: op.labels, state: "open" });
+        return { number: existing.number };
+      }
+      const created = await deps.tracker.create(repo, {
+        title: op.title,
+        body: op.body,
+        labels: op.labels,
+        assignees: ctx.assignees,
+      });
+      return { number: created.number };
+    }
+    case "update":
+      await deps.tracker.update(repo, issue!.number, {
+        ...(op.body !== undefined ? { body: op.body } : {}),
+        ...(op.labels !== undefined ? { labels: op.labels } : {}),
+        ...(op.state !== undefined ? { state: op.state } : {}),
+      });
+      return issue;
+    case "comment": {
+      if (ctx.recovering) {
+        const recent = await deps.tracker.recentComments(repo, issue!.number);
+        if (recent.some((c) => c.includes(changeMarker(op.change)))) return issue;
+      }
+      await deps.tracker.comment(repo, issue!.number, op.body);
+      return issue;
+    }
+  }
+}
+
+/** The issue carrying this stream's marker; the oldest when several do. */
+function adoptable(issues: readonly GitHubIssue[], key: string): GitHubIssue | undefined {
+  return issues.filter((i) => markerKeyOf(i.body) === key).sort((a, b) => a.number - b.number)[0];
+}
+
+function adopt(entry: LedgerEntry, issue: GitHubIssue): void {
+  entry.issueNumber = issue.number;
+  entry.issueState = issue.state;
+  // portcullis closes as "completed"; any other reason was a person's dismissal
+  entry.closedBy =
+    issue.state === "closed" ? (issue.stateReason === "completed" ? "portcullis" : "person") : "";
+  entry.bodyHash = hashBody(issue.body);
+  entry.labels = issue.labels;
+}
+
+async function save(
+  deps: TrackingDeps,
+  key: string,
+  entry: LedgerEntry,
+  read: LedgerRead | undefined,
+): Promise<boolean> {
+  return (await writeLedger(deps.tables, key, entry, read?.etag)).ok;
+}
+
+/** Moves the stream's pointer: a newer push wins; an older one (a rescan of an old digest) does not. */
+async function applyEvent(entry: LedgerEntry, event: StreamEvent, deps: TrackingDeps): Promise<void> {
+  if (event.kind === "refresh") return;
+  if (event.kind === "deleted") {
+    for (const [platform, pointer] of Object.entries(entry.images))
+      if (pointer.digest === event.digest) delete entry.images[platform];
+    // the stream ends when none of the images it pointed at remain
+    if (Object.keys(entry.images).length === 0) entry.deleted = true;
+    return;
+  }
+  const platform = formatPlatform(event.image.platform);
+  const current = entry.images[platform];
+  if (current?.digest === event.image.digest) return;
+  if (current && Date.parse(current.at) > Date.parse(event.at)) return;
+  let source = "";
+  try {
+    source = (await deps.imageLabels(event.image.ref))[SOURCE_LABEL] ?? "";
+  } catch (err) {
+    deps.log(
+      `tracking: labels of ${event.image.ref} not readable (${(err as Error).message}); using the mapping`,
+    );
+  }
+  entry.images[platform] = { digest: event.image.digest, at: event.at, source };
+  entry.deleted = false;
+}
+
+const ImageRowSchema = z.object({
+  reportKey: z.string().min(1),
+  inventoryKey: z.string().optional(),
+  decision: z.enum(["block", "fix", "pass"]),
+  reasons: z.string().optional(),
+  tags: z.string().optional(),
+});
+
+/** The stored verdict and report of each image the stream points at (never a re-scan). */
+async function loadImages(
+  stream: ImageStream,
+  entry: LedgerEntry,
+  deps: TrackingDeps,
+): Promise<LoadedImage[]> {
+  const out: LoadedImage[] = [];
+  for (const [platform, pointer] of Object.entries(entry.images).sort(([a], [b]) => a.localeCompare(b))) {
+    const ref = `${stream.registry}/${stream.repository}@${pointer.digest}`;
+    const row = await deps.tables.get(
+      TABLES.images,
+      `${stream.registry}/${stream.repository}`,
+      pointer.digest,
+    );
+    const parsed = ImageRowSchema.safeParse(row?.properties);
+    const unreadable = (why: string): LoadedImage => ({
+      image: { platform, ref, digest: pointer.digest, tags: [], verdict: { decision: "pass", reasons: [] } },
+      findings: [],
+      layers: [],
+      problems: [`${ref}: ${why}; its findings are not shown`],
+    });
+    if (!parsed.success) {
+      out.push(unreadable("no stored verdict"));
+      continue;
+    }
+    const report = await readJson(deps.blobs, parsed.data.reportKey, ReportSchema);
+    if (!report) {
+      out.push(unreadable("the stored report could not be read"));
+      continue;
+    }
+    const inventory = parsed.data.inventoryKey
+      ? await readJson(deps.blobs, parsed.data.inventoryKey, InventorySchema)
+      : undefined;
+    const verdict: Verdict = report.verdict ?? { decision: parsed.data.decision, reasons: [] };
+    out.push({
+      image: { platform, ref, digest: pointer.digest, tags: report.image.tags, verdict },
+      findings: report.findings,
+      layers: inventory?.layers ?? [],
+      problems: [],
+    });
+  }
+  return out;
+}
+
+async function readJson<T extends z.ZodType>(
+  blobs: BlobStore,
+  key: string,
+  schema: T,
+): Promise<z.infer<T> | undefined> {
+  try {
+    const bytes = await blobs.get(key);
+    if (!bytes) return undefined;
+    const parsed = schema.safeParse(JSON.parse(bytes.toString("utf8")));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
