@@ -2,7 +2,7 @@ import { z } from "zod";
 import { type LayerRef, LayerRefSchema, type Platform, PlatformSchema } from "../model/image.js";
 import type { ScanRequestMessage } from "../model/messages.js";
 import type { TableProperties, TableStore } from "../ports/table-store.js";
-import { jsonColumn } from "./json-column.js";
+import { jsonProperty } from "../ports/json-property.js";
 import { TABLES } from "./tables.js";
 
 export const ScanStatusSchema = z.enum(["queued", "analyzing", "matching", "done", "failed"]);

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { PlatformSchema } from "../model/image.js";
 import type { TableProperties, TableQuery, TableStore } from "../ports/table-store.js";
-import { jsonColumn } from "./json-column.js";
+import { jsonProperty } from "../ports/json-property.js";
 import { TABLES } from "./tables.js";
 
 /**
@@ -14,14 +14,14 @@ const RowSchema = z.object({
   repository: z.string(),
   digest: z.string(),
   scanId: z.string(),
-  tags: jsonColumn(z.array(z.string())),
-  platform: jsonColumn(PlatformSchema),
+  tags: jsonProperty(z.array(z.string())),
+  platform: jsonProperty(PlatformSchema),
   /** `family version` of the detected OS, empty when none was found */
   os: z.string(),
   status: z.literal("done"),
   decision: z.string(),
-  reasons: jsonColumn(z.array(z.string())),
-  counts: jsonColumn(z.record(z.string(), z.number())),
+  reasons: jsonProperty(z.array(z.string())),
+  counts: jsonProperty(z.record(z.string(), z.number())),
   findings: z.number(),
   packages: z.number(),
   dbVersion: z.string(),
