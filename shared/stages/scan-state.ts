@@ -42,7 +42,7 @@ export interface ScanState {
 }
 
 const ROW = "scan";
-const json = jsonColumn;
+const json = jsonProperty;
 
 const RowSchema = z.object({
   kind: z.enum(["request", "platform"]),
