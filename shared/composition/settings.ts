@@ -125,6 +125,8 @@ export const SECRET_SETTINGS = [
   "PORTCULLIS_HOOK_TOKEN",
   "PORTCULLIS_HOOK_SECRET",
   "PORTCULLIS_GITHUB_WEBHOOK_SECRET",
+  "PORTCULLIS_GITHUB_TOKEN",
+  "PORTCULLIS_GITHUB_APP_PRIVATE_KEY",
 ] as const satisfies readonly SettingName[];
 /** Connection strings carry keys: local development against Azurite only, never deployed. */
 export const LOCAL_ONLY_SETTINGS = [
