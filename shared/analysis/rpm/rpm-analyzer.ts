@@ -10,7 +10,7 @@ import type {
 import { readBerkeleyDb } from "./berkeley-db.js";
 import { readNdb } from "./ndb.js";
 import { type RpmDbBlobs, RpmDbError } from "./rpm-db.js";
-import { rpmEcosystem, rpmNamespace } from "./rpm-ecosystem.js";
+import { inventoryEcosystem } from "../os/osv-ecosystem.js";
 import { parseSourceRpm, type RpmPackage, readRpmPackage } from "./rpm-header.js";
 import { readRpmManifest } from "./rpm-manifest.js";
 import { readSqliteDb } from "./sqlite-db.js";
@@ -123,5 +123,14 @@ export function identifyRpmPackage(record: PackageRecord, os: OsInfo | undefined
     qualifiers,
     undefined,
   ).toString();
-  return { ecosystem: rpmEcosystem(os), purl };
+  return { ecosystem: inventoryEcosystem(os, "rpm"), purl };
+}
+
+/** purl namespace: the distribution's vendor id as purl-spec's rpm examples use it. */
+function rpmNamespace(os: OsInfo | undefined): string {
+  if (!os) return "rpm";
+  if (os.family === "rhel") return "redhat";
+  if (os.family.startsWith("sle") || os.family === "sles_sap") return "suse";
+  if (os.family.startsWith("opensuse")) return "opensuse";
+  return os.family;
 }
