@@ -33,11 +33,13 @@ const READERS: readonly Analyzer[] = [
   rubygemsAnalyzer,
   composerAnalyzer,
   cargoAnalyzer,
-  ...contentAnalyzers(process.env.PORTCULLIS_CLAMD),
 ];
 
+// the content engine hashes every file: it reads no package database, so it must not hide one from scan-gaps/
+const CONTENT: readonly Analyzer[] = contentAnalyzers(process.env.PORTCULLIS_CLAMD);
+
 /** Every analyzer a scan runs: the readers, then the one that notes package databases none of them reads (scan-gaps/). */
-export const ANALYZERS: readonly Analyzer[] = [...READERS, unreadPackageDbAnalyzer(READERS)];
+export const ANALYZERS: readonly Analyzer[] = [...READERS, ...CONTENT, unreadPackageDbAnalyzer(READERS)];
 
 /** Bumped when the layer walk itself changes what a LayerReport holds (whiteouts, links, limits). */
 const LAYER_WALK_VERSION = 1;

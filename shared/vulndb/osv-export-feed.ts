@@ -29,6 +29,16 @@ export const DEFAULT_ECOSYSTEMS = [
   "Ubuntu",
   "Wolfi",
   "Chainguard",
+  // the rpm distributions OSV publishes (shared/analysis/os/osv-ecosystem.ts)
+  "Rocky Linux",
+  "AlmaLinux",
+  "Azure Linux",
+  "Mageia",
+  "Photon OS",
+  "Red Hat",
+  "openEuler",
+  "SUSE",
+  "openSUSE",
 ];
 
 export interface FeedFingerprint {

@@ -74,6 +74,10 @@ const PROBE_PATHS = [
   "var/www/html/composer.lock",
   "var/lib/rpm/Packages.db",
   "usr/lib/sysimage/rpm/Packages.db",
+  "usr/lib/sysimage/rpm/Packages",
+  "var/lib/rpmmanifest/container-manifest-2",
+  "var/lib/pacman/local/ALPM_DB_VERSION",
+  "var/lib/opkg/status",
   // configuration an audit may read
   "etc/passwd",
   "etc/shadow",

@@ -59,6 +59,39 @@ const OS_RELEASES: Record<string, string[]> = {
   photon: [
     'NAME="VMware Photon OS"\nVERSION="5.0"\nID=photon\nVERSION_ID=5.0\nPRETTY_NAME="VMware Photon OS/Linux"\n',
   ],
+  rhel: [
+    'NAME="Red Hat Enterprise Linux"\nVERSION="9.4 (Plow)"\nID="rhel"\nID_LIKE="fedora"\nVERSION_ID="9.4"\nPRETTY_NAME="Red Hat Enterprise Linux 9.4 (Plow)"\n',
+  ],
+  mariner: [
+    'NAME="Common Base Linux Mariner"\nVERSION="2.0.20240609"\nID=mariner\nVERSION_ID="2.0"\nPRETTY_NAME="CBL-Mariner/Linux"\n',
+  ],
+  openeuler: [
+    'NAME="openEuler"\nVERSION="22.03 (LTS-SP1)"\nID="openEuler"\nVERSION_ID="22.03"\nPRETTY_NAME="openEuler 22.03 (LTS-SP1)"\n',
+  ],
+  sles: [
+    'NAME="SLES"\nVERSION="15-SP5"\nVERSION_ID="15.5"\nPRETTY_NAME="SUSE Linux Enterprise Server 15 SP5"\nID="sles"\n',
+  ],
+  sles_sap: [
+    'NAME="SLES_SAP"\nVERSION="15-SP5"\nVERSION_ID="15.5"\nPRETTY_NAME="SUSE Linux Enterprise Server for SAP Applications 15 SP5"\nID="sles_sap"\n',
+  ],
+  "sle-micro": [
+    'NAME="SLE Micro"\nVERSION="5.5"\nVERSION_ID="5.5"\nPRETTY_NAME="SUSE Linux Enterprise Micro 5.5"\nID="sle-micro"\n',
+  ],
+  sle_hpc: [
+    'NAME="SLE_HPC"\nVERSION="15-SP5"\nVERSION_ID="15.5"\nPRETTY_NAME="SUSE Linux Enterprise High Performance Computing 15 SP5"\nID="sle_hpc"\n',
+  ],
+  opensuse: [
+    'NAME="openSUSE Leap"\nVERSION="42.3"\nID=opensuse\nVERSION_ID="42.3"\nPRETTY_NAME="openSUSE Leap 42.3"\n',
+  ],
+  "opensuse-tumbleweed": [
+    'NAME="openSUSE Tumbleweed"\nID="opensuse-tumbleweed"\nVERSION_ID="20240607"\nPRETTY_NAME="openSUSE Tumbleweed"\n',
+  ],
+  "opensuse-microos": [
+    'NAME="openSUSE MicroOS"\nID="opensuse-microos"\nVERSION_ID="20240607"\nPRETTY_NAME="openSUSE MicroOS"\n',
+  ],
+  "opensuse-leap": [
+    'NAME="openSUSE Leap"\nVERSION="15.5"\nID="opensuse-leap"\nVERSION_ID="15.5"\nPRETTY_NAME="openSUSE Leap 15.5"\n',
+  ],
 };
 
 /** Every ecosystem string the inventory names a distribution package with, for every sample release. */

@@ -31,21 +31,25 @@ afterEach(async () => {
   pipeline = undefined;
 });
 
-/** An Amazon Linux 2023-shaped image: its os-release and a real rpm sqlite database (CBL-Mariner's). */
-async function amazonLinuxLayers() {
+// pacman's database version marker (libalpm writes "9"): a package database portcullis has no reader for
+const PACMAN_DB = { name: "var/lib/pacman/local/ALPM_DB_VERSION", content: "9\n" };
+
+/** An Amazon Linux 2023-shaped image: its os-release, a real rpm sqlite database (CBL-Mariner's) and `extra`. */
+async function amazonLinuxLayers(extra: { name: string; content: string }[] = []) {
   const rpmdb = await readFile(corpusPath("pkgdb/rpm/go-rpmdb/cbl-mariner-2.0/rpmdb.sqlite"));
   return [
     await layerBlob([
       { name: "etc/os-release", content: AMAZON_LINUX_2023 },
       { name: "var/lib/rpm/rpmdb.sqlite", content: rpmdb },
+      ...extra,
     ]),
   ];
 }
 
-async function scanWith(policy: Record<string, unknown>) {
+async function scanWith(policy: Record<string, unknown>, extra: { name: string; content: string }[] = []) {
   pipeline = await memoryPipeline({ policy: PolicySchema.parse(policy) });
   pipeline.start();
-  const [image] = pipeline.registry.push("team/al2023", "v1", [{ layers: await amazonLinuxLayers() }]);
+  const [image] = pipeline.registry.push("team/al2023", "v1", [{ layers: await amazonLinuxLayers(extra) }]);
   const digest = image!.identity.digest;
   const accepted = await dispatch(
     request("POST", "/api/scans", { body: { image: `${REGISTRY}/team/al2023@${digest}` } }),
@@ -66,36 +70,48 @@ async function scanWith(policy: Record<string, unknown>) {
 }
 
 describe("an image portcullis cannot read is never a clean pass", () => {
-  it("blocks by default: warnings in the JSON report, the verdict, the gate, the table and SARIF", async () => {
+  it("blocks by default: packages listed, the unsupported distribution in the JSON report, the verdict, the gate, the table and SARIF", async () => {
     const { gate, report } = await scanWith({});
-    // nothing was read, so nothing was found: exactly the case that used to print PASS
-    expect(report.packages).toEqual([]);
+    // the rpm database is read, but no advisory source covers Amazon Linux: nothing found must not read as PASS
+    expect(report.packages.length).toBeGreaterThan(0);
+    expect(report.packages.every((p) => p.ecosystem === "Amazon Linux:2023")).toBe(true);
     expect(report.findings).toEqual([]);
-    const codes = report.warnings.map((w) => w.code).sort();
-    expect(codes).toEqual(["distribution-unsupported", "package-db-unread"]);
-    expect(report.warnings.find((w) => w.code === "package-db-unread")?.path).toBe(
-      "var/lib/rpm/rpmdb.sqlite",
-    );
+    const codes = report.warnings.map((w) => w.code).filter((c) => /unread|unsupported/.test(c));
+    expect(codes).toEqual(["distribution-unsupported"]);
     expect(report.warnings.find((w) => w.code === "distribution-unsupported")?.message).toContain("ID=amzn");
 
     expect(report.verdict?.decision).toBe("block");
     expect(report.verdict?.reasons[0]).toMatch(
-      /^block: image not fully scanned \(policy unscannable\): .*rpm/,
+      /^block: image not fully scanned \(policy unscannable\): .*Amazon Linux/,
     );
     expect(gate.status).toBe(403);
     expect(gate.body.reasons.join("\n")).toContain("image not fully scanned");
 
     const table = renderTable(report, { actions: [], color: false });
     expect(table).toMatch(/BLOCK|block/);
-    expect(table).toContain("/var/lib/rpm/rpmdb.sqlite is an rpm package database");
     expect(table).toContain("Amazon Linux 2023.6.20241212");
+    expect(table).toContain("not a distribution release OSV publishes advisories for");
 
     const sarif = renderSarif([report]);
     const notes = sarif.runs[0]!.invocations![0]!.toolExecutionNotifications;
-    expect(notes.map((n) => [n.descriptor.id, n.level]).sort()).toEqual([
-      ["distribution-unsupported", "warning"],
-      ["package-db-unread", "warning"],
+    expect(notes.map((n) => [n.descriptor.id, n.level])).toContainEqual([
+      "distribution-unsupported",
+      "warning",
     ]);
+  });
+
+  it("names a package database no analyzer reads in every output and blocks on it", async () => {
+    const { gate, report } = await scanWith({}, [PACMAN_DB]);
+    const unread = report.warnings.filter((w) => w.code === "package-db-unread");
+    expect(unread.map((w) => w.path)).toEqual([PACMAN_DB.name]);
+    expect(report.verdict?.decision).toBe("block");
+    expect(report.verdict?.reasons.join("\n")).toMatch(/image not fully scanned.*pacman/);
+    expect(gate.status).toBe(403);
+    expect(renderTable(report, { actions: [], color: false })).toContain(
+      `/${PACMAN_DB.name} is an pacman package database`,
+    );
+    const notes = renderSarif([report]).runs[0]!.invocations![0]!.toolExecutionNotifications;
+    expect(notes.map((n) => [n.descriptor.id, n.level])).toContainEqual(["package-db-unread", "warning"]);
   });
 
   it("passes with the gap said out loud when the policy makes unscannable `report`", async () => {

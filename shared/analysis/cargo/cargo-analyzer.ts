@@ -1,6 +1,7 @@
 import { PackageURL } from "packageurl-js";
 import { parse } from "smol-toml";
 import type { Analyzer, AnalyzerOutput, PackageIdentity, PackageRecord } from "../analyzer.js";
+import { excerpt } from "../excerpt.js";
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const VERSION = /^\d+\.\d+\.\d+[\w.+-]*$/;
@@ -16,7 +17,7 @@ export const cargoAnalyzer: Analyzer = {
   required: (path) => path === "Cargo.lock" || path.endsWith("/Cargo.lock"),
   analyze({ path, content }): AnalyzerOutput {
     const warn = (message: string) => ({
-      warnings: [{ code: "cargo-lock-unreadable", message: `${path}: ${message}`, path }],
+      warnings: [{ code: "cargo-lock-unreadable", message: `${path}: ${excerpt(message)}`, path }],
     });
     let doc: Record<string, unknown>;
     try {

@@ -1,5 +1,6 @@
 import { PackageURL } from "packageurl-js";
 import type { Analyzer, AnalyzerOutput, PackageIdentity, PackageRecord } from "../analyzer.js";
+import { excerpt } from "../excerpt.js";
 
 const NAME = /^[a-z0-9]([_.-]?[a-z0-9]+)*\/[a-z0-9](([_.]|-{1,2})?[a-z0-9]+)*$/;
 const VERSION = /^v?\d+(?:\.\d+)*[\w.+-]*$/;
@@ -21,7 +22,7 @@ export const composerAnalyzer: Analyzer = {
     path.endsWith("/composer.lock"),
   analyze({ path, content }): AnalyzerOutput {
     const warn = (message: string): AnalyzerOutput => ({
-      warnings: [{ code: "composer-file-unreadable", message: `${path}: ${message}`, path }],
+      warnings: [{ code: "composer-file-unreadable", message: `${path}: ${excerpt(message)}`, path }],
     });
     let doc: unknown;
     try {

@@ -36,7 +36,8 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
     name: "content",
     version: CONTENT_RULES_VERSION,
     maxFileSize: 64 * 1024 * 1024,
-    required: (path) => !SKIPPED.test(path),
+    // an empty, climbing or NUL-bearing name is no file of the image
+    required: (path) => path !== "" && !SKIPPED.test(path) && !/(?:^|\/)\.\.(?:\/|$)|\0/.test(path),
     async analyze({ path, content }): Promise<AnalyzerOutput> {
       const file = fileData(content);
       if (clamd && content.length <= MAX_CLAMD_BYTES && worthScanning(path, content)) {

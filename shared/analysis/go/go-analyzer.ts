@@ -2,6 +2,7 @@ import { PackageURL } from "packageurl-js";
 import type { Analyzer, AnalyzerOutput, PackageIdentity, PackageRecord } from "../analyzer.js";
 import { readGoBuildInfo } from "./go-buildinfo.js";
 import { readGoMod } from "./go-mod.js";
+import { excerpt } from "../excerpt.js";
 
 // binaries are not named by type: the places images put executables, and Windows .exe files
 const EXECUTABLE_PLACES = /(?:^|\/)(?:s?bin|libexec|ko-app|app)\/[^/.]+$|\.exe$/i;
@@ -42,7 +43,7 @@ export const goAnalyzer: Analyzer = {
     const info = readGoBuildInfo(content);
     if (info === undefined) return {};
     if (typeof info === "string") {
-      return { warnings: [{ code: "go-buildinfo-unreadable", message: `${path}: ${info}`, path }] };
+      return { warnings: [{ code: "go-buildinfo-unreadable", message: `${path}: ${excerpt(info)}`, path }] };
     }
     const packages: PackageRecord[] = [];
     const add = (name: string, version: string) =>

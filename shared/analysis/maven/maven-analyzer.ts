@@ -1,6 +1,7 @@
 import { PackageURL } from "packageurl-js";
 import type { Analyzer, AnalyzerOutput, PackageIdentity, PackageRecord } from "../analyzer.js";
 import { JAVA_ARCHIVE, readJavaArchive } from "./java-archive.js";
+import { excerpt } from "../excerpt.js";
 
 /**
  * Maven artifacts in Java archives (jar, war, ear, Jenkins jpi/hpi) anywhere in the image, nested
@@ -22,7 +23,7 @@ export const mavenAnalyzer: Analyzer = {
           ecosystem: "Maven",
         }),
       ),
-      warnings: read.problems.map((p) => ({ code: "maven-archive-unreadable", message: p, path })),
+      warnings: read.problems.map((p) => ({ code: "maven-archive-unreadable", message: excerpt(p), path })),
     };
   },
   identify: identifyMavenPackage,

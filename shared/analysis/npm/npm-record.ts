@@ -1,4 +1,5 @@
 import type { AnalyzerWarning, PackageRecord } from "../analyzer.js";
+import { excerpt } from "../excerpt.js";
 
 /** One npm package a file names: the registry name (an alias resolved) and its version. */
 export interface NpmPackage {
@@ -44,5 +45,5 @@ export const toRecord = (p: NpmPackage): PackageRecord => ({
 });
 
 export function problemsToWarnings(path: string, problems: readonly string[]): AnalyzerWarning[] {
-  return problems.map((p) => ({ code: "npm-manifest-unreadable", message: `${path}: ${p}`, path }));
+  return problems.map((p) => ({ code: "npm-manifest-unreadable", message: `${path}: ${excerpt(p)}`, path }));
 }

@@ -1,6 +1,7 @@
 import { PackageURL } from "packageurl-js";
 import type { Analyzer, AnalyzerOutput, PackageIdentity, PackageRecord } from "../analyzer.js";
 import { type NugetRead, readDepsJson, readNuspec, readPackagesLock } from "./nuget-files.js";
+import { excerpt } from "../excerpt.js";
 
 // Chocolatey keeps its own packages' nuspecs under lib/: those are applications, not NuGet libraries
 const CHOCOLATEY = /(?:^|\/)chocolatey\//i;
@@ -33,7 +34,11 @@ export const nugetAnalyzer: Analyzer = {
       packages: read.packages.map(
         (p): PackageRecord => ({ kind: "nuget", name: p.name, version: p.version, ecosystem: "NuGet" }),
       ),
-      warnings: read.problems.map((p) => ({ code: "nuget-file-unreadable", message: `${path}: ${p}`, path })),
+      warnings: read.problems.map((p) => ({
+        code: "nuget-file-unreadable",
+        message: `${path}: ${excerpt(p)}`,
+        path,
+      })),
     };
   },
   identify: identifyNugetPackage,

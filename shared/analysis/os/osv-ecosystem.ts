@@ -50,11 +50,27 @@ const byMajor =
     return m === undefined ? undefined : `${name}:${m}`;
   };
 
+/** The product SUSE and openSUSE advisories name: PRETTY_NAME without the brand ("Leap 15.5"). */
+const suseProduct =
+  (brand: string) =>
+  (os: OsInfo): string | undefined => {
+    const name = os.name ?? "";
+    const product = name.startsWith(`${brand} `) ? name.slice(brand.length + 1) : "";
+    return product === "" ? undefined : `${brand}:${product}`;
+  };
+
+/** "openEuler 22.03 (LTS-SP1)" → `openEuler:22.03-LTS-SP1`. */
+function openEuler(os: OsInfo): string | undefined {
+  if (os.version === "") return undefined;
+  const lts = /\(([^)]+)\)/.exec(os.name ?? "")?.[1];
+  return `openEuler:${os.version}${lts ? `-${lts}` : ""}`;
+}
+
 /**
- * The distributions OSV publishes whose releases os-release names unambiguously. Red Hat (streams
- * named by CPE), SUSE and openSUSE (by marketing name and product) need the package database's
- * repository data, and Amazon Linux, Fedora, CentOS are not published at all: their images are
- * reported as not scanned (scan-gaps/gap-warnings.ts), never passed in silence.
+ * The distributions OSV publishes, by os-release. Red Hat scopes advisories by CPE product stream,
+ * which the rpm database does not record: BaseOS is assumed. Amazon Linux, Fedora, CentOS and
+ * Oracle Linux are not published at all (UNPUBLISHED below): their images are reported as not
+ * scanned (scan-gaps/gap-warnings.ts), never passed in silence.
  */
 export const DISTRIBUTIONS: readonly Distribution[] = [
   { ids: ["debian"], format: "dpkg", ecosystem: debian },
@@ -72,7 +88,29 @@ export const DISTRIBUTIONS: readonly Distribution[] = [
     ecosystem: (os) =>
       /^\d+\.\d+/.test(os.version) ? `Photon OS:${/^\d+\.\d+/.exec(os.version)![0]}` : undefined,
   },
+  {
+    ids: ["rhel"],
+    format: "rpm",
+    ecosystem: (os) => byMajor("Red Hat:enterprise_linux")(os)?.concat("::baseos"),
+  },
+  // CBL-Mariner 2.0 is Azure Linux 2 in OSV
+  { ids: ["mariner"], format: "rpm", ecosystem: byMajor("Azure Linux") },
+  { ids: ["openeuler"], format: "rpm", ecosystem: openEuler },
+  { ids: ["sles", "sles_sap", "sle-micro", "sle_hpc"], format: "rpm", ecosystem: suseProduct("SUSE") },
+  {
+    ids: ["opensuse", "opensuse-leap", "opensuse-tumbleweed", "opensuse-microos"],
+    format: "rpm",
+    ecosystem: suseProduct("openSUSE"),
+  },
 ];
+
+/** rpm distributions OSV publishes no advisories for (README, "Coverage"): named, never matched. */
+const UNPUBLISHED: Readonly<Record<string, string>> = {
+  fedora: "Fedora",
+  centos: "CentOS",
+  amzn: "Amazon Linux",
+  ol: "Oracle Linux",
+};
 
 export function distributionOf(os: OsInfo | undefined): Distribution | undefined {
   const id = os?.family.toLowerCase();
@@ -82,4 +120,20 @@ export function distributionOf(os: OsInfo | undefined): Distribution | undefined
 /** The OSV ecosystem of a distribution package on `os`, or undefined when OSV has no name for it. */
 export function distributionEcosystem(os: OsInfo | undefined, packageVersion?: string): string | undefined {
   return os === undefined ? undefined : distributionOf(os)?.ecosystem(os, packageVersion);
+}
+
+/**
+ * The ecosystem an inventory names a package of `os` with: OSV's name when OSV publishes the
+ * distribution, else a name of its own (`Amazon Linux:2023`) that no advisory matches by accident.
+ */
+export function inventoryEcosystem(
+  os: OsInfo | undefined,
+  fallback: string,
+  packageVersion?: string,
+): string {
+  if (os === undefined) return fallback;
+  const published = distributionEcosystem(os, packageVersion);
+  if (published !== undefined) return published;
+  const m = major(os.version);
+  return `${UNPUBLISHED[os.family] ?? os.family}${m === undefined ? "" : `:${m}`}`;
 }

@@ -3,6 +3,7 @@ import type { Analyzer, AnalyzerOutput, PackageIdentity, PackageRecord } from ".
 import { readCoreMetadata } from "./core-metadata.js";
 import { type PythonRead, readPackageTables, readPipfileLock, readRequirements } from "./python-lockfiles.js";
 import { pythonRecord } from "./python-package.js";
+import { excerpt } from "../excerpt.js";
 
 const INSTALLED = /(?:^|\/)[^/]+\.(?:dist-info\/METADATA|egg-info\/PKG-INFO|egg-info)$/;
 const REQUIREMENTS = /^requirements[\w.-]*\.txt$/;
@@ -34,7 +35,7 @@ export const pypiAnalyzer: Analyzer = {
       packages: read.packages,
       warnings: read.problems.map((p) => ({
         code: "pypi-metadata-unreadable",
-        message: `${path}: ${p}`,
+        message: `${path}: ${excerpt(p)}`,
         path,
       })),
     };

@@ -10,10 +10,11 @@ import type {
 import { readBerkeleyDb } from "./berkeley-db.js";
 import { readNdb } from "./ndb.js";
 import { type RpmDbBlobs, RpmDbError } from "./rpm-db.js";
-import { rpmEcosystem, rpmNamespace } from "./rpm-ecosystem.js";
+import { inventoryEcosystem } from "../os/osv-ecosystem.js";
 import { parseSourceRpm, type RpmPackage, readRpmPackage } from "./rpm-header.js";
 import { readRpmManifest } from "./rpm-manifest.js";
 import { readSqliteDb } from "./sqlite-db.js";
+import { excerpt } from "../excerpt.js";
 
 // rpm < 4.16 and RHEL 7/8 keep /var/lib/rpm; Fedora 36+, SUSE and RHEL 9 moved it to /usr/lib/sysimage
 const DIRS = ["var/lib/rpm/", "usr/lib/sysimage/rpm/"];
@@ -48,7 +49,7 @@ export async function parseRpmDatabase(
 ): Promise<{ packages: PackageRecord[]; warnings: AnalyzerWarning[] }> {
   const warnings: AnalyzerWarning[] = [];
   const warn = (message: string) =>
-    warnings.push({ code: "rpm-db-unreadable", message: `${path}: ${message}`, path });
+    warnings.push({ code: "rpm-db-unreadable", message: `${path}: ${excerpt(message)}`, path });
   let read: RpmDbBlobs;
   try {
     read = await readBlobs(content);
@@ -78,7 +79,11 @@ function parseRpmManifest(content: Buffer, path: string): AnalyzerOutput {
   const read = readRpmManifest(content.toString("utf8"));
   return {
     packages: read.packages.filter((p) => p.name !== "gpg-pubkey").map(toRecord),
-    warnings: read.problems.map((p) => ({ code: "rpm-db-unreadable", message: `${path}: ${p}`, path })),
+    warnings: read.problems.map((p) => ({
+      code: "rpm-db-unreadable",
+      message: `${path}: ${excerpt(p)}`,
+      path,
+    })),
   };
 }
 
@@ -118,5 +123,14 @@ export function identifyRpmPackage(record: PackageRecord, os: OsInfo | undefined
     qualifiers,
     undefined,
   ).toString();
-  return { ecosystem: rpmEcosystem(os), purl };
+  return { ecosystem: inventoryEcosystem(os, "rpm"), purl };
+}
+
+/** purl namespace: the distribution's vendor id as purl-spec's rpm examples use it. */
+function rpmNamespace(os: OsInfo | undefined): string {
+  if (!os) return "rpm";
+  if (os.family === "rhel") return "redhat";
+  if (os.family.startsWith("sle") || os.family === "sles_sap") return "suse";
+  if (os.family.startsWith("opensuse")) return "opensuse";
+  return os.family;
 }

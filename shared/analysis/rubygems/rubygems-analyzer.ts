@@ -1,6 +1,7 @@
 import { PackageURL } from "packageurl-js";
 import type { Analyzer, AnalyzerOutput, PackageIdentity, PackageRecord } from "../analyzer.js";
 import { type Gem, readGemfileLock, readGemspec } from "./gem-files.js";
+import { excerpt } from "../excerpt.js";
 
 const INSTALLED = /(?:^|\/)specifications\/(?:default\/)?[^/]+\.gemspec$/;
 
@@ -23,7 +24,11 @@ export const rubygemsAnalyzer: Analyzer = {
       packages: gems.map(
         (g): PackageRecord => ({ kind: "gem", name: g.name, version: g.version, ecosystem: "RubyGems" }),
       ),
-      warnings: problems.map((p) => ({ code: "rubygems-file-unreadable", message: `${path}: ${p}`, path })),
+      warnings: problems.map((p) => ({
+        code: "rubygems-file-unreadable",
+        message: `${path}: ${excerpt(p)}`,
+        path,
+      })),
     };
   },
   identify: identifyGem,
