@@ -52,15 +52,16 @@ function walk(dir: string, skip: ReadonlySet<string> = new Set()): string[] {
 }
 
 /**
- * The production packages the lockfile installs (no dev or dev-only-optional ones), as folders
- * under node_modules: the same set `npm ci --omit=dev` would give, read offline.
+ * The production packages the lockfile installs, as folders under node_modules: the same set
+ * `npm ci --omit=dev` gives, read offline. `devOptional` (optional in production, required in dev,
+ * as ajv is for the CycloneDX library) still installs without dev dependencies, so it ships.
  */
 export function productionPackages(root: string): string[] {
   const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as {
     packages: Record<string, LockPackage>;
   };
   return Object.entries(lock.packages)
-    .filter(([path, pkg]) => path.startsWith("node_modules/") && !pkg.dev && !pkg.devOptional)
+    .filter(([path, pkg]) => path.startsWith("node_modules/") && !pkg.dev)
     .map(([path]) => path)
     .filter((path) => existsSync(join(root, path))) // an optional package for another platform
     .sort();

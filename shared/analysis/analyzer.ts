@@ -79,6 +79,8 @@ export interface Analyzer {
   readonly maxFileSize: number;
   /** `path` has no leading slash: "var/lib/dpkg/status", "Files/Windows/…", "Hives/Software_Delta" */
   required(path: string): boolean;
+  /** true for an engine that reads every file (content): a symlink is not a database it must follow */
+  readonly readsEveryFile?: boolean;
   analyze(file: AnalyzerFile): AnalyzerOutput | Promise<AnalyzerOutput>;
   /**
    * Names a package this analyzer found, once the image's OS is known (dpkg → "Debian:12").

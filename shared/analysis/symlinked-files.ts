@@ -25,18 +25,20 @@ export function followSymlinkedFiles(
 ): ScanWarning[] {
   const warnings: ScanWarning[] = [];
   for (const [path, entry] of state) {
-    if (entry.link?.type !== "symlink" || entry.results.length > 0) continue;
-    const readers = analyzers.filter((a) => a.required(path));
+    if (entry.link?.type !== "symlink") continue;
+    const readers = analyzers.filter((a) => !a.readsEveryFile && a.required(path));
     if (readers.length === 0) continue;
+    // each reader counts on its own: one having read the target says nothing of another
     const target = resolveChain(state, path);
     const found = target === undefined ? undefined : state.get(target);
-    if (found && found.results.length > 0) {
-      entry.results = found.results.map((r) => ({ ...r, path }));
-      continue;
-    }
+    const unread = readers.filter((a) => !entry.results.some((r) => r.analyzer === a.name));
+    const read = found?.results.filter((r) => unread.some((a) => a.name === r.analyzer)) ?? [];
+    entry.results = [...entry.results, ...read.map((r) => ({ ...r, path }))];
+    const missing = unread.filter((a) => !read.some((r) => r.analyzer === a.name));
+    if (missing.length === 0) continue;
     warnings.push({
       code: "package-db-symlink",
-      message: `${path} is a symlink to ${entry.link.target}${target === undefined ? " (outside the image root)" : ""}, and the file it points to was not read by ${readers.map((a) => a.name).join(", ")}: what it lists is missing from the inventory`,
+      message: `${path} is a symlink to ${entry.link.target}${target === undefined ? " (outside the image root)" : ""}, and the file it points to was not read by ${missing.map((a) => a.name).join(", ")}: what it lists is missing from the inventory`,
       layer: entry.layer,
       path,
     });

@@ -271,13 +271,18 @@ describe("db update with the MSRC CVRF feed", () => {
     const settings = readSettings({
       PORTCULLIS_DB_URL: "http://127.0.0.1:1/osv",
       PORTCULLIS_MSRC_URL: "http://127.0.0.1:1/msrc",
+      PORTCULLIS_CVE_URL: "http://127.0.0.1:1/cve/cvelistV5.zip",
       PORTCULLIS_DB_ECOSYSTEMS: "npm, msrc",
     });
     expect(resolveFeedOptions({}, settings)).toEqual({
       baseUrl: "http://127.0.0.1:1/osv",
       msrcUrl: "http://127.0.0.1:1/msrc",
+      cveUrl: "http://127.0.0.1:1/cve/cvelistV5.zip",
       ecosystems: ["npm", "MSRC"],
     });
+    expect(resolveFeedOptions({ mirror: "http://127.0.0.1:3" }, settings).cveUrl).toBe(
+      "http://127.0.0.1:3/cve/cvelistV5.zip",
+    );
     expect(resolveFeedOptions({ msrc: false }, settings).ecosystems).toEqual(["npm"]);
     expect(resolveFeedOptions({ ecosystems: "PyPI", dbUrl: "http://127.0.0.1:2/" }, settings)).toMatchObject({
       baseUrl: "http://127.0.0.1:2/",

@@ -36,6 +36,7 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
     name: "content",
     version: CONTENT_RULES_VERSION,
     maxFileSize: 64 * 1024 * 1024,
+    readsEveryFile: true,
     // an empty, climbing or NUL-bearing name is no file of the image
     required: (path) => path !== "" && !SKIPPED.test(path) && !/(?:^|\/)\.\.(?:\/|$)|\0/.test(path),
     async analyze({ path, content }): Promise<AnalyzerOutput> {

@@ -107,7 +107,8 @@ describe("clamd as the second engine", () => {
     const client = new ClamdClient(parseClamdAddress(`127.0.0.1:${closed}`));
     const { fact, report, layer } = await scanLayer(createContentAnalyzer({ clamd: client }));
     expect(fact.findings.map((f) => f.rule)).toEqual(["malware/eicar-test-file"]);
-    expect(report.warnings).toEqual([
+    // this scan runs the content engine alone, so the report also says the audit did not run
+    expect(report.warnings.filter((w) => w.code !== "not-audited")).toEqual([
       expect.objectContaining({
         code: "clamd-unavailable",
         layer,
