@@ -9,7 +9,7 @@ import { type Blob, layerBlob, streamOf } from "../analysis/layers.js";
 export const REGISTRY = "registry.test:5000";
 
 /** A Debian 12 base layer whose dpkg database holds the given packages (name → version). */
-export function debianLayer(packages: Record<string, string>): Promise<Blob> {
+export function debianLayer(packages: Record<string, string>, buildId?: string): Promise<Blob> {
   const status = Object.entries(packages)
     .map(
       ([name, version]) =>
@@ -23,6 +23,8 @@ export function debianLayer(packages: Record<string, string>): Promise<Blob> {
     },
     { name: "etc/debian_version", content: "12.7\n" },
     { name: "var/lib/dpkg/status", content: status },
+    // a distinct build of the same packages is a new image whatever second the tar is written in
+    ...(buildId === undefined ? [] : [{ name: "etc/build-id", content: `${buildId}\n` }]),
   ]);
 }
 

@@ -64,7 +64,8 @@ async function start(extra: Partial<TrackingSetup> = {}, tables?: (t: TableStore
 
 /** Pushes an image with these Debian packages under repository:tag and waits until tracking is done. */
 async function push(repository: string, tag: string, packages: Record<string, string>) {
-  const [image] = p!.registry.push(repository, tag, [{ layers: [await debianLayer(packages)] }]);
+  const layer = await debianLayer(packages, `build-${++buildNo}`);
+  const [image] = p!.registry.push(repository, tag, [{ layers: [layer] }]);
   await notify(repository, tag, image!.identity.digest);
   await p!.bus.idle({ timeoutMs: 60_000 });
   return image!.identity.digest;
@@ -75,6 +76,8 @@ async function pushAgain(repository: string, tag: string, digest: string) {
   await notify(repository, tag, digest);
   await p!.bus.idle({ timeoutMs: 60_000 });
 }
+
+let buildNo = 0;
 
 async function notify(repository: string, tag: string, digest: string) {
   const answer = await dispatch(
