@@ -1,11 +1,10 @@
 // Real Go binaries with module information, built at test time by Debian's Go (golang-go) from a
 // vendored module tree (no module proxy needed), cached under $PORTCULLIS_TEST_CACHE; `go version -m`
 // on each is the expected answer.
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { DEFAULT_TEST_CACHE } from "./debian-image.js";
-import { withDirLock } from "./dir-lock.js";
 import { runTool } from "./run-tool.js";
+import { cachedTestBuild, oncePerProcess } from "./test-cache.js";
 
 const RECIPE = "go-binaries-v1";
 
@@ -64,57 +63,32 @@ async function load(dir: string): Promise<GoTestBinaries | undefined> {
   }
 }
 
-let inProcess: Promise<GoTestBinaries> | undefined;
-
-export function buildGoTestBinaries(): Promise<GoTestBinaries> {
-  inProcess ??= loadOrBuild().catch((err: unknown) => {
-    inProcess = undefined;
-    throw err;
-  });
-  return inProcess;
-}
+export const buildGoTestBinaries: () => Promise<GoTestBinaries> = oncePerProcess(loadOrBuild);
 
 async function loadOrBuild(): Promise<GoTestBinaries> {
-  const root = process.env.PORTCULLIS_TEST_CACHE ?? DEFAULT_TEST_CACHE;
-  const dir = path.join(root, RECIPE);
-  const cached = await load(dir);
-  if (cached) return cached;
-  await mkdir(root, { recursive: true });
-  return withDirLock(`${dir}.lock`, async () => {
-    const built = await load(dir);
-    if (built) return built;
-    const work = await mkdtemp(path.join(root, `.build-${RECIPE}-`));
-    try {
-      const src = path.join(work, "src");
-      for (const [name, text] of Object.entries(FILES)) {
-        await mkdir(path.dirname(path.join(src, name)), { recursive: true });
-        await writeFile(path.join(src, name), text);
-      }
-      const env = {
-        GOFLAGS: "-mod=vendor",
-        GOPROXY: "off",
-        GOCACHE: path.join(work, "gocache"),
-        CGO_ENABLED: "0",
-      };
-      await runTool("go", ["build", "-o", path.join(work, "app"), "."], { cwd: src, env });
-      await runTool("go", ["build", "-o", path.join(work, "app.exe"), "."], {
-        cwd: src,
-        env: { ...env, GOOS: "windows", GOARCH: "amd64" },
-      });
-      const expected = {
-        elf: (await runTool("go", ["version", "-m", path.join(work, "app")])).stdout,
-        pe: (await runTool("go", ["version", "-m", path.join(work, "app.exe")])).stdout,
-      };
-      await writeFile(path.join(work, "expected.json"), JSON.stringify(expected));
-      await rm(path.join(work, "gocache"), { recursive: true, force: true });
-      await rename(work, dir);
-    } catch (err) {
-      await rm(work, { recursive: true, force: true });
-      throw err;
+  return cachedTestBuild(RECIPE, load, async (work) => {
+    const src = path.join(work, "src");
+    for (const [name, text] of Object.entries(FILES)) {
+      await mkdir(path.dirname(path.join(src, name)), { recursive: true });
+      await writeFile(path.join(src, name), text);
     }
-    const fresh = await load(dir);
-    if (!fresh) throw new Error(`built ${dir} but cannot read it back`);
-    return fresh;
+    const env = {
+      GOFLAGS: "-mod=vendor",
+      GOPROXY: "off",
+      GOCACHE: path.join(work, "gocache"),
+      CGO_ENABLED: "0",
+    };
+    await runTool("go", ["build", "-o", path.join(work, "app"), "."], { cwd: src, env });
+    await runTool("go", ["build", "-o", path.join(work, "app.exe"), "."], {
+      cwd: src,
+      env: { ...env, GOOS: "windows", GOARCH: "amd64" },
+    });
+    const expected = {
+      elf: (await runTool("go", ["version", "-m", path.join(work, "app")])).stdout,
+      pe: (await runTool("go", ["version", "-m", path.join(work, "app.exe")])).stdout,
+    };
+    await writeFile(path.join(work, "expected.json"), JSON.stringify(expected));
+    await rm(path.join(work, "gocache"), { recursive: true, force: true });
   });
 }
 

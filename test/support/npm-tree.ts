@@ -1,12 +1,11 @@
 // Real npm trees for the language-package tests: a small app installed with the real package
 // managers from the npm registry, cached under $PORTCULLIS_TEST_CACHE like the Debian image, with
 // each tool's own listing of what it installed as the expected answer.
-import { mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, readlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Entry } from "../analysis/layers.js";
-import { DEFAULT_TEST_CACHE } from "./debian-image.js";
-import { withDirLock } from "./dir-lock.js";
 import { runTool } from "./run-tool.js";
+import { cachedTestBuild, oncePerProcess } from "./test-cache.js";
 
 const RECIPE = "npm-tree-v2";
 // the versions of the other package managers, fetched from the npm registry with npx
@@ -88,15 +87,7 @@ export function flattenNpmLs(root: NpmLsNode): string[] {
   return [...out].sort();
 }
 
-let inProcess: Promise<NpmTestTree> | undefined;
-
-export function buildNpmTestTree(): Promise<NpmTestTree> {
-  inProcess ??= loadOrBuild().catch((err: unknown) => {
-    inProcess = undefined;
-    throw err;
-  });
-  return inProcess;
-}
+export const buildNpmTestTree: () => Promise<NpmTestTree> = oncePerProcess(loadOrBuild);
 
 async function load(dir: string): Promise<NpmTestTree | undefined> {
   try {
@@ -121,57 +112,40 @@ async function load(dir: string): Promise<NpmTestTree | undefined> {
 }
 
 async function loadOrBuild(): Promise<NpmTestTree> {
-  const root = process.env.PORTCULLIS_TEST_CACHE ?? DEFAULT_TEST_CACHE;
-  const dir = path.join(root, RECIPE);
-  const cached = await load(dir);
-  if (cached) return cached;
-  await mkdir(root, { recursive: true });
-  return withDirLock(`${dir}.lock`, async () => {
-    const built = await load(dir);
-    if (built) return built;
-    const work = await mkdtemp(path.join(root, `.build-${RECIPE}-`));
-    try {
-      const app = path.join(work, "app");
-      await mkdir(path.join(app, "packages/fixture-workspace"), { recursive: true });
-      await writeFile(path.join(app, "package.json"), `${JSON.stringify(APP, null, 2)}\n`);
-      await writeFile(
-        path.join(app, "packages/fixture-workspace/package.json"),
-        `${JSON.stringify(WORKSPACE, null, 2)}\n`,
-      );
-      const quiet = ["--no-audit", "--no-fund", "--ignore-scripts", "--no-update-notifier"];
-      await runTool("npm", ["install", ...quiet], { cwd: app, timeoutMs: 300_000 });
-      const ls = await runTool("npm", ["ls", "--json", "--all", "--long"], { cwd: app });
-      const prod = await runTool("npm", ["ls", "--json", "--all", "--long", "--omit=dev"], { cwd: app });
-      await writeFile(path.join(work, "ls.json"), ls.stdout);
-      await writeFile(path.join(work, "ls-prod.json"), prod.stdout);
-      const { workspaces: _w, ...plain } = APP;
-      for (const tool of ["pnpm", "yarn"]) {
-        await mkdir(path.join(work, tool));
-        await writeFile(path.join(work, tool, "package.json"), `${JSON.stringify(plain, null, 2)}\n`);
-      }
-      const pnpm = (args: string[]) =>
-        runTool("npx", ["--yes", PNPM, ...args], { cwd: path.join(work, "pnpm"), timeoutMs: 300_000 });
-      await pnpm(["install", "--ignore-scripts"]);
-      await writeFile(
-        path.join(work, "pnpm-ls.json"),
-        (await pnpm(["ls", "--json", "--depth", "Infinity"])).stdout,
-      );
-      await writeFile(
-        path.join(work, "pnpm-ls-prod.json"),
-        (await pnpm(["ls", "--json", "--depth", "Infinity", "--prod"])).stdout,
-      );
-      await runTool("npx", ["--yes", YARN_CLASSIC, "install", "--ignore-scripts", "--non-interactive"], {
-        cwd: path.join(work, "yarn"),
-        timeoutMs: 300_000,
-      });
-      await rename(work, dir);
-    } catch (err) {
-      await rm(work, { recursive: true, force: true });
-      throw err;
+  return cachedTestBuild(RECIPE, load, async (work) => {
+    const app = path.join(work, "app");
+    await mkdir(path.join(app, "packages/fixture-workspace"), { recursive: true });
+    await writeFile(path.join(app, "package.json"), `${JSON.stringify(APP, null, 2)}\n`);
+    await writeFile(
+      path.join(app, "packages/fixture-workspace/package.json"),
+      `${JSON.stringify(WORKSPACE, null, 2)}\n`,
+    );
+    const quiet = ["--no-audit", "--no-fund", "--ignore-scripts", "--no-update-notifier"];
+    await runTool("npm", ["install", ...quiet], { cwd: app, timeoutMs: 300_000 });
+    const ls = await runTool("npm", ["ls", "--json", "--all", "--long"], { cwd: app });
+    const prod = await runTool("npm", ["ls", "--json", "--all", "--long", "--omit=dev"], { cwd: app });
+    await writeFile(path.join(work, "ls.json"), ls.stdout);
+    await writeFile(path.join(work, "ls-prod.json"), prod.stdout);
+    const { workspaces: _w, ...plain } = APP;
+    for (const tool of ["pnpm", "yarn"]) {
+      await mkdir(path.join(work, tool));
+      await writeFile(path.join(work, tool, "package.json"), `${JSON.stringify(plain, null, 2)}\n`);
     }
-    const fresh = await load(dir);
-    if (!fresh) throw new Error(`built ${dir} but cannot read it back`);
-    return fresh;
+    const pnpm = (args: string[]) =>
+      runTool("npx", ["--yes", PNPM, ...args], { cwd: path.join(work, "pnpm"), timeoutMs: 300_000 });
+    await pnpm(["install", "--ignore-scripts"]);
+    await writeFile(
+      path.join(work, "pnpm-ls.json"),
+      (await pnpm(["ls", "--json", "--depth", "Infinity"])).stdout,
+    );
+    await writeFile(
+      path.join(work, "pnpm-ls-prod.json"),
+      (await pnpm(["ls", "--json", "--depth", "Infinity", "--prod"])).stdout,
+    );
+    await runTool("npx", ["--yes", YARN_CLASSIC, "install", "--ignore-scripts", "--non-interactive"], {
+      cwd: path.join(work, "yarn"),
+      timeoutMs: 300_000,
+    });
   });
 }
 
