@@ -1,14 +1,14 @@
 import { acceptPushEvents } from "../hooks/intake.js";
 import type { PushEvent } from "../hooks/push-event.js";
 import type { HttpDeps } from "./http-deps.js";
-import { refuseUnlistedRegistries } from "./registry-refusal.js";
+import { splitUnlistedRegistries } from "./registry-refusal.js";
 import { errorResponse, type RouteResponse } from "./http-types.js";
 
 /** Push events → scan requests, answered 202 with what was started and how many were duplicates. */
 export async function acceptPushes(events: readonly PushEvent[], deps: HttpDeps): Promise<RouteResponse> {
-  const refused = await refuseUnlistedRegistries(events, deps);
-  if (refused) return refused;
-  const { accepted, duplicates, inProgress } = await acceptPushEvents(events, deps, {
+  const { allowed, refused } = await splitUnlistedRegistries(events, deps);
+  if (refused && allowed.length === 0) return refused;
+  const { accepted, duplicates, inProgress } = await acceptPushEvents(allowed, deps, {
     ...(deps.dedupeWindowSeconds !== undefined ? { dedupeWindowSeconds: deps.dedupeWindowSeconds } : {}),
   });
   // another delivery of the same event is mid-flight: if it fails, this retry must not be lost
@@ -28,6 +28,8 @@ export async function acceptPushes(events: readonly PushEvent[], deps: HttpDeps)
         statusUrl: `/api/scans/${r.scanId}`,
       })),
       duplicates,
+      // events for registries off the allow list (logged and recorded; the rest went on)
+      ...(refused ? { refused: events.length - allowed.length } : {}),
       ignored: events.length === 0,
     },
   };

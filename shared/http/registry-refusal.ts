@@ -3,17 +3,22 @@ import { TABLES } from "../stages/tables.js";
 import type { HttpDeps } from "./http-deps.js";
 import { errorResponse, type RouteResponse } from "./http-types.js";
 
-/** A 403 for the first event naming a registry off the allow list (each refusal logged and recorded). */
-export async function refuseUnlistedRegistries(
+/**
+ * The events naming an allowed registry, and the first refusal (each refusal logged and recorded):
+ * one foreign event in a batch must not drop the allowed pushes beside it.
+ */
+export async function splitUnlistedRegistries(
   events: readonly PushEvent[],
   deps: HttpDeps,
-): Promise<RouteResponse | undefined> {
-  let first: RouteResponse | undefined;
+): Promise<{ allowed: PushEvent[]; refused?: RouteResponse }> {
+  const allowed: PushEvent[] = [];
+  let refused: RouteResponse | undefined;
   for (const event of events) {
-    const refused = await refuseUnlistedRegistry(event.registry, `${event.source}:${event.eventId}`, deps);
-    first ??= refused;
+    const refusal = await refuseUnlistedRegistry(event.registry, `${event.source}:${event.eventId}`, deps);
+    if (refusal) refused ??= refusal;
+    else allowed.push(event);
   }
-  return first;
+  return { allowed, ...(refused ? { refused } : {}) };
 }
 
 /** undefined when `registry` is allowed; otherwise the refusal, logged and kept in the events table. */

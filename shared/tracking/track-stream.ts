@@ -366,9 +366,10 @@ async function readJson<T extends z.ZodType>(
   key: string,
   schema: T,
 ): Promise<z.infer<T> | undefined> {
+  // a storage error propagates (the message is retried): only a missing or unreadable blob is "unreadable"
+  const bytes = await blobs.get(key);
+  if (!bytes) return undefined;
   try {
-    const bytes = await blobs.get(key);
-    if (!bytes) return undefined;
     const parsed = schema.safeParse(JSON.parse(bytes.toString("utf8")));
     return parsed.success ? parsed.data : undefined;
   } catch {

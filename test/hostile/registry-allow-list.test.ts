@@ -49,6 +49,29 @@ describe("the registry allow list", () => {
       deps,
     );
 
+  it("a batch with one unlisted registry still scans the allowed pushes beside it", async () => {
+    const lines: string[] = [];
+    const deps = makeDeps(lines);
+    const allowed = distributionPush("127.0.0.1:5000", "app", "v1", DIGEST, "evt-ok") as {
+      events: object[];
+    };
+    const foreign = distributionPush(`127.0.0.1:${port}`, "app", "v1", DIGEST, "evt-foreign") as {
+      events: object[];
+    };
+    const answer = await dispatch(
+      request("POST", "/api/hooks/distribution", {
+        body: { events: [...allowed.events, ...foreign.events] },
+        headers: { ...bearer(TOKEN), "content-type": "application/vnd.docker.distribution.events.v2+json" },
+      }),
+      deps,
+    );
+    expect(answer.status).toBe(202);
+    const body = answer.body as { accepted: { image: { registry: string } }[]; refused?: number };
+    expect(body.accepted.map((a) => a.image.registry)).toEqual(["127.0.0.1:5000"]);
+    expect(body.refused).toBe(1);
+    expect(lines.some((l) => l.includes("refused") && l.includes(`127.0.0.1:${port}`))).toBe(true);
+  });
+
   it("matches host[:port] globs, case-insensitively, and nothing else", () => {
     const list = new RegistryAllowList(["127.0.0.1:5000", "*.azurecr.io", "registry.local:*"]);
     expect(list.allows("127.0.0.1:5000")).toBe(true);

@@ -13,10 +13,12 @@ import { streamOf } from "../../tracking/image-stream.js";
 import { type LoadedImage, renderStreamIssue } from "../../tracking/stream-issue.js";
 import { chooseTarget } from "../../tracking/target-repository.js";
 import { DEFAULT_TRACKING_CONFIG } from "../../policy/tracking-config.js";
+import { readSetting } from "../../composition/settings.js";
 import { ensureDb } from "../../vulndb/db-update.js";
 import { collectInventories } from "../collect-inventories.js";
 import { addImageOptions, type ImageOptions } from "../image-options.js";
 import { UsageError } from "../usage-error.js";
+import { resolveFeedOptions } from "./db.js";
 
 interface TrackOptions extends ImageOptions {
   dryRun?: boolean;
@@ -49,7 +51,7 @@ export function registerTrack(program: Command): void {
       .option(
         "--github-url <url>",
         "the GitHub web host image source labels must name",
-        process.env.PORTCULLIS_GITHUB_URL ?? DEFAULT_GITHUB_WEB_URL,
+        readSetting("PORTCULLIS_GITHUB_URL") ?? DEFAULT_GITHUB_WEB_URL,
       ),
   ).action(async (image: string, opts: TrackOptions) => {
     if (!opts.dryRun)
@@ -62,6 +64,8 @@ export function registerTrack(program: Command): void {
     const db = await ensureDb(new FsBlobStore(opts.cacheDir), {
       offline: Boolean(opts.offline),
       skipUpdate: Boolean(opts.skipDbUpdate),
+      // the same feeds and mirrors as scan and db update (an air-gapped site's settings hold here too)
+      ...(opts.offline ? {} : resolveFeedOptions({})),
     });
     const stamp = { version: db.metadata.version, updatedAt: db.metadata.updatedAt };
     const inventories = await collectInventories(
@@ -71,17 +75,22 @@ export function registerTrack(program: Command): void {
     );
     const images: LoadedImage[] = [];
     for (const inventory of inventories) {
-      const { report } = makeReport(inventory, await matchInventory(inventory.packages, db), stamp, {
-        policy: loaded.policy,
-        vex,
-      });
+      const { report, decision } = makeReport(
+        inventory,
+        await matchInventory(inventory.packages, db),
+        stamp,
+        {
+          policy: loaded.policy,
+          vex,
+        },
+      );
       images.push({
         image: {
           platform: formatPlatform(report.image.platform),
           ref: report.image.ref,
           digest: report.image.digest,
           tags: report.image.tags,
-          verdict: report.verdict ?? { decision: "pass", reasons: [] },
+          verdict: decision.verdict,
         },
         findings: report.findings,
         layers: inventory.layers,
