@@ -1,3 +1,4 @@
+import { compareMisconfigurations } from "../report/finding-order.js";
 import {
   type Misconfiguration,
   type MisconfigurationMatch,
@@ -81,10 +82,6 @@ function judgeMeasured(m: MisconfigurationMatch, policy: Policy): Misconfigurati
     remediation: { ...m.remediation, script: m.remediation.script.replace("<baseline>", String(want)) },
   };
 }
-
-import { compareMisconfigurations } from "../report/finding-order.js";
-
-export { compareMisconfigurations };
 
 /** "2 critical/high misconfigurations (PCS-LNX-0001, PCS-WIN-0009)" */
 export function describeMisconfigurations(list: readonly Misconfiguration[], maxIds = 5): string {
