@@ -278,7 +278,15 @@ async function requestRescan(
       platform: PlatformSchema.parse(JSON.parse(parsed.data.platform)),
     };
     if (how === "rematch") {
-      const body: MatchingMessage = { type: "matching", v: 1, scanId, image, inventoryKey, reason: "rescan" };
+      const body: MatchingMessage = {
+        type: "matching",
+        v: 1,
+        scanId,
+        image,
+        inventoryKey,
+        reason: "rescan",
+        cause: "command",
+      };
       await deps.bus.send("matching", body, {
         messageId: messageId("matching", scanId, `github-${deliveryId}`),
       });

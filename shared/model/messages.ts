@@ -40,6 +40,15 @@ export const TriggerSchema = z.object({
 });
 export type Trigger = z.infer<typeof TriggerSchema>;
 
+/**
+ * Why a stored image is matched again without a pull: a database change that touched one of its
+ * packages, the still-in-use sweep, a historical rescan someone asked for, an analyzer upgrade, or a
+ * person's command (`/portcullis rescan`). Carried from matching to the verdict record.
+ */
+export const RESCAN_CAUSES = ["db-update", "scheduled", "historical", "analyzer-upgrade", "command"] as const;
+export const RescanCauseSchema = z.enum(RESCAN_CAUSES);
+export type RescanCause = z.infer<typeof RescanCauseSchema>;
+
 const envelope = <T extends string>(type: T) => ({
   type: z.literal(type),
   v: z.literal(1),
@@ -76,6 +85,8 @@ export const MatchingMessageSchema = z.object({
   inventoryKey: z.string().min(1),
   /** why: the scan's join, or a rescan after a DB update (no re-pull) */
   reason: z.enum(["scan", "rescan"]),
+  /** for a rescan: what asked for it */
+  cause: RescanCauseSchema.optional(),
 });
 export type MatchingMessage = z.infer<typeof MatchingMessageSchema>;
 
@@ -87,6 +98,8 @@ export const VerdictMessageSchema = z.object({
   /** BlobStore key of the report with findings (verdict not yet applied) */
   reportKey: z.string().min(1),
   dbVersion: z.string().min(1),
+  /** for a rescan: what asked for it (omitted = the image's own scan) */
+  cause: RescanCauseSchema.optional(),
 });
 export type VerdictMessage = z.infer<typeof VerdictMessageSchema>;
 

@@ -42,6 +42,7 @@ export async function matchStage(msg: MatchingMessage, deps: PipelineDeps): Prom
     inventoryKey: msg.inventoryKey,
     reportKey: matchesKey,
     dbVersion: db.version,
+    ...(msg.cause ? { cause: msg.cause } : {}),
   };
   await deps.bus.send("verdict", body, {
     messageId: messageId("verdict", msg.scanId, attemptPart(scan, db.version)),

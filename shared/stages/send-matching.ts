@@ -1,6 +1,6 @@
 import { ANALYZERS, analyzerSetVersion } from "../analysis/registry.js";
 import type { ImageIdentity } from "../model/image.js";
-import { type MatchingMessage, messageId } from "../model/messages.js";
+import { type MatchingMessage, messageId, type RescanCause } from "../model/messages.js";
 import type { BusSender } from "../ports/bus.js";
 import { formatImageRef } from "../model/image-reference.js";
 import { attemptPart, type ScanState } from "./scan-state.js";
@@ -19,7 +19,9 @@ export function identityOf(state: ScanState): ImageIdentity {
 }
 
 /** Why matching runs: a scan's join (once per attempt), or a rescan run over a stored inventory. */
-export type MatchingTrigger = { reason: "scan" } | { reason: "rescan"; runId: string; inventoryKey: string };
+export type MatchingTrigger =
+  | { reason: "scan" }
+  | { reason: "rescan"; runId: string; inventoryKey: string; cause: RescanCause };
 
 /**
  * Sends `matching` for a platform scan. The message id is deterministic per scan attempt (or per
@@ -40,6 +42,7 @@ export async function sendMatching(
         ? trigger.inventoryKey
         : blobKeys.inventory(state.digest ?? "", state.analyzerSet ?? analyzerSetVersion(ANALYZERS)),
     reason: trigger.reason,
+    ...(trigger.reason === "rescan" ? { cause: trigger.cause } : {}),
   };
   const part = trigger.reason === "rescan" ? `rescan-${trigger.runId}` : attemptPart(state, "scan");
   await bus.send("matching", body, { messageId: messageId("matching", state.scanId, part) });

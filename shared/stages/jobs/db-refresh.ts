@@ -20,6 +20,7 @@ export async function refreshDbAndRescan(
     olderThanHours: Number.POSITIVE_INFINITY,
     unlessDbVersion: version,
     runId: dbRescanRunId(version),
+    cause: "db-update",
   });
   return { version, changed: true, rescans };
 }

@@ -1,3 +1,4 @@
+import type { RescanCause } from "../../model/messages.js";
 import type { PipelineDeps } from "../pipeline-deps.js";
 import { readScan } from "../scan-state.js";
 import { queryScannedImages } from "../scanned-images.js";
@@ -10,6 +11,8 @@ export interface RescanOptions {
   unlessDbVersion?: string;
   /** identifies this run in the message ids, so it is not taken for a duplicate of the last one */
   runId: string;
+  /** recorded with the verdict (default "scheduled") */
+  cause?: RescanCause;
 }
 
 /**
@@ -30,6 +33,7 @@ export async function enqueueRescans(deps: PipelineDeps, options: RescanOptions)
       reason: "rescan",
       runId: options.runId,
       inventoryKey: image.inventoryKey,
+      cause: options.cause ?? "scheduled",
     });
     sent++;
   }
