@@ -102,8 +102,17 @@ export interface Analyzer {
    * what it returns is stored like an `analyze` result for that path. Must be cheap: it runs per entry.
    */
   inspect?(entry: AnalyzerEntry): AnalyzerOutput | undefined;
-  /** The configuration audit over this analyzer's image fact (undefined when no layer gave data). */
-  audit?(fact: unknown, context: InventoryContext): MisconfigurationMatch[];
+  /**
+   * The configuration audit over this analyzer's image fact (undefined when no layer gave data), with
+   * a warning for each check it could not make.
+   */
+  audit?(fact: unknown, context: InventoryContext): AuditOutput;
+}
+
+/** An audit's findings, and what it could not check (never a silent pass). */
+export interface AuditOutput {
+  misconfigurations: MisconfigurationMatch[];
+  warnings: AnalyzerWarning[];
 }
 
 /** A tar entry's header as `inspect` sees it. */

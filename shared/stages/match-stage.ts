@@ -2,7 +2,7 @@ import { inventoryFromStoredReports } from "../analysis/stored-inventory.js";
 import { messageId, type MatchingMessage, type VerdictMessage } from "../model/messages.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import { attemptPart, readScan } from "./scan-state.js";
-import { readInventory, storeInventory, storeMatches } from "./stage-blobs.js";
+import { readImageConfig, readInventory, storeInventory, storeMatches } from "./stage-blobs.js";
 import { blobKeys } from "./tables.js";
 
 /**
@@ -21,8 +21,18 @@ export async function matchStage(msg: MatchingMessage, deps: PipelineDeps): Prom
 
   let inventory = await readInventory(deps.blobs, msg.inventoryKey);
   if (!inventory) {
+    // without its config the audit says the config checks were not made (image-config-not-audited)
+    const config = scan.configDigest
+      ? await readImageConfig(deps.blobs, blobKeys.config(scan.configDigest))
+      : undefined;
     inventory = await inventoryFromStoredReports(
-      { identity: msg.image, manifestMediaType: "", configDigest: "", config: {}, layers: scan.layers },
+      {
+        identity: msg.image,
+        manifestMediaType: "",
+        configDigest: config && scan.configDigest ? scan.configDigest : "",
+        config: config ?? {},
+        layers: scan.layers,
+      },
       {
         store: deps.blobs,
         ...(deps.analyzers ? { analyzers: deps.analyzers } : {}),

@@ -20,6 +20,8 @@ import {
   updateScan,
 } from "./scan-state.js";
 import { addImageTag } from "./scanned-images.js";
+import { storeImageConfig } from "./stage-blobs.js";
+import { blobKeys } from "./tables.js";
 import { identityOf, sendMatching } from "./send-matching.js";
 import { movedMessage } from "../tracking/tracking-message.js";
 
@@ -107,6 +109,9 @@ async function startPlatformScan(
   // a report that does not parse counts as missing (loadLayerReport), so the layer is analysed again
   const cached = await Promise.all(candidates.map((d) => loadLayerReport(deps.blobs, d, analyzerSet)));
   const pending = candidates.filter((_, i) => !cached[i]);
+  // stored before the row that names it, so matching always finds the config it is told about
+  const configDigest = image.configDigest === "" ? undefined : image.configDigest;
+  if (configDigest) await storeImageConfig(deps.blobs, blobKeys.config(configDigest), image.config);
   const now = deps.now().toISOString();
   const state: ScanState = {
     scanId,
@@ -122,6 +127,7 @@ async function startPlatformScan(
     ...(pending.length === 0 ? { joinedBy: "resolve" } : {}),
     children: [],
     analyzerSet,
+    ...(configDigest ? { configDigest } : {}),
     createdAt: now,
     updatedAt: now,
   };

@@ -31,6 +31,8 @@ export interface ScanState {
   joinedBy?: string;
   children: string[];
   analyzerSet?: string;
+  /** the platform image's config blob digest; the config itself is stored under `blobKeys.config` */
+  configDigest?: string;
   decision?: string;
   /**
    * How often a failed platform scan was started again (absent: never). It is part of the ids of
@@ -59,6 +61,7 @@ const RowSchema = z.object({
   joinedBy: z.string().optional(),
   children: json(z.array(z.string())),
   analyzerSet: z.string().optional(),
+  configDigest: z.string().optional(),
   decision: z.string().optional(),
   attempt: z.number().int().min(1).optional(),
   createdAt: z.string(),
@@ -84,6 +87,7 @@ function toProperties(s: ScanState): TableProperties {
   if (s.platform !== undefined) p.platform = JSON.stringify(s.platform);
   if (s.joinedBy !== undefined) p.joinedBy = s.joinedBy;
   if (s.analyzerSet !== undefined) p.analyzerSet = s.analyzerSet;
+  if (s.configDigest !== undefined) p.configDigest = s.configDigest;
   if (s.decision !== undefined) p.decision = s.decision;
   if (s.attempt !== undefined) p.attempt = s.attempt;
   return p;

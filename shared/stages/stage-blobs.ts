@@ -27,6 +27,19 @@ export const readInventory = (blobs: BlobStore, key: string): Promise<Inventory 
 export const storeInventory = (blobs: BlobStore, key: string, inventory: Inventory): Promise<void> =>
   blobs.put(key, JSON.stringify(inventory), JSON_BLOB);
 
+const ImageConfigSchema = z.record(z.string(), z.unknown());
+
+export const readImageConfig = (
+  blobs: BlobStore,
+  key: string,
+): Promise<Record<string, unknown> | undefined> => readJsonBlob(blobs, key, ImageConfigSchema);
+
+export const storeImageConfig = (
+  blobs: BlobStore,
+  key: string,
+  config: Record<string, unknown>,
+): Promise<void> => blobs.put(key, JSON.stringify(config), JSON_BLOB);
+
 export const readMatches = (blobs: BlobStore, key: string): Promise<StoredMatches | undefined> =>
   readJsonBlob(blobs, key, StoredMatchesSchema);
 

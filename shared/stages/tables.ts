@@ -20,6 +20,8 @@ export const TABLES = {
 export const blobKeys = {
   inventory: (digest: string, analyzerSet: string) =>
     `inventories/${digest.replace(":", "/")}/${analyzerSet}.json`,
+  /** the image config, content-addressed: matching audits it (runs as root, secrets, HEALTHCHECK) */
+  config: (digest: string) => `configs/${digest.replace(":", "/")}.json`,
   matches: (scanId: string, dbVersion: string) => `matches/${scanId}/${dbVersion}.json`,
   report: (registry: string, repository: string, digest: string) =>
     `reports/${encodeURIComponent(registry)}/${repository}/${digest.replace(":", "/")}.json`,

@@ -124,3 +124,27 @@ describe("the Linux audit on the real Debian image", () => {
     expect(linux(inv.misconfigurations)).toEqual([]);
   }, 300_000);
 });
+
+describe("the setuid check without package file lists", () => {
+  // an image whose packages are not listed by file (rpm, apk-tools 3): the check cannot be decided
+  const noPackageLists = { layers: [], layoutDir: "" } as unknown as DebianTestImage;
+
+  it("warns that setuid files were not compared, instead of passing them", async () => {
+    const layer = await modeLayer([
+      { name: "etc/os-release", content: 'ID=rocky\nVERSION_ID="9.3"\n' },
+      { name: "usr/bin/passwd", content: "\x7fELF", mode: 0o4755 },
+      { name: "usr/local/bin/tool", content: "#!/bin/sh\n", mode: 0o2755 },
+    ]);
+    const inv = await inventoryOf(new StackedSource(noPackageLists, [layer]), store);
+    expect(linux(inv.misconfigurations).map((m) => m.id)).not.toContain("PCS-LNX-0008");
+    const warning = inv.warnings.find((w) => w.code === "setuid-unverified");
+    expect(warning?.message).toContain("2 setuid/setgid file(s)");
+    expect(warning?.message).toContain("/usr/local/bin/tool");
+  });
+
+  it("says nothing when the image has no setuid file", async () => {
+    const layer = await modeLayer([{ name: "usr/local/bin/tool", content: "#!/bin/sh\n", mode: 0o755 }]);
+    const inv = await inventoryOf(new StackedSource(noPackageLists, [layer]), store);
+    expect(inv.warnings.map((w) => w.code)).not.toContain("setuid-unverified");
+  });
+});

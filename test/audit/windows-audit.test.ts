@@ -1,9 +1,11 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { CHECKS } from "../../shared/analysis/audit/index.js";
 import type { MisconfigurationMatch } from "../../shared/model/report.js";
 import type { RegKey } from "../windows/support/reg-file.js";
 import { auditWindowsLayers } from "./support/audit-hives.js";
 import { statements, tokenize } from "./support/powershell-tokens.js";
+import { corpusPath } from "../support/corpus.js";
 
 const CS = ["ControlSet001"];
 const LSA = [...CS, "Control", "Lsa"];
@@ -199,4 +201,43 @@ describe("the Windows audit over hives built with hivexregedit", () => {
     expect(tokenize("'it''s'")).toEqual([{ kind: "single", text: "it's" }]);
     expect(statements("a 'b;c'; d").map((s) => s.map((t) => t.text))).toEqual([["a", "b;c"], ["d"]]);
   });
+});
+
+describe("the SECURITY hive's LSA secrets", () => {
+  it("finds the autologon password a real SECURITY hive keeps as an LSA secret, without reading it", async () => {
+    // dfwinreg's SECURITY test hive, from a real Windows install, holds Policy\Secrets\DefaultPassword
+    const hive = readFileSync(corpusPath("hives/dfwinreg/SECURITY"));
+    const image = await auditWindowsLayers([{ files: { "Hives/Security_Delta": hive } }]);
+    const found = windowsIds(image.misconfigurations);
+    expect(found.map((m) => [m.id, m.severity])).toContainEqual(["PCS-WIN-0024", "critical"]);
+    const secret = found.find((m) => m.id === "PCS-WIN-0024")!;
+    expect(secret.evidence).toEqual([
+      { location: "SECURITY", key: "Policy\\Secrets\\DefaultPassword", found: "present (value not read)" },
+    ]);
+    // the machine account, DPAPI and cached-logon keys are the system's own: not findings
+    expect(found.filter((m) => m.id === "PCS-WIN-0025")).toEqual([]);
+  }, 120_000);
+
+  it("finds a service's stored password and writes a fix whose quoting closes", async () => {
+    const image = await auditWindowsLayers([
+      {
+        security: [
+          { path: ["Policy", "Secrets", "DPAPI_SYSTEM"] },
+          { path: ["Policy", "Secrets", "_SC_App Pool's"] },
+        ],
+      },
+    ]);
+    const found = windowsIds(image.misconfigurations).filter((m) => m.id.startsWith("PCS-WIN-002"));
+    expect(found.map((m) => [m.id, m.evidence[0]!.key])).toEqual([
+      ["PCS-WIN-0025", "Policy\\Secrets\\_SC_App Pool's"],
+    ]);
+    const [statement] = statements(found[0]!.remediation.script);
+    expect(statement!.map((t) => t.text).slice(0, 3)).toEqual(["sc.exe", "config", "App Pool's"]);
+  }, 120_000);
+
+  it("has no secret finding for a SECURITY hive without Policy\\Secrets", async () => {
+    const image = await auditWindowsLayers([{ security: [{ path: ["Policy", "PolAcDmS"] }] }]);
+    expect(windowsIds(image.misconfigurations).map((m) => m.id)).not.toContain("PCS-WIN-0024");
+    expect(windowsIds(image.misconfigurations).map((m) => m.id)).not.toContain("PCS-WIN-0025");
+  }, 120_000);
 });

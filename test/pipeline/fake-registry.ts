@@ -44,30 +44,32 @@ export class FakeRegistry {
   push(
     repository: string,
     tag: string,
-    platforms: { platform?: Platform; layers: Blob[] }[],
+    platforms: { platform?: Platform; layers: Blob[]; config?: Record<string, unknown> }[],
   ): ResolvedImage[] {
-    const images = platforms.map(({ platform = { os: "linux", architecture: "amd64" }, layers }) => {
-      for (const l of layers) this.#blobs.set(l.ref.digest, l.bytes);
-      const digest = `sha256:${createHash("sha256")
-        .update(JSON.stringify([platform, layers.map((l) => l.ref.digest)]))
-        .digest("hex")}`;
-      const image: ResolvedImage = {
-        identity: {
-          ref: `${REGISTRY}/${repository}@${digest}`,
-          registry: REGISTRY,
-          repository,
-          digest,
-          tags: [tag],
-          platform,
-        },
-        manifestMediaType: "application/vnd.oci.image.manifest.v1+json",
-        configDigest: digest,
-        config: {},
-        layers: layers.map((l) => l.ref),
-      };
-      this.#images.set(`${REGISTRY}/${repository}@${digest}`, [image]);
-      return image;
-    });
+    const images = platforms.map(
+      ({ platform = { os: "linux", architecture: "amd64" }, layers, config = {} }) => {
+        for (const l of layers) this.#blobs.set(l.ref.digest, l.bytes);
+        const digest = `sha256:${createHash("sha256")
+          .update(JSON.stringify([platform, layers.map((l) => l.ref.digest)]))
+          .digest("hex")}`;
+        const image: ResolvedImage = {
+          identity: {
+            ref: `${REGISTRY}/${repository}@${digest}`,
+            registry: REGISTRY,
+            repository,
+            digest,
+            tags: [tag],
+            platform,
+          },
+          manifestMediaType: "application/vnd.oci.image.manifest.v1+json",
+          configDigest: `sha256:${createHash("sha256").update(JSON.stringify(config)).digest("hex")}`,
+          config,
+          layers: layers.map((l) => l.ref),
+        };
+        this.#images.set(`${REGISTRY}/${repository}@${digest}`, [image]);
+        return image;
+      },
+    );
     if (images.length === 1) {
       this.#images.set(`${REGISTRY}/${repository}:${tag}`, images);
       return images;

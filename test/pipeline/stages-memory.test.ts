@@ -5,7 +5,7 @@ import { dispatch } from "../../shared/http/router.js";
 import { ScanError } from "../../shared/model/errors.js";
 import type { TableStore } from "../../shared/ports/table-store.js";
 import { readScan } from "../../shared/stages/scan-state.js";
-import { TABLES } from "../../shared/stages/tables.js";
+import { blobKeys, TABLES } from "../../shared/stages/tables.js";
 import { debianLayer, fileLayer, REGISTRY } from "./fake-registry.js";
 import { HOOK_TOKEN, type MemoryPipeline, memoryPipeline } from "./memory-pipeline.js";
 import { bearer, distributionPush, request } from "./notifications.js";
@@ -89,6 +89,57 @@ describe("stages over MemoryBus and MemoryTableStore", () => {
       p.http,
     );
     expect((listed.body as { images: unknown[] }).images).toHaveLength(1);
+  });
+
+  it("audits the image config in the pipeline as the CLI does: root, secrets, HEALTHCHECK", async () => {
+    const p = await setUp();
+    p.start();
+    const layers = [await debianLayer({ zlib1g: "1:1.2.13.dfsg-1" })];
+    const config = {
+      os: "linux",
+      config: { User: "0", Env: ["PATH=/usr/bin", "DB_PASSWORD=hunter2-not-for-print"] },
+    };
+    const [image] = p.registry.push("team/config", "v1", [{ layers, config }]);
+    await notify(p, "team/config", "v1", image!.identity.digest, "evt-cfg");
+    await p.bus.idle();
+    const got = await dispatch(
+      request("GET", `/api/images/${REGISTRY}/team/config/${image!.identity.digest}`),
+      p.http,
+    );
+    const text = (got.body as Buffer).toString();
+    const report = JSON.parse(text) as {
+      misconfigurations: { id: string }[];
+      warnings: { code: string }[];
+    };
+    expect(report.misconfigurations.map((m) => m.id).sort()).toEqual([
+      "PCS-IMG-0001",
+      "PCS-IMG-0002",
+      "PCS-IMG-0003",
+    ]);
+    expect(report.warnings.map((w) => w.code)).not.toContain("image-config-not-audited");
+    expect(text).not.toContain("hunter2-not-for-print");
+  });
+
+  it("says the config was not audited when its stored copy is gone before matching", async () => {
+    const p = await setUp();
+    p.start({
+      matching: async (msg, deps) => {
+        // the config blob lost between resolve and matching: the audit must say so, not pass clean
+        const scan = await readScan(deps.tables, msg.scanId);
+        if (scan?.state.configDigest) await deps.blobs.delete(blobKeys.config(scan.state.configDigest));
+        return STAGE_HANDLERS.matching(msg, deps);
+      },
+    });
+    const layers = [await debianLayer({ zlib1g: "1:1.2.13.dfsg-1" })];
+    const [image] = p.registry.push("team/noconfig", "v1", [{ layers, config: { os: "linux" } }]);
+    await notify(p, "team/noconfig", "v1", image!.identity.digest, "evt-nocfg");
+    await p.bus.idle();
+    const got = await dispatch(
+      request("GET", `/api/images/${REGISTRY}/team/noconfig/${image!.identity.digest}`),
+      p.http,
+    );
+    const report = JSON.parse((got.body as Buffer).toString()) as { warnings: { code: string }[] };
+    expect(report.warnings.map((w) => w.code)).toContain("image-config-not-audited");
   });
 
   it("starts one scan when the same notification is delivered twice", async () => {

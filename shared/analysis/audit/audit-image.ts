@@ -17,8 +17,12 @@ export function auditImage(
 ): { misconfigurations: MisconfigurationMatch[]; warnings: ScanWarning[] } {
   const misconfigurations: MisconfigurationMatch[] = [];
   const warnings: ScanWarning[] = [];
-  for (const analyzer of analyzers)
-    if (analyzer.audit) misconfigurations.push(...analyzer.audit(facts[analyzer.name], context));
+  for (const analyzer of analyzers) {
+    if (!analyzer.audit) continue;
+    const out = analyzer.audit(facts[analyzer.name], context);
+    misconfigurations.push(...out.misconfigurations);
+    warnings.push(...out.warnings);
+  }
   // a config the caller did not have is not a clean one: say what was not checked
   if (config === undefined)
     warnings.push({

@@ -267,6 +267,25 @@ export const CHECKS = {
       `${CIS_WINDOWS}: Ensure 'Accounts: Limit local account use of blank passwords to console logon only' is set to 'Enabled'`,
     ],
   },
+  "PCS-WIN-0024": {
+    title: "Logon password stored as an LSA secret (DefaultPassword)",
+    severity: "critical",
+    rationale:
+      "An autologon password kept as the LSA secret DefaultPassword is encrypted only with the boot key, and the image ships that key in its SYSTEM hive: anyone with the image can decrypt it offline.",
+    references: [
+      `${CIS_WINDOWS}: Ensure 'MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended)' is set to 'Disabled'`,
+      "Microsoft: LSA secrets are stored in HKLM\\SECURITY\\Policy\\Secrets, protected by the system boot key",
+    ],
+  },
+  "PCS-WIN-0025": {
+    title: "Service account password stored in the image (LSA secret _SC_)",
+    severity: "high",
+    rationale:
+      "A service configured to log on with an account and password keeps that password as an LSA secret `_SC_<service>`, recoverable offline with the boot key the image carries; every copy of the image holds the credential.",
+    references: [
+      `${MS_BASELINE}: run services as virtual or managed service accounts, not with stored passwords`,
+    ],
+  },
 } satisfies Record<string, CheckDefinition>;
 
 export type CheckId = keyof typeof CHECKS;

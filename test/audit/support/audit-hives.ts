@@ -14,6 +14,7 @@ import { layerBlob } from "../../windows/support/windows-image.js";
 export interface HiveLayer {
   system?: RegKey[];
   software?: RegKey[];
+  security?: RegKey[];
   /** raw files (a corrupt hive, a SAM) */
   files?: Record<string, Buffer>;
 }
@@ -32,6 +33,8 @@ export async function auditWindowsLayers(layers: HiveLayer[]): Promise<AuditedWi
     if (layer.system) entries.push(["Hives/System_Delta", buildHiveWithHivex("ROOT", layer.system).hive]);
     if (layer.software)
       entries.push(["Hives/Software_Delta", buildHiveWithHivex("ROOT", layer.software).hive]);
+    if (layer.security)
+      entries.push(["Hives/Security_Delta", buildHiveWithHivex("ROOT", layer.security).hive]);
     for (const [name, content] of Object.entries(layer.files ?? {})) entries.push([name, content]);
     const { gz } = await layerBlob(entries);
     reports.push(

@@ -1,4 +1,4 @@
-import type { Analyzer, AnalyzerOutput, LayerData } from "../../analyzer.js";
+import type { Analyzer, AnalyzerOutput, AnalyzerWarning, LayerData } from "../../analyzer.js";
 import { auditLinux, type LinuxAuditFact } from "./linux-audit.js";
 import type { LinuxAuditData } from "./linux-audit-data.js";
 import { parseShadow } from "./shadow.js";
@@ -43,7 +43,10 @@ export const linuxAuditAnalyzer = {
     return { data };
   },
   squash: squashLinuxAudit,
-  audit: (fact: unknown) => auditLinux(fact as LinuxAuditFact | undefined),
+  audit: (fact: unknown) => {
+    const audited = fact as LinuxAuditFact | undefined;
+    return { misconfigurations: auditLinux(audited), warnings: setuidUnverified(audited) };
+  },
 } satisfies Analyzer;
 
 /** The surviving files' data; package file lists reduced to the setuid files they own. */
@@ -62,6 +65,25 @@ function squashLinuxAudit(layers: readonly LayerData[]): LinuxAuditFact {
   }
   for (const s of fact.setuid) s.packaged = owned.has(s.path) || owned.has(unmerged(s.path));
   return fact;
+}
+
+/**
+ * Setuid/setgid files with no package file list to compare them with (rpm databases and apk-tools 3
+ * are not read for file lists): PCS-LNX-0008 could not be decided, so say so rather than pass.
+ */
+function setuidUnverified(fact: LinuxAuditFact | undefined): AnalyzerWarning[] {
+  if (!fact || fact.packageLists || fact.setuid.length === 0) return [];
+  const shown = fact.setuid
+    .slice(0, 5)
+    .map((s) => `/${s.path}`)
+    .join(", ");
+  const more = fact.setuid.length > 5 ? ` and ${fact.setuid.length - 5} more` : "";
+  return [
+    {
+      code: "setuid-unverified",
+      message: `${fact.setuid.length} setuid/setgid file(s) (${shown}${more}) could not be compared with a package file list (none was read): PCS-LNX-0008 was not checked`,
+    },
+  ];
 }
 
 /** apk's installed database: `F:` names a directory, the `R:` lines after it its files. */

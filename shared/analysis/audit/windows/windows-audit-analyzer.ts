@@ -9,22 +9,36 @@ import type { AuditedHive, AuditedValue, WindowsAuditData, WindowsAuditFact } fr
 export type { AuditedHive, AuditedValue, WindowsAuditData, WindowsAuditFact };
 
 // wclayer layers carry the registry as deltas; a full hive under the same name reads the same way
-const HIVE = /^Hives\/(System|Software|Sam)(?:_Delta)?$/i;
+const HIVE = /^Hives\/(System|Software|Sam|Security)(?:_Delta)?$/i;
+// a hostile SECURITY hive cannot make the fact grow without bound
+const MAX_SECRETS = 1000;
 
 /**
- * The Windows configuration audit over the SYSTEM and SOFTWARE hive deltas, read with the regf
+ * The Windows configuration audit over the SYSTEM, SOFTWARE, SAM and SECURITY hive deltas, read with the regf
  * reader in the same pass as the package analyzers; only the audited values are kept (a clear-text
  * DefaultPassword as its length).
  */
 export const windowsAuditAnalyzer = {
   name: "audit-windows",
-  version: 1,
+  version: 2,
   maxFileSize: 512 * 1024 * 1024,
   required: (path) => path.startsWith("Hives/") && HIVE.test(path),
   analyze({ path, content }): AnalyzerOutput {
-    const hive = /^Hives\/System/i.test(path) ? "SYSTEM" : /^Hives\/Sam/i.test(path) ? "SAM" : "SOFTWARE";
+    const hive = /^Hives\/System/i.test(path)
+      ? "SYSTEM"
+      : /^Hives\/Sam/i.test(path)
+        ? "SAM"
+        : /^Hives\/Security/i.test(path)
+          ? "SECURITY"
+          : "SOFTWARE";
     try {
       const opened = openHive(content, { maxValueBytes: 1024 * 1024 });
+      if (hive === "SECURITY") {
+        // only the names: a secret's value is encrypted with the SYSTEM hive's boot key, which ships beside it
+        const names = (opened.subkey(["Policy", "Secrets"])?.subkeys() ?? []).map((k) => k.name);
+        const data: WindowsAuditData = { hive, secrets: names.slice(0, MAX_SECRETS) };
+        return { data };
+      }
       if (hive === "SAM") {
         const sam = samSettings(opened);
         const data: WindowsAuditData = { hive, sam };
@@ -48,7 +62,10 @@ export const windowsAuditAnalyzer = {
     }
   },
   squash: squashWindowsAudit,
-  audit: (fact: unknown) => auditWindows(fact as WindowsAuditFact | undefined),
+  audit: (fact: unknown) => ({
+    misconfigurations: auditWindows(fact as WindowsAuditFact | undefined),
+    warnings: [],
+  }),
 } satisfies Analyzer;
 
 /** Every layer's delta applies, base first (a delta is a change set): the last write of each value wins. */
@@ -58,6 +75,14 @@ function squashWindowsAudit(layers: readonly LayerData[]): WindowsAuditFact {
     const d = data as WindowsAuditData;
     if (d.hive === "SAM") {
       fact.sam = overlaySam(fact.sam, d.sam, layer);
+      continue;
+    }
+    if (d.hive === "SECURITY") {
+      // a delta adds secrets; the first layer that wrote a name is where it lives on
+      fact.secrets ??= [];
+      for (const name of d.secrets)
+        if (!fact.secrets.some((s) => s.name.toUpperCase() === name.toUpperCase()))
+          fact.secrets.push({ name, layer });
       continue;
     }
     const { hive, settings } = d;

@@ -25,7 +25,7 @@ const SCHANNEL: [CheckId, string][] = [
  */
 export function auditWindows(fact: WindowsAuditFact | undefined): MisconfigurationMatch[] {
   if (fact === undefined) return [];
-  const out: MisconfigurationMatch[] = auditSam(fact.sam);
+  const out: MisconfigurationMatch[] = [...auditSam(fact.sam), ...auditSecrets(fact.secrets)];
   const get = (hive: AuditedHive, path: string[], name: string): Found | undefined => {
     const value = fact[hive]?.[path.join("\\").toUpperCase()]?.values[name.toUpperCase()];
     return value === undefined ? undefined : { hive, path, value };
@@ -144,6 +144,48 @@ export function auditWindows(fact: WindowsAuditFact | undefined): Misconfigurati
             found: "not set (off)",
           };
       out.push(misconfiguration("PCS-WIN-0016", [found], { shell: "powershell", script }, sbl?.value.layer));
+    }
+  }
+  return out;
+}
+
+/**
+ * The SECURITY hive's LSA secrets that hold logon credentials (PCS-WIN-0024, 0025). Only names are
+ * read; the fix stops storing the credential, and the password must be rotated: the layer keeps it.
+ */
+function auditSecrets(secrets: WindowsAuditFact["secrets"]): MisconfigurationMatch[] {
+  const out: MisconfigurationMatch[] = [];
+  for (const { name, layer } of secrets ?? []) {
+    const found = {
+      location: "SECURITY",
+      key: `Policy\\Secrets\\${name}`,
+      found: "present (value not read)",
+    };
+    if (name.toUpperCase() === "DEFAULTPASSWORD")
+      out.push(
+        misconfiguration(
+          "PCS-WIN-0024",
+          [found],
+          {
+            shell: "powershell",
+            script: `Set-ItemProperty -Path ${regPath(["SOFTWARE", ...WINLOGON])} -Name 'AutoAdminLogon' -Value '0' # and drop the step that stored the autologon password, then rotate it: the layer that stored it keeps it`,
+          },
+          layer,
+        ),
+      );
+    else if (/^_SC_./i.test(name)) {
+      const service = name.slice(4);
+      out.push(
+        misconfiguration(
+          "PCS-WIN-0025",
+          [found],
+          {
+            shell: "powershell",
+            script: `sc.exe config ${psQuote(service)} obj= 'NT AUTHORITY\\LocalService' password= '' # or a group-managed service account; then rotate the old password`,
+          },
+          layer,
+        ),
+      );
     }
   }
   return out;
