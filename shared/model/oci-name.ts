@@ -4,12 +4,19 @@ import { z } from "zod";
 /** One path component: lower-case alphanumerics joined by `.`, `_`, `__` or runs of `-`. */
 const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 const REPOSITORY = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
+const PATH_COMPONENT_ONLY = new RegExp(`^${PATH_COMPONENT}$`);
 /** the spec's limit on a whole name; registries refuse longer ones */
 const MAX_REPOSITORY = 255;
 const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 /** a DNS name or IPv4 address, or a bracketed IPv6 address, with an optional port */
 const REGISTRY_HOST =
   /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?$/;
+
+/** One repository path component (`library`, `my-app`), as the grammar allows it. */
+export const isPathComponent = (component: string): boolean => PATH_COMPONENT_ONLY.test(component);
+export const isTag = (tag: string): boolean => TAG.test(tag);
+/** `host[:port]`, in any case (hosts are case-insensitive; the schema below wants them lower-cased). */
+export const isRegistryHost = (host: string): boolean => REGISTRY_HOST.test(host.toLowerCase());
 
 export const RepositoryNameSchema = z
   .string()

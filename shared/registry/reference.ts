@@ -1,4 +1,5 @@
 import { isDigest } from "../model/digest.js";
+import { isPathComponent, isRegistryHost, isTag } from "../model/oci-name.js";
 import { ScanError } from "../model/errors.js";
 import {
   canonicalRegistry,
@@ -30,10 +31,6 @@ export interface ArchiveReference {
 
 export type ImageReference = RegistryReference | ArchiveReference;
 
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const HOST =
-  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]{1,5})?$/;
 const MAX_REFERENCE_LENGTH = 4096;
 
 export class InvalidReferenceError extends ScanError {
@@ -97,7 +94,7 @@ function parseRegistryReference(text: string, original: string): RegistryReferen
   if (tagColon >= 0) {
     tag = name.slice(tagColon + 1);
     name = name.slice(0, tagColon);
-    if (!TAG.test(tag)) throw new InvalidReferenceError(original, `"${tag}" is not a valid tag`);
+    if (!isTag(tag)) throw new InvalidReferenceError(original, `"${tag}" is not a valid tag`);
   }
   if (name.length === 0) throw new InvalidReferenceError(original, "missing repository name");
 
@@ -106,13 +103,13 @@ function parseRegistryReference(text: string, original: string): RegistryReferen
   const hasRegistry = slash >= 0 && (first.includes(".") || first.includes(":") || first === "localhost");
   let registry = hasRegistry ? first : DOCKER_HUB;
   let repository = hasRegistry ? name.slice(slash + 1) : name;
-  if (hasRegistry && !HOST.test(registry)) {
+  if (hasRegistry && !isRegistryHost(registry)) {
     throw new InvalidReferenceError(original, `"${registry}" is not a registry host`);
   }
   if (canonicalRegistry(registry) === DOCKER_HUB) registry = DOCKER_HUB;
   if (registry === DOCKER_HUB && !repository.includes("/")) repository = `library/${repository}`;
   for (const component of repository.split("/")) {
-    if (!PATH_COMPONENT.test(component)) {
+    if (!isPathComponent(component)) {
       const why = /[A-Z]/.test(component) ? "repository names must be lowercase" : "not a repository name";
       throw new InvalidReferenceError(original, `"${repository}": ${why}`);
     }
