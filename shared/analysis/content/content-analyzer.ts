@@ -42,7 +42,9 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
     required: (path) => path !== "" && !SKIPPED.test(path) && !/(?:^|\/)\.\.(?:\/|$)|\0/.test(path),
     async analyze({ path, content }): Promise<AnalyzerOutput> {
       const scan = worthScanning(path, content);
-      const file = fileData(content, scan || path === DPKG_STATUS || persistencePlace(path) !== undefined);
+      const subject =
+        scan || content.length <= SMALL_FILE || path === DPKG_STATUS || persistencePlace(path) !== undefined;
+      const file = fileData(content, subject);
       if (clamd && content.length <= MAX_CLAMD_BYTES && scan) {
         try {
           const verdict = await clamd.scan(content);
@@ -61,6 +63,9 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
   };
 }
 
+/** Files up to this size always get a SHA-256: cheap, and most persistence entries are this small. */
+const SMALL_FILE = 16 * 1024;
+
 /** Names clamd in the analyzer set, so turning it on or off makes cached layer reports miss. */
 export const clamavMarker: Analyzer = {
   name: "clamav",
@@ -73,7 +78,8 @@ export const clamavMarker: Analyzer = {
 /**
  * MD5 for every file: a later layer's file is checked against md5sums of packages it cannot know
  * of here (the report is cached per layer). SHA-256 only where a finding is likely to name the file:
- * executables and scripts (the integrity and malware subjects), persistence places, the dpkg
+ * executables and scripts (the integrity and malware subjects), small files (configuration, units,
+ * keys — also what a hardlink into a persistence place usually shares), persistence places, the dpkg
  * database, and any rule hit — it is a third of the hashing time on every other byte.
  */
 function fileData(content: Buffer, subject: boolean): Extract<ContentData, { kind: "file" }> {
