@@ -1,5 +1,3 @@
-import { inflateRawSync } from "node:zlib";
-import yauzl from "yauzl";
 import {
   coordinates,
   type MavenCoordinates,
@@ -7,6 +5,7 @@ import {
   readManifest,
   readProperties,
 } from "./java-metadata.js";
+import { readZipDirectory, readZipEntry, type ZipEntry } from "./zip-directory.js";
 
 /** How far a hostile archive may make us go. */
 export interface ArchiveLimits {
@@ -65,26 +64,26 @@ async function readArchive(
   limits: ArchiveLimits,
   state: WalkState,
 ) {
-  let zip: yauzl.ZipFile;
+  let zip: ReturnType<typeof readZipDirectory>;
   try {
-    zip = await open(content);
+    zip = readZipDirectory(content);
   } catch (err) {
     state.problems.push(`${name}: not a readable zip archive (${(err as Error).message})`);
     return;
   }
   try {
-    if (zip.entryCount > limits.maxEntries) {
-      state.problems.push(`${name}: ${zip.entryCount} entries, more than ${limits.maxEntries}; not read`);
+    if (zip.count > limits.maxEntries) {
+      state.problems.push(`${name}: ${zip.count} entries, more than ${limits.maxEntries}; not read`);
       return;
     }
     let manifest: Map<string, string> | undefined;
     let poms = 0;
-    const nested: { entry: yauzl.Entry; name: string }[] = [];
+    const nested: { entry: ZipEntry; name: string }[] = [];
     const wanted = (n: string) => n === MANIFEST || POM_PROPERTIES.test(n) || JAVA_ARCHIVE.test(n);
-    for (const entry of await listEntries(zip, wanted)) {
+    for (const entry of zip.entries(wanted)) {
       const path = entry.fileName;
       if (POM_PROPERTIES.test(path) || path === MANIFEST) {
-        const text = inflate(entry, Math.min(MAX_METADATA_BYTES, budget(limits, state)), state, content);
+        const text = inflate(content, entry, Math.min(MAX_METADATA_BYTES, budget(limits, state)), state);
         if (text === undefined) {
           state.problems.push(`${name}!/${path}: larger than the metadata limit; skipped`);
           continue;
@@ -109,7 +108,7 @@ async function readArchive(
         state.problems.push(`${inner.name}: nested deeper than ${limits.maxDepth} archives; not read`);
         continue;
       }
-      const bytes = inflate(inner.entry, budget(limits, state), state, content);
+      const bytes = inflate(content, inner.entry, budget(limits, state), state);
       if (bytes === undefined) {
         state.problems.push(
           `${inner.name}: would inflate past ${limits.maxInflatedBytes} bytes for this file; not read`,
@@ -120,67 +119,15 @@ async function readArchive(
     }
   } catch (err) {
     state.problems.push(`${name}: ${(err as Error).message}`);
-  } finally {
-    zip.close();
   }
 }
 
 const budget = (limits: ArchiveLimits, state: WalkState) =>
   Math.max(0, limits.maxInflatedBytes - state.inflated);
 
-function open(content: Buffer): Promise<yauzl.ZipFile> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(
-      content,
-      { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false },
-      (err, zip) => (err ? reject(err) : resolve(zip)),
-    );
-  });
-}
-
-/** The entries `wanted` selects, listed in one pass over the central directory (no per-entry await). */
-function listEntries(zip: yauzl.ZipFile, wanted: (name: string) => boolean): Promise<yauzl.Entry[]> {
-  return new Promise((resolve, reject) => {
-    const found: yauzl.Entry[] = [];
-    zip.on("entry", (e: yauzl.Entry) => {
-      if (wanted(e.fileName)) found.push(e);
-      zip.readEntry();
-    });
-    zip.on("end", () => resolve(found));
-    zip.on("error", reject);
-    zip.readEntry();
-  });
-}
-
-/**
- * The entry's bytes, or undefined when its declared size is over `max`. Read straight from the
- * archive in memory and inflated synchronously: a zlib stream per entry cost about a millisecond
- * each (most of a jar's reading time); the output is capped at the declared size, checked after.
- */
-function inflate(entry: yauzl.Entry, max: number, state: WalkState, content: Buffer): Buffer | undefined {
+/** The entry's bytes, or undefined when its declared size is over `max` (the real size is checked too). */
+function inflate(content: Buffer, entry: ZipEntry, max: number, state: WalkState): Buffer | undefined {
   if (entry.uncompressedSize > max) return undefined;
   state.inflated += entry.uncompressedSize;
-  if (entry.isEncrypted()) throw new Error(`${entry.fileName}: encrypted entry`);
-  const at = entry.relativeOffsetOfLocalHeader;
-  if (at + 30 > content.length || content.readUInt32LE(at) !== 0x04034b50)
-    throw new Error(`${entry.fileName}: no local file header at ${at}`);
-  const start = at + 30 + content.readUInt16LE(at + 26) + content.readUInt16LE(at + 28);
-  const end = start + entry.compressedSize;
-  if (end > content.length) throw new Error(`${entry.fileName}: data runs past the end of the archive`);
-  const raw = content.subarray(start, end);
-  let bytes: Buffer;
-  if (entry.compressionMethod === 0) bytes = raw;
-  else if (entry.compressionMethod === 8) {
-    try {
-      // one byte over the declared size is enough to tell a lie from the truth
-      bytes = inflateRawSync(raw, { maxOutputLength: entry.uncompressedSize + 1 });
-    } catch (err) {
-      throw new Error(`${entry.fileName}: ${(err as Error).message}`);
-    }
-  } else throw new Error(`${entry.fileName}: unsupported compression method ${entry.compressionMethod}`);
-  if (bytes.length !== entry.uncompressedSize)
-    throw new Error(
-      `${entry.fileName}: inflates to ${bytes.length > entry.uncompressedSize ? "more" : "less"} than the ${entry.uncompressedSize} bytes its header declares`,
-    );
-  return bytes;
+  return readZipEntry(content, entry);
 }
