@@ -65,9 +65,11 @@ class LayerWalk {
   readonly whiteouts: string[] = [];
   readonly opaqueDirs: string[] = [];
   readonly warnings = new WarningCap();
-  /** contents read for analyzers, so a hardlink to one of them can be analysed too */
+  /** contents read for path-specific analyzers, so a hardlink to one of them can be analysed too */
   private readonly read = new Map<string, Buffer>();
   private readBytes = 0;
+  /** what `readsEveryFile` analyzers said of each file: a hardlink gets its target's result, no bytes kept */
+  private readonly everyFile = new Map<string, FileResult[]>();
   /** analyzers that look at every file's header (modes), not at contents */
   private readonly inspectors: readonly Analyzer[];
 
@@ -192,9 +194,12 @@ class LayerWalk {
       return false;
     });
     if (fits.length === 0) return undefined;
+    // only path-specific analyzers (package databases) need the bytes again for a hardlink
+    const keep = fits.some((a) => !a.readsEveryFile);
     return readEntry(entry, size).then((content) => {
-      if (this.readBytes + content.length <= limits.maxFileBytes) {
-        this.read.set(path, content);
+      if (keep && this.readBytes + content.length <= limits.maxFileBytes) {
+        // a copy: `content` may be a view into the decompressor's larger chunk
+        this.read.set(path, Buffer.from(content));
         this.readBytes += content.length;
       }
       return this.runAnalyzers(fits, path, content);
@@ -226,16 +231,20 @@ class LayerWalk {
     if (resolved === undefined || wanted.length > 0) this.links.push({ path, type, target });
     if (type !== "hardlink" || resolved === undefined || wanted.length === 0) return undefined;
     const content = this.read.get(resolved);
-    if (content === undefined) {
+    // a hardlink is the same file under a second name; analyzers see it as such
+    if (content !== undefined) return this.runAnalyzers(wanted, path, content);
+    const reused = this.everyFile.get(resolved) ?? [];
+    const unresolved = wanted.filter((a) => !reused.some((r) => r.analyzer === a.name));
+    for (const result of reused)
+      if (wanted.some((a) => a.name === result.analyzer)) this.record({ ...result, path }, true);
+    if (unresolved.length > 0) {
       this.warn(
         "hardlink-unresolved",
-        `hardlink ${path} → ${target}: target was not read in this layer`,
+        `hardlink ${path} → ${target}: target was not read in this layer (${unresolved.map((a) => a.name).join(", ")})`,
         path,
       );
-      return undefined;
     }
-    // a hardlink is the same file under a second name; analyzers see it as such
-    return this.runAnalyzers(wanted, path, content);
+    return undefined;
   }
 
   private async runAnalyzers(analyzers: readonly Analyzer[], path: string, content: Buffer): Promise<void> {
@@ -243,11 +252,19 @@ class LayerWalk {
       try {
         const { warnings, ...output } = await analyzer.analyze({ path, content });
         for (const w of warnings ?? []) this.warnings.add({ ...w, layer: this.layer.digest });
-        this.files.push({ analyzer: analyzer.name, path, output });
+        this.record({ analyzer: analyzer.name, path, output }, analyzer.readsEveryFile === true);
       } catch (err) {
         this.warn("analyzer-failed", `${analyzer.name} failed on ${path}: ${(err as Error).message}`, path);
       }
     }
+  }
+
+  private record(result: FileResult, everyFile: boolean): void {
+    this.files.push(result);
+    if (!everyFile) return;
+    // a later entry of the same name replaces the earlier one, as extracting the tar would
+    const others = (this.everyFile.get(result.path) ?? []).filter((r) => r.analyzer !== result.analyzer);
+    this.everyFile.set(result.path, [...others, result]);
   }
 
   private warn(code: string, message: string, path?: string): void {
@@ -255,15 +272,33 @@ class LayerWalk {
   }
 }
 
-/** Reads one tar entry into a single buffer of its declared size (one copy per chunk). */
+/**
+ * Reads one tar entry into a single buffer of its declared size. An entry that arrives in one chunk
+ * (most files: the inflater hands out 128 KiB) is that chunk itself, not a copy; others are copied once.
+ */
 function readEntry(entry: EntryStream, size: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const content = Buffer.allocUnsafe(size);
+    let first: Buffer | undefined;
+    let content: Buffer | undefined;
     let offset = 0;
-    entry.on("data", (chunk) => {
-      offset += (chunk as Buffer).copy(content, offset);
+    entry.on("data", (data) => {
+      const chunk = data as Buffer;
+      if (first === undefined && content === undefined) {
+        first = chunk;
+        offset = chunk.length;
+        return;
+      }
+      if (content === undefined) {
+        content = Buffer.allocUnsafe(Math.max(size, offset + chunk.length));
+        first!.copy(content, 0);
+        first = undefined;
+      }
+      offset += chunk.copy(content, offset);
     });
-    entry.on("end", () => resolve(offset === size ? content : content.subarray(0, offset)));
+    entry.on("end", () => {
+      const whole = content ?? first ?? Buffer.alloc(0);
+      resolve(whole.length === offset ? whole : whole.subarray(0, offset));
+    });
     entry.on("error", reject);
   });
 }

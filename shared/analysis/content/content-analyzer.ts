@@ -1,10 +1,11 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Analyzer, AnalyzerOutput } from "../analyzer.js";
 import type { ClamdClient } from "./clamd-client.js";
 import type { ContentData } from "./content-data.js";
 import { contentFindings } from "./content-findings.js";
 import { DPKG_STATUS, md5sumsPackage, parseMd5sums, parseStatusForIntegrity } from "./dpkg-records.js";
 import { findMalware, worthScanning } from "./malware-rules.js";
+import { persistencePlace } from "./persistence-paths.js";
 import { findSecrets } from "./secret-rules.js";
 
 /**
@@ -40,8 +41,11 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
     // an empty, climbing or NUL-bearing name is no file of the image
     required: (path) => path !== "" && !SKIPPED.test(path) && !/(?:^|\/)\.\.(?:\/|$)|\0/.test(path),
     async analyze({ path, content }): Promise<AnalyzerOutput> {
-      const file = fileData(content);
-      if (clamd && content.length <= MAX_CLAMD_BYTES && worthScanning(path, content)) {
+      const scan = worthScanning(path, content);
+      const subject =
+        scan || content.length <= SMALL_FILE || path === DPKG_STATUS || persistencePlace(path) !== undefined;
+      const file = fileData(content, subject);
+      if (clamd && content.length <= MAX_CLAMD_BYTES && scan) {
         try {
           const verdict = await clamd.scan(content);
           if (verdict.infected) file.clamav = { signature: verdict.signature };
@@ -59,6 +63,9 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
   };
 }
 
+/** Files up to this size always get a SHA-256: cheap, and most persistence entries are this small. */
+const SMALL_FILE = 16 * 1024;
+
 /** Names clamd in the analyzer set, so turning it on or off makes cached layer reports miss. */
 export const clamavMarker: Analyzer = {
   name: "clamav",
@@ -68,13 +75,21 @@ export const clamavMarker: Analyzer = {
   analyze: () => ({}),
 };
 
-function fileData(content: Buffer): Extract<ContentData, { kind: "file" }> {
+/**
+ * MD5 for every file: a later layer's file is checked against md5sums of packages it cannot know
+ * of here (the report is cached per layer). SHA-256 only where a finding is likely to name the file:
+ * executables and scripts (the integrity and malware subjects), small files (configuration, units,
+ * keys — also what a hardlink into a persistence place usually shares), persistence places, the dpkg
+ * database, and any rule hit — it is a third of the hashing time on every other byte.
+ */
+function fileData(content: Buffer, subject: boolean): Extract<ContentData, { kind: "file" }> {
   const secrets = findSecrets(content);
   const malware = findMalware(content);
+  const withSha = subject || secrets.length > 0 || malware.length > 0;
   return {
     kind: "file",
-    md5: createHash("md5").update(content).digest("hex"),
-    sha256: createHash("sha256").update(content).digest("hex"),
+    md5: hash("md5", content),
+    ...(withSha ? { sha256: hash("sha256", content) } : {}),
     ...(secrets.length > 0 ? { secrets } : {}),
     ...(malware.length > 0 ? { malware } : {}),
   };

@@ -10,7 +10,8 @@ export const ContentDataSchema = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("file"),
     md5: Hex,
-    sha256: Hex,
+    /** only for executables, scripts, persistence places, the dpkg database and rule hits (hashing cost) */
+    sha256: Hex.optional(),
     secrets: z.array(SecretHitSchema).optional(),
     /** the portcullis engine's own malware rules that matched */
     malware: z.array(z.object({ rule: z.string(), title: z.string() })).optional(),

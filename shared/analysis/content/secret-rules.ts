@@ -67,6 +67,10 @@ export const SECRET_RULES: readonly SecretRule[] = [
   },
 ];
 
+const ANY_KEYWORD = new RegExp(
+  SECRET_RULES.flatMap((r) => r.keywords.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))).join("|"),
+);
+
 /** One rule's hit in a file: where, never what. */
 export interface SecretHit {
   rule: string;
@@ -82,6 +86,8 @@ export function findSecrets(content: Buffer): SecretHit[] {
   // binaries (most of an image's bytes) are ruled out before any keyword pass over the content
   if (content.length > MAX_SECRET_SCAN_BYTES || content.subarray(0, 8192).includes(0)) return [];
   const text = content.toString("latin1");
+  // one pass for all keywords (a few times faster than one `includes` per keyword); most files stop here
+  if (!ANY_KEYWORD.test(text)) return [];
   const rules = SECRET_RULES.filter((r) => r.keywords.some((k) => text.includes(k)));
   const hits: SecretHit[] = [];
   for (const rule of rules) {

@@ -1,4 +1,3 @@
-import yauzl from "yauzl";
 import {
   coordinates,
   type MavenCoordinates,
@@ -6,6 +5,7 @@ import {
   readManifest,
   readProperties,
 } from "./java-metadata.js";
+import { readZipDirectory, readZipEntry, type ZipEntry } from "./zip-directory.js";
 
 /** How far a hostile archive may make us go. */
 export interface ArchiveLimits {
@@ -64,26 +64,26 @@ async function readArchive(
   limits: ArchiveLimits,
   state: WalkState,
 ) {
-  let zip: yauzl.ZipFile;
+  let zip: ReturnType<typeof readZipDirectory>;
   try {
-    zip = await open(content);
+    zip = readZipDirectory(content);
   } catch (err) {
     state.problems.push(`${name}: not a readable zip archive (${(err as Error).message})`);
     return;
   }
   try {
-    if (zip.entryCount > limits.maxEntries) {
-      state.problems.push(`${name}: ${zip.entryCount} entries, more than ${limits.maxEntries}; not read`);
+    if (zip.count > limits.maxEntries) {
+      state.problems.push(`${name}: ${zip.count} entries, more than ${limits.maxEntries}; not read`);
       return;
     }
     let manifest: Map<string, string> | undefined;
     let poms = 0;
-    const nested: { entry: yauzl.Entry; name: string }[] = [];
+    const nested: { entry: ZipEntry; name: string }[] = [];
     const wanted = (n: string) => n === MANIFEST || POM_PROPERTIES.test(n) || JAVA_ARCHIVE.test(n);
-    for (const entry of await listEntries(zip, wanted)) {
+    for (const entry of zip.entries(wanted)) {
       const path = entry.fileName;
       if (POM_PROPERTIES.test(path) || path === MANIFEST) {
-        const text = await inflate(zip, entry, Math.min(MAX_METADATA_BYTES, budget(limits, state)), state);
+        const text = inflate(content, entry, Math.min(MAX_METADATA_BYTES, budget(limits, state)), state);
         if (text === undefined) {
           state.problems.push(`${name}!/${path}: larger than the metadata limit; skipped`);
           continue;
@@ -108,7 +108,7 @@ async function readArchive(
         state.problems.push(`${inner.name}: nested deeper than ${limits.maxDepth} archives; not read`);
         continue;
       }
-      const bytes = await inflate(zip, inner.entry, budget(limits, state), state);
+      const bytes = inflate(content, inner.entry, budget(limits, state), state);
       if (bytes === undefined) {
         state.problems.push(
           `${inner.name}: would inflate past ${limits.maxInflatedBytes} bytes for this file; not read`,
@@ -119,54 +119,15 @@ async function readArchive(
     }
   } catch (err) {
     state.problems.push(`${name}: ${(err as Error).message}`);
-  } finally {
-    zip.close();
   }
 }
 
 const budget = (limits: ArchiveLimits, state: WalkState) =>
   Math.max(0, limits.maxInflatedBytes - state.inflated);
 
-function open(content: Buffer): Promise<yauzl.ZipFile> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(
-      content,
-      { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false },
-      (err, zip) => (err ? reject(err) : resolve(zip)),
-    );
-  });
-}
-
-/** The entries `wanted` selects, listed in one pass over the central directory (no per-entry await). */
-function listEntries(zip: yauzl.ZipFile, wanted: (name: string) => boolean): Promise<yauzl.Entry[]> {
-  return new Promise((resolve, reject) => {
-    const found: yauzl.Entry[] = [];
-    zip.on("entry", (e: yauzl.Entry) => {
-      if (wanted(e.fileName)) found.push(e);
-      zip.readEntry();
-    });
-    zip.on("end", () => resolve(found));
-    zip.on("error", reject);
-    zip.readEntry();
-  });
-}
-
-/** The entry's bytes, or undefined when its declared size is over `max`; yauzl checks the real size against it. */
-function inflate(
-  zip: yauzl.ZipFile,
-  entry: yauzl.Entry,
-  max: number,
-  state: WalkState,
-): Promise<Buffer | undefined> {
-  if (entry.uncompressedSize > max) return Promise.resolve(undefined);
+/** The entry's bytes, or undefined when its declared size is over `max` (the real size is checked too). */
+function inflate(content: Buffer, entry: ZipEntry, max: number, state: WalkState): Buffer | undefined {
+  if (entry.uncompressedSize > max) return undefined;
   state.inflated += entry.uncompressedSize;
-  return new Promise((resolve, reject) => {
-    zip.openReadStream(entry, (err, stream) => {
-      if (err) return reject(err);
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => chunks.push(c));
-      stream.on("end", () => resolve(Buffer.concat(chunks)));
-      stream.on("error", reject);
-    });
-  });
+  return readZipEntry(content, entry);
 }

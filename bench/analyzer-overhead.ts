@@ -1,0 +1,106 @@
+// What each analyzer family costs: the same layers analysed with and without it, CPU time (the
+// inflater's threads included), alternating runs, the fastest of each, in one process.
+//  - language analyzers over OS-only analysis (issue 13: at most +20 %)
+//  - the configuration audit over everything else (issue 14: at most +5 %)
+//  - the content engine over everything else (issue 15: reported)
+// Layers: the real Debian test image (3 layers) and an application layer of real language
+// packages: Debian's Maven-built jars (/usr/share/java), the npm test tree and the Go test binary.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { createReadStream } from "node:fs";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { analyzeLayer } from "../shared/analysis/analyze-layer.js";
+import type { Analyzer } from "../shared/analysis/analyzer.js";
+import { auditAnalyzers } from "../shared/analysis/audit/index.js";
+import { ANALYZERS } from "../shared/analysis/registry.js";
+import { DEFAULT_LIMITS } from "../shared/model/limits.js";
+import { type Entry, layerBlob, streamOf } from "../test/analysis/layers.js";
+import { buildDebianTestImage } from "../test/support/debian-image.js";
+import { buildGoTestBinaries } from "../test/support/go-binaries.js";
+import { buildNpmTestTree, dirAsEntries } from "../test/support/npm-tree.js";
+
+const LANGUAGE = new Set(["npm", "pypi", "maven", "go-binary", "nuget", "rubygems", "composer", "cargo"]);
+const CONTENT = new Set(["content", "clamav"]);
+const isAudit = (a: Analyzer) => auditAnalyzers.includes(a);
+const isLanguage = (a: Analyzer) => LANGUAGE.has(a.name);
+const isContent = (a: Analyzer) => CONTENT.has(a.name);
+
+const osOnly = ANALYZERS.filter((a) => !isLanguage(a) && !isAudit(a) && !isContent(a));
+const osAndLanguage = ANALYZERS.filter((a) => !isAudit(a) && !isContent(a));
+const missing = [...LANGUAGE].filter((n) => !ANALYZERS.some((a) => a.name === n));
+if (missing.length > 0) console.log(`(not in the registry: ${missing.join(", ")})`);
+
+async function cpuSeconds(layers: (() => Readable)[], analyzers: readonly Analyzer[]): Promise<number> {
+  const start = process.cpuUsage();
+  for (const open of layers) {
+    await analyzeLayer(
+      open(),
+      { digest: `sha256:${"0".repeat(64)}`, mediaType: "x", size: 0 },
+      { analyzers, limits: DEFAULT_LIMITS },
+    );
+  }
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+}
+
+/** Alternating runs, the fastest of each: interference on a shared machine only ever adds time. */
+async function compare(
+  family: string,
+  layers: (() => Readable)[],
+  without: readonly Analyzer[],
+  withIt: readonly Analyzer[],
+  target: string,
+  runs = 7,
+): Promise<string> {
+  await cpuSeconds(layers, withIt); // warm-up
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    a.push(await cpuSeconds(layers, without));
+    b.push(await cpuSeconds(layers, withIt));
+  }
+  const [base, more] = [Math.min(...a), Math.min(...b)];
+  const pct = ((more - base) / base) * 100;
+  return `${family.padEnd(38)} ${base.toFixed(3)} s → ${more.toFixed(3)} s CPU: ${pct >= 0 ? "+" : ""}${pct.toFixed(0)} % (${target})`;
+}
+
+async function applicationLayer(): Promise<Buffer> {
+  const entries: Entry[] = [];
+  const java = "/usr/share/java";
+  for (const f of readdirSync(java).sort()) {
+    const file = path.join(java, f);
+    if (f.endsWith(".jar") && statSync(file).isFile())
+      entries.push({ name: `opt/app/lib/${f}`, content: readFileSync(file) });
+  }
+  const npm = await buildNpmTestTree();
+  entries.push(...(await dirAsEntries(npm.dir, "srv/web/")));
+  const go = await buildGoTestBinaries();
+  entries.push({ name: "usr/local/bin/app", content: readFileSync(go.elf) });
+  return (await layerBlob(entries)).bytes;
+}
+
+async function main() {
+  const debian = await buildDebianTestImage();
+  const blobs = debian.layers.map((l) =>
+    path.join(debian.layoutDir, "blobs", "sha256", l.digest.replace(/^sha256:/, "")),
+  );
+  const app = await applicationLayer();
+  const image = [...blobs.map((b) => () => createReadStream(b)), () => streamOf(app)];
+  const size = blobs.reduce((n, b) => n + statSync(b).size, app.length);
+  console.log(
+    `debian test image (3 layers) + an application layer (${(app.length / 1e6).toFixed(0)} MB gzip: jars, npm tree, Go binary), ${(size / 1e6).toFixed(0)} MB compressed in all`,
+  );
+  console.log(
+    await compare("language analyzers over OS-only", image, osOnly, osAndLanguage, "issue 13 target ≤ +20 %"),
+  );
+  const noAudit = ANALYZERS.filter((a) => !isAudit(a));
+  console.log(
+    await compare("configuration audit over the rest", image, noAudit, ANALYZERS, "issue 14 target ≤ +5 %"),
+  );
+  const noContent = ANALYZERS.filter((a) => !isContent(a));
+  console.log(
+    await compare("content engine over the rest", image, noContent, ANALYZERS, "issue 15, reported"),
+  );
+}
+
+await main();
