@@ -67,8 +67,10 @@ export async function callServer(
     throw new Error(
       `${base.origin} refused the request (${res.status}): pass --token (serve's hook token, default $PORTCULLIS_HOOK_TOKEN) or --function-key (the Functions app)${said ? `: ${said}` : ""}`,
     );
-  if (res.status === 404)
-    throw new Error(`${url.href} not found (404): is ${base.origin} a portcullis server of this version?`);
+  if (res.status === 404 || res.status === 405)
+    throw new Error(
+      `${method} ${url.href} not found (${res.status}): is ${base.origin} a portcullis server of this version?`,
+    );
   if (res.ok) throw new Error(`${url.href} answered ${res.status} with no JSON`);
   throw new Error(`${url.href} answered ${res.status}${said ? `: ${said}` : ""}`);
 }
