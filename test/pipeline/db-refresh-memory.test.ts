@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { dispatch } from "../../shared/http/router.js";
+import type { TrackingMessage } from "../../shared/model/messages.js";
+import type { TrackingSetup } from "../../shared/tracking/tracking-setup.js";
 import { rescanChangedImages } from "../../shared/stages/jobs/db-refresh.js";
 import { updateScan } from "../../shared/stages/scan-state.js";
 import { imagePartition, queryScannedImages } from "../../shared/stages/scanned-images.js";
@@ -70,6 +72,28 @@ describe("targeted rescans (memory pipeline)", () => {
     await pipeline.bus.idle();
     expect(pipeline.deliveries.matching - matchingBefore).toBe(1);
     expect(pipeline.registry.opened.length).toBe(opened);
+  });
+
+  it("passes the verdict's cause and diff on to tracking", async () => {
+    pipeline = await memoryPipeline();
+    const tracked: TrackingMessage[] = [];
+    // tracking on, its stage replaced by a recorder: what the verdict stage sends is what is checked
+    pipeline.deps.tracking = {} as TrackingSetup;
+    pipeline.start({
+      tracking: async (msg) => {
+        tracked.push(msg);
+      },
+    });
+    await scanned("team/tracked", { demo: "1.0-1" });
+    expect(tracked.at(-1)?.verdictRecord).toMatchObject({ cause: "push" });
+    expect(tracked.at(-1)?.verdictRecord).not.toHaveProperty("diff");
+    await rescanChangedImages(pipeline.deps, changes([{ ecosystem: "Debian:12", name: "demo" }]));
+    await pipeline.bus.idle();
+    expect(tracked.at(-1)?.verdictRecord).toMatchObject({
+      cause: "db-update",
+      previous: { cause: "push" },
+      diff: { new: [], fixed: [], unchanged: 1 },
+    });
   });
 
   it("names an image analysed by other analyzer versions as needing a re-pull, and still re-matches it", async () => {
