@@ -78,6 +78,7 @@ export async function createAzurePipeline(
   const http = httpDepsFromSettings(settings, { tables, blobs, bus, now: () => new Date(), log });
   if (tracking) http.tracking = tracking;
   const jobs = jobRunners(pipeline, settings, { store: blobs, options: dbUpdateOptions(settings) });
+  http.dbRefresh = jobs.dbRefresh;
   return { settings, pipeline, http, jobs, close: () => bus.close() };
 }
 

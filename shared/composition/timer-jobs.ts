@@ -1,5 +1,5 @@
 import type { BlobStore } from "../ports/blob-store.js";
-import { refreshDbAndRescan } from "../stages/jobs/db-refresh.js";
+import { type DbRefreshResult, refreshDbAndRescan } from "../stages/jobs/db-refresh.js";
 import { enqueueRescans } from "../stages/jobs/scheduled-rescan.js";
 import { type JobName, rescanRunId } from "../stages/jobs/schedules.js";
 import type { PipelineDeps } from "../stages/pipeline-deps.js";
@@ -10,6 +10,8 @@ import type { Settings } from "./settings.js";
 export interface JobRunners extends Record<JobName, () => Promise<unknown>> {
   /** resolves to the number of images sent to matching again */
   rescan(): Promise<number>;
+  /** the feeds updated, then the targeted rescans (also `POST /api/db/refresh`) */
+  dbRefresh(): Promise<DbRefreshResult>;
 }
 
 export function jobRunners(

@@ -3,6 +3,7 @@ import type { BusSender } from "../ports/bus.js";
 import type { TableStore } from "../ports/table-store.js";
 import type { HookAuthConfig } from "../hooks/hook-auth.js";
 import type { RegistryAllowList } from "../registry/registry-allow-list.js";
+import type { DbRefreshResult } from "../stages/jobs/db-refresh.js";
 import type { TrackingSetup } from "../tracking/tracking-setup.js";
 
 /** What the HTTP routes need; chosen at the composition root like PipelineDeps. */
@@ -23,4 +24,6 @@ export interface HttpDeps {
   registryAllowList?: RegistryAllowList;
   /** GitHub tracking: the webhook's issue commands act through it; absent = issue events are ignored */
   tracking?: TrackingSetup;
+  /** the DB refresh job (update the feeds, then the targeted rescans); absent = the route answers 503 */
+  dbRefresh?: () => Promise<DbRefreshResult>;
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DigestSchema } from "../model/digest.js";
 import { getReport, listImages } from "../stages/query.js";
+import { readRescanFailure, readVerdictRecord } from "../stages/verdict-history.js";
 import { trackingStatusOf } from "../tracking/tracking-ledger.js";
 import type { HttpDeps } from "./http-deps.js";
 import { errorResponse, type RouteRequest, type RouteResponse } from "./http-types.js";
@@ -39,5 +40,21 @@ export async function imageReportRoute(req: RouteRequest, deps: HttpDeps): Promi
     return errorResponse(400, "expected /api/images/<registry>/<repository>/<sha256:digest>");
   const report = await getReport(deps.tables, deps.blobs, repository, digest);
   if (!report) return errorResponse(404, `no report for ${repository}@${digest}`);
-  return { status: 200, body: report };
+  // the verdict's cause and diff, and a rescan that could not run, beside the report they concern
+  const image = {
+    registry: repository.slice(0, repository.indexOf("/")),
+    repository: repository.slice(repository.indexOf("/") + 1),
+    digest,
+  };
+  const [verdictRecord, rescanFailure] = await Promise.all([
+    readVerdictRecord(deps.blobs, image),
+    readRescanFailure(deps.blobs, image),
+  ]);
+  if (!verdictRecord && !rescanFailure) return { status: 200, body: report };
+  const merged = {
+    ...(JSON.parse(report.toString("utf8")) as Record<string, unknown>),
+    ...(verdictRecord ? { verdictRecord } : {}),
+    ...(rescanFailure ? { rescanFailure } : {}),
+  };
+  return { status: 200, body: Buffer.from(JSON.stringify(merged, null, 2)) };
 }

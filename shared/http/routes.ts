@@ -1,6 +1,7 @@
 import { parseAcrWebhook } from "../hooks/acr-webhook.js";
 import { parseDistributionEvents } from "../hooks/distribution.js";
 import { parseHarborEvent } from "../hooks/harbor.js";
+import { dbRefreshRoute } from "./db-refresh-route.js";
 import { eventGridHook } from "./event-grid-hook.js";
 import { gateRoute } from "./gate-route.js";
 import { githubHook } from "./github-hook.js";
@@ -26,6 +27,8 @@ export interface RouteDefinition {
   methods: readonly HttpMethod[];
   /** hooks check their own token or signature; the query API sits behind a function key in Azure */
   authLevel: "anonymous" | "function";
+  /** the local host asks for the hook token even on loopback (work an operator starts, not a query) */
+  localAuth?: "hook-token";
   handle: RouteHandler<HttpDeps>;
 }
 
@@ -94,6 +97,14 @@ export const ROUTES = {
     handle: imageReportRoute,
   },
   gate: { name: "gate", route: "gate", methods: ["GET"], authLevel: "function", handle: gateRoute },
+  dbRefresh: {
+    name: "dbRefresh",
+    route: "db/refresh",
+    methods: ["POST"],
+    authLevel: "function",
+    localAuth: "hook-token",
+    handle: dbRefreshRoute,
+  },
   // Load balancers and uptime probes carry no function key.
   health: { name: "health", route: "health", methods: ["GET"], authLevel: "anonymous", handle: healthRoute },
 } as const satisfies Record<string, RouteDefinition>;

@@ -129,6 +129,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     cleanup.unshift(() => server.close());
 
     const jobs = jobRunners(pipeline, settings, { store: blobs, options: dbOptions });
+    http.dbRefresh = jobs.dbRefresh;
     // a job without an override runs on its shared schedule
     const everyMs: Partial<Record<JobName, number>> = {
       ...(options.rescanIntervalMs !== undefined ? { rescan: options.rescanIntervalMs } : {}),

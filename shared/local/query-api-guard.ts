@@ -14,12 +14,12 @@ export function isLoopbackHost(host: string): boolean {
 
 /**
  * The routes `serve` answers. In Azure the query API and `POST /api/scans` sit behind a function
- * key; locally, once `serve` listens beyond loopback, they need the hooks' token instead.
+ * key; locally, once `serve` listens beyond loopback, they need the hooks' token instead (a route
+ * marked `localAuth: "hook-token"`, such as the DB refresh, needs it even on loopback).
  */
 export function localRoutes(requireToken: boolean): readonly RouteDefinition[] {
-  if (!requireToken) return ROUTE_LIST;
   return ROUTE_LIST.map((route) =>
-    route.authLevel !== "function"
+    route.authLevel !== "function" || (!requireToken && route.localAuth !== "hook-token")
       ? route
       : {
           ...route,

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { DigestSchema } from "./digest.js";
 import { canonicalRegistry } from "./image-reference.js";
 import { ImageIdentitySchema, LayerRefSchema, type Platform, PlatformSchema } from "./image.js";
-import { VerdictSchema } from "./report.js";
+import { SeveritySchema, TierSchema, VerdictSchema } from "./report.js";
 
 /**
  * The messages the pipeline stages exchange over the bus: one queue per stage, one schema per queue.
@@ -48,6 +48,45 @@ export type Trigger = z.infer<typeof TriggerSchema>;
 export const RESCAN_CAUSES = ["db-update", "scheduled", "historical", "analyzer-upgrade", "command"] as const;
 export const RescanCauseSchema = z.enum(RESCAN_CAUSES);
 export type RescanCause = z.infer<typeof RescanCauseSchema>;
+
+/** Why a verdict was made: the image's own push (or manual scan), or one of the rescan causes. */
+export const VerdictCauseSchema = z.enum(["push", ...RESCAN_CAUSES]);
+export type VerdictCause = z.infer<typeof VerdictCauseSchema>;
+
+/** A finding as a verdict diff names it: the findings table's key (`id|package|version`). */
+export const FindingRefSchema = z.object({ id: z.string(), package: z.string(), version: z.string() });
+export type FindingRef = z.infer<typeof FindingRefSchema>;
+
+const findingChange = <T extends z.ZodType>(value: T) => FindingRefSchema.extend({ from: value, to: value });
+
+/**
+ * How a verdict differs from the previous verdict of the same digest: findings `new` and `fixed`
+ * (gone, a withdrawn advisory's too), changed in `severity` or `tier`, newly `accepted` (suppressed)
+ * or `expired` (no longer suppressed); `unchanged` counts the findings no list names.
+ */
+export const VerdictDiffSchema = z.object({
+  new: z.array(FindingRefSchema),
+  fixed: z.array(FindingRefSchema),
+  unchanged: z.number().int().nonnegative(),
+  severity: z.array(findingChange(SeveritySchema)),
+  tier: z.array(findingChange(TierSchema)),
+  accepted: z.array(FindingRefSchema),
+  expired: z.array(FindingRefSchema),
+  decision: z.object({ from: z.string(), to: z.string() }).optional(),
+  /** the lists were cut short (a tracking message carries a bounded number of entries) */
+  truncated: z.boolean().optional(),
+});
+export type VerdictDiff = z.infer<typeof VerdictDiffSchema>;
+
+/** One verdict's record: why it was made and, after the first, what changed since the previous one. */
+export const VerdictRecordSchema = z.object({
+  cause: VerdictCauseSchema,
+  at: z.string(),
+  dbVersion: z.string(),
+  previous: z.object({ at: z.string(), cause: VerdictCauseSchema, dbVersion: z.string() }).optional(),
+  diff: VerdictDiffSchema.optional(),
+});
+export type VerdictRecord = z.infer<typeof VerdictRecordSchema>;
 
 const envelope = <T extends string>(type: T) => ({
   type: z.literal(type),
@@ -118,6 +157,8 @@ export const TrackingMessageSchema = z.object({
   at: z.string().optional(),
   /** how often the stage has put it back while GitHub was unreachable */
   attempt: z.number().int().nonnegative().optional(),
+  /** the verdict's cause and its diff from the previous verdict of the digest (lists bounded) */
+  verdictRecord: VerdictRecordSchema.optional(),
 });
 export type TrackingMessage = z.infer<typeof TrackingMessageSchema>;
 

@@ -25,4 +25,13 @@ export const blobKeys = {
   matches: (scanId: string, dbVersion: string) => `matches/${scanId}/${dbVersion}.json`,
   report: (registry: string, repository: string, digest: string) =>
     `reports/${encodeURIComponent(registry)}/${repository}/${digest.replace(":", "/")}.json`,
+  /** the latest verdict's record and findings baseline (verdict-history.ts) */
+  verdictLatest: (registry: string, repository: string, digest: string) =>
+    `verdicts/${encodeURIComponent(registry)}/${repository}/${digest.replace(":", "/")}/latest.json`,
+  /** why the last rescan of the image failed (cleared by its next verdict) */
+  rescanFailure: (registry: string, repository: string, digest: string) =>
+    `verdicts/${encodeURIComponent(registry)}/${repository}/${digest.replace(":", "/")}/rescan-failure.json`,
+  /** every verdict's record, by when it was made */
+  verdictRecord: (registry: string, repository: string, digest: string, at: string) =>
+    `verdicts/${encodeURIComponent(registry)}/${repository}/${digest.replace(":", "/")}/${at.replace(/[:.]/g, "")}.json`,
 };

@@ -7,6 +7,11 @@ import { readScan, updateScan } from "./scan-state.js";
 import { addImageTag, writeScannedImage } from "./scanned-images.js";
 import { readInventory, readMatches, storeReport } from "./stage-blobs.js";
 import { blobKeys } from "./tables.js";
+import { boundedDiff } from "./verdict-diff.js";
+import { recordVerdict } from "./verdict-history.js";
+
+/** At most this many findings per diff list travel to tracking; the image API has them all. */
+const TRACKED_DIFF_ENTRIES = 200;
 
 /**
  * verdict: apply the policy, store the report, and write the images, findings and package-index
@@ -25,6 +30,19 @@ export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Pro
   const report = await deps.decide(inventory, stored.matches, stored.db);
   const { registry, repository, digest } = msg.image;
   const reportKey = blobKeys.report(registry, repository, digest);
+  // recorded before the report: a redelivery finds its own record and the same diff
+  const record = await recordVerdict(
+    deps.blobs,
+    { registry, repository, digest },
+    {
+      verdictId: `${msg.scanId}|${msg.reportKey}|${msg.cause ?? "push"}`,
+      cause: msg.cause ?? "push",
+      at: deps.now().toISOString(),
+      dbVersion: msg.dbVersion,
+      decision: report.verdict?.decision ?? "pass",
+    },
+    report.findings,
+  );
   await storeReport(deps.blobs, reportKey, report);
 
   const counts = Object.fromEntries(SEVERITY_ORDER.map((s) => [s, 0])) as Record<string, number>;
@@ -76,6 +94,10 @@ export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Pro
       ...{ scanId: msg.scanId, image: { ...msg.image, tags }, reportKey, verdict, dbVersion: msg.dbVersion },
       ...{ cause: "verdict", at: found.state.createdAt, run: deps.now().toISOString() },
     });
-    await deps.bus.send("tracking", body, { messageId });
+    // the diff rides along, its lists bounded: a queue message has a size limit
+    const verdictRecord = record.diff
+      ? { ...record, diff: boundedDiff(record.diff, TRACKED_DIFF_ENTRIES) }
+      : record;
+    await deps.bus.send("tracking", { ...body, verdictRecord }, { messageId });
   }
 }

@@ -99,7 +99,13 @@ export const DbMetadataSchema = z.object({
   ecosystems: z.record(z.string(), EcosystemStateSchema),
   feeds: z.record(z.string(), FeedStateSchema),
   /** (ecosystem, package) pairs whose advisories changed since `since`; `full` when there was no previous DB */
-  changes: z.object({ since: z.string().nullable(), full: z.boolean(), packages: z.array(PackageRefSchema) }),
+  changes: z.object({
+    since: z.string().nullable(),
+    full: z.boolean(),
+    packages: z.array(PackageRefSchema),
+    /** CVEs whose own rating changed (severity feeds): their advisories' packages change too (db-changes.ts) */
+    cves: z.array(z.string()).optional(),
+  }),
 });
 export type DbMetadata = z.infer<typeof DbMetadataSchema>;
 

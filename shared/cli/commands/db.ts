@@ -1,6 +1,7 @@
 import path from "node:path";
 import { type Command, Option } from "commander";
-import { dbUpdateOptions, readSettings, type Settings } from "../../composition/settings.js";
+import { z } from "zod";
+import { dbUpdateOptions, readSetting, readSettings, type Settings } from "../../composition/settings.js";
 import { FsBlobStore } from "../../ports/fs-blob-store.js";
 import { MSRC_FEED } from "../../vulndb/db-format.js";
 import {
@@ -15,6 +16,7 @@ import {
 import { DEFAULT_MSRC_BASE_URL } from "../../vulndb/msrc/msrc-feed.js";
 import { DEFAULT_OSV_BASE_URL } from "../../vulndb/osv-export-feed.js";
 import { defaultCacheDir } from "../image-options.js";
+import { callServer } from "../server-api.js";
 import { UsageError } from "../usage-error.js";
 
 /** `--cache-dir`, else `$PORTCULLIS_CACHE_DIR`, else `~/.cache/portcullis` (where the DB lives for the CLI). */
@@ -141,12 +143,26 @@ export function registerDb(program: Command): void {
       `comma-separated feeds (default $PORTCULLIS_DB_ECOSYSTEMS, else ${DEFAULT_FEEDS.join(",")})`,
     )
     .addOption(cacheDirOption())
-    .action(async (opts: FeedFlags & { cacheDir?: string }) => {
-      const result = await updateDb(cacheStore(opts.cacheDir), resolveFeedOptions(opts));
-      process.stdout.write(
-        `${result.changed ? "updated" : "up to date"}: vulnerability DB ${result.metadata.version}\n`,
-      );
-    });
+    .option(
+      "--server <url>",
+      "ask a running portcullis (serve, or the Functions app) to update its DB now and rescan what changed (POST /api/db/refresh); the feed flags are the server's settings then",
+    )
+    .option("--token <token>", "with --server: serve's hook token (default $PORTCULLIS_HOOK_TOKEN)")
+    .option("--function-key <key>", "with --server: the Functions app's function key")
+    .action(
+      async (
+        opts: FeedFlags & { cacheDir?: string; server?: string; token?: string; functionKey?: string },
+      ) => {
+        if (opts.server !== undefined) {
+          await refreshOnServer(opts);
+          return;
+        }
+        const result = await updateDb(cacheStore(opts.cacheDir), resolveFeedOptions(opts));
+        process.stdout.write(
+          `${result.changed ? "updated" : "up to date"}: vulnerability DB ${result.metadata.version}\n`,
+        );
+      },
+    );
 
   db.command("import")
     .description("merge local OSV records (a directory, a zip, or one JSON/YAML file) into the DB")
@@ -195,3 +211,57 @@ export function registerDb(program: Command): void {
       process.stdout.write(`${lines.join("\n")}\n`);
     });
 }
+
+/** The feed flags a server takes from its own settings instead: refused with --server, not ignored. */
+const LOCAL_ONLY_FLAGS = ["dbUrl", "mirror", "msrcUrl", "cveUrl", "ecosystems", "cacheDir"] as const;
+
+/** `db update --server`: the server updates its DB and queues the rescans; print what it did. */
+async function refreshOnServer(
+  opts: FeedFlags & { cacheDir?: string; server?: string; token?: string; functionKey?: string },
+): Promise<void> {
+  const given = LOCAL_ONLY_FLAGS.filter((f) => opts[f] !== undefined);
+  if (given.length > 0 || opts.msrc === false)
+    throw new UsageError(
+      `--server updates the server's DB from the server's own feed settings; drop ${[...given.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`), ...(opts.msrc === false ? ["--no-msrc"] : [])].join(", ")}`,
+    );
+  const token = opts.token ?? readSetting("PORTCULLIS_HOOK_TOKEN");
+  const answer = await callServer(
+    {
+      server: opts.server!,
+      ...(token ? { token } : {}),
+      ...(opts.functionKey ? { functionKey: opts.functionKey } : {}),
+    },
+    "POST",
+    "db/refresh",
+  );
+  const result = DbRefreshAnswerSchema.safeParse(answer);
+  if (!result.success) throw new Error(`${opts.server} answered something other than a DB refresh result`);
+  const r = result.data;
+  const lines = [
+    `${r.changed ? "updated" : "up to date"}: vulnerability DB ${r.version} on ${opts.server}`,
+    ...(r.changed
+      ? [
+          `${r.packages} package(s) and ${r.changedCves} CVE rating(s) changed; ${r.queued} image(s) queued for rescan`,
+        ]
+      : []),
+    ...(r.needRepull.length > 0
+      ? [
+          `${r.needRepull.length} image(s) were analysed by older analyzers; a new scan (re-pull) would apply the current ones:`,
+          ...r.needRepull.map((i) => `  ${i}`),
+        ]
+      : []),
+    ...r.notQueued.map((n) => `not queued: ${n.image}: ${n.reason}`),
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/** What `POST /api/db/refresh` answers (DbRefreshResult), checked before it is printed. */
+const DbRefreshAnswerSchema = z.object({
+  version: z.string(),
+  changed: z.boolean(),
+  packages: z.number(),
+  changedCves: z.number(),
+  queued: z.number(),
+  needRepull: z.array(z.string()),
+  notQueued: z.array(z.object({ image: z.string(), reason: z.string() })),
+});
