@@ -1,7 +1,9 @@
 import { inventoryFromStoredReports } from "../analysis/stored-inventory.js";
 import { messageId, type MatchingMessage, type VerdictMessage } from "../model/messages.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
-import { attemptPart, readScan } from "./scan-state.js";
+import type { Inventory } from "../model/report.js";
+import { failRescanImage } from "./rescan-runs.js";
+import { attemptPart, readScan, type ScanState } from "./scan-state.js";
 import { readInventory, storeInventory, storeMatches } from "./stage-blobs.js";
 import { blobKeys } from "./tables.js";
 
@@ -19,6 +21,7 @@ export async function matchStage(msg: MatchingMessage, deps: PipelineDeps): Prom
   const scan = found.state;
   if (scan.status === "failed") return;
 
+  if (msg.reason === "rescan") return rematch(msg, found.state, deps);
   let inventory = await readInventory(deps.blobs, msg.inventoryKey);
   if (!inventory) {
     inventory = await inventoryFromStoredReports(
@@ -31,6 +34,44 @@ export async function matchStage(msg: MatchingMessage, deps: PipelineDeps): Prom
     );
     await storeInventory(deps.blobs, msg.inventoryKey, inventory);
   }
+  await matchAndSend(msg, scan, inventory, deps);
+}
+
+/**
+ * A rescan re-matches the stored inventory and nothing else. A missing or corrupt inventory fails
+ * the rescan of this image alone, with the reason in its rescan record: the image keeps its previous
+ * verdict (the scan is not failed, the gate does not turn to "scan failed") and the others go on.
+ */
+async function rematch(msg: MatchingMessage, scan: ScanState, deps: PipelineDeps): Promise<void> {
+  let inventory: Inventory | undefined;
+  let problem: string | undefined;
+  try {
+    inventory = await readInventory(deps.blobs, msg.inventoryKey);
+    if (!inventory) problem = `its stored inventory ${msg.inventoryKey} is missing`;
+  } catch (err) {
+    problem = `its stored inventory ${msg.inventoryKey} is unreadable: ${oneLine(err)}`;
+  }
+  if (!inventory) {
+    const reason = `rescan of ${msg.image.ref} failed: ${problem}; the previous verdict stands (push the image again to rebuild it)`;
+    deps.log(`matching: ${reason}`);
+    if (msg.rescanId) {
+      const { registry, repository, digest } = msg.image;
+      await failRescanImage(deps.tables, msg.rescanId, { registry, repository, digest }, reason, deps.now());
+    }
+    return;
+  }
+  await matchAndSend(msg, scan, inventory, deps);
+}
+
+const oneLine = (err: unknown): string =>
+  (err instanceof Error ? err.message : String(err)).replace(/\s+/g, " ").slice(0, 300);
+
+async function matchAndSend(
+  msg: MatchingMessage,
+  scan: ScanState,
+  inventory: Inventory,
+  deps: PipelineDeps,
+): Promise<void> {
   const { matches, db } = await deps.match(inventory);
   const matchesKey = blobKeys.matches(msg.scanId, db.version);
   await storeMatches(deps.blobs, matchesKey, { db, matches });
@@ -44,7 +85,9 @@ export async function matchStage(msg: MatchingMessage, deps: PipelineDeps): Prom
     dbVersion: db.version,
     ...(msg.cause ? { cause: msg.cause } : {}),
   };
+  // a rescan's verdict is a new message even on the same DB version (duplicate detection would drop it)
+  const part = msg.rescanId ? `${db.version}.${msg.rescanId}` : db.version;
   await deps.bus.send("verdict", body, {
-    messageId: messageId("verdict", msg.scanId, attemptPart(scan, db.version)),
+    messageId: messageId("verdict", msg.scanId, attemptPart(scan, part)),
   });
 }
