@@ -13,6 +13,7 @@ const all = [
   "push-to-verdict.ts",
   "audit-overhead.ts",
   "tracking.ts",
+  "rescan-fleet.ts",
 ];
 const only = process.argv.slice(2);
 const chosen = only.length ? all.filter((b) => only.some((o) => b.startsWith(o))) : all;
