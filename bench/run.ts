@@ -14,6 +14,7 @@ const all = [
   "audit-overhead.ts",
   "tracking.ts",
   "analyzer-overhead.ts",
+  "rescan-fleet.ts",
 ];
 const only = process.argv.slice(2);
 const chosen = only.length ? all.filter((b) => only.some((o) => b.startsWith(o))) : all;

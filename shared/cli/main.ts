@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import type { ErrorCode } from "../model/error-codes.js";
 import { ScanError } from "../model/errors.js";
 import { registerDb } from "./commands/db.js";
+import { registerRescan } from "./commands/rescan.js";
 import { registerSbom } from "./commands/sbom.js";
 import { registerScan } from "./commands/scan.js";
 import { registerServe } from "./commands/serve.js";
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerVersionCompare(program);
   registerServe(program);
   registerTrack(program);
+  registerRescan(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

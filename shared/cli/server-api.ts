@@ -11,6 +11,9 @@ export interface ServerOptions {
   fetch?: typeof globalThis.fetch;
 }
 
+/** Where `serve` listens by default. */
+export const DEFAULT_SERVER = "http://127.0.0.1:7071";
+
 /** The base URL of `--server`, checked before anything is sent. */
 export function serverUrl(server: string): URL {
   let url: URL;

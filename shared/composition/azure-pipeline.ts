@@ -76,6 +76,7 @@ export async function createAzurePipeline(
     ...(tracking ? { tracking } : {}),
   });
   const http = httpDepsFromSettings(settings, { tables, blobs, bus, now: () => new Date(), log });
+  http.rescanBatchSize = settings.PORTCULLIS_RESCAN_BATCH_SIZE;
   if (tracking) http.tracking = tracking;
   const jobs = jobRunners(pipeline, settings, { store: blobs, options: dbUpdateOptions(settings) });
   http.dbRefresh = jobs.dbRefresh;

@@ -9,6 +9,8 @@ import type { OpenVexDocument } from "../policy/vex.js";
 import type { ImageSource } from "../registry/image-source.js";
 import { type OpenImageSourceOptions, openImageSource } from "../registry/open-image-source.js";
 import { RegistryClient } from "../registry/registry-client.js";
+import { parseImageReference } from "../registry/reference.js";
+import { digestsTaggedNow } from "../registry/tag-lookup.js";
 import { makeReport } from "../stages/make-report.js";
 import { storedAcceptedRisks } from "../tracking/github-risks.js";
 import type { TrackingSetup } from "../tracking/tracking-setup.js";
@@ -51,6 +53,12 @@ export function buildPipelineDeps(parts: PipelineParts): PipelineDeps {
     blobs: parts.blobs,
     bus: parts.bus,
     openSource,
+    digestsTaggedNow(registry, repository, tag) {
+      const ref = parseImageReference(`${registry}/${repository}:${tag}`);
+      if (ref.transport !== "registry")
+        throw new TypeError(`not a registry image: ${registry}/${repository}`);
+      return digestsTaggedNow(client, ref, tag);
+    },
     ...(parts.analyzers ? { analyzers: parts.analyzers } : {}),
     ...(parts.limits ? { limits: parts.limits } : {}),
     ...(parts.registry.allowForeignLayers ? { allowForeignLayers: true } : {}),

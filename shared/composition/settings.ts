@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { JOB_SCHEDULES, ncrontab, parseCadence } from "../stages/jobs/schedules.js";
 import { ScanError } from "../model/errors.js";
 
 const csv = z
@@ -65,6 +66,21 @@ export const SettingsSchema = z
     PORTCULLIS_GITHUB_API_URL: optionalText,
     /** the web host image source labels must name; default https://github.com */
     PORTCULLIS_GITHUB_URL: optionalText,
+    /** the still-in-use rescan sweep's NCRONTAB: `0 M * * * *` or `0 M 0/H * * *` (star-slash H too) (stages/jobs/schedules.ts) */
+    PORTCULLIS_RESCAN_SCHEDULE: z
+      .string()
+      .default(ncrontab(JOB_SCHEDULES.rescan.cadence))
+      .superRefine((text, ctx) => {
+        try {
+          parseCadence(text);
+        } catch (err) {
+          ctx.addIssue({ code: "custom", message: (err as Error).message });
+        }
+      }),
+    /** a gate query within this many hours keeps an untagged image in the sweep */
+    PORTCULLIS_RESCAN_GATE_WINDOW_HOURS: positive(168),
+    /** images a rescan (sweep or historical) queues at once: bounds the load on the bus and the tables */
+    PORTCULLIS_RESCAN_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(32),
     /** identity-based connections (Azure) */
     ServiceBusConnection__fullyQualifiedNamespace: optionalText,
     AzureWebJobsStorage__accountName: optionalText,

@@ -1,15 +1,21 @@
 import type { BlobStore } from "../ports/blob-store.js";
 import { type DbRefreshResult, refreshDbAndRescan } from "../stages/jobs/db-refresh.js";
-import { enqueueRescans } from "../stages/jobs/scheduled-rescan.js";
-import { type JobName, rescanRunId } from "../stages/jobs/schedules.js";
+import { type SweepResult, sweepImagesInUse } from "../stages/jobs/scheduled-rescan.js";
+import {
+  type Cadence,
+  JOB_SCHEDULES,
+  type JobName,
+  parseCadence,
+  rescanRunId,
+} from "../stages/jobs/schedules.js";
 import type { PipelineDeps } from "../stages/pipeline-deps.js";
 import type { UpdateOptions } from "../vulndb/db-update.js";
-import type { Settings } from "./settings.js";
+import { readSetting, type Settings } from "./settings.js";
 
 /** Each timer job bound to the pipeline and its settings: what both hosts call on their schedule. */
 export interface JobRunners extends Record<JobName, () => Promise<unknown>> {
-  /** resolves to the number of images sent to matching again */
-  rescan(): Promise<number>;
+  /** the still-in-use sweep: what it queued, marked stale and looked up */
+  rescan(): Promise<SweepResult>;
   /** the feeds updated, then the targeted rescans (also `POST /api/db/refresh`) */
   dbRefresh(): Promise<DbRefreshResult>;
 }
@@ -21,10 +27,22 @@ export function jobRunners(
 ): JobRunners {
   return {
     rescan: () =>
-      enqueueRescans(pipeline, {
-        olderThanHours: settings.PORTCULLIS_RESCAN_AFTER_HOURS,
+      sweepImagesInUse(pipeline, {
         runId: rescanRunId(pipeline.now()),
+        olderThanHours: settings.PORTCULLIS_RESCAN_AFTER_HOURS,
+        gateWindowHours: settings.PORTCULLIS_RESCAN_GATE_WINDOW_HOURS,
+        batchSize: settings.PORTCULLIS_RESCAN_BATCH_SIZE,
       }),
     dbRefresh: () => refreshDbAndRescan(pipeline, db.store, db.options),
   };
+}
+
+/** A job's cadence: the rescan sweep's comes from PORTCULLIS_RESCAN_SCHEDULE, the others are fixed. */
+export function jobCadence(
+  job: JobName,
+  settings: Pick<Settings, "PORTCULLIS_RESCAN_SCHEDULE"> = {
+    PORTCULLIS_RESCAN_SCHEDULE: readSetting("PORTCULLIS_RESCAN_SCHEDULE"),
+  },
+): Cadence {
+  return job === "rescan" ? parseCadence(settings.PORTCULLIS_RESCAN_SCHEDULE) : JOB_SCHEDULES[job].cadence;
 }

@@ -8,7 +8,7 @@ export async function gateRoute(req: RouteRequest, deps: HttpDeps): Promise<Rout
   const image = req.query.get("image");
   if (!image) return errorResponse(400, "?image=<registry/repository@sha256:…> is required");
   try {
-    const answer = await gate(deps.tables, image);
+    const answer = await gate(deps.tables, image, deps);
     return { status: answer.status, body: { image, ...answer } };
   } catch (err) {
     if (err instanceof TypeError || err instanceof ScanError) return errorResponse(400, err.message);

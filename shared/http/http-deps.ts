@@ -22,6 +22,8 @@ export interface HttpDeps {
   dedupeWindowSeconds?: number;
   /** registries an event or a manual scan may name; absent = any (unit tests of other routes) */
   registryAllowList?: RegistryAllowList;
+  /** images a historical rescan queues at once (PORTCULLIS_RESCAN_BATCH_SIZE); absent = the default */
+  rescanBatchSize?: number;
   /** GitHub tracking: the webhook's issue commands act through it; absent = issue events are ignored */
   tracking?: TrackingSetup;
   /** the DB refresh job (update the feeds, then the targeted rescans); absent = the route answers 503 */

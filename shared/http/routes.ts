@@ -11,6 +11,7 @@ import type { RouteHandler } from "./http-types.js";
 import { imageReportRoute, listImagesRoute } from "./image-routes.js";
 import { manualScan } from "./manual-scan.js";
 import { registryHook } from "./registry-hook.js";
+import { rescanStatusRoute, startRescanRoute } from "./rescan-routes.js";
 import { scanStatus } from "./scan-status.js";
 
 export type HttpMethod = "GET" | "POST" | "OPTIONS";
@@ -104,6 +105,20 @@ export const ROUTES = {
     authLevel: "function",
     localAuth: "hook-token",
     handle: dbRefreshRoute,
+  },
+  startRescan: {
+    name: "startRescan",
+    route: "rescans",
+    methods: ["POST"],
+    authLevel: "function",
+    handle: startRescanRoute,
+  },
+  rescanStatus: {
+    name: "rescanStatus",
+    route: "rescans/{rescanId}",
+    methods: ["GET"],
+    authLevel: "function",
+    handle: rescanStatusRoute,
   },
   // Load balancers and uptime probes carry no function key.
   health: { name: "health", route: "health", methods: ["GET"], authLevel: "anonymous", handle: healthRoute },

@@ -9,12 +9,13 @@ import { registryAccess } from "../composition/registry-access.js";
 import { registryAllowListFromSettings } from "../composition/registry-allow-list-settings.js";
 import { IntakeJournal, journaledIntakeBus } from "./intake-journal.js";
 import { dbUpdateOptions, readSettings, type Settings } from "../composition/settings.js";
-import { jobRunners } from "../composition/timer-jobs.js";
+import { jobCadence, jobRunners } from "../composition/timer-jobs.js";
+import type { SweepResult } from "../stages/jobs/scheduled-rescan.js";
 import { AzureBlobStore } from "../ports/azure-blob-store.js";
 import { AzureTableStore } from "../ports/azure-table-store.js";
 import type { Subscription } from "../ports/bus.js";
 import { StorageQueueBus } from "../ports/storage-queue-bus.js";
-import { intervalMs, JOB_NAMES, JOB_SCHEDULES, type JobName } from "../stages/jobs/schedules.js";
+import { intervalMs, JOB_NAMES, type JobName } from "../stages/jobs/schedules.js";
 import type { PipelineDeps } from "../stages/pipeline-deps.js";
 import { type AzuriteInstance, startAzurite } from "./azurite.js";
 import { readOrCreateHookToken } from "./hook-token.js";
@@ -53,7 +54,7 @@ export interface LocalHost {
   http: HttpDeps;
   bus: StorageQueueBus;
   /** runs the rescan job once, now */
-  rescanNow(): Promise<number>;
+  rescanNow(): Promise<SweepResult>;
   stop(): Promise<void>;
 }
 
@@ -120,6 +121,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       "local",
       options.registry?.insecureRegistries,
     );
+    http.rescanBatchSize = settings.PORTCULLIS_RESCAN_BATCH_SIZE;
     if (tracking) http.tracking = tracking;
     const server = await startHttpServer(http, {
       host: options.host ?? "127.0.0.1",
@@ -137,7 +139,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     };
     const timers: { stop(): Promise<void> }[] = [];
     for (const job of JOB_NAMES) {
-      const every = everyMs[job] ?? intervalMs(JOB_SCHEDULES[job].cadence);
+      const every = everyMs[job] ?? intervalMs(jobCadence(job, settings));
       if (every > 0) timers.push(intervalTask(job, every, jobs[job], log));
     }
     cleanup.splice(1, 0, async () => {

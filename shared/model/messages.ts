@@ -126,6 +126,11 @@ export const MatchingMessageSchema = z.object({
   reason: z.enum(["scan", "rescan"]),
   /** for a rescan: what asked for it */
   cause: RescanCauseSchema.optional(),
+  /** for a rescan recorded in the `rescans` table (historical, scheduled): where its progress goes */
+  rescanId: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/)
+    .optional(),
 });
 export type MatchingMessage = z.infer<typeof MatchingMessageSchema>;
 

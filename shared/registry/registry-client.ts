@@ -73,6 +73,34 @@ export class RegistryClient {
     return content;
   }
 
+  /**
+   * HEADs a manifest by tag: the digest and media type it points at now, or undefined when the tag
+   * is gone (404). No body is read. The Accept header matters: Distribution 404s an OCI manifest without it.
+   */
+  async headManifest(
+    location: RepositoryLocation,
+    reference: string,
+  ): Promise<{ digest?: string; mediaType?: string } | undefined> {
+    let response: Response;
+    try {
+      response = await this.request({
+        ...where(location),
+        path: `/v2/${location.repository}/manifests/${reference}`,
+        method: "HEAD",
+        headers: { accept: MANIFEST_ACCEPT },
+        kind: "manifest",
+        what: `manifest ${name(location)}:${reference}`,
+      });
+    } catch (err) {
+      if (err instanceof ScanError && err.code === "not-found") return undefined;
+      throw err;
+    }
+    await response.body?.cancel();
+    const digest = response.headers.get("docker-content-digest") ?? undefined;
+    const mediaType = response.headers.get("content-type")?.split(";")[0]?.trim();
+    return { ...(digest ? { digest } : {}), ...(mediaType ? { mediaType } : {}) };
+  }
+
   /** Reads a small blob (an image config) into memory, bounded by limits.maxManifestBytes and verified. */
   async getBlob(
     location: RepositoryLocation,

@@ -1,10 +1,11 @@
 import { ZodError, z } from "zod";
 import { inventoryFromStoredReports } from "../analysis/stored-inventory.js";
 import { ScanError } from "../model/errors.js";
-import type { Inventory } from "../model/report.js";
 import { messageId, type MatchingMessage, type VerdictMessage } from "../model/messages.js";
+import type { Inventory } from "../model/report.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
-import { attemptPart, readScan } from "./scan-state.js";
+import { failRescanImage } from "./rescan-runs.js";
+import { attemptPart, readScan, type ScanState } from "./scan-state.js";
 import { readImageConfig, readInventory, storeInventory, storeMatches } from "./stage-blobs.js";
 import { blobKeys } from "./tables.js";
 import { recordRescanFailure } from "./verdict-history.js";
@@ -23,43 +24,82 @@ export async function matchStage(msg: MatchingMessage, deps: PipelineDeps): Prom
   const scan = found.state;
   if (scan.status === "failed") return;
 
+  if (msg.reason === "rescan") return rematch(msg, scan, deps);
+  let inventory = await readInventory(deps.blobs, msg.inventoryKey);
+  if (!inventory) {
+    inventory = await inventoryFromLayers(msg, scan, deps);
+    await storeInventory(deps.blobs, msg.inventoryKey, inventory);
+  }
+  await matchAndSend(msg, scan, inventory, deps);
+}
+
+/** The inventory squashed from the stored layer reports, with the stored image config to audit. */
+async function inventoryFromLayers(msg: MatchingMessage, scan: ScanState, deps: PipelineDeps) {
+  // without its config the audit says the config checks were not made (image-config-not-audited)
+  const config = scan.configDigest
+    ? await readImageConfig(deps.blobs, blobKeys.config(scan.configDigest))
+    : undefined;
+  return inventoryFromStoredReports(
+    {
+      identity: msg.image,
+      manifestMediaType: "",
+      configDigest: config && scan.configDigest ? scan.configDigest : "",
+      config: config ?? {},
+      layers: scan.layers,
+    },
+    {
+      store: deps.blobs,
+      ...(deps.analyzers ? { analyzers: deps.analyzers } : {}),
+      ...(deps.allowForeignLayers ? { allowForeignLayers: true } : {}),
+    },
+  );
+}
+
+/**
+ * A rescan re-matches the stored inventory (or squashes it again from the stored layer reports) and
+ * pulls nothing. When neither can be read, the rescan of this image alone fails, with the reason in
+ * the image's verdict record and its rescan run: the previous verdict stands and the others go on.
+ */
+async function rematch(msg: MatchingMessage, scan: ScanState, deps: PipelineDeps): Promise<void> {
   let inventory: Inventory | undefined;
+  let problem: string | undefined;
   try {
     inventory = await readInventory(deps.blobs, msg.inventoryKey);
   } catch (err) {
-    // a damaged inventory fails its rescan visibly (the scan's own matching retries: it may be mid-write)
-    if (msg.reason !== "rescan") throw err;
-    await failRescan(msg, deps, `stored inventory ${msg.inventoryKey} is corrupt: ${describe(err)}`);
-    return;
+    problem = `stored inventory ${msg.inventoryKey} is corrupt: ${describe(err)}`;
+  }
+  if (!inventory && problem === undefined) {
+    try {
+      inventory = await inventoryFromLayers(msg, scan, deps);
+      await storeInventory(deps.blobs, msg.inventoryKey, inventory);
+    } catch (err) {
+      if (!(err instanceof ScanError)) throw err;
+      problem = `stored inventory ${msg.inventoryKey} is missing, and ${err.message}`;
+    }
   }
   if (!inventory) {
-    // without its config the audit says the config checks were not made (image-config-not-audited)
-    const config = scan.configDigest
-      ? await readImageConfig(deps.blobs, blobKeys.config(scan.configDigest))
-      : undefined;
-    try {
-      inventory = await inventoryFromStoredReports(
-        {
-          identity: msg.image,
-          manifestMediaType: "",
-          configDigest: config && scan.configDigest ? scan.configDigest : "",
-          config: config ?? {},
-          layers: scan.layers,
-        },
-        {
-          store: deps.blobs,
-          ...(deps.analyzers ? { analyzers: deps.analyzers } : {}),
-          ...(deps.allowForeignLayers ? { allowForeignLayers: true } : {}),
-        },
-      );
-    } catch (err) {
-      // a rescan never pulls: without the inventory or the layer reports, only a new scan can help
-      if (msg.reason !== "rescan" || !(err instanceof ScanError)) throw err;
-      await failRescan(msg, deps, `stored inventory ${msg.inventoryKey} is missing, and ${err.message}`);
-      return;
+    const reason = `${problem}; the previous verdict stands (push the image again to rebuild it)`;
+    deps.log(`rescan of ${msg.image.ref} failed: ${reason}`);
+    await recordRescanFailure(deps.blobs, msg.image, {
+      at: deps.now().toISOString(),
+      cause: msg.cause ?? "scheduled",
+      reason,
+    });
+    if (msg.rescanId) {
+      const { registry, repository, digest } = msg.image;
+      await failRescanImage(deps.tables, msg.rescanId, { registry, repository, digest }, reason, deps.now());
     }
-    await storeInventory(deps.blobs, msg.inventoryKey, inventory);
+    return;
   }
+  await matchAndSend(msg, scan, inventory, deps);
+}
+
+async function matchAndSend(
+  msg: MatchingMessage,
+  scan: ScanState,
+  inventory: Inventory,
+  deps: PipelineDeps,
+): Promise<void> {
   const { matches, db } = await deps.match(inventory);
   const matchesKey = blobKeys.matches(msg.scanId, db.version);
   await storeMatches(deps.blobs, matchesKey, { db, matches });
@@ -73,8 +113,10 @@ export async function matchStage(msg: MatchingMessage, deps: PipelineDeps): Prom
     dbVersion: db.version,
     ...(msg.cause ? { cause: msg.cause } : {}),
   };
+  // a rescan's verdict is a new message even on the same DB version (duplicate detection would drop it)
+  const part = msg.rescanId ? `${db.version}.${msg.rescanId}` : db.version;
   await deps.bus.send("verdict", body, {
-    messageId: messageId("verdict", msg.scanId, attemptPart(scan, db.version)),
+    messageId: messageId("verdict", msg.scanId, attemptPart(scan, part)),
   });
 }
 
@@ -82,15 +124,5 @@ const describe = (err: unknown) =>
   err instanceof ZodError
     ? `not an inventory (${z.prettifyError(err).split("\n")[0]})`
     : err instanceof Error
-      ? err.message
+      ? err.message.replace(/\s+/g, " ").slice(0, 300)
       : String(err);
-
-/** A rescan that cannot run for this image: said in the log and in the image's record; the others go on. */
-async function failRescan(msg: MatchingMessage, deps: PipelineDeps, reason: string): Promise<void> {
-  deps.log(`rescan of ${msg.image.ref} failed: ${reason}`);
-  await recordRescanFailure(deps.blobs, msg.image, {
-    at: deps.now().toISOString(),
-    cause: msg.cause ?? "scheduled",
-    reason,
-  });
-}

@@ -24,6 +24,11 @@ export interface PipelineDeps {
   bus: BusSender;
   /** opens a registry image (credentials, insecure registries and ACR identity are the root's business) */
   openSource(ref: string): Promise<ImageSource>;
+  /**
+   * The manifest digests `registry/repository:tag` points at now ([] when the tag is gone): the
+   * still-in-use sweep's one HEAD per tag. Absent = the sweep cannot ask and keeps every image in.
+   */
+  digestsTaggedNow?(registry: string, repository: string, tag: string): Promise<string[]>;
   analyzers?: readonly Analyzer[];
   limits?: Limits;
   /** analyse foreign/non-distributable layers (Windows base layers) from their URLs instead of skipping them */

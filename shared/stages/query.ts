@@ -4,7 +4,13 @@ import type { BlobStore } from "../ports/blob-store.js";
 import type { TableStore } from "../ports/table-store.js";
 import { parseImageReference } from "../registry/reference.js";
 import { readScan, type ScanState } from "./scan-state.js";
-import { imagePartition, queryScannedImages, readScannedImage, type ScannedImage } from "./scanned-images.js";
+import {
+  imagePartition,
+  queryScannedImages,
+  readScannedImage,
+  recordGateQuery,
+  type ScannedImage,
+} from "./scanned-images.js";
 
 export interface ImageSummary {
   registry: string;
@@ -18,6 +24,8 @@ export interface ImageSummary {
   counts: Record<string, number>;
   dbVersion: string;
   scannedAt: string;
+  lastGateQueryAt?: string;
+  staleSince?: string;
 }
 
 const summary = (image: ScannedImage): ImageSummary => ({
@@ -32,6 +40,8 @@ const summary = (image: ScannedImage): ImageSummary => ({
   counts: image.counts,
   dbVersion: image.dbVersion,
   scannedAt: image.scannedAt,
+  ...(image.lastGateQueryAt ? { lastGateQueryAt: image.lastGateQueryAt } : {}),
+  ...(image.staleSince ? { staleSince: image.staleSince } : {}),
 });
 
 /** `GET /api/images`: scanned images, optionally one repository (`registry/repo`) or one verdict. */
@@ -69,11 +79,41 @@ export interface GateAnswer {
   images: { digest: string; platform?: unknown; status: string; decision?: string }[];
 }
 
+/** Who asks the gate records it: each platform image asked about is in use (the still-in-use sweep). */
+export interface GateRecording {
+  now(): Date;
+  log(message: string): void;
+}
+
 /**
  * `GET /api/gate?image=<ref@digest>` for CD pipelines and admission controllers. An index digest
  * answers for all its platforms (block if any blocks). A failed scan blocks: a gate fails closed.
+ * While a rescan of a scanned image is pending, the previous verdict stands (a rescan never 409s).
  */
-export async function gate(tables: TableStore, image: string): Promise<GateAnswer> {
+export async function gate(
+  tables: TableStore,
+  image: string,
+  recording?: GateRecording,
+): Promise<GateAnswer> {
+  const answer = await gateAnswer(tables, image);
+  if (recording)
+    for (const asked of answer.images) {
+      if (asked.status !== "done") continue;
+      const ref = parseImageReference(image);
+      if (ref.transport !== "registry") break;
+      const at = recording.now();
+      await recordGateQuery(
+        tables,
+        { registry: ref.registry, repository: ref.repository, digest: asked.digest },
+        at,
+      ).catch((err: unknown) =>
+        recording.log(`gate: could not record the query of ${asked.digest}: ${(err as Error).message}`),
+      );
+    }
+  return answer;
+}
+
+async function gateAnswer(tables: TableStore, image: string): Promise<GateAnswer> {
   const ref = parseImageReference(image);
   if (ref.transport !== "registry" || !ref.digest)
     throw new TypeError("image must be a registry reference with @digest");

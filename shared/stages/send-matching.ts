@@ -21,7 +21,7 @@ export function identityOf(state: ScanState): ImageIdentity {
 /** Why matching runs: a scan's join (once per attempt), or a rescan run over a stored inventory. */
 export type MatchingTrigger =
   | { reason: "scan" }
-  | { reason: "rescan"; runId: string; inventoryKey: string; cause: RescanCause };
+  | { reason: "rescan"; runId: string; inventoryKey: string; cause: RescanCause; rescanId?: string };
 
 /**
  * Sends `matching` for a platform scan. The message id is deterministic per scan attempt (or per
@@ -43,6 +43,7 @@ export async function sendMatching(
         : blobKeys.inventory(state.digest ?? "", state.analyzerSet ?? analyzerSetVersion(ANALYZERS)),
     reason: trigger.reason,
     ...(trigger.reason === "rescan" ? { cause: trigger.cause } : {}),
+    ...(trigger.reason === "rescan" && trigger.rescanId ? { rescanId: trigger.rescanId } : {}),
   };
   const part = trigger.reason === "rescan" ? `rescan-${trigger.runId}` : attemptPart(state, "scan");
   await bus.send("matching", body, { messageId: messageId("matching", state.scanId, part) });

@@ -14,6 +14,8 @@ export const TABLES = {
   tracking: "tracking",
   /** per layer digest × analyzer set: who is analysing it now (layer-lease.ts) */
   layerLeases: "layerleases",
+  /** historical and scheduled rescans, a row per run and per image (rescan-runs.ts) */
+  rescans: "rescans",
 } as const;
 
 /** Where a stage's blobs live (stage-blobs.ts): content-addressed where the content is, by scan where it is not. */

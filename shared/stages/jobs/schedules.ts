@@ -10,6 +10,22 @@ export interface Cadence {
 export const ncrontab = (c: Cadence): string =>
   `0 ${c.minute} ${c.everyHours === 1 ? "*" : `*/${c.everyHours}`} * * *`;
 
+const NCRONTAB_CADENCE = /^0 ([0-5]?[0-9]) (\*|\*\/([0-9]{1,2})|0\/([0-9]{1,2})) \* \* \*$/;
+
+/**
+ * A cadence from a six-field NCRONTAB, in the shapes both hosts can keep: `0 M * * * *` (hourly)
+ * or `0 M 0/H * * *` (star-slash H too) with H a divisor of 24. Anything else is refused with the reason.
+ */
+export function parseCadence(text: string): Cadence {
+  const m = NCRONTAB_CADENCE.exec(text.trim().replace(/\s+/g, " "));
+  if (!m) throw new RangeError(`"${text}" is not "0 <minute> * * * *" or "0 <minute> */<hours> * * *"`);
+  const minute = Number(m[1]);
+  const everyHours = m[2] === "*" ? 1 : Number(m[3] ?? m[4]);
+  if (minute > 59 || everyHours < 1 || 24 % everyHours !== 0)
+    throw new RangeError(`"${text}": minute 0–59, and hours a divisor of 24`);
+  return { everyHours, minute };
+}
+
 /** The local host's interval for a cadence. */
 export const intervalMs = (c: Cadence): number => c.everyHours * HOUR;
 
