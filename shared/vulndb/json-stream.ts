@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
-import type { Readable } from "node:stream";
+import { pipeline, type Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { JSONParser } from "@streamparser/json";
 import { ScanError } from "../model/errors.js";
@@ -40,10 +40,15 @@ export async function streamJsonFile(
   onValue: JsonValueHandler,
   limits: JsonStreamLimits = {},
 ): Promise<number> {
-  const source: Readable = (await isGzipFile(file))
-    ? createReadStream(file).pipe(createGunzip())
-    : createReadStream(file);
-  return streamJson(source, path, onValue, { ...limits, name: file });
+  return streamJson(await openJsonFile(file), path, onValue, { ...limits, name: file });
+}
+
+/** A file's bytes, gunzipped when it is gzip; a read error or a bad gzip fails the stream, never hangs it. */
+export async function openJsonFile(file: string): Promise<Readable> {
+  if (!(await isGzipFile(file))) return createReadStream(file);
+  return pipeline(createReadStream(file), createGunzip(), () => {
+    // the error reaches whoever reads the gunzip stream; destroying the pair is pipeline's job
+  });
 }
 
 export async function streamJson(

@@ -1,8 +1,6 @@
-import { createReadStream } from "node:fs";
-import { createGunzip } from "node:zlib";
 import type { AdvisoryCollector } from "./db-build.js";
 import { collectTrackerFile } from "./debian-tracker/tracker-feed.js";
-import { isGzipFile, type JsonStreamLimits } from "./json-stream.js";
+import { type JsonStreamLimits, openJsonFile } from "./json-stream.js";
 import { collectNvdFile } from "./nvd/nvd-feed.js";
 
 /** The big single-document rating feeds `db import` streams instead of reading whole. */
@@ -14,9 +12,7 @@ const TRACKER_HEAD = /^\s*\{\s*"[^"\\]{1,256}"\s*:\s*\{\s*"(CVE|TEMP)-/;
 
 /** The first bytes of a file, gunzipped when it is gzip (a truncated or bad gzip reads as what it gave). */
 async function head(file: string): Promise<string> {
-  const source = (await isGzipFile(file))
-    ? createReadStream(file).pipe(createGunzip())
-    : createReadStream(file);
+  const source = await openJsonFile(file);
   const chunks: Buffer[] = [];
   let size = 0;
   try {

@@ -152,6 +152,14 @@ describe("NVD and the Debian tracker, mirrored like the OSV exports, rate what D
     const decision = decide(Object.values(byId), DEFAULT_POLICY, { repository: "library/debian" });
     expect(decision.verdict.decision).toBe("block");
     expect(decision.verdict.reasons[0]).toContain("CVE-2024-1002");
+    // unknown with a fix is work, deliberately (docs/policy.md): fix, not a silent report
+    const tierOf = (id: string) => decision.findings.find((f) => f.id === id)?.tier;
+    expect([tierOf("CVE-2024-1003"), tierOf("CVE-2024-1001"), tierOf("CVE-2024-1002")]).toEqual([
+      "fix",
+      "report",
+      "block",
+    ]);
+    expect(decision.verdict.reasons.join("\n")).toContain("CVE-2024-1003");
   });
 
   it("the next run costs one 304 per document; a changed rating is reported in changedCves, and unchanged years keep theirs", async () => {
