@@ -79,7 +79,13 @@ const primary = (vector: string, score: number): NvdMetricSpec => ({
   vector,
   score,
 });
-const nvdItems = () => ({
+const nvdItems = (): Record<number, unknown[]> => ({
+  // NVD's first file holds the ids of 1999–2001 too
+  2002: [
+    nvdItem("CVE-1999-0001", [
+      { version: "2.0", type: "Primary", vector: "AV:N/AC:L/Au:N/C:P/I:P/A:P", score: 7.5 },
+    ]),
+  ],
   2014: [nvdItem("CVE-2014-3616", [primary(V31_CRITICAL, 9.8)])],
   2024: [
     nvdItem("CVE-2024-1001", [primary(V31_CRITICAL, 9.8)]),
@@ -177,8 +183,9 @@ describe("NVD and the Debian tracker, mirrored like the OSV exports, rate what D
     expect(server.requests).toHaveLength(2 + (NOW.getUTCFullYear() - NVD_FIRST_YEAR + 1));
 
     // NVD re-rates CVE-2024-1004 and touches CVE-2024-1002's record without re-rating it; the tracker
-    // raises zlib's urgency; 2014's file does not change
+    // raises zlib's urgency; 2014's file does not change; CVE-1999-0001 leaves the 2002 file
     const items = nvdItems();
+    items[2002] = [];
     items[2024] = [
       nvdItem("CVE-2024-1001", [primary(V31_CRITICAL, 9.8)]),
       nvdItem("CVE-2024-1002", [primary(V31_HIGH, 7.5)], { lastModified: "2025-06-30T00:00:00.000" }),
@@ -191,9 +198,10 @@ describe("NVD and the Debian tracker, mirrored like the OSV exports, rate what D
     server.requests = [];
     const third = await update(store);
     expect(third.changed).toBe(true);
-    expect(third.metadata.changes.changedCves).toEqual(["CVE-2024-1002", "CVE-2024-1004"]);
+    expect(third.metadata.changes.changedCves).toEqual(["CVE-1999-0001", "CVE-2024-1002", "CVE-2024-1004"]);
     // only the changed year was downloaded
     expect(server.requests.filter((r) => r.status === 200).map((r) => r.path)).toEqual([
+      "/nvd/nvdcve-2.0-2002.json.gz",
       "/nvd/nvdcve-2.0-2024.json.gz",
       "/debian-tracker/json",
     ]);

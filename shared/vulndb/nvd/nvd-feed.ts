@@ -47,7 +47,8 @@ export type NvdUpdate =
   | { status: "unchanged" }
   | { status: "updated"; collector: AdvisoryCollector; state: FeedState; bytes: number; years: number[] };
 
-const cveYear = (id: string): number => Number(id.slice(4, 8));
+// NVD's 2002 file also holds every CVE id of 1999–2001
+const fileYear = (id: string): number => Math.max(NVD_FIRST_YEAR, Number(id.slice(4, 8)));
 
 /**
  * One run of the NVD feed: every year file is asked for conditionally, so an unchanged year costs a
@@ -112,7 +113,7 @@ export async function collectNvd(
   const current = collector.ecosystems.get(NVD_ECOSYSTEM) ?? new Map();
   // a year that answered 304 keeps the ratings it had
   for (const [id, entries] of kept)
-    if (!fetched.has(cveYear(id)) && !current.has(id)) current.set(id, entries);
+    if (!fetched.has(fileYear(id)) && !current.has(id)) current.set(id, entries);
   if (current.size > 0) collector.ecosystems.set(NVD_ECOSYSTEM, current);
   return {
     status: "updated",
