@@ -42,6 +42,10 @@ export const SettingsSchema = z
     PORTCULLIS_DB_ECOSYSTEMS: csv,
     /** a zip of CVE JSON 5 records (the CVE records' own CVSS); default the CVE Program's cvelistV5 */
     PORTCULLIS_CVE_URL: optionalText,
+    /** NVD's JSON 2.0 feed files base (`<url>/nvdcve-2.0-<year>.json.gz`); default NVD's own */
+    PORTCULLIS_NVD_URL: optionalText,
+    /** the Debian security tracker's JSON; default security-tracker.debian.org/tracker/data/json */
+    PORTCULLIS_DEBIAN_TRACKER_URL: optionalText,
     /** fetch foreign / non-distributable layers (Windows base layers) from their `urls` */
     PORTCULLIS_ALLOW_FOREIGN_LAYERS: z
       .string()
@@ -113,12 +117,18 @@ export function dbUpdateOptions(settings: Settings): {
   msrcUrl?: string;
   ecosystems?: string[];
   cveUrl?: string;
+  nvdUrl?: string;
+  debianTrackerUrl?: string;
 } {
   return {
     ...(settings.PORTCULLIS_DB_URL ? { baseUrl: settings.PORTCULLIS_DB_URL } : {}),
     ...(settings.PORTCULLIS_MSRC_URL ? { msrcUrl: settings.PORTCULLIS_MSRC_URL } : {}),
     ...(settings.PORTCULLIS_DB_ECOSYSTEMS.length ? { ecosystems: settings.PORTCULLIS_DB_ECOSYSTEMS } : {}),
     ...(settings.PORTCULLIS_CVE_URL ? { cveUrl: settings.PORTCULLIS_CVE_URL } : {}),
+    ...(settings.PORTCULLIS_NVD_URL ? { nvdUrl: settings.PORTCULLIS_NVD_URL } : {}),
+    ...(settings.PORTCULLIS_DEBIAN_TRACKER_URL
+      ? { debianTrackerUrl: settings.PORTCULLIS_DEBIAN_TRACKER_URL }
+      : {}),
   };
 }
 

@@ -7,7 +7,13 @@ import {
   type SeveritySource,
   SeveritySourceSchema,
 } from "../model/report.js";
-import { type AdvisoryEntry, CVE_ECOSYSTEM } from "../vulndb/db-format.js";
+import {
+  type AdvisoryEntry,
+  CVE_ECOSYSTEM,
+  DEBIAN_TRACKER_ECOSYSTEM,
+  NVD_ECOSYSTEM,
+} from "../vulndb/db-format.js";
+import { trackerKey } from "../vulndb/debian-tracker/tracker-json.js";
 import { RemediationHintSchema } from "../vulndb/msrc/remediation-hint.js";
 import type { AdvisoryLookup, DbHandle } from "../vulndb/db-read.js";
 import { ecosystemBase } from "../vulndb/osv.js";
@@ -173,27 +179,69 @@ export function matchPackages(packages: readonly Package[], lookup: AdvisoryLook
 /** Matches an inventory's packages against the DB, loading only the shards those packages live in. */
 export async function matchInventory(packages: readonly Package[], db: DbHandle): Promise<Match[]> {
   const lookup = await db.preload(packages.map(advisoryCoordinates));
-  return rateFromCveRecords(matchPackages(packages, lookup), db);
+  const matches = matchPackages(packages, lookup);
+  await rateFromDistributionTracker(matches, packages, db);
+  return rateFromCveRecords(matches, db);
 }
 
+const cvesOf = (m: Match) => [m.id, ...m.aliases].filter((x) => CVE.test(x));
+const DISTRIBUTION_RANK = sourceRank("distribution");
+
 /**
- * A finding no advisory rates takes its CVE's rating from the CVE record itself (its CNA's CVSS,
- * else CISA-ADP's), as the DB's CVE feed holds it; the highest when it names several CVEs.
+ * A Debian finding no advisory or distribution record rates takes the Debian security tracker's
+ * urgency for its CVE, release and source package (the DB's Debian-tracker feed): the distribution's
+ * rating outranks any CVSS (docs/policy.md). The most urgent when it names several CVEs.
  */
-export async function rateFromCveRecords(matches: Match[], db: DbHandle): Promise<Match[]> {
-  const unrated = matches.filter((m) => m.severitySource === "none" || m.severity === "unknown");
-  const cves = (m: Match) => [m.id, ...m.aliases].filter((x) => CVE.test(x));
-  const wanted = [...new Set(unrated.flatMap(cves))];
+export async function rateFromDistributionTracker(
+  matches: Match[],
+  packages: readonly Package[],
+  db: DbHandle,
+): Promise<Match[]> {
+  const sourceOf = new Map<string, string>();
+  for (const p of packages) {
+    if (ecosystemBase(p.ecosystem) !== "Debian") continue;
+    sourceOf.set(`${p.ecosystem}\0${p.name}\0${p.version}`, advisoryCoordinates(p).name);
+  }
+  const keyOf = (m: Match) => {
+    const source = sourceOf.get(`${m.package.ecosystem}\0${m.package.name}\0${m.package.version}`);
+    return source === undefined ? undefined : trackerKey(m.package.ecosystem, source);
+  };
+  const wanted = matches.filter((m) => sourceRank(m.severitySource) > DISTRIBUTION_RANK && keyOf(m));
   if (wanted.length === 0) return matches;
-  const lookup = await db.preload(wanted.map((name) => ({ ecosystem: CVE_ECOSYSTEM, name })));
-  for (const m of unrated) {
-    const best = cves(m)
-      .flatMap((id) => lookup(CVE_ECOSYSTEM, id))
+  const keys = [...new Set(wanted.map((m) => keyOf(m)!))];
+  const lookup = await db.preload(keys.map((name) => ({ ecosystem: DEBIAN_TRACKER_ECOSYSTEM, name })));
+  for (const m of wanted) {
+    const ids = new Set(cvesOf(m));
+    const best = lookup(DEBIAN_TRACKER_ECOSYSTEM, keyOf(m)!)
+      .filter((e) => ids.has(e.id))
       .sort((a, b) => rank(a.severity) - rank(b.severity))[0];
     if (!best) continue;
     m.severity = best.severity;
-    m.severitySource = best.severitySource ?? "cve-cna";
-    if (best.cvss && !m.cvss) m.cvss = best.cvss;
+    m.severitySource = "distribution";
+  }
+  return matches;
+}
+
+/**
+ * A finding nothing else rates takes its CVE's rating from the CVE record itself (its CNA's CVSS,
+ * else CISA-ADP's), as the DB's CVE feed holds it, else NVD's (the NVD feed); the highest when it
+ * names several CVEs.
+ */
+export async function rateFromCveRecords(matches: Match[], db: DbHandle): Promise<Match[]> {
+  for (const ecosystem of [CVE_ECOSYSTEM, NVD_ECOSYSTEM]) {
+    const unrated = matches.filter((m) => m.severitySource === "none" || m.severity === "unknown");
+    const wanted = [...new Set(unrated.flatMap(cvesOf))];
+    if (wanted.length === 0) return matches;
+    const lookup = await db.preload(wanted.map((name) => ({ ecosystem, name })));
+    for (const m of unrated) {
+      const best = cvesOf(m)
+        .flatMap((id) => lookup(ecosystem, id))
+        .sort((a, b) => rank(a.severity) - rank(b.severity))[0];
+      if (!best) continue;
+      m.severity = best.severity;
+      m.severitySource = best.severitySource ?? (ecosystem === NVD_ECOSYSTEM ? "nvd" : "cve-cna");
+      if (best.cvss && !m.cvss) m.cvss = best.cvss;
+    }
   }
   return matches;
 }

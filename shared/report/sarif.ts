@@ -171,6 +171,7 @@ export function renderSarif(reports: readonly Report[], options: SarifOptions = 
       properties: {
         tier: finding.tier,
         severity: finding.severity,
+        ...(finding.severitySource === undefined ? {} : { severitySource: finding.severitySource }),
         packageVersion: finding.package.version,
         purl: finding.package.purl,
         ...(finding.fixedVersion === undefined ? {} : { fixedVersion: finding.fixedVersion }),

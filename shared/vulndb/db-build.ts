@@ -15,6 +15,7 @@ import {
   type EcosystemState,
   entryFeed,
   type FeedState,
+  RATING_ECOSYSTEMS,
   type PackageRef,
   packageKey,
   type Shard,
@@ -23,8 +24,9 @@ import {
 import { readEcosystem, readMetadata, readPointer } from "./db-read.js";
 import { remediationHintOf } from "./msrc/remediation-hint.js";
 import { isWithdrawn, type OsvAffected, type OsvRecord, parseOsvRecord } from "./osv.js";
+import type { Severity, SeveritySource } from "../model/report.js";
 import type { CveSeverity } from "./cve/cve-record.js";
-import { advisorySeverity } from "./severity.js";
+import { advisorySeverity, type CvssScore } from "./severity.js";
 
 /** package key → entries, for one ecosystem */
 export type EcosystemEntries = Map<string, AdvisoryEntry[]>;
@@ -143,28 +145,46 @@ export class AdvisoryCollector {
 
   /** A CVE record's own rating (cve-record.ts), stored for matching to rate findings no advisory rates. */
   addCve(rating: CveSeverity): void {
-    if (!this.accept(CVE_ECOSYSTEM)) return;
+    this.addRating(CVE_ECOSYSTEM, rating.cveId, rating);
+  }
+
+  /**
+   * A rating of one CVE from a rating feed (CVE records, NVD, the Debian tracker), kept under `key` in
+   * the feed's pseudo-ecosystem: the CVE id itself, or `Debian:12/openssl` for a per-package rating.
+   */
+  addRating(ecosystem: string, key: string, rating: CveRating): void {
+    if (!this.accept(ecosystem)) return;
     this.ids.add(rating.cveId);
-    this.touched.add(CVE_ECOSYSTEM);
+    this.touched.add(ecosystem);
     this.stats.records++;
-    let packages = this.ecosystems.get(CVE_ECOSYSTEM);
+    let packages = this.ecosystems.get(ecosystem);
     if (!packages) {
       packages = new Map();
-      this.ecosystems.set(CVE_ECOSYSTEM, packages);
+      this.ecosystems.set(ecosystem, packages);
     }
-    packages.set(packageKey(CVE_ECOSYSTEM, rating.cveId), [
-      {
-        id: rating.cveId,
-        aliases: [],
-        modified: rating.updated ?? this.now.toISOString(),
-        severity: rating.severity,
-        cvss: rating.cvss,
-        severitySource: rating.source,
-        ranges: [],
-        feed: this.feed ?? CVE_ECOSYSTEM,
-      },
-    ]);
+    const entry: AdvisoryEntry = {
+      id: rating.cveId,
+      aliases: [],
+      modified: rating.updated ?? this.now.toISOString(),
+      severity: rating.severity,
+      ...(rating.cvss ? { cvss: rating.cvss } : {}),
+      severitySource: rating.source,
+      ranges: [],
+      feed: this.feed ?? ecosystem,
+    };
+    const name = packageKey(ecosystem, key);
+    packages.set(name, [...(packages.get(name) ?? []).filter((e) => e.id !== entry.id), entry]);
   }
+}
+
+/** One CVE's rating as a rating feed gives it. */
+export interface CveRating {
+  cveId: string;
+  severity: Severity;
+  source: SeveritySource;
+  cvss?: CvssScore;
+  /** when the feed last changed the record (bookkeeping: a new date alone is no rating change) */
+  updated?: string;
 }
 
 export function newDbVersion(now: Date = new Date()): string {
@@ -222,15 +242,35 @@ async function writeEcosystem(
   };
 }
 
-function diffPackages(ecosystem: string, before: EcosystemEntries, after: EcosystemEntries): PackageRef[] {
-  const changed: PackageRef[] = [];
-  // which feed an entry is tagged with is bookkeeping, not a change a rescan needs to see
-  const canonical = (list: AdvisoryEntry[] | undefined) =>
-    JSON.stringify([...(list ?? [])].sort(byId).map(({ feed: _feed, ...rest }) => rest));
+/** An entry as a rescan sees it: which feed tagged it is bookkeeping, and so is a rating's date. */
+function canonicalEntries(ecosystem: string, list: AdvisoryEntry[] | undefined): string[] {
+  const rating = RATING_ECOSYSTEMS.has(ecosystem);
+  return [...(list ?? [])]
+    .sort(byId)
+    .map(({ feed: _feed, modified, ...rest }) => JSON.stringify(rating ? rest : { ...rest, modified }));
+}
+
+interface PackageDiff {
+  packages: PackageRef[];
+  /** ids of rating entries added, removed or re-rated (rating ecosystems only) */
+  ratedIds: string[];
+}
+
+function diffPackages(ecosystem: string, before: EcosystemEntries, after: EcosystemEntries): PackageDiff {
+  const diff: PackageDiff = { packages: [], ratedIds: [] };
+  const rating = RATING_ECOSYSTEMS.has(ecosystem);
   for (const name of new Set([...before.keys(), ...after.keys()])) {
-    if (canonical(before.get(name)) !== canonical(after.get(name))) changed.push({ ecosystem, name });
+    const was = canonicalEntries(ecosystem, before.get(name));
+    const now = canonicalEntries(ecosystem, after.get(name));
+    if (was.join("\n") === now.join("\n")) continue;
+    diff.packages.push({ ecosystem, name });
+    if (!rating) continue;
+    const wasSet = new Set(was);
+    const nowSet = new Set(now);
+    const moved = [...was.filter((e) => !nowSet.has(e)), ...now.filter((e) => !wasSet.has(e))];
+    for (const e of moved) diff.ratedIds.push((JSON.parse(e) as { id: string }).id);
   }
-  return changed;
+  return diff;
 }
 
 export interface WriteDbOptions {
@@ -254,18 +294,23 @@ export async function writeDbVersion(store: BlobStore, options: WriteDbOptions):
   const previous = options.previous;
   const ecosystems: Record<string, EcosystemState> = { ...(previous?.ecosystems ?? {}) };
   const changes: PackageRef[] = [];
+  const changedCves = new Set<string>();
+  const record = (diff: PackageDiff) => {
+    // a whole ecosystem can change: iterate, never spread a list of unknown length into arguments
+    for (const c of diff.packages) changes.push(c);
+    for (const id of diff.ratedIds) changedCves.add(id);
+  };
   for (const ecosystem of options.dropped ?? []) {
-    if (previous && ecosystems[ecosystem]) {
-      const before = await readEcosystem(store, previous, ecosystem);
-      for (const c of diffPackages(ecosystem, before, new Map())) changes.push(c);
-    }
+    if (previous && ecosystems[ecosystem])
+      record(diffPackages(ecosystem, await readEcosystem(store, previous, ecosystem), new Map()));
     delete ecosystems[ecosystem];
   }
   for (const [ecosystem, { packages, feed }] of options.rebuilt) {
     if (previous?.ecosystems[ecosystem]) {
-      const before = await readEcosystem(store, previous, ecosystem);
-      // a whole ecosystem can change: iterate, never spread a list of unknown length into arguments
-      for (const c of diffPackages(ecosystem, before, packages)) changes.push(c);
+      record(diffPackages(ecosystem, await readEcosystem(store, previous, ecosystem), packages));
+    } else if (previous && RATING_ECOSYSTEMS.has(ecosystem)) {
+      // a rating feed new to this DB rates every CVE it holds for the first time
+      for (const entries of packages.values()) for (const e of entries) changedCves.add(e.id);
     }
     ecosystems[ecosystem] = await writeEcosystem(store, version, ecosystem, packages, feed);
   }
@@ -288,6 +333,7 @@ export async function writeDbVersion(store: BlobStore, options: WriteDbOptions):
                 [...packages.keys()].map((name) => ({ ecosystem, name })),
               ),
           ],
+          changedCves: [...changedCves].sort(),
         }
       : { since: null, full: true, packages: [] },
   };

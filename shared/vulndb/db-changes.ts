@@ -32,12 +32,12 @@ export function cveIdsOf(entry: AdvisoryEntry): string[] {
 
 /**
  * The change set of DB version `metadata` against its predecessor. A CVE whose rating changed (the
- * CVE records' feed, or `changes.cves` from a severity feed) adds the package of every advisory
+ * CVE records' feed, or `changes.changedCves` from a rating feed) adds the package of every advisory
  * that aliases it: its findings take that rating. Reads every shard only when a CVE changed.
  */
 export async function changeSetOf(store: BlobStore, metadata: DbMetadata): Promise<DbChangeSet> {
   const { changes } = metadata;
-  const cves = new Set(changes.cves ?? []);
+  const cves = new Set(changes.changedCves ?? []);
   const packages = new Map<string, PackageRef>();
   const add = (ref: PackageRef) =>
     packages.set(`${ref.ecosystem}|${packageKey(ref.ecosystem, ref.name)}`, ref);

@@ -73,6 +73,10 @@ export const FeedStateSchema = z.object({
   withdrawn: z.number().int().nonnegative(),
   /** by document id ("2024-Mar"), for feeds made of documents */
   documents: z.record(z.string(), FeedDocumentStateSchema).optional(),
+  /** fingerprints of a feed fetched in parts whose entries live in the shards (NVD: one per year file) */
+  parts: z
+    .record(z.string(), z.object({ etag: z.string().optional(), lastModified: z.string().optional() }))
+    .optional(),
 });
 export type FeedState = z.infer<typeof FeedStateSchema>;
 
@@ -103,8 +107,8 @@ export const DbMetadataSchema = z.object({
     since: z.string().nullable(),
     full: z.boolean(),
     packages: z.array(PackageRefSchema),
-    /** CVEs whose own rating changed (severity feeds): their advisories' packages change too (db-changes.ts) */
-    cves: z.array(z.string()).optional(),
+    /** CVE ids whose rating changed in a rating feed (CVE records, NVD, the Debian tracker): a rescan's cue */
+    changedCves: z.array(z.string()).optional(),
   }),
 });
 export type DbMetadata = z.infer<typeof DbMetadataSchema>;
@@ -126,6 +130,16 @@ export const dbKeys = {
 export const MSRC_FEED = "MSRC";
 /** The feed and pseudo-ecosystem of CVE records' own ratings, one "package" per CVE id; no inventory names it. */
 export const CVE_ECOSYSTEM = "CVE";
+/** The feed and pseudo-ecosystem of NVD's CVSS metrics, one "package" per CVE id (nvd/). */
+export const NVD_ECOSYSTEM = "NVD";
+/** The feed and pseudo-ecosystem of the Debian security tracker's urgencies, one "package" per `Debian:<n>/<source>` (debian-tracker/). */
+export const DEBIAN_TRACKER_ECOSYSTEM = "Debian-tracker";
+/** Pseudo-ecosystems that hold ratings of CVEs, not advisories: their entries' ids are CVE ids. */
+export const RATING_ECOSYSTEMS: ReadonlySet<string> = new Set([
+  CVE_ECOSYSTEM,
+  NVD_ECOSYSTEM,
+  DEBIAN_TRACKER_ECOSYSTEM,
+]);
 
 /**
  * The feed that publishes a record: MSRC for `MSRC-…` ids, else the OSV export of its ecosystem

@@ -3,7 +3,11 @@ import { ScanError } from "../model/errors.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import { AdvisoryCollector, type CollectStats, type EcosystemEntries, writeDbVersion } from "./db-build.js";
 import {
+  type AdvisoryEntry,
   CVE_ECOSYSTEM,
+  RATING_ECOSYSTEMS,
+  DEBIAN_TRACKER_ECOSYSTEM,
+  NVD_ECOSYSTEM,
   type DbMetadata,
   dbKeys,
   type EcosystemState,
@@ -23,12 +27,23 @@ import {
 } from "./osv-export-feed.js";
 import { collectMsrc } from "./msrc/msrc-update.js";
 import { collectLocalRecords, collectZip } from "./osv-local-records.js";
+import { collectTrackerFile, DEFAULT_DEBIAN_TRACKER_URL } from "./debian-tracker/tracker-feed.js";
+import { collectNvd } from "./nvd/nvd-feed.js";
 
 export type Log = (line: string) => void;
 const stderrLog: Log = (line) => process.stderr.write(`${line}\n`);
 
-/** What a default update fetches: the OSV export of each ecosystem the inventory produces, and MSRC. */
-export const DEFAULT_FEEDS: readonly string[] = [...DEFAULT_ECOSYSTEMS, MSRC_FEED, CVE_ECOSYSTEM];
+/**
+ * What a default update fetches: the OSV export of each ecosystem the inventory produces, MSRC, and
+ * the rating feeds (CVE records, NVD, the Debian tracker) that rate what advisories leave unrated.
+ */
+export const DEFAULT_FEEDS: readonly string[] = [
+  ...DEFAULT_ECOSYSTEMS,
+  MSRC_FEED,
+  CVE_ECOSYSTEM,
+  NVD_ECOSYSTEM,
+  DEBIAN_TRACKER_ECOSYSTEM,
+];
 
 /**
  * The CVE Program's records (JSON 5), as its cvelistV5 repository publishes them: a zip of
@@ -43,6 +58,10 @@ export interface UpdateOptions extends ZipEntryLimits {
   msrcUrl?: string;
   /** a zip of CVE JSON 5 records (DEFAULT_CVE_URL or a mirror's copy): the CVE records' own ratings */
   cveUrl?: string;
+  /** NVD's JSON 2.0 feed files, `<base>/nvdcve-2.0-<year>.json.gz` (DEFAULT_NVD_URL or a mirror's `<mirror>/nvd`) */
+  nvdUrl?: string;
+  /** the Debian security tracker's JSON (DEFAULT_DEBIAN_TRACKER_URL or a mirror's `<mirror>/debian-tracker/json`) */
+  debianTrackerUrl?: string;
   /** feeds to fetch: OSV base ecosystem names, and "MSRC" for Microsoft's advisories (default DEFAULT_FEEDS) */
   ecosystems?: readonly string[];
   fetch?: typeof globalThis.fetch;
@@ -172,7 +191,32 @@ export async function updateDb(store: BlobStore, options: UpdateOptions = {}): P
       results.push({ feed, status: "updated", bytes: msrc.bytes, stats: msrc.collector.stats });
       continue;
     }
-    const url = feed === CVE_ECOSYSTEM ? (options.cveUrl ?? DEFAULT_CVE_URL) : exportUrl(baseUrl, feed);
+    if (feed === NVD_ECOSYSTEM) {
+      const nvd = await collectNvd(store, previous, {
+        now,
+        ...(options.nvdUrl ? { baseUrl: options.nvdUrl } : {}),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        ...(options.tmpDir ? { tmpDir: options.tmpDir } : {}),
+        ...(options.maxDownloadBytes ? { maxDownloadBytes: options.maxDownloadBytes } : {}),
+      });
+      if (nvd.status === "unchanged") {
+        log(`${feed}: unchanged`);
+        results.push({ feed, status: "unchanged", bytes: 0 });
+        continue;
+      }
+      updates.push({ feed, collected: nvd.collector.ecosystems });
+      feeds[feed] = nvd.state;
+      log(`${feed}: ${nvd.state.records} CVEs rated (years fetched: ${nvd.years.join(", ")})`);
+      for (const reason of nvd.collector.stats.skippedReasons.slice(0, 5)) log(`  skipped ${reason}`);
+      results.push({ feed, status: "updated", bytes: nvd.bytes, stats: nvd.collector.stats });
+      continue;
+    }
+    const url =
+      feed === CVE_ECOSYSTEM
+        ? (options.cveUrl ?? DEFAULT_CVE_URL)
+        : feed === DEBIAN_TRACKER_ECOSYSTEM
+          ? (options.debianTrackerUrl ?? DEFAULT_DEBIAN_TRACKER_URL)
+          : exportUrl(baseUrl, feed);
     const known = previous?.feeds[feed];
     // a fingerprint from another mirror says nothing about this one
     const fingerprint: FeedFingerprint | undefined =
@@ -197,11 +241,13 @@ export async function updateDb(store: BlobStore, options: UpdateOptions = {}): P
       acceptEcosystem: (eco) => ecosystemBase(eco) === feed,
     });
     try {
-      await collectZip(collector, download.file, options);
+      // the tracker is one JSON document; every other feed a zip of records
+      if (feed === DEBIAN_TRACKER_ECOSYSTEM) await collectTrackerFile(collector, download.file);
+      else await collectZip(collector, download.file, options);
     } catch (err) {
       // the temp file's name means nothing to a user: say which feed and URL was bad
       if (err instanceof ScanError)
-        throw new ScanError(err.code, `${feed} export ${url}: ${err.message}`, {
+        throw new ScanError(err.code, `${feed} feed ${url}: ${err.message}`, {
           permanent: err.permanent,
           cause: err,
         });
@@ -265,8 +311,13 @@ export async function importRecords(
   const rebuilt = new Map<string, { packages: EcosystemEntries; feed: string }>();
   for (const ecosystem of collector.touched) {
     const merged: EcosystemEntries = previous ? await readEcosystem(store, previous, ecosystem) : new Map();
+    const incoming = collector.ecosystems.get(ecosystem) ?? new Map<string, AdvisoryEntry[]>();
+    // a rating replaces the same CVE's rating under the same key only; an advisory replaces its id everywhere
+    const replaced = RATING_ECOSYSTEMS.has(ecosystem)
+      ? (name: string, e: AdvisoryEntry) => (incoming.get(name) ?? []).some((n) => n.id === e.id)
+      : (_name: string, e: AdvisoryEntry) => collector.ids.has(e.id);
     for (const [name, entries] of merged) {
-      const kept = entries.filter((e) => !collector.ids.has(e.id));
+      const kept = entries.filter((e) => !replaced(name, e));
       if (kept.length > 0) merged.set(name, kept);
       else merged.delete(name);
     }

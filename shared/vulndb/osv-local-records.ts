@@ -5,8 +5,11 @@ import { parse as parseYaml } from "yaml";
 import type { AdvisoryCollector } from "./db-build.js";
 import { CvrfImportBatch } from "./msrc/cvrf-import.js";
 import { readZipEntries, type ZipEntryLimits } from "./osv-export-feed.js";
+import { collectRatingDocument, sniffRatingDocument } from "./rating-documents.js";
 
 const RECORD_FILE = /\.(json|ya?ml)$/i;
+// NVD's year files are `.json.gz`; the Debian tracker's download is named `json`
+const RATING_FILE = /(\.json\.gz|^json)$/i;
 
 /**
  * The records in one file: a single OSV record, an array of them, or an OSV API `{ "vulns": [...] }`
@@ -62,7 +65,7 @@ async function* walk(dir: string): AsyncGenerator<string> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) yield* walk(full);
-    else if (entry.isFile() && RECORD_FILE.test(entry.name)) yield full;
+    else if (entry.isFile() && (RECORD_FILE.test(entry.name) || RATING_FILE.test(entry.name))) yield full;
   }
 }
 
@@ -80,8 +83,16 @@ export async function collectLocalRecords(
   else files.push(target);
   const cvrf = new CvrfImportBatch();
   for (const file of files.sort()) {
+    // NVD year files and the Debian tracker's JSON are streamed, whatever their size
+    const kind = await sniffRatingDocument(file);
+    if (kind) {
+      await collectRatingDocument(collector, file, kind);
+      continue;
+    }
     const size = (await stat(file)).size;
-    if (size > maxEntryBytes) collector.skip(`${file}: ${size} bytes, over the entry bound`);
+    if (info.isDirectory() && !RECORD_FILE.test(file))
+      collector.skip(`${file}: neither an OSV record nor a rating feed`);
+    else if (size > maxEntryBytes) collector.skip(`${file}: ${size} bytes, over the entry bound`);
     else addDocument(collector, file, await readFile(file), cvrf);
   }
   cvrf.flush(collector);

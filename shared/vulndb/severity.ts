@@ -1,6 +1,6 @@
 import cvss from "ae-cvss-calculator";
 import type { Severity, SeveritySource } from "../model/report.js";
-import type { OsvAffected, OsvRecord, OsvSeverity } from "./osv.js";
+import { ecosystemBase, type OsvAffected, type OsvRecord, type OsvSeverity } from "./osv.js";
 
 // ae-cvss-calculator is CommonJS; its classes come off the default export.
 const { Cvss3P0, Cvss3P1, Cvss4P0 } = cvss;
@@ -83,7 +83,8 @@ function productCvss(affected: OsvAffected): CvssScore | undefined {
 /**
  * Severity of one affected entry and where it came from, in this order (docs/policy.md):
  * 1. the advisory's own rating — GitHub's (`database_specific.severity`), Microsoft's (per product);
- * 2. the distribution's rating — Ubuntu priority, Debian urgency, a distribution record's severity;
+ * 2. the distribution's rating — Ubuntu priority, Red Hat's classification, Debian urgency, a
+ *    distribution record's severity (the Debian tracker's urgency is added at matching);
  * 3. a CVSS v4/v3 vector the advisory carries (affected-level before record-level);
  * else unknown, for the CVE record's own metrics to fill in at matching (cve-severity.ts).
  */
@@ -100,6 +101,7 @@ export function advisorySeverity(record: OsvRecord, affected: OsvAffected): Advi
   const ubuntu = vectors.find((s) => s.type === "Ubuntu");
   const distro =
     rating(ubuntu?.score) ??
+    redHatRating(record, affected) ??
     rating(affected.ecosystem_specific?.severity) ??
     rating(affected.ecosystem_specific?.urgency) ??
     rating(affected.database_specific?.urgency);
@@ -110,6 +112,23 @@ export function advisorySeverity(record: OsvRecord, affected: OsvAffected): Advi
   if (typeof bare === "number" && Number.isFinite(bare))
     return { severity: severityFromScore(bare), source: "advisory-cvss" };
   return { severity: "unknown", source: "none" };
+}
+
+// Red Hat's converter keeps the advisory's rating only as a link to its classification page
+const RED_HAT_CLASSIFICATION =
+  /^https:\/\/access\.redhat\.com\/security\/updates\/classification\/#([a-z]+)$/i;
+
+/**
+ * Red Hat's own rating of a Red Hat record (Critical, Important, Moderate, Low): the CSAF
+ * `aggregate_severity`, which the OSV records carry as the classification page's anchor.
+ */
+function redHatRating(record: OsvRecord, affected: OsvAffected): Severity | undefined {
+  if (ecosystemBase(affected.package?.ecosystem ?? "") !== "Red Hat") return undefined;
+  for (const ref of record.references ?? []) {
+    const level = rating(RED_HAT_CLASSIFICATION.exec(ref.url)?.[1]);
+    if (level) return level;
+  }
+  return undefined;
 }
 
 // OSV ecosystems whose records a distribution publishes about its own packages

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_ECOSYSTEMS } from "../../shared/vulndb/osv-export-feed.js";
+import { DEFAULT_FEEDS } from "../../shared/vulndb/db-update.js";
 import { type CliResult, runCli } from "../support/cli.js";
 import { buildDebianTestImage, type DebianTestImage, type DpkgPackage } from "../support/debian-image.js";
 import { writeDockerConfig } from "../support/docker-config.js";
@@ -275,7 +276,13 @@ describe("portcullis scan of a real Debian bookworm image against a loopback OSV
   let first: CliResult;
   let firstReport: Report;
 
-  const env = () => ({ DOCKER_CONFIG: dockerConfig, HOME: home, XDG_CACHE_HOME: path.join(home, ".cache") });
+  const env = () => ({
+    DOCKER_CONFIG: dockerConfig,
+    HOME: home,
+    XDG_CACHE_HOME: path.join(home, ".cache"),
+    // the loopback feed publishes OSV exports and CVE records; NVD and the Debian tracker have their own test
+    PORTCULLIS_DB_ECOSYSTEMS: DEFAULT_FEEDS.filter((f) => f !== "NVD" && f !== "Debian-tracker").join(","),
+  });
   const cli = (args: string[]) => runCli(args, { env: env(), timeoutMs: CLI_TIMEOUT });
   const scan = (args: string[], cache = cacheDir) =>
     // the loopback feed serves OSV exports only: MSRC stays out, so nothing reaches a public address

@@ -56,6 +56,15 @@ describe("SARIF", () => {
     expect(result.message.text).toContain(" in /work/images/app is affected by ");
   });
 
+  it("says where each result's severity came from, when the finding records it", () => {
+    const rated = structuredClone(report);
+    rated.findings[0]!.severitySource = "distribution";
+    const results = renderSarif([rated]).runs[0]!.results;
+    expect(results.find((r) => r.ruleId === rated.findings[0]!.id)?.properties?.severitySource).toBe(
+      "distribution",
+    );
+  });
+
   it("marks suppressed findings as accepted suppressions with their reason", () => {
     const glibc = log.runs[0]!.results.find((r) => r.ruleId === "CVE-2023-4911")!;
     expect(glibc.suppressions).toEqual([

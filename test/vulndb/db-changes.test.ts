@@ -70,7 +70,7 @@ describe("a DB update's change set", () => {
       full: false,
       // the CVE records' feed lists a CVE as a package of its pseudo-ecosystem; a severity feed fills `cves`
       packages: [{ ecosystem: "CVE", name: "CVE-2024-0002" }],
-      cves: ["CVE-2024-0001", "CVE-2024-0003", "CVE-2030-9999"],
+      changedCves: ["CVE-2024-0001", "CVE-2024-0003", "CVE-2030-9999"],
     });
     const set = await changeSetOf(blobs, metadata);
     expect(set.changedCves).toEqual(["CVE-2024-0001", "CVE-2024-0002", "CVE-2024-0003", "CVE-2030-9999"]);

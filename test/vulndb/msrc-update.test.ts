@@ -16,6 +16,8 @@ import { ExportServer } from "./support/export-server.js";
 import { MemoryBlobStore } from "./support/memory-blob-store.js";
 import { osvRecord } from "./support/records.js";
 import { buildZip } from "./support/zip.js";
+import { DEFAULT_DEBIAN_TRACKER_URL } from "../../shared/vulndb/debian-tracker/tracker-feed.js";
+import { DEFAULT_NVD_URL } from "../../shared/vulndb/nvd/nvd-feed.js";
 
 const SERVER_CORE_2025 = "Windows Server 2025 (Server Core installation)";
 const RUNTIME_PACK = "Microsoft.NETCore.App.Runtime.win-x64";
@@ -278,6 +280,8 @@ describe("db update with the MSRC CVRF feed", () => {
       baseUrl: "http://127.0.0.1:1/osv",
       msrcUrl: "http://127.0.0.1:1/msrc",
       cveUrl: "http://127.0.0.1:1/cve/cvelistV5.zip",
+      nvdUrl: DEFAULT_NVD_URL,
+      debianTrackerUrl: DEFAULT_DEBIAN_TRACKER_URL,
       ecosystems: ["npm", "MSRC"],
     });
     expect(resolveFeedOptions({ mirror: "http://127.0.0.1:3" }, settings).cveUrl).toBe(

@@ -78,7 +78,11 @@ describe("each advisory's severity and where it came from, on real records", () 
 
   it("a record with a vector and no rating is rated by its CVSS, and says so", async () => {
     const raw = await real("redhat-csaf-to-osv-pair/RHSA-2024_4546.osv.json");
-    const record = OsvRecordSchema.parse(raw);
+    // without the link to Red Hat's classification, the record's rating is gone (rating-parsers.test.ts)
+    const record = OsvRecordSchema.parse({
+      ...raw,
+      references: (raw.references as { url: string }[]).filter((r) => !r.url.includes("/classification/")),
+    });
     expect(advisorySeverity(record, record.affected![0]!)).toMatchObject({
       severity: "high",
       source: "advisory-cvss",

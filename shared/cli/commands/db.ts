@@ -15,6 +15,8 @@ import {
 } from "../../vulndb/db-update.js";
 import { DEFAULT_MSRC_BASE_URL } from "../../vulndb/msrc/msrc-feed.js";
 import { DEFAULT_OSV_BASE_URL } from "../../vulndb/osv-export-feed.js";
+import { DEFAULT_DEBIAN_TRACKER_URL, trackerMirrorUrl } from "../../vulndb/debian-tracker/tracker-feed.js";
+import { DEFAULT_NVD_URL, nvdMirrorUrl } from "../../vulndb/nvd/nvd-feed.js";
 import { defaultCacheDir } from "../image-options.js";
 import { callServer } from "../server-api.js";
 import { UsageError } from "../usage-error.js";
@@ -40,6 +42,8 @@ export interface FeedFlags {
   mirror?: string;
   msrcUrl?: string;
   cveUrl?: string;
+  nvdUrl?: string;
+  debianTrackerUrl?: string;
   /** false with --no-msrc */
   msrc?: boolean;
   ecosystems?: string;
@@ -61,7 +65,14 @@ const feedNames = (names: readonly string[]) =>
 export function resolveFeedOptions(
   options: FeedFlags,
   settings: Settings = readSettings(),
-): { baseUrl: string; msrcUrl: string; cveUrl: string; ecosystems: string[] } {
+): {
+  baseUrl: string;
+  msrcUrl: string;
+  cveUrl: string;
+  nvdUrl: string;
+  debianTrackerUrl: string;
+  ecosystems: string[];
+} {
   const fromSettings = dbUpdateOptions(settings);
   const mirror = options.mirror?.replace(/\/+$/, "");
   const baseUrl = options.mirror ?? options.dbUrl ?? fromSettings.baseUrl ?? DEFAULT_OSV_BASE_URL;
@@ -75,6 +86,13 @@ export function resolveFeedOptions(
     (mirror ? `${mirror}/cve/cvelistV5.zip` : undefined) ??
     fromSettings.cveUrl ??
     DEFAULT_CVE_URL;
+  const nvdUrl =
+    options.nvdUrl ?? (mirror ? nvdMirrorUrl(mirror) : undefined) ?? fromSettings.nvdUrl ?? DEFAULT_NVD_URL;
+  const debianTrackerUrl =
+    options.debianTrackerUrl ??
+    (mirror ? trackerMirrorUrl(mirror) : undefined) ??
+    fromSettings.debianTrackerUrl ??
+    DEFAULT_DEBIAN_TRACKER_URL;
   const named = options.ecosystems === undefined ? undefined : feedNames(options.ecosystems.split(","));
   if (named && named.length === 0) throw new UsageError("--ecosystems needs at least one name");
   const chosen = named ?? (fromSettings.ecosystems ? feedNames(fromSettings.ecosystems) : DEFAULT_FEEDS);
@@ -84,6 +102,8 @@ export function resolveFeedOptions(
     baseUrl: httpUrl(baseUrl),
     msrcUrl: httpUrl(msrcUrl),
     cveUrl: httpUrl(cveUrl),
+    nvdUrl: httpUrl(nvdUrl),
+    debianTrackerUrl: httpUrl(debianTrackerUrl),
     ecosystems: [...feeds],
   };
 }
@@ -127,7 +147,7 @@ export function registerDb(program: Command): void {
     )
     .option(
       "--mirror <url>",
-      "an air-gapped mirror: OSV exports at <url>/<Ecosystem>/all.zip, MSRC at <url>/msrc, CVE records at <url>/cve/cvelistV5.zip (wins over --db-url)",
+      "an air-gapped mirror: OSV exports at <url>/<Ecosystem>/all.zip, MSRC at <url>/msrc, CVE records at <url>/cve/cvelistV5.zip, NVD at <url>/nvd/nvdcve-2.0-<year>.json.gz, the Debian tracker at <url>/debian-tracker/json (wins over --db-url)",
     )
     .option(
       "--msrc-url <url>",
@@ -137,6 +157,14 @@ export function registerDb(program: Command): void {
     .option(
       "--cve-url <url>",
       `a zip of CVE JSON 5 records (default <mirror>/cve/cvelistV5.zip, $PORTCULLIS_CVE_URL, else ${DEFAULT_CVE_URL})`,
+    )
+    .option(
+      "--nvd-url <url>",
+      `NVD JSON 2.0 feed base, <url>/nvdcve-2.0-<year>.json.gz (default <mirror>/nvd, $PORTCULLIS_NVD_URL, else ${DEFAULT_NVD_URL})`,
+    )
+    .option(
+      "--debian-tracker-url <url>",
+      `the Debian security tracker's JSON (default <mirror>/debian-tracker/json, $PORTCULLIS_DEBIAN_TRACKER_URL, else ${DEFAULT_DEBIAN_TRACKER_URL})`,
     )
     .option(
       "--ecosystems <list>",

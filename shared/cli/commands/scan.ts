@@ -72,6 +72,11 @@ export function registerScan(program: Command): void {
       .option("--mirror <url>", "air-gapped mirror of the OSV export bucket (MSRC at <url>/msrc)")
       .option("--msrc-url <url>", "MSRC CVRF API base (<url>/cvrf/v3.0/updates)")
       .option("--cve-url <url>", "a zip of CVE JSON 5 records, for severities no advisory gives")
+      .option(
+        "--nvd-url <url>",
+        "NVD JSON 2.0 feed base (<url>/nvdcve-2.0-<year>.json.gz), for severities no advisory gives",
+      )
+      .option("--debian-tracker-url <url>", "the Debian security tracker's JSON, for Debian's own urgency")
       .option("--no-msrc", "leave Microsoft's advisories out of the automatic DB update"),
   ).action(async (image: string, opts: ScanOptions) => {
     if (!(FORMATS as readonly string[]).includes(opts.format))
