@@ -19,12 +19,19 @@ export function jobRunners(
   settings: Settings,
   db: { store: BlobStore; options: UpdateOptions },
 ): JobRunners {
+  // one DB refresh at a time: the timer and `POST /api/db/refresh` arriving together share one run
+  let refreshing: Promise<DbRefreshResult> | undefined;
   return {
     rescan: () =>
       enqueueRescans(pipeline, {
         olderThanHours: settings.PORTCULLIS_RESCAN_AFTER_HOURS,
         runId: rescanRunId(pipeline.now()),
       }),
-    dbRefresh: () => refreshDbAndRescan(pipeline, db.store, db.options),
+    dbRefresh: () => {
+      refreshing ??= refreshDbAndRescan(pipeline, db.store, db.options).finally(() => {
+        refreshing = undefined;
+      });
+      return refreshing;
+    },
   };
 }
