@@ -27,8 +27,10 @@ export async function matchStage(msg: MatchingMessage, deps: PipelineDeps): Prom
   try {
     inventory = await readInventory(deps.blobs, msg.inventoryKey);
   } catch (err) {
-    // a damaged inventory fails its rescan visibly (the scan's own matching retries: it may be mid-write)
-    if (msg.reason !== "rescan") throw err;
+    // a damaged inventory fails its rescan visibly (the scan's own matching retries: it may be
+    // mid-write); a storage error is retried either way
+    const damaged = err instanceof SyntaxError || err instanceof ZodError;
+    if (msg.reason !== "rescan" || !damaged) throw err;
     await failRescan(msg, deps, `stored inventory ${msg.inventoryKey} is corrupt: ${describe(err)}`);
     return;
   }
