@@ -25,6 +25,8 @@ export function jobRunners(
   settings: Settings,
   db: { store: BlobStore; options: UpdateOptions },
 ): JobRunners {
+  // one DB refresh at a time: the timer and `POST /api/db/refresh` arriving together share one run
+  let refreshing: Promise<DbRefreshResult> | undefined;
   return {
     rescan: () =>
       sweepImagesInUse(pipeline, {
@@ -33,7 +35,12 @@ export function jobRunners(
         gateWindowHours: settings.PORTCULLIS_RESCAN_GATE_WINDOW_HOURS,
         batchSize: settings.PORTCULLIS_RESCAN_BATCH_SIZE,
       }),
-    dbRefresh: () => refreshDbAndRescan(pipeline, db.store, db.options),
+    dbRefresh: () => {
+      refreshing ??= refreshDbAndRescan(pipeline, db.store, db.options).finally(() => {
+        refreshing = undefined;
+      });
+      return refreshing;
+    },
   };
 }
 

@@ -66,6 +66,9 @@ async function rematch(msg: MatchingMessage, scan: ScanState, deps: PipelineDeps
   try {
     inventory = await readInventory(deps.blobs, msg.inventoryKey);
   } catch (err) {
+    // a damaged inventory fails its rescan visibly; a storage error is retried
+    const damaged = err instanceof SyntaxError || err instanceof ZodError;
+    if (!damaged) throw err;
     problem = `stored inventory ${msg.inventoryKey} is corrupt: ${describe(err)}`;
   }
   if (!inventory && problem === undefined) {

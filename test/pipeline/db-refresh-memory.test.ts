@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { dispatch } from "../../shared/http/router.js";
 import type { TrackingMessage } from "../../shared/model/messages.js";
 import type { TrackingSetup } from "../../shared/tracking/tracking-setup.js";
-import { rescanChangedImages } from "../../shared/stages/jobs/db-refresh.js";
+import { refreshDbAndRescan, rescanChangedImages } from "../../shared/stages/jobs/db-refresh.js";
+import { freePort } from "../support/free-port.js";
 import { updateScan } from "../../shared/stages/scan-state.js";
 import { imagePartition, queryScannedImages } from "../../shared/stages/scanned-images.js";
 import { readRescanFailure } from "../../shared/stages/verdict-history.js";
@@ -142,5 +143,23 @@ describe("targeted rescans (memory pipeline)", () => {
     await scanned("team/quiet", { demo: "1.0-1" });
     const out = await rescanChangedImages(pipeline.deps, changes([]));
     expect(out.queued).toBe(0);
+  });
+
+  it("answers 502 with the feed's failure when the update fails, and 503 on a host without a refresh", async () => {
+    pipeline = await memoryPipeline();
+    const post = () =>
+      dispatch(request("POST", "/api/db/refresh", { headers: bearer(HOOK_TOKEN) }), pipeline!.http);
+    expect((await post()).status).toBe(503);
+    const port = await freePort();
+    pipeline.http.dbRefresh = () =>
+      refreshDbAndRescan(pipeline!.deps, pipeline!.blobs, {
+        baseUrl: `http://127.0.0.1:${port}`,
+        ecosystems: ["Debian"],
+      });
+    const res = await post();
+    expect(res.status).toBe(502);
+    expect(JSON.stringify(res.body)).toMatch(
+      /DB update failed \(the previous DB stays current\): .*127\.0\.0\.1/,
+    );
   });
 });
