@@ -126,7 +126,8 @@ export async function sweepImagesInUse(deps: PipelineDeps, options: SweepOptions
       const keep: ScannedImage[] = [];
       for (const { image, use } of verdicts) {
         if (use !== false) {
-          if (use === "tagged") await clearImageStale(deps.tables, image);
+          // in use again (tagged, or asked about): no longer stale; an unanswered lookup changes nothing
+          if (use !== "unknown") await clearImageStale(deps.tables, image);
           keep.push(image);
           continue;
         }
