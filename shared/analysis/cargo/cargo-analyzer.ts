@@ -1,6 +1,6 @@
-import { PackageURL } from "packageurl-js";
 import { parse } from "smol-toml";
-import type { Analyzer, AnalyzerOutput, PackageIdentity, PackageRecord } from "../analyzer.js";
+import type { Analyzer, AnalyzerOutput, PackageRecord } from "../analyzer.js";
+import { languageIdentity } from "../package-identity.js";
 import { excerpt } from "../excerpt.js";
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -41,8 +41,5 @@ export const cargoAnalyzer: Analyzer = {
     }
     return { packages };
   },
-  identify: (record: PackageRecord): PackageIdentity => ({
-    ecosystem: "crates.io",
-    purl: new PackageURL("cargo", undefined, record.name, record.version, undefined, undefined).toString(),
-  }),
+  identify: languageIdentity({ type: "cargo", ecosystem: "crates.io" }),
 };

@@ -1,5 +1,5 @@
-import { PackageURL } from "packageurl-js";
-import type { Analyzer, AnalyzerOutput, PackageIdentity, PackageRecord } from "../analyzer.js";
+import type { Analyzer, AnalyzerOutput, PackageRecord } from "../analyzer.js";
+import { languageIdentity } from "../package-identity.js";
 import { excerpt } from "../excerpt.js";
 
 const NAME = /^[a-z0-9]([_.-]?[a-z0-9]+)*\/[a-z0-9](([_.]|-{1,2})?[a-z0-9]+)*$/;
@@ -53,11 +53,5 @@ export const composerAnalyzer: Analyzer = {
     }
     return { packages };
   },
-  identify(record: PackageRecord): PackageIdentity {
-    const [vendor, name] = record.name.split("/") as [string, string];
-    return {
-      ecosystem: "Packagist",
-      purl: new PackageURL("composer", vendor, name, record.version, undefined, undefined).toString(),
-    };
-  },
+  identify: languageIdentity({ type: "composer", ecosystem: "Packagist", namespace: "first-slash" }),
 };

@@ -1,5 +1,5 @@
-import { PackageURL } from "packageurl-js";
-import type { Analyzer, AnalyzerOutput, PackageIdentity, PackageRecord } from "../analyzer.js";
+import type { Analyzer, AnalyzerOutput, PackageRecord } from "../analyzer.js";
+import { languageIdentity } from "../package-identity.js";
 import { readGoBuildInfo } from "./go-buildinfo.js";
 import { readGoMod } from "./go-mod.js";
 import { excerpt } from "../excerpt.js";
@@ -11,6 +11,14 @@ const OS_PLACES = /^(?:usr\/)?(?:s?bin|libexec)\//;
 
 /** "go1.22.4" → "1.22.4" (release candidates keep their suffix: "1.23rc1"). */
 const goRelease = (v: string) => v.replace(/^go/, "").replace(/\s.*$/, "");
+
+/** `pkg:golang/<module path>@<version>` (stdlib as `pkg:golang/stdlib@v1.22.4`), in the `Go` ecosystem. */
+export const identifyGoPackage = languageIdentity({
+  type: "golang",
+  ecosystem: "Go",
+  namespace: "last-slash",
+  purlVersion: (r) => (r.name === "stdlib" ? `v${r.version}` : r.version),
+});
 
 /**
  * Go modules linked into binaries (runtime/debug.BuildInfo, ELF and PE alike), and the standard
@@ -57,13 +65,3 @@ export const goAnalyzer: Analyzer = {
   },
   identify: identifyGoPackage,
 };
-
-/** `pkg:golang/<module path>@<version>` (stdlib as `pkg:golang/stdlib`), in the `Go` ecosystem. */
-export function identifyGoPackage(record: PackageRecord): PackageIdentity {
-  const slash = record.name.lastIndexOf("/");
-  const namespace = slash > 0 ? record.name.slice(0, slash) : undefined;
-  const name = slash > 0 ? record.name.slice(slash + 1) : record.name;
-  const version = record.name === "stdlib" ? `v${record.version}` : record.version;
-  const purl = new PackageURL("golang", namespace, name, version, undefined, undefined).toString();
-  return { ecosystem: "Go", purl };
-}

@@ -1,5 +1,5 @@
-import { PackageURL } from "packageurl-js";
-import type { Analyzer, AnalyzerOutput, PackageIdentity, PackageRecord } from "../analyzer.js";
+import type { Analyzer, AnalyzerOutput } from "../analyzer.js";
+import { languageIdentity } from "../package-identity.js";
 import { readCoreMetadata } from "./core-metadata.js";
 import { type PythonRead, readPackageTables, readPipfileLock, readRequirements } from "./python-lockfiles.js";
 import { pythonRecord } from "./python-package.js";
@@ -12,6 +12,9 @@ const LOCKFILES = new Set(["poetry.lock", "Pipfile.lock", "uv.lock"]);
 const MAX_METADATA = 8 * 1024 * 1024;
 
 const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
+
+/** `pkg:pypi/<pep-503-name>@<version>`, in the `PyPI` ecosystem. */
+export const identifyPypiPackage = languageIdentity({ type: "pypi", ecosystem: "PyPI" });
 
 /**
  * Python packages: installed distributions (`*.dist-info/METADATA`, `*.egg-info/PKG-INFO` or an
@@ -56,17 +59,4 @@ function readProjectFile(base: string, content: Buffer): PythonRead {
   if (base === "Pipfile.lock") return readPipfileLock(text);
   if (LOCKFILES.has(base)) return readPackageTables(text);
   return readRequirements(text);
-}
-
-/** `pkg:pypi/<pep-503-name>@<version>`, in the `PyPI` ecosystem. */
-export function identifyPypiPackage(record: PackageRecord): PackageIdentity {
-  const purl = new PackageURL(
-    "pypi",
-    undefined,
-    record.name,
-    record.version,
-    undefined,
-    undefined,
-  ).toString();
-  return { ecosystem: "PyPI", purl };
 }
