@@ -14,6 +14,7 @@ import { ecosystemBase } from "../vulndb/osv.js";
 import { versioningFor } from "../vulndb/versioning/index.js";
 import type { Versioning } from "../vulndb/versioning/versioning.js";
 import { evaluateEntry } from "./affected.js";
+import { redHatStreams } from "./red-hat-streams.js";
 
 /** A finding before policy: no tier, remediation or suppression yet. */
 export const MatchSchema = FindingSchema.omit({ tier: true, remediation: true, suppressed: true }).extend({
@@ -143,13 +144,21 @@ function schemeFor(ecosystem: string, cache: Map<string, Versioning | undefined>
   return cache.get(ecosystem);
 }
 
-/** Matches packages against advisories already in memory (synchronous; the hot loop). */
-export function matchPackages(packages: readonly Package[], lookup: AdvisoryLookup): Match[] {
+/**
+ * Matches packages against advisories already in memory (synchronous; the hot loop). `alsoIn` names
+ * further ecosystems a package's advisories may sit in (a RHEL package's other product streams).
+ */
+export function matchPackages(
+  packages: readonly Package[],
+  lookup: AdvisoryLookup,
+  alsoIn: (pkg: Package) => readonly string[] = () => [],
+): Match[] {
   const schemes = new Map<string, Versioning | undefined>();
   const matches: Match[] = [];
   for (const pkg of packages) {
     const { ecosystem, name, version } = advisoryCoordinates(pkg);
-    const entries = lookup(ecosystem, name);
+    const more = alsoIn(pkg).filter((e) => e !== ecosystem);
+    const entries = [ecosystem, ...more].flatMap((e) => lookup(e, name));
     if (entries.length === 0) continue;
     const scheme = schemeFor(ecosystem, schemes);
     const hits: Hit[] = [];
@@ -170,10 +179,36 @@ export function matchPackages(packages: readonly Package[], lookup: AdvisoryLook
   );
 }
 
+/** Which packages are matched besides the default set; the policy fields of the same names (docs/policy.md). */
+export interface MatchOptions {
+  /** a language package an OS package installed: `os` matches it only through that OS package (Trivy's default) */
+  osOwnedPackages?: "os" | "both";
+}
+
+/** The packages matched against advisories: an OS-installed language package only when asked. */
+export function packagesToMatch(
+  packages: readonly Package[],
+  options: MatchOptions = {},
+): readonly Package[] {
+  if (options.osOwnedPackages === "both") return packages;
+  return packages.filter((p) => p.installedBy === undefined);
+}
+
 /** Matches an inventory's packages against the DB, loading only the shards those packages live in. */
-export async function matchInventory(packages: readonly Package[], db: DbHandle): Promise<Match[]> {
-  const lookup = await db.preload(packages.map(advisoryCoordinates));
-  return rateFromCveRecords(matchPackages(packages, lookup), db);
+export async function matchInventory(
+  all: readonly Package[],
+  db: DbHandle,
+  options: MatchOptions = {},
+): Promise<Match[]> {
+  const packages = packagesToMatch(all, options);
+  const known = Object.keys(db.metadata.ecosystems);
+  const streams = (pkg: Package) => redHatStreams(pkg, known);
+  const wanted = packages.flatMap((pkg) => {
+    const c = advisoryCoordinates(pkg);
+    return [c, ...streams(pkg).map((ecosystem) => ({ ...c, ecosystem }))];
+  });
+  const lookup = await db.preload(wanted);
+  return rateFromCveRecords(matchPackages(packages, lookup, streams), db);
 }
 
 /**

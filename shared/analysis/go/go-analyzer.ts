@@ -2,12 +2,8 @@ import type { Analyzer, AnalyzerOutput, PackageRecord } from "../analyzer.js";
 import { languageIdentity } from "../package-identity.js";
 import { readGoBuildInfo } from "./go-buildinfo.js";
 import { readGoMod } from "./go-mod.js";
+import { EXECUTABLE_PLACES } from "../executable-places.js";
 import { excerpt } from "../excerpt.js";
-
-// binaries are not named by type: the places images put executables, and Windows .exe files
-const EXECUTABLE_PLACES = /(?:^|\/)(?:s?bin|libexec|ko-app|app)\/[^/.]+$|\.exe$/i;
-// the OS's own directories hold what dpkg, rpm and apk installed: their advisories cover those
-const OS_PLACES = /^(?:usr\/)?(?:s?bin|libexec)\//;
 
 /** "go1.22.4" → "1.22.4" (release candidates keep their suffix: "1.23rc1"). */
 const goRelease = (v: string) => v.replace(/^go/, "").replace(/\s.*$/, "");
@@ -26,12 +22,13 @@ export const identifyGoPackage = languageIdentity({
  */
 export const goAnalyzer: Analyzer = {
   name: "go-binary",
-  version: 1,
+  version: 2,
   maxFileSize: 512 * 1024 * 1024,
   required(path) {
     // a module's sources in the module cache or a vendor tree are not what the image builds
     if (path === "go.mod" || path.endsWith("/go.mod")) return !/(?:^|\/)(?:pkg\/mod|vendor)\//.test(path);
-    return EXECUTABLE_PLACES.test(path) && !OS_PLACES.test(path);
+    // the OS's own bin directories too: a binary dpkg, rpm or apk installed is named installed-by (os-owned/)
+    return EXECUTABLE_PLACES.test(path);
   },
   analyze({ path, content }): AnalyzerOutput {
     if (path.endsWith("go.mod")) {
