@@ -183,15 +183,18 @@ export function matchPackages(
 export interface MatchOptions {
   /** a language package an OS package installed: `os` matches it only through that OS package (Trivy's default) */
   osOwnedPackages?: "os" | "both";
+  /** a development dependency a lockfile marks: `ignore` leaves it unmatched (Trivy's default) */
+  devDependencies?: "ignore" | "match";
 }
 
-/** The packages matched against advisories: an OS-installed language package only when asked. */
+/** The packages matched against advisories: an OS-installed or development one only when asked. */
 export function packagesToMatch(
   packages: readonly Package[],
   options: MatchOptions = {},
 ): readonly Package[] {
-  if (options.osOwnedPackages === "both") return packages;
-  return packages.filter((p) => p.installedBy === undefined);
+  const osOwned = options.osOwnedPackages === "both";
+  const dev = options.devDependencies === "match";
+  return packages.filter((p) => (osOwned || p.installedBy === undefined) && (dev || !p.dev));
 }
 
 /** Matches an inventory's packages against the DB, loading only the shards those packages live in. */

@@ -36,6 +36,8 @@ export const PackageSchema = z.object({
   arch: z.string().optional(),
   /** a language package an OS package installed: matched through that package's advisories (policy `osOwnedPackages`) */
   installedBy: InstalledBySchema.optional(),
+  /** a development dependency, as its lockfile marks it: matched only with policy `devDependencies: match` */
+  dev: z.boolean().optional(),
 });
 export type Package = z.infer<typeof PackageSchema>;
 

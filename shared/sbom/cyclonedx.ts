@@ -36,6 +36,7 @@ export function inventoryToCycloneDx(inventories: Inventory[], now: Date = new D
         component.properties.add(new CDX.Models.Property("portcullis:source:version", pkg.source.version));
       }
       for (const p of pkg.paths) component.properties.add(new CDX.Models.Property("portcullis:path", p));
+      if (pkg.dev) component.properties.add(new CDX.Models.Property("portcullis:dev", "true"));
       if (pkg.installedBy) {
         const by = pkg.installedBy;
         component.properties.add(new CDX.Models.Property("portcullis:installedBy", by.purl ?? by.name));

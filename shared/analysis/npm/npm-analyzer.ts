@@ -31,7 +31,7 @@ export const identifyNpmPackage = languageIdentity({
  */
 export const npmAnalyzer: Analyzer = {
   name: "npm",
-  version: 1,
+  version: 2,
   maxFileSize: 32 * 1024 * 1024,
   required(path) {
     if (path.endsWith("/package.json")) return INSTALLED.test(path);
@@ -103,6 +103,8 @@ function lockfileInventory(fact: unknown): ImageInventoryOutput {
       const known = seen.get(key);
       if (known) {
         if (!known.paths.includes(path)) known.paths.push(path);
+        // a production dependency in any lockfile is one
+        if (known.dev && !p.dev) delete known.dev;
         continue;
       }
       const record = { ...toRecord(p), layer, paths: [path] };

@@ -23,7 +23,7 @@ export const identifyPypiPackage = languageIdentity({ type: "pypi", ecosystem: "
  */
 export const pypiAnalyzer: Analyzer = {
   name: "pypi",
-  version: 1,
+  version: 2,
   maxFileSize: 32 * 1024 * 1024,
   required(path) {
     if (INSTALLED.test(path)) return true;

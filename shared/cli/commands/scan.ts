@@ -27,6 +27,7 @@ interface ScanOptions extends ImageOptions, Omit<FeedFlags, "ecosystems"> {
   severity?: string;
   output?: string;
   matchOsOwned?: boolean;
+  includeDevDeps?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -70,6 +71,7 @@ export function registerScan(program: Command): void {
         "--match-os-owned",
         "also match language packages an OS package installed against their own ecosystem (policy osOwnedPackages: both)",
       )
+      .option("--include-dev-deps", "also match development dependencies (policy devDependencies: match)")
       .option("--severity <list>", "only these severities, e.g. critical,high")
       .option("--offline", "never download the vulnerability DB; use the one in the cache")
       .option("--skip-db-update", "use the cached DB however old")
@@ -112,6 +114,7 @@ export function registerScan(program: Command): void {
       const matches = await matchInventory(inventory.packages, db, {
         ...loaded.policy,
         ...(opts.matchOsOwned ? { osOwnedPackages: "both" } : {}),
+        ...(opts.includeDevDeps ? { devDependencies: "match" } : {}),
       });
       const { report, decision } = makeReport(inventory, matches, stamp, {
         policy: loaded.policy,
