@@ -12,6 +12,8 @@ export const PackageRecordSchema = z.object({
   arch: z.string().optional(),
   /** set when the analyzer knows the ecosystem itself (npm, NuGet, Windows …) */
   ecosystem: z.string().optional(),
+  /** a development dependency (lockfiles that say so): listed, matched only when the policy asks */
+  dev: z.boolean().optional(),
 });
 export type PackageRecord = z.infer<typeof PackageRecordSchema>;
 

@@ -13,6 +13,8 @@ import { UNREAD_PACKAGE_DB } from "./scan-gaps/package-db-presence.js";
 import type { Analyzer, InventoryContext } from "./analyzer.js";
 import { loadLayerReport, storeLayerReport } from "./layer-cache.js";
 import type { LayerReport } from "./layer-report.js";
+import { attributeOsOwned } from "./os-owned/attribute-os-owned.js";
+import { OS_OWNED_FILES, type OsOwnedFact } from "./os-owned/os-owned-analyzer.js";
 import { ANALYZERS, analyzerSetVersion } from "./registry.js";
 import { squashLayers } from "./squash.js";
 
@@ -153,6 +155,9 @@ export function assembleInventory(
   squashed.warnings.push(...gapWarnings(squashed.os, squashed.facts, analyzers));
   // the sightings served the warnings above; later stages have no use for them
   delete squashed.facts[UNREAD_PACKAGE_DB];
+  // the file owners served the attribution; the packages carry what it found
+  squashed.packages = attributeOsOwned(squashed.packages, squashed.facts[OS_OWNED_FILES] as OsOwnedFact);
+  delete squashed.facts[OS_OWNED_FILES];
   if (!squashed.os && squashed.packages.length === 0)
     // an empty result must say so: a scan that found nothing to match is not a clean image
     squashed.warnings.push({

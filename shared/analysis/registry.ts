@@ -11,20 +11,15 @@ import { mavenAnalyzer } from "./maven/maven-analyzer.js";
 import { npmAnalyzer } from "./npm/npm-analyzer.js";
 import { nugetAnalyzer } from "./nuget/nuget-analyzer.js";
 import { osAnalyzer } from "./os/os-analyzer.js";
+import { osOwnedFilesAnalyzer } from "./os-owned/os-owned-analyzer.js";
 import { pypiAnalyzer } from "./pypi/pypi-analyzer.js";
 import { rpmAnalyzer } from "./rpm/rpm-analyzer.js";
 import { rubygemsAnalyzer } from "./rubygems/rubygems-analyzer.js";
 import { unreadPackageDbAnalyzer } from "./scan-gaps/package-db-presence.js";
 import { windowsAnalyzers } from "./windows/index.js";
 
-/** Every analyzer that reads something from a layer, in one explicit list: add a new one here. */
-const READERS: readonly Analyzer[] = [
-  osAnalyzer,
-  dpkgAnalyzer,
-  apkAnalyzer,
-  ...windowsAnalyzers,
-  ...auditAnalyzers,
-  rpmAnalyzer,
+/** The analyzers of language packages: an OS package that installs one of their files is named as its installer. */
+const LANGUAGE_READERS: readonly Analyzer[] = [
   npmAnalyzer,
   pypiAnalyzer,
   mavenAnalyzer,
@@ -35,11 +30,30 @@ const READERS: readonly Analyzer[] = [
   cargoAnalyzer,
 ];
 
+/** Every analyzer that reads something from a layer, in one explicit list: add a new one here. */
+const READERS: readonly Analyzer[] = [
+  osAnalyzer,
+  dpkgAnalyzer,
+  apkAnalyzer,
+  ...windowsAnalyzers,
+  ...auditAnalyzers,
+  rpmAnalyzer,
+  ...LANGUAGE_READERS,
+];
+
+// reads the package databases for their file lists only: it must not count as their reader for scan-gaps/
+const OS_OWNED: Analyzer = osOwnedFilesAnalyzer(LANGUAGE_READERS);
+
 // the content engine hashes every file: it reads no package database, so it must not hide one from scan-gaps/
 const CONTENT: readonly Analyzer[] = contentAnalyzers(process.env.PORTCULLIS_CLAMD);
 
 /** Every analyzer a scan runs: the readers, then the one that notes package databases none of them reads (scan-gaps/). */
-export const ANALYZERS: readonly Analyzer[] = [...READERS, ...CONTENT, unreadPackageDbAnalyzer(READERS)];
+export const ANALYZERS: readonly Analyzer[] = [
+  ...READERS,
+  OS_OWNED,
+  ...CONTENT,
+  unreadPackageDbAnalyzer(READERS),
+];
 
 /** Bumped when the layer walk itself changes what a LayerReport holds (whiteouts, links, limits). */
 const LAYER_WALK_VERSION = 1;

@@ -125,6 +125,7 @@ function imageInventories(
           layer,
           paths: [...paths].sort(),
           ...(record.arch ? { arch: record.arch } : {}),
+          ...(record.dev ? { dev: true } : {}),
         };
       }),
     warnings,
@@ -172,6 +173,8 @@ function finalPackages(
         const seen = merged.get(key);
         if (seen) {
           if (!seen.paths.includes(path)) seen.paths.push(path);
+          // a production dependency anywhere is one
+          if (seen.dev && !record.dev) delete seen.dev;
           continue;
         }
         const { ecosystem, purl } = identify(analyzers.get(result.analyzer), record, os);
@@ -184,6 +187,7 @@ function finalPackages(
           layer: introduced.get(key) ?? "",
           paths: [path],
           ...(record.arch ? { arch: record.arch } : {}),
+          ...(record.dev ? { dev: true } : {}),
         });
       }
     }

@@ -64,7 +64,7 @@ export function buildPipelineDeps(parts: PipelineParts): PipelineDeps {
     ...(parts.registry.allowForeignLayers ? { allowForeignLayers: true } : {}),
     async match(inventory) {
       const db = await ensureDb(parts.dbStore, { log, ...parts.db, skipUpdate: true });
-      const matches = await matchInventory(inventory.packages, db);
+      const matches = await matchInventory(inventory.packages, db, parts.policy);
       return { matches, db: { version: db.metadata.version, updatedAt: db.metadata.updatedAt } };
     },
     async decide(inventory, matches, db) {

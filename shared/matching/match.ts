@@ -20,6 +20,7 @@ import { ecosystemBase } from "../vulndb/osv.js";
 import { versioningFor } from "../vulndb/versioning/index.js";
 import type { Versioning } from "../vulndb/versioning/versioning.js";
 import { evaluateEntry } from "./affected.js";
+import { redHatStreams } from "./red-hat-streams.js";
 
 /** A finding before policy: no tier, remediation or suppression yet. */
 export const MatchSchema = FindingSchema.omit({ tier: true, remediation: true, suppressed: true }).extend({
@@ -134,7 +135,14 @@ function mergeGroup(pkg: Package, group: Hit[], scheme: Versioning | undefined):
     id,
     aliases: sorted.filter((x) => x !== id),
     ...(summary ? { summary } : {}),
-    package: { name: pkg.name, version: pkg.version, ecosystem: pkg.ecosystem, purl: pkg.purl },
+    package: {
+      name: pkg.name,
+      version: pkg.version,
+      ecosystem: pkg.ecosystem,
+      purl: pkg.purl,
+      ...(pkg.dev ? { dev: true } : {}),
+      ...(pkg.installedBy ? { installedBy: pkg.installedBy.name } : {}),
+    },
     ...(fixedVersion !== undefined ? { fixedVersion } : {}),
     severity,
     ...(scored?.entry.cvss ? { cvss: scored.entry.cvss } : {}),
@@ -149,13 +157,21 @@ function schemeFor(ecosystem: string, cache: Map<string, Versioning | undefined>
   return cache.get(ecosystem);
 }
 
-/** Matches packages against advisories already in memory (synchronous; the hot loop). */
-export function matchPackages(packages: readonly Package[], lookup: AdvisoryLookup): Match[] {
+/**
+ * Matches packages against advisories already in memory (synchronous; the hot loop). `alsoIn` names
+ * further ecosystems a package's advisories may sit in (a RHEL package's other product streams).
+ */
+export function matchPackages(
+  packages: readonly Package[],
+  lookup: AdvisoryLookup,
+  alsoIn: (pkg: Package) => readonly string[] = () => [],
+): Match[] {
   const schemes = new Map<string, Versioning | undefined>();
   const matches: Match[] = [];
   for (const pkg of packages) {
     const { ecosystem, name, version } = advisoryCoordinates(pkg);
-    const entries = lookup(ecosystem, name);
+    const more = alsoIn(pkg).filter((e) => e !== ecosystem);
+    const entries = [ecosystem, ...more].flatMap((e) => lookup(e, name));
     if (entries.length === 0) continue;
     const scheme = schemeFor(ecosystem, schemes);
     const hits: Hit[] = [];
@@ -176,10 +192,39 @@ export function matchPackages(packages: readonly Package[], lookup: AdvisoryLook
   );
 }
 
+/** Which packages are matched besides the default set; the policy fields of the same names (docs/policy.md). */
+export interface MatchOptions {
+  /** a language package an OS package installed: `os` matches it only through that OS package (Trivy's default) */
+  osOwnedPackages?: "os" | "both";
+  /** a development dependency a lockfile marks: `ignore` leaves it unmatched (Trivy's default) */
+  devDependencies?: "ignore" | "match";
+}
+
+/** The packages matched against advisories: an OS-installed or development one only when asked. */
+export function packagesToMatch(
+  packages: readonly Package[],
+  options: MatchOptions = {},
+): readonly Package[] {
+  const osOwned = options.osOwnedPackages === "both";
+  const dev = options.devDependencies === "match";
+  return packages.filter((p) => (osOwned || p.installedBy === undefined) && (dev || !p.dev));
+}
+
 /** Matches an inventory's packages against the DB, loading only the shards those packages live in. */
-export async function matchInventory(packages: readonly Package[], db: DbHandle): Promise<Match[]> {
-  const lookup = await db.preload(packages.map(advisoryCoordinates));
-  const matches = matchPackages(packages, lookup);
+export async function matchInventory(
+  all: readonly Package[],
+  db: DbHandle,
+  options: MatchOptions = {},
+): Promise<Match[]> {
+  const packages = packagesToMatch(all, options);
+  const known = Object.keys(db.metadata.ecosystems);
+  const streams = (pkg: Package) => redHatStreams(pkg, known);
+  const wanted = packages.flatMap((pkg) => {
+    const c = advisoryCoordinates(pkg);
+    return [c, ...streams(pkg).map((ecosystem) => ({ ...c, ecosystem }))];
+  });
+  const lookup = await db.preload(wanted);
+  const matches = matchPackages(packages, lookup, streams);
   await rateFromDistributionTracker(matches, packages, db);
   return rateFromCveRecords(matches, db);
 }

@@ -15,6 +15,14 @@ export type OsInfo = z.infer<typeof OsInfoSchema>;
 
 export const SourcePackageSchema = z.object({ name: z.string(), version: z.string() });
 
+/** The OS package (dpkg, rpm, apk) whose file list holds a language package's files: what installed it. */
+export const InstalledBySchema = z.object({
+  name: z.string(),
+  /** absent when the file list survives but the package database does not name the package */
+  version: z.string().optional(),
+  purl: z.string().optional(),
+});
+
 /** One installed package in an image. `layer` is the digest of the layer that introduced it. */
 export const PackageSchema = z.object({
   name: z.string(),
@@ -26,6 +34,10 @@ export const PackageSchema = z.object({
   layer: z.string(),
   paths: z.array(z.string()),
   arch: z.string().optional(),
+  /** a language package an OS package installed: matched through that package's advisories (policy `osOwnedPackages`) */
+  installedBy: InstalledBySchema.optional(),
+  /** a development dependency, as its lockfile marks it: matched only with policy `devDependencies: match` */
+  dev: z.boolean().optional(),
 });
 export type Package = z.infer<typeof PackageSchema>;
 

@@ -34,7 +34,16 @@ export const FindingSchema = z.object({
   id: z.string(),
   aliases: z.array(z.string()),
   summary: z.string().optional(),
-  package: z.object({ name: z.string(), version: z.string(), ecosystem: z.string(), purl: z.string() }),
+  package: z.object({
+    name: z.string(),
+    version: z.string(),
+    ecosystem: z.string(),
+    purl: z.string(),
+    /** a development dependency (matched because the policy asked: `devDependencies: match`) */
+    dev: z.boolean().optional(),
+    /** the OS package that installed this language package (matched because `osOwnedPackages: both`) */
+    installedBy: z.string().optional(),
+  }),
   fixedVersion: z.string().optional(),
   severity: SeveritySchema,
   cvss: z.object({ vector: z.string(), score: z.number() }).optional(),

@@ -101,6 +101,10 @@ export const PolicySchema = z.strictObject({
     .prefault({}),
   /** GitHub tracking issues: repository mapping, tag streams, threshold (shared/tracking/) */
   tracking: TrackingConfigSchema.optional(),
+  /** language packages an OS package installed: `os` = matched through that package only (Trivy), `both` = also as themselves */
+  osOwnedPackages: z.enum(["os", "both"]).default("os"),
+  /** development dependencies a lockfile marks: listed in the inventory; `ignore` leaves them unmatched (Trivy) */
+  devDependencies: z.enum(["ignore", "match"]).default("ignore"),
 });
 export type Policy = z.infer<typeof PolicySchema>;
 export type PolicyInput = z.input<typeof PolicySchema>;

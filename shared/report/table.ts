@@ -112,11 +112,7 @@ function columnWidths(findings: readonly Finding[]): Widths {
     Math.min(cap, Math.max(min, ...values.map((v) => v.length)));
   return {
     severity: "CRITICAL".length,
-    package: max(
-      findings.map((f) => f.package.name),
-      MAX_PACKAGE,
-      "PACKAGE".length,
-    ),
+    package: max(findings.map(packageLabel), MAX_PACKAGE, "PACKAGE".length),
     installed: max(
       findings.map((f) => f.package.version),
       MAX_VERSION,
@@ -128,6 +124,12 @@ function columnWidths(findings: readonly Finding[]): Widths {
       "FIXED".length,
     ),
   };
+}
+
+/** The package's name, and what the policy let in beside production packages: a dev dependency, an OS package's copy. */
+function packageLabel(f: Finding): string {
+  const { name, dev, installedBy } = f.package;
+  return `${name}${dev ? " (dev)" : ""}${installedBy ? ` (from ${installedBy})` : ""}`;
 }
 
 function header(w: Widths): string {
@@ -144,7 +146,7 @@ function row(f: Finding, w: Widths, paint: ReturnType<typeof painter>): string {
   const cell = (text: string, width: number) => clip(terminalSafe(text), width).padEnd(width);
   return [
     paint(SEVERITY_STYLE[f.severity], f.severity.toUpperCase().padEnd(w.severity)),
-    cell(f.package.name, w.package),
+    cell(packageLabel(f), w.package),
     cell(f.package.version, w.installed),
     cell(f.fixedVersion ?? "—", w.fixed),
     terminalSafe(f.id),

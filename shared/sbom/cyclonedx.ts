@@ -24,7 +24,8 @@ export function inventoryToCycloneDx(inventories: Inventory[], now: Date = new D
     if (images.length > 1) bom.components.add(image);
     for (const pkg of inv.packages) {
       const component = new CDX.Models.Component(CDX.Enums.ComponentType.Library, pkg.name, {
-        bomRef: `${inv.image.digest}:${pkg.purl}`,
+        // a package both an OS package installed and found elsewhere is two components
+        bomRef: `${inv.image.digest}:${pkg.purl}${pkg.installedBy ? `:installed-by:${pkg.installedBy.name}` : ""}`,
         version: pkg.version,
         purl: pkg.purl,
       });
@@ -35,6 +36,11 @@ export function inventoryToCycloneDx(inventories: Inventory[], now: Date = new D
         component.properties.add(new CDX.Models.Property("portcullis:source:version", pkg.source.version));
       }
       for (const p of pkg.paths) component.properties.add(new CDX.Models.Property("portcullis:path", p));
+      if (pkg.dev) component.properties.add(new CDX.Models.Property("portcullis:dev", "true"));
+      if (pkg.installedBy) {
+        const by = pkg.installedBy;
+        component.properties.add(new CDX.Models.Property("portcullis:installedBy", by.purl ?? by.name));
+      }
       bom.components.add(component);
       image.dependencies.add(component.bomRef);
     }

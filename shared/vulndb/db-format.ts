@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pep503Name } from "../model/package-name.js";
 import { SeveritySchema, SeveritySourceSchema } from "../model/report.js";
 import { RemediationHintSchema } from "./msrc/remediation-hint.js";
 import { ecosystemBase } from "./osv.js";
@@ -158,7 +159,7 @@ export function entryFeed(entry: AdvisoryEntry, ecosystem: string): string {
 export function packageKey(ecosystem: string, name: string): string {
   switch (ecosystemBase(ecosystem)) {
     case "PyPI":
-      return name.toLowerCase().replace(/[-_.]+/g, "-");
+      return pep503Name(name);
     case "NuGet":
       return name.toLowerCase();
     default:

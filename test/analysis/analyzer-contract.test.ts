@@ -23,6 +23,7 @@ const PROBE_PATHS = [
   "var/lib/dpkg/status",
   "var/lib/dpkg/status.d/libssl3",
   "var/lib/dpkg/status.d/libssl3.md5sums",
+  "var/lib/dpkg/info/python3-yaml.list",
   "lib/apk/db/installed",
   "usr/lib/apk/db/installed",
   "var/lib/rpm/Packages",

@@ -95,3 +95,15 @@ describe("table", () => {
     expect(clean).toContain("No vulnerabilities found.");
   });
 });
+
+describe("table, packages the policy let in beside production ones", () => {
+  it("labels a dev dependency and an OS package's copy of a language package", () => {
+    const dev = match({ id: "CVE-2024-1001", name: "mocha", version: "10.0.0", ecosystem: "npm" });
+    dev.package.dev = true;
+    const owned = match({ id: "CVE-2024-1002", name: "pyyaml", version: "6.0", ecosystem: "PyPI" });
+    owned.package.installedBy = "python3-yaml";
+    const out = renderTable(sampleReport({}, [dev, owned]).report, { color: false });
+    expect(out).toMatch(/mocha \(dev\)\s+10\.0\.0/);
+    expect(out).toMatch(/pyyaml \(from python3-yaml\)\s+6\.0/);
+  });
+});

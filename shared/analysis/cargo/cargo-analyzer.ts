@@ -1,24 +1,34 @@
-import { PackageURL } from "packageurl-js";
 import { parse } from "smol-toml";
-import type { Analyzer, AnalyzerOutput, PackageIdentity, PackageRecord } from "../analyzer.js";
+import type { Analyzer, AnalyzerOutput, PackageRecord } from "../analyzer.js";
+import { languageIdentity } from "../package-identity.js";
+import { EXECUTABLE_PLACES } from "../executable-places.js";
 import { excerpt } from "../excerpt.js";
+import { readAuditableCrates } from "./cargo-auditable.js";
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const VERSION = /^\d+\.\d+\.\d+[\w.+-]*$/;
 
+// binaries may be large; a lockfile this size is not one cargo wrote
+const MAX_LOCKFILE = 16 * 1024 * 1024;
+
+const isLockfile = (path: string) => path === "Cargo.lock" || path.endsWith("/Cargo.lock");
+
 /**
  * Rust crates a project's `Cargo.lock` pins (`[[package]]` with a crates.io registry source; the
- * workspace's own crates, git and path dependencies are not published crates).
+ * workspace's own crates, git and path dependencies are not published crates), and the crates.io
+ * crates a `cargo auditable` binary (ELF or PE) records in its `.dep-v0` section.
  */
 export const cargoAnalyzer: Analyzer = {
   name: "cargo",
-  version: 1,
-  maxFileSize: 16 * 1024 * 1024,
-  required: (path) => path === "Cargo.lock" || path.endsWith("/Cargo.lock"),
+  version: 2,
+  maxFileSize: 512 * 1024 * 1024,
+  required: (path) => isLockfile(path) || EXECUTABLE_PLACES.test(path),
   analyze({ path, content }): AnalyzerOutput {
+    if (!isLockfile(path)) return analyzeBinary(path, content);
     const warn = (message: string) => ({
       warnings: [{ code: "cargo-lock-unreadable", message: `${path}: ${excerpt(message)}`, path }],
     });
+    if (content.length > MAX_LOCKFILE) return warn(`${content.length} bytes is too large for a Cargo.lock`);
     let doc: Record<string, unknown>;
     try {
       doc = parse(content.toString("utf8")) as Record<string, unknown>;
@@ -41,8 +51,17 @@ export const cargoAnalyzer: Analyzer = {
     }
     return { packages };
   },
-  identify: (record: PackageRecord): PackageIdentity => ({
-    ecosystem: "crates.io",
-    purl: new PackageURL("cargo", undefined, record.name, record.version, undefined, undefined).toString(),
-  }),
+  identify: languageIdentity({ type: "cargo", ecosystem: "crates.io" }),
 };
+
+function analyzeBinary(path: string, content: Buffer): AnalyzerOutput {
+  const crates = readAuditableCrates(content);
+  if (crates === undefined) return {};
+  if (typeof crates === "string")
+    return {
+      warnings: [{ code: "cargo-auditable-unreadable", message: `${path}: ${excerpt(crates)}`, path }],
+    };
+  return {
+    packages: crates.map((c): PackageRecord => ({ kind: "cargo", ...c, ecosystem: "crates.io" })),
+  };
+}

@@ -1,16 +1,20 @@
-import { PackageURL } from "packageurl-js";
-import type { Analyzer, AnalyzerOutput, PackageIdentity, PackageRecord } from "../analyzer.js";
+import type { Analyzer, AnalyzerOutput, PackageRecord } from "../analyzer.js";
+import { languageIdentity } from "../package-identity.js";
 import { readGoBuildInfo } from "./go-buildinfo.js";
 import { readGoMod } from "./go-mod.js";
+import { EXECUTABLE_PLACES } from "../executable-places.js";
 import { excerpt } from "../excerpt.js";
-
-// binaries are not named by type: the places images put executables, and Windows .exe files
-const EXECUTABLE_PLACES = /(?:^|\/)(?:s?bin|libexec|ko-app|app)\/[^/.]+$|\.exe$/i;
-// the OS's own directories hold what dpkg, rpm and apk installed: their advisories cover those
-const OS_PLACES = /^(?:usr\/)?(?:s?bin|libexec)\//;
 
 /** "go1.22.4" → "1.22.4" (release candidates keep their suffix: "1.23rc1"). */
 const goRelease = (v: string) => v.replace(/^go/, "").replace(/\s.*$/, "");
+
+/** `pkg:golang/<module path>@<version>` (stdlib as `pkg:golang/stdlib@v1.22.4`), in the `Go` ecosystem. */
+export const identifyGoPackage = languageIdentity({
+  type: "golang",
+  ecosystem: "Go",
+  namespace: "last-slash",
+  purlVersion: (r) => (r.name === "stdlib" ? `v${r.version}` : r.version),
+});
 
 /**
  * Go modules linked into binaries (runtime/debug.BuildInfo, ELF and PE alike), and the standard
@@ -18,12 +22,13 @@ const goRelease = (v: string) => v.replace(/^go/, "").replace(/\s.*$/, "");
  */
 export const goAnalyzer: Analyzer = {
   name: "go-binary",
-  version: 1,
+  version: 2,
   maxFileSize: 512 * 1024 * 1024,
   required(path) {
     // a module's sources in the module cache or a vendor tree are not what the image builds
     if (path === "go.mod" || path.endsWith("/go.mod")) return !/(?:^|\/)(?:pkg\/mod|vendor)\//.test(path);
-    return EXECUTABLE_PLACES.test(path) && !OS_PLACES.test(path);
+    // the OS's own bin directories too: a binary dpkg, rpm or apk installed is named installed-by (os-owned/)
+    return EXECUTABLE_PLACES.test(path);
   },
   analyze({ path, content }): AnalyzerOutput {
     if (path.endsWith("go.mod")) {
@@ -57,13 +62,3 @@ export const goAnalyzer: Analyzer = {
   },
   identify: identifyGoPackage,
 };
-
-/** `pkg:golang/<module path>@<version>` (stdlib as `pkg:golang/stdlib`), in the `Go` ecosystem. */
-export function identifyGoPackage(record: PackageRecord): PackageIdentity {
-  const slash = record.name.lastIndexOf("/");
-  const namespace = slash > 0 ? record.name.slice(0, slash) : undefined;
-  const name = slash > 0 ? record.name.slice(slash + 1) : record.name;
-  const version = record.name === "stdlib" ? `v${record.version}` : record.version;
-  const purl = new PackageURL("golang", namespace, name, version, undefined, undefined).toString();
-  return { ecosystem: "Go", purl };
-}

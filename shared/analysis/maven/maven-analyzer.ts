@@ -1,7 +1,14 @@
-import { PackageURL } from "packageurl-js";
-import type { Analyzer, AnalyzerOutput, PackageIdentity, PackageRecord } from "../analyzer.js";
+import type { Analyzer, AnalyzerOutput, PackageRecord } from "../analyzer.js";
+import { languageIdentity } from "../package-identity.js";
 import { JAVA_ARCHIVE, readJavaArchive } from "./java-archive.js";
 import { excerpt } from "../excerpt.js";
+
+/** `pkg:maven/<group>/<artifact>@<version>`, in the `Maven` ecosystem. */
+export const identifyMavenPackage = languageIdentity({
+  type: "maven",
+  ecosystem: "Maven",
+  namespace: "colon",
+});
 
 /**
  * Maven artifacts in Java archives (jar, war, ear, Jenkins jpi/hpi) anywhere in the image, nested
@@ -28,12 +35,3 @@ export const mavenAnalyzer: Analyzer = {
   },
   identify: identifyMavenPackage,
 };
-
-/** `pkg:maven/<group>/<artifact>@<version>`, in the `Maven` ecosystem. */
-export function identifyMavenPackage(record: PackageRecord): PackageIdentity {
-  const colon = record.name.indexOf(":");
-  const group = colon > 0 ? record.name.slice(0, colon) : undefined;
-  const artifact = record.name.slice(colon + 1);
-  const purl = new PackageURL("maven", group, artifact, record.version, undefined, undefined).toString();
-  return { ecosystem: "Maven", purl };
-}

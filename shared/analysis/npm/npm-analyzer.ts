@@ -1,12 +1,5 @@
-import { PackageURL } from "packageurl-js";
-import type {
-  Analyzer,
-  AnalyzerOutput,
-  ImageInventoryOutput,
-  LayerData,
-  PackageIdentity,
-  PackageRecord,
-} from "../analyzer.js";
+import type { Analyzer, AnalyzerOutput, ImageInventoryOutput, LayerData } from "../analyzer.js";
+import { languageIdentity } from "../package-identity.js";
 import { type NpmPackage, type NpmRead, problemsToWarnings, toRecord } from "./npm-record.js";
 import { readInstalledPackageJson } from "./package-json.js";
 import { readPackageLock } from "./package-lock.js";
@@ -26,12 +19,19 @@ const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 const dirname = (path: string) => (path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "");
 
 /**
- * npm packages: the installed tree (`node_modules/**\/package.json`) is the truth; a lockfile
+ * npm packages: the installed tree (`node_modules/** `pkg:npm/%40scope/name@1.2.3`, in the `npm` ecosystem. */
+export const identifyNpmPackage = languageIdentity({
+  type: "npm",
+  ecosystem: "npm",
+  namespace: "first-slash",
+});
+
+/**\/package.json`) is the truth; a lockfile
  * (package-lock v1–v3, yarn classic and berry, pnpm) counts only where no installed tree sits beside it.
  */
 export const npmAnalyzer: Analyzer = {
   name: "npm",
-  version: 1,
+  version: 2,
   maxFileSize: 32 * 1024 * 1024,
   required(path) {
     if (path.endsWith("/package.json")) return INSTALLED.test(path);
@@ -103,6 +103,8 @@ function lockfileInventory(fact: unknown): ImageInventoryOutput {
       const known = seen.get(key);
       if (known) {
         if (!known.paths.includes(path)) known.paths.push(path);
+        // a production dependency in any lockfile is one
+        if (known.dev && !p.dev) delete known.dev;
         continue;
       }
       const record = { ...toRecord(p), layer, paths: [path] };
@@ -111,13 +113,4 @@ function lockfileInventory(fact: unknown): ImageInventoryOutput {
     }
   }
   return out;
-}
-
-/** `pkg:npm/%40scope/name@1.2.3`, in the `npm` ecosystem. */
-export function identifyNpmPackage(record: PackageRecord): PackageIdentity {
-  const slash = record.name.startsWith("@") ? record.name.indexOf("/") : -1;
-  const namespace = slash > 0 ? record.name.slice(0, slash) : undefined;
-  const name = slash > 0 ? record.name.slice(slash + 1) : record.name;
-  const purl = new PackageURL("npm", namespace, name, record.version, undefined, undefined).toString();
-  return { ecosystem: "npm", purl };
 }

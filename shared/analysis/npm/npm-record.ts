@@ -5,6 +5,8 @@ import { excerpt } from "../excerpt.js";
 export interface NpmPackage {
   name: string;
   version: string;
+  /** the lockfile marks it a development dependency */
+  dev?: boolean;
 }
 
 /** What a lockfile reader hands back. */
@@ -42,6 +44,7 @@ export const toRecord = (p: NpmPackage): PackageRecord => ({
   name: p.name,
   version: p.version,
   ecosystem: "npm",
+  ...(p.dev ? { dev: true } : {}),
 });
 
 export function problemsToWarnings(path: string, problems: readonly string[]): AnalyzerWarning[] {

@@ -8,8 +8,8 @@ const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null 
 
 /**
  * Every registry package a package-lock.json (v1, v2, v3) or npm-shrinkwrap.json installs, dev
- * dependencies left out (a production install omits them, as Trivy assumes), workspaces and links
- * left out (they are the project's own code).
+ * dependencies marked `dev` (a production install omits them; the policy decides whether they are
+ * matched), workspaces and links left out (they are the project's own code).
  */
 export function readPackageLock(json: unknown): NpmRead {
   if (!isObject(json)) return { packages: [], problems: ["not a JSON object"] };
@@ -24,10 +24,10 @@ function readPackages(entries: Json): NpmRead {
   const problems: string[] = [];
   for (const [key, entry] of Object.entries(entries)) {
     const at = key.lastIndexOf("node_modules/");
-    if (at < 0 || !isObject(entry) || entry.link === true || entry.dev === true) continue;
+    if (at < 0 || !isObject(entry) || entry.link === true) continue;
     const folder = key.slice(at + "node_modules/".length);
     const pkg = npmPackage(typeof entry.name === "string" ? entry.name : folder, entry.version);
-    if (pkg) packages.push(pkg);
+    if (pkg) packages.push(entry.dev === true ? { ...pkg, dev: true } : pkg);
     else if (
       typeof entry.version === "string" &&
       !/^(?:file|git|github|http|https|link):/.test(entry.version)
@@ -50,11 +50,11 @@ function readDependencies(root: Json): NpmRead {
   while (stack.length > 0) {
     const { deps, depth } = stack.pop()!;
     for (const [name, entry] of Object.entries(deps)) {
-      if (!isObject(entry) || entry.dev === true) continue;
+      if (!isObject(entry)) continue;
       const version = typeof entry.version === "string" ? entry.version : undefined;
       const alias = version ? splitAlias(version) : undefined;
       const pkg = alias ? npmPackage(alias.name, alias.version) : npmPackage(name, version);
-      if (pkg) packages.push(pkg);
+      if (pkg) packages.push(entry.dev === true ? { ...pkg, dev: true } : pkg);
       if (packages.length >= MAX_LOCK_PACKAGES) {
         problems.push(`more than ${MAX_LOCK_PACKAGES} packages; the rest were not read`);
         return { packages, problems };

@@ -3,8 +3,8 @@ import { MAX_LOCK_PACKAGES, type NpmPackage, type NpmRead, npmPackage } from "./
 
 /**
  * `packages` of a pnpm-lock.yaml: keys `/name/1.2.3_peer` (v5), `/name@1.2.3(peer@2)` (v6),
- * `name@1.2.3` (v9). Dev dependencies are left out: v5 and v6 mark them, v9 by what the
- * importers' production dependencies reach through `snapshots`.
+ * `name@1.2.3` (v9). Dev dependencies are marked `dev`: v5 and v6 mark them, v9 by what the
+ * importers' production dependencies do not reach through `snapshots`.
  */
 export function readPnpmLock(text: string): NpmRead {
   let doc: unknown;
@@ -22,11 +22,11 @@ export function readPnpmLock(text: string): NpmRead {
   const problems: string[] = [];
   for (const [key, entry] of Object.entries(entries as Record<string, unknown>)) {
     const e = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
-    if (e.dev === true || (prod && !prod.has(key))) continue;
+    const dev = e.dev === true || (prod !== undefined && !prod.has(key));
     const parsed = v5 ? splitV5(key) : splitAt(key);
     // tarball and git dependencies carry their own name and version fields
     const pkg = npmPackage(e.name ?? parsed?.name, e.version ?? parsed?.version);
-    if (pkg) packages.push(pkg);
+    if (pkg) packages.push(dev ? { ...pkg, dev } : pkg);
     else if (!/^(?:file:|link:|git|https?:)/.test(key.replace(/^\//, "")))
       problems.push(`${key}: not name@version`);
     if (packages.length >= MAX_LOCK_PACKAGES) break;

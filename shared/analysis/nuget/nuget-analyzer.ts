@@ -1,5 +1,5 @@
-import { PackageURL } from "packageurl-js";
-import type { Analyzer, AnalyzerOutput, PackageIdentity, PackageRecord } from "../analyzer.js";
+import type { Analyzer, AnalyzerOutput, PackageRecord } from "../analyzer.js";
+import { languageIdentity } from "../package-identity.js";
 import { type NugetRead, readDepsJson, readNuspec, readPackagesLock } from "./nuget-files.js";
 import { excerpt } from "../excerpt.js";
 
@@ -7,6 +7,9 @@ import { excerpt } from "../excerpt.js";
 const CHOCOLATEY = /(?:^|\/)chocolatey\//i;
 // the shared runtimes' own deps.json files are the runtime packs the windows/ analyzers already report
 const RUNTIME = /(?:^|\/)dotnet\/shared\//i;
+
+/** `pkg:nuget/<Id>@<version>`, in the `NuGet` ecosystem. */
+export const identifyNugetPackage = languageIdentity({ type: "nuget", ecosystem: "NuGet" });
 
 /**
  * NuGet packages of .NET applications on Linux and Windows images: `*.deps.json` beside the app,
@@ -43,16 +46,3 @@ export const nugetAnalyzer: Analyzer = {
   },
   identify: identifyNugetPackage,
 };
-
-/** `pkg:nuget/<Id>@<version>`, in the `NuGet` ecosystem. */
-export function identifyNugetPackage(record: PackageRecord): PackageIdentity {
-  const purl = new PackageURL(
-    "nuget",
-    undefined,
-    record.name,
-    record.version,
-    undefined,
-    undefined,
-  ).toString();
-  return { ecosystem: "NuGet", purl };
-}

@@ -1,5 +1,5 @@
-import { PackageURL } from "packageurl-js";
-import type { Analyzer, AnalyzerOutput, PackageIdentity, PackageRecord } from "../analyzer.js";
+import type { Analyzer, AnalyzerOutput } from "../analyzer.js";
+import { languageIdentity } from "../package-identity.js";
 import { readCoreMetadata } from "./core-metadata.js";
 import { type PythonRead, readPackageTables, readPipfileLock, readRequirements } from "./python-lockfiles.js";
 import { pythonRecord } from "./python-package.js";
@@ -13,6 +13,9 @@ const MAX_METADATA = 8 * 1024 * 1024;
 
 const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 
+/** `pkg:pypi/<pep-503-name>@<version>`, in the `PyPI` ecosystem. */
+export const identifyPypiPackage = languageIdentity({ type: "pypi", ecosystem: "PyPI" });
+
 /**
  * Python packages: installed distributions (`*.dist-info/METADATA`, `*.egg-info/PKG-INFO` or an
  * `*.egg-info` file) wherever they sit, and a project's `poetry.lock`, `uv.lock`, `Pipfile.lock`
@@ -20,7 +23,7 @@ const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
  */
 export const pypiAnalyzer: Analyzer = {
   name: "pypi",
-  version: 1,
+  version: 2,
   maxFileSize: 32 * 1024 * 1024,
   required(path) {
     if (INSTALLED.test(path)) return true;
@@ -56,17 +59,4 @@ function readProjectFile(base: string, content: Buffer): PythonRead {
   if (base === "Pipfile.lock") return readPipfileLock(text);
   if (LOCKFILES.has(base)) return readPackageTables(text);
   return readRequirements(text);
-}
-
-/** `pkg:pypi/<pep-503-name>@<version>`, in the `PyPI` ecosystem. */
-export function identifyPypiPackage(record: PackageRecord): PackageIdentity {
-  const purl = new PackageURL(
-    "pypi",
-    undefined,
-    record.name,
-    record.version,
-    undefined,
-    undefined,
-  ).toString();
-  return { ecosystem: "PyPI", purl };
 }

@@ -10,7 +10,7 @@ export interface PythonRead {
 type Table = Record<string, unknown>;
 const isTable = (v: unknown): v is Table => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** poetry.lock and uv.lock: `[[package]]` tables with `name` and `version`; poetry ≤ 1.1 marks dev ones. */
+/** poetry.lock and uv.lock: `[[package]]` tables with `name` and `version`; poetry ≤ 1.1 marks dev ones (`category`). */
 export function readPackageTables(text: string): PythonRead {
   let doc: Table;
   try {
@@ -22,18 +22,18 @@ export function readPackageTables(text: string): PythonRead {
   const packages: PackageRecord[] = [];
   const problems: string[] = [];
   for (const t of tables) {
-    if (!isTable(t) || t.category === "dev") continue;
+    if (!isTable(t)) continue;
     // uv lists the project itself (and workspace members) with a virtual or editable source
     const source = isTable(t.source) ? t.source : undefined;
     if (source && ("virtual" in source || "editable" in source)) continue;
     const record = pythonRecord(t.name, t.version);
-    if (record) packages.push(record);
+    if (record) packages.push(t.category === "dev" ? { ...record, dev: true } : record);
     else problems.push(`package ${String(t.name)} ${String(t.version)} is not a name and version`);
   }
   return { packages, problems };
 }
 
-/** Pipfile.lock: `default` holds what a deployment installs (`develop` is left out), each `"==1.2.3"`. */
+/** Pipfile.lock: `default` holds what a deployment installs, `develop` the dev packages (marked), each `"==1.2.3"`. */
 export function readPipfileLock(text: string): PythonRead {
   let doc: unknown;
   try {
@@ -44,13 +44,20 @@ export function readPipfileLock(text: string): PythonRead {
   if (!isTable(doc) || !isTable(doc.default)) return { packages: [], problems: ["no `default` section"] };
   const packages: PackageRecord[] = [];
   const problems: string[] = [];
-  for (const [name, entry] of Object.entries(doc.default)) {
-    const version = isTable(entry) && typeof entry.version === "string" ? entry.version : undefined;
-    // git and path dependencies carry no version pin
-    if (version === undefined) continue;
-    const record = pythonRecord(name, version.replace(/^===?/, ""));
-    if (record) packages.push(record);
-    else problems.push(`${name} ${version} is not a pinned version`);
+  const sections: [unknown, boolean][] = [
+    [doc.default, false],
+    [doc.develop, true],
+  ];
+  for (const [section, dev] of sections) {
+    if (!isTable(section)) continue;
+    for (const [name, entry] of Object.entries(section)) {
+      const version = isTable(entry) && typeof entry.version === "string" ? entry.version : undefined;
+      // git and path dependencies carry no version pin
+      if (version === undefined) continue;
+      const record = pythonRecord(name, version.replace(/^===?/, ""));
+      if (record) packages.push(dev ? { ...record, dev } : record);
+      else problems.push(`${name} ${version} is not a pinned version`);
+    }
   }
   return { packages, problems };
 }

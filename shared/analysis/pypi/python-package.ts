@@ -1,7 +1,5 @@
+import { pep503Name } from "../../model/package-name.js";
 import type { PackageRecord } from "../analyzer.js";
-
-/** PEP 503: the name advisories and indexes use (`Foo_Bar.baz` → `foo-bar-baz`). */
-export const normalizePythonName = (name: string) => name.toLowerCase().replace(/[-_.]+/g, "-");
 
 // PEP 508 names; versions are anything PEP 440 could call a public or local version
 const NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
@@ -12,5 +10,5 @@ export function pythonRecord(name: unknown, version: unknown): PackageRecord | u
   const n = name.trim();
   const v = version.trim();
   if (n.length > 200 || v.length > 200 || !NAME.test(n) || !VERSION.test(v)) return undefined;
-  return { kind: "pypi", name: normalizePythonName(n), version: v, ecosystem: "PyPI" };
+  return { kind: "pypi", name: pep503Name(n), version: v, ecosystem: "PyPI" };
 }

@@ -21,16 +21,18 @@ const DIRS = ["var/lib/rpm/", "usr/lib/sysimage/rpm/"];
 const FILES = new Set(["Packages", "Packages.db", "rpmdb.sqlite", "rpmdb.sqlite-wal"]);
 const MANIFEST = "var/lib/rpmmanifest/container-manifest-2";
 
+/** An rpm database file (SQLite, Berkeley DB or NDB) in either of the places rpm keeps it. */
+export function isRpmDatabasePath(path: string): boolean {
+  const dir = DIRS.find((d) => path.startsWith(d));
+  return dir !== undefined && FILES.has(path.slice(dir.length));
+}
+
 /** Reads the rpm database in all three formats, chosen by the file's magic rather than its name. */
 export const rpmAnalyzer: Analyzer = {
   name: "rpm",
   version: 1,
   maxFileSize: 512 * 1024 * 1024,
-  required(path) {
-    if (path === MANIFEST) return true;
-    const dir = DIRS.find((d) => path.startsWith(d));
-    return dir !== undefined && FILES.has(path.slice(dir.length));
-  },
+  required: (path) => path === MANIFEST || isRpmDatabasePath(path),
   async analyze({ path, content }): Promise<AnalyzerOutput> {
     if (path === MANIFEST) return parseRpmManifest(content, path);
     if (!path.endsWith("-wal")) return parseRpmDatabase(content, path);
@@ -52,7 +54,7 @@ export async function parseRpmDatabase(
     warnings.push({ code: "rpm-db-unreadable", message: `${path}: ${excerpt(message)}`, path });
   let read: RpmDbBlobs;
   try {
-    read = await readBlobs(content);
+    read = await readRpmDbBlobs(content);
   } catch (err) {
     if (!(err instanceof RpmDbError)) throw err;
     warn(err.message);
@@ -87,7 +89,8 @@ function parseRpmManifest(content: Buffer, path: string): AnalyzerOutput {
   };
 }
 
-function readBlobs(content: Buffer): RpmDbBlobs | Promise<RpmDbBlobs> {
+/** The header blobs of an rpm database, its format told by magic; throws RpmDbError when it is none. */
+export function readRpmDbBlobs(content: Buffer): RpmDbBlobs | Promise<RpmDbBlobs> {
   if (content.toString("latin1", 0, 6) === "SQLite") return readSqliteDb(content);
   if (content.toString("latin1", 0, 4) === "RpmP") return readNdb(content);
   if (content.length >= 16) return readBerkeleyDb(content);

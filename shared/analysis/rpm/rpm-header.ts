@@ -16,6 +16,9 @@ export const TAG = {
   VENDOR: 1011,
   ARCH: 1022,
   SOURCERPM: 1044,
+  DIRINDEXES: 1116,
+  BASENAMES: 1117,
+  DIRNAMES: 1118,
 } as const;
 
 // rpm itself refuses headers past these (hdrchkTags / hdrchkData); a hostile count stops here
@@ -64,6 +67,21 @@ export class RpmHeader {
       return undefined;
     }
     return this.cString(e.offset)?.text;
+  }
+
+  /** A string array's items, at most `max`; an item running past the data store ends the list. */
+  stringArray(tag: number, max: number): string[] {
+    const e = this.entries.get(tag);
+    if (!e || e.type !== TYPE_STRING_ARRAY) return [];
+    const out: string[] = [];
+    let at = e.offset;
+    for (let i = 0; i < Math.min(e.count, max); i++) {
+      const item = this.cString(at);
+      if (!item) break;
+      out.push(item.text);
+      at = item.next;
+    }
+    return out;
   }
 
   int32(tag: number): number | undefined {
@@ -125,4 +143,23 @@ export function parseSourceRpm(file: string): { name: string; version: string; r
   const m = /^(.+)-([^-]+)-([^-]+)\.(?:no)?src\.rpm$/.exec(file);
   if (!m) return undefined;
   return { name: m[1]!, version: m[2]!, release: m[3]! };
+}
+
+// rpm keeps a file list as basenames, each with an index into the directory list
+const MAX_FILES = 1_000_000;
+
+/** The package's name and its files (`/usr/lib/…`), from the BASENAMES / DIRNAMES / DIRINDEXES tags. */
+export function readRpmFiles(blob: Buffer): { name: string; files: string[] } {
+  const h = new RpmHeader(blob);
+  const name = h.string(TAG.NAME);
+  if (!name) throw new RpmHeaderError("header lacks a name");
+  const bases = h.stringArray(TAG.BASENAMES, MAX_FILES);
+  const dirs = h.stringArray(TAG.DIRNAMES, MAX_FILES);
+  const index = h.int32Array(TAG.DIRINDEXES, bases.length);
+  const files: string[] = [];
+  for (const [i, base] of bases.entries()) {
+    const dir = dirs[index[i] ?? -1];
+    if (dir !== undefined) files.push(`${dir}${base}`);
+  }
+  return { name, files };
 }

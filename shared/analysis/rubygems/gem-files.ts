@@ -15,8 +15,9 @@ const gem = (name: string | undefined, version: string | undefined): Gem | undef
  */
 export function readGemspec(text: string): Gem | undefined {
   const head = text.slice(0, 64 * 1024);
-  const name = /^\s*\w+\.name\s*=\s*["']([^"']+)["']/m.exec(head)?.[1];
-  const version = /^\s*\w+\.version\s*=\s*["']([^"']+)["']/m.exec(head)?.[1];
+  // blanks within the line only: `^\s*` would rescan every following blank line from each one (quadratic)
+  const name = /^[ \t]*\w+\.name[ \t]*=[ \t]*["']([^"']+)["']/m.exec(head)?.[1];
+  const version = /^[ \t]*\w+\.version[ \t]*=[ \t]*["']([^"']+)["']/m.exec(head)?.[1];
   const found = gem(name, version);
   if (found) return found;
   const stub = /^# stub: (\S+) (\S+)/m.exec(head);

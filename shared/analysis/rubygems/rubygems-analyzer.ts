@@ -1,9 +1,12 @@
-import { PackageURL } from "packageurl-js";
-import type { Analyzer, AnalyzerOutput, PackageIdentity, PackageRecord } from "../analyzer.js";
+import type { Analyzer, AnalyzerOutput, PackageRecord } from "../analyzer.js";
+import { languageIdentity } from "../package-identity.js";
 import { type Gem, readGemfileLock, readGemspec } from "./gem-files.js";
 import { excerpt } from "../excerpt.js";
 
 const INSTALLED = /(?:^|\/)specifications\/(?:default\/)?[^/]+\.gemspec$/;
+
+/** `pkg:gem/<name>@<version>`, in the `RubyGems` ecosystem. */
+export const identifyGem = languageIdentity({ type: "gem", ecosystem: "RubyGems" });
 
 /** Installed gems (`specifications/*.gemspec`, default gems included) and a project's `Gemfile.lock`. */
 export const rubygemsAnalyzer: Analyzer = {
@@ -33,9 +36,3 @@ export const rubygemsAnalyzer: Analyzer = {
   },
   identify: identifyGem,
 };
-
-/** `pkg:gem/<name>@<version>`, in the `RubyGems` ecosystem. */
-export function identifyGem(record: PackageRecord): PackageIdentity {
-  const purl = new PackageURL("gem", undefined, record.name, record.version, undefined, undefined).toString();
-  return { ecosystem: "RubyGems", purl };
-}

@@ -26,6 +26,8 @@ interface ScanOptions extends ImageOptions, Omit<FeedFlags, "ecosystems"> {
   ignoreUnfixed?: boolean;
   severity?: string;
   output?: string;
+  matchOsOwned?: boolean;
+  includeDevDeps?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -65,6 +67,11 @@ export function registerScan(program: Command): void {
         [],
       )
       .option("--ignore-unfixed", "leave out vulnerabilities that have no fixed version yet")
+      .option(
+        "--match-os-owned",
+        "also match language packages an OS package installed against their own ecosystem (policy osOwnedPackages: both)",
+      )
+      .option("--include-dev-deps", "also match development dependencies (policy devDependencies: match)")
       .option("--severity <list>", "only these severities, e.g. critical,high")
       .option("--offline", "never download the vulnerability DB; use the one in the cache")
       .option("--skip-db-update", "use the cached DB however old")
@@ -109,7 +116,11 @@ export function registerScan(program: Command): void {
     const reports: Report[] = [];
     const tables: string[] = [];
     for (const inventory of inventories) {
-      const matches = await matchInventory(inventory.packages, db);
+      const matches = await matchInventory(inventory.packages, db, {
+        ...loaded.policy,
+        ...(opts.matchOsOwned ? { osOwnedPackages: "both" } : {}),
+        ...(opts.includeDevDeps ? { devDependencies: "match" } : {}),
+      });
       const { report, decision } = makeReport(inventory, matches, stamp, {
         policy: loaded.policy,
         vex,

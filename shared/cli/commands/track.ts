@@ -77,7 +77,7 @@ export function registerTrack(program: Command): void {
     for (const inventory of inventories) {
       const { report, decision } = makeReport(
         inventory,
-        await matchInventory(inventory.packages, db),
+        await matchInventory(inventory.packages, db, loaded.policy),
         stamp,
         {
           policy: loaded.policy,

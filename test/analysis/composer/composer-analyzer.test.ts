@@ -30,18 +30,23 @@ const python = (doc: unknown) =>
     ) as string[]
   ).sort();
 
-const ids = async (path: string, doc: unknown) =>
+const ids = async (path: string, doc: unknown, dev = false) =>
   ((await composerAnalyzer.analyze({ path, content: Buffer.from(JSON.stringify(doc)) })).packages ?? [])
+    .filter((p) => Boolean(p.dev) === dev)
     .map((p) => `${p.name}@${p.version}`)
     .sort();
 
 describe("Composer", () => {
-  it("reads installed.json without dev packages or branch checkouts", async () => {
+  it("reads installed.json, dev packages marked, branch checkouts left out", async () => {
     expect(await ids("var/www/vendor/composer/installed.json", INSTALLED)).toEqual(python(INSTALLED));
+    expect(await ids("var/www/vendor/composer/installed.json", INSTALLED, true)).toEqual([
+      "phpunit/phpunit@10.5.10",
+    ]);
   });
 
-  it("reads composer.lock's packages, not packages-dev, and Composer 1's list form", async () => {
+  it("reads composer.lock's packages, packages-dev marked dev, and Composer 1's list form", async () => {
     expect(await ids("var/www/composer.lock", LOCK)).toEqual(python(LOCK));
+    expect(await ids("var/www/composer.lock", LOCK, true)).toEqual(["phpunit/phpunit@10.5.10"]);
     expect(await ids("vendor/composer/installed.json", LOCK.packages)).toEqual(python(LOCK));
   });
 

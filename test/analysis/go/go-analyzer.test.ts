@@ -122,8 +122,10 @@ describe("Go binaries, hostile", () => {
     );
   });
 
-  it("selects the places executables live, not every file", () => {
+  it("selects the places executables live, the OS's own bin directories included, not every file", () => {
     for (const p of [
+      "usr/bin/docker-registry",
+      "bin/busybox",
       "usr/local/bin/app",
       "usr/local/sbin/x",
       "ko-app/server",

@@ -59,11 +59,12 @@ describe("npm, a real tree installed by npm", () => {
     for (const p of packages) expect(p.paths.every((x) => x.includes("node_modules/"))).toBe(true);
   });
 
-  it("reads the lockfile alone, without dev dependencies, as npm ls --omit=dev does", async () => {
+  it("reads the lockfile alone, dev dependencies marked, as npm ls and npm ls --omit=dev do", async () => {
     const { packages } = await inventory(
       await dirAsEntries(tree.dir, "app/", (rel) => !rel.startsWith("node_modules")),
     );
-    expect(ids(packages)).toEqual(flattenNpmLs(tree.lsProd));
+    expect(ids(packages.filter((p) => !p.dev))).toEqual(flattenNpmLs(tree.lsProd));
+    expect(ids(packages)).toEqual(flattenNpmLs(tree.ls));
     expect(packages.every((p) => p.paths[0] === "app/package-lock.json")).toBe(true);
   });
 
@@ -85,28 +86,36 @@ describe("npm lockfiles from other projects", () => {
     "alias-package-lock-2.json",
     "array-license-package-lock.json",
   ]) {
-    it(`reads ${file} as npm ls --package-lock-only --omit=dev does`, () => {
+    it(`reads ${file} as npm ls --package-lock-only does, dev dependencies marked as --omit=dev leaves them out`, () => {
       const lock = JSON.parse(corpus(file).toString()) as { packages: Record<string, unknown> };
       const dir = mkdtempSync(path.join(tmpdir(), "portcullis-npm-lock-"));
-      let expected: string[];
+      let prod: string[];
+      let all: string[];
       try {
         writeFileSync(path.join(dir, "package-lock.json"), corpus(file));
         // npm reads the lockfile against the root manifest it records
         writeFileSync(path.join(dir, "package.json"), JSON.stringify(lock.packages[""]));
-        const ls = execFileSync(
-          "npm",
-          ["ls", "--package-lock-only", "--json", "--all", "--long", "--omit=dev", "--offline"],
-          {
-            cwd: dir,
-          },
-        ).toString();
-        expected = flattenNpmLs(JSON.parse(ls));
+        const ls = (...extra: string[]) =>
+          flattenNpmLs(
+            JSON.parse(
+              execFileSync(
+                "npm",
+                ["ls", "--package-lock-only", "--json", "--all", "--long", "--offline", ...extra],
+                {
+                  cwd: dir,
+                },
+              ).toString(),
+            ),
+          );
+        prod = ls("--omit=dev");
+        all = ls();
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
       const read = readPackageLock(JSON.parse(corpus(file).toString()));
       expect(read.problems).toEqual([]);
-      expect(ids(read.packages)).toEqual(expected);
+      expect(ids(read.packages.filter((p) => !p.dev))).toEqual(prod);
+      expect(ids(read.packages)).toEqual(all);
     });
   }
 
@@ -116,15 +125,18 @@ describe("npm lockfiles from other projects", () => {
     for (const f of ["pnpm-lock.yaml", "pnpm-v9-lock.yaml"])
       expect(readPnpmLock(corpus(f).toString()).problems).toEqual([]);
     // the v5 file's packages are all dev dependencies; the v9 one has none marked
-    expect(readPnpmLock(corpus("pnpm-lock.yaml").toString()).packages).toEqual([]);
+    const v5 = readPnpmLock(corpus("pnpm-lock.yaml").toString()).packages;
+    expect(v5.length).toBeGreaterThan(0);
+    expect(v5.every((p) => p.dev)).toBe(true);
   });
 });
 
 describe("pnpm and yarn, the same app installed by the real tools", () => {
-  it("reads pnpm-lock.yaml v9 without dev dependencies, as pnpm ls --prod does", async () => {
+  it("reads pnpm-lock.yaml v9 with dev dependencies marked, as pnpm ls and pnpm ls --prod do", async () => {
     const entries = await dirAsEntries(tree.pnpmDir, "srv/", (rel) => !rel.startsWith("node_modules"));
     const { packages } = await inventory(entries);
-    expect(ids(packages)).toEqual(flattenPnpmLs(tree.pnpmLsProd));
+    expect(ids(packages.filter((p) => !p.dev))).toEqual(flattenPnpmLs(tree.pnpmLsProd));
+    expect(ids(packages)).toEqual(flattenPnpmLs(tree.pnpmLs));
     expect(packages.every((p) => p.paths[0] === "srv/pnpm-lock.yaml")).toBe(true);
   });
 

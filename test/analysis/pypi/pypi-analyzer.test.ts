@@ -62,7 +62,8 @@ describe("PyPI, project lockfiles", () => {
   const file = (name: string) => corpusPath("pkgdb/python/syft", name);
   const analyze = async (name: string) => {
     const out = await pypiAnalyzer.analyze({ path: `app/${name}`, content: readFileSync(file(name)) });
-    return { ids: ids(out.packages ?? []), warnings: out.warnings ?? [] };
+    // production packages: dev ones (poetry's category, Pipfile's develop) are checked on their own
+    return { ids: ids((out.packages ?? []).filter((p) => !p.dev)), warnings: out.warnings ?? [] };
   };
 
   it("takes exactly the pinned requirements that packaging's PEP 508 parser reads as ==", async () => {
@@ -104,14 +105,25 @@ print(json.dumps([f"{c(p['name'])}@{p['version']}" for p in doc.get("package", [
     });
   }
 
-  it("reads Pipfile.lock's default section, not develop", async () => {
-    const expected = python(
-      `
+  it("reads Pipfile.lock's default section, and its develop section marked dev", async () => {
+    const section = (name: string) =>
+      python(
+        `
 doc = json.load(open(sys.argv[1]))
-print(json.dumps([f"{c(n)}@{e['version'].lstrip('=')}" for n, e in doc["default"].items() if "version" in e]))`,
-      file("Pipfile.lock"),
-    );
-    expect((await analyze("Pipfile.lock")).ids).toEqual(expected);
+print(json.dumps([f"{c(n)}@{e['version'].lstrip('=')}" for n, e in doc.get("${name}", {}).items() if "version" in e]))`,
+        file("Pipfile.lock"),
+      );
+    const out = await pypiAnalyzer.analyze({
+      path: "app/Pipfile.lock",
+      content: readFileSync(file("Pipfile.lock")),
+    });
+    const idsOf = (dev: boolean) =>
+      (out.packages ?? [])
+        .filter((p) => Boolean(p.dev) === dev)
+        .map((p) => `${p.name}@${p.version}`)
+        .sort();
+    expect(idsOf(false)).toEqual(section("default"));
+    expect(idsOf(true)).toEqual(section("develop"));
   });
 });
 
