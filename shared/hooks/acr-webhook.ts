@@ -4,7 +4,7 @@ import { isScannableManifest } from "./manifest-push.js";
 import { type PushEvent, parseEventBody, pushEvent } from "./push-event.js";
 import { AcrRequestSchema, RegistryTargetSchema } from "./registry-target.js";
 
-/** Azure Container Registry's classic webhook: one event per POST (push, delete, chart_push, chart_delete, ping). */
+/** Azure Container Registry's classic webhook: one event per POST (push, delete, chart_push, chart_delete, ping); pushes scan, deletes reach tracking. */
 const AcrWebhookSchema = z.looseObject({
   id: z.string().min(1),
   timestamp: z.string().optional(),
@@ -20,8 +20,21 @@ const AcrPushSchema = z.looseObject({
 
 export function parseAcrWebhook(body: unknown, _headers: HeaderBag): PushEvent[] {
   const { action } = parseEventBody("acr-webhook", AcrWebhookSchema, body);
-  if (action !== "push") return [];
+  if (action !== "push" && action !== "delete") return [];
   const event = parseEventBody("acr-webhook", AcrPushSchema, body);
+  if (action === "delete")
+    return [
+      pushEvent({
+        source: "acr-webhook",
+        eventId: event.id,
+        registry: event.request.host,
+        repository: event.target.repository,
+        tag: event.target.tag,
+        digestCandidates: [event.target.digest],
+        occurredAt: event.timestamp,
+        action: "delete",
+      }),
+    ];
   if (!isScannableManifest(event.target.mediaType, { optional: true })) return [];
   return [
     pushEvent({

@@ -5,6 +5,7 @@ import { MalformedEventError, type PushEvent, parseEventBody, pushEvent } from "
 import { AcrRequestSchema, RegistryTargetSchema } from "./registry-target.js";
 
 export const IMAGE_PUSHED = "Microsoft.ContainerRegistry.ImagePushed";
+export const IMAGE_DELETED = "Microsoft.ContainerRegistry.ImageDeleted";
 
 /**
  * One event in either Event Grid schema or CloudEvents 1.0 schema: the type is `eventType` in the
@@ -37,7 +38,10 @@ export const eventTypeOf = (event: { eventType?: string; type?: string }): strin
 
 export function parseEventGridEvents(body: unknown, _headers: HeaderBag): PushEvent[] {
   const events = parseEventBody("acr-eventgrid", BodySchema, body);
-  return events.flatMap((event) => (eventTypeOf(event) === IMAGE_PUSHED ? imagePushed(event) : []));
+  return events.flatMap((event) => {
+    const type = eventTypeOf(event);
+    return type === IMAGE_PUSHED ? imagePushed(event) : type === IMAGE_DELETED ? [imageDeleted(event)] : [];
+  });
 }
 
 /** `data` arrives as an object, or (some deliveries, some SDKs) as a JSON string of it. */
@@ -67,4 +71,19 @@ function imagePushed(event: GridEvent): PushEvent[] {
     occurredAt: data.timestamp ?? event.eventTime ?? event.time,
   });
   return [pushed];
+}
+
+/** A manifest deleted from ACR (by digest; the data names no tag): tracking follows, nothing is scanned. */
+function imageDeleted(event: GridEvent): PushEvent {
+  const data = parseEventBody("acr-eventgrid", ImagePushedDataSchema, eventData(event));
+  return pushEvent({
+    source: "acr-eventgrid",
+    eventId: event.id,
+    registry: data.request.host,
+    repository: data.target.repository,
+    tag: data.target.tag,
+    digestCandidates: [data.target.digest],
+    occurredAt: data.timestamp ?? event.eventTime ?? event.time,
+    action: "delete",
+  });
 }

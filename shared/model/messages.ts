@@ -87,6 +87,8 @@ export const MatchingMessageSchema = z.object({
   reason: z.enum(["scan", "rescan"]),
   /** for a rescan: what asked for it */
   cause: RescanCauseSchema.optional(),
+  /** a person's request (`github-<delivery id>`): its verdict is never taken for a duplicate of the last */
+  request: z.string().min(1).max(128).optional(),
 });
 export type MatchingMessage = z.infer<typeof MatchingMessageSchema>;
 
@@ -100,6 +102,8 @@ export const VerdictMessageSchema = z.object({
   dbVersion: z.string().min(1),
   /** for a rescan: what asked for it (omitted = the image's own scan) */
   cause: RescanCauseSchema.optional(),
+  /** a person's request (`github-<delivery id>`), carried from matching: it names this verdict run */
+  request: z.string().min(1).max(128).optional(),
 });
 export type VerdictMessage = z.infer<typeof VerdictMessageSchema>;
 
@@ -118,6 +122,8 @@ export const TrackingMessageSchema = z.object({
   at: z.string().optional(),
   /** how often the stage has put it back while GitHub was unreachable */
   attempt: z.number().int().nonnegative().optional(),
+  /** which verdict run (or push, or delete event) this is: the message id is made from it, so a redelivery keeps its id */
+  run: z.string().min(1).max(200).optional(),
 });
 export type TrackingMessage = z.infer<typeof TrackingMessageSchema>;
 

@@ -43,8 +43,9 @@ export async function matchStage(msg: MatchingMessage, deps: PipelineDeps): Prom
     reportKey: matchesKey,
     dbVersion: db.version,
     ...(msg.cause ? { cause: msg.cause } : {}),
+    ...(msg.request ? { request: msg.request } : {}),
   };
-  await deps.bus.send("verdict", body, {
-    messageId: messageId("verdict", msg.scanId, attemptPart(scan, db.version)),
-  });
+  // a person's request is a run of its own: with an unchanged DB its id must still differ from the last verdict's
+  const run = attemptPart(scan, msg.request ? `${db.version}.${msg.request}` : db.version);
+  await deps.bus.send("verdict", body, { messageId: messageId("verdict", msg.scanId, run) });
 }

@@ -1,13 +1,16 @@
-import { messageId, type TrackingMessage } from "../model/messages.js";
+import type { TrackingMessage } from "../model/messages.js";
 import { imageLabels } from "../tracking/image-labels.js";
 import { type ImageStream, streamOf, streamsOf } from "../tracking/image-stream.js";
 import { isTransientGitHubError } from "../tracking/issue-tracker.js";
 import {
+  recordGivenUp,
   StreamBusyError,
   type StreamEvent,
   type TrackingDeps,
   trackStream,
 } from "../tracking/track-stream.js";
+import { trackingMessageId } from "../tracking/tracking-message.js";
+import { streamsOfRepository } from "../tracking/tracking-ledger.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 
 const DEFAULT_MAX_ATTEMPTS = 60;
@@ -16,7 +19,9 @@ const defaultDelay = (attempt: number) => Math.min(300, 2 ** Math.min(attempt, 9
 /**
  * tracking: bring the GitHub issue of every stream the image belongs to in line with its stored
  * verdict. GitHub being down or rate limited never fails the message: it is put back with a
- * growing delay (up to hours), so scanning and the gate never wait on GitHub.
+ * growing delay (up to hours), so scanning and the gate never wait on GitHub. Past `maxAttempts`
+ * the message is dropped visibly: each stream's ledger row keeps the move it asked for and the
+ * error (shown by the image API), and the stream's next message brings its issue up to date.
  */
 export async function trackingStage(msg: TrackingMessage, deps: PipelineDeps): Promise<void> {
   const setup = deps.tracking;
@@ -32,9 +37,13 @@ export async function trackingStage(msg: TrackingMessage, deps: PipelineDeps): P
     log: deps.log,
     ...(setup.intentLeaseMs !== undefined ? { intentLeaseMs: setup.intentLeaseMs } : {}),
   };
-  const streams: ImageStream[] = msg.tag
-    ? [streamOf(msg.image, msg.tag, setup.config)]
-    : streamsOf(msg.image, setup.config);
+  // a deleted manifest may be what any of the repository's streams points at: each one looks
+  const streams: ImageStream[] =
+    msg.cause === "deleted"
+      ? await streamsOfRepository(deps.tables, msg.image)
+      : msg.tag
+        ? [streamOf(msg.image, msg.tag, setup.config)]
+        : streamsOf(msg.image, setup.config);
   const at = msg.at ?? deps.now().toISOString();
   const event: StreamEvent =
     msg.cause === "deleted"
@@ -48,7 +57,9 @@ export async function trackingStage(msg: TrackingMessage, deps: PipelineDeps): P
     const attempt = (msg.attempt ?? 0) + 1;
     const why = (err as Error).message;
     if (attempt > (setup.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)) {
-      deps.log(`tracking ${msg.image.ref}: given up after ${attempt - 1} tries: ${why}`);
+      const said = `given up after ${attempt - 1} tries at ${deps.now().toISOString()}: ${why}`;
+      for (const stream of streams) await recordGivenUp(stream, event, said, tracking);
+      deps.log(`tracking ${msg.image.ref}: ${said}`);
       return;
     }
     const delaySeconds = (setup.retryDelaySeconds ?? defaultDelay)(attempt);
@@ -56,10 +67,7 @@ export async function trackingStage(msg: TrackingMessage, deps: PipelineDeps): P
     await deps.bus.send(
       "tracking",
       { ...msg, attempt },
-      {
-        messageId: messageId("tracking", msg.scanId, `retry-${attempt}-${msg.cause ?? "verdict"}-${at}`),
-        delaySeconds,
-      },
+      { messageId: trackingMessageId(msg, attempt), delaySeconds },
     );
   }
 }
