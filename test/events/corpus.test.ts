@@ -192,7 +192,9 @@ const CASES: Record<string, Case> = {
   "harbor/delete_artifact.default.json": {
     parser: parseHarborEvent,
     body: () => json("harbor/delete_artifact.default.json"),
-    expected: [harborDeleted(`delete:1680502598:harbor/alpine:${HARBOR_DELETED}`, "2023-04-03T06:16:38.000Z")],
+    expected: [
+      harborDeleted(`delete:1680502598:harbor/alpine:${HARBOR_DELETED}`, "2023-04-03T06:16:38.000Z"),
+    ],
   },
   "harbor/delete_artifact.cloudevents.json": {
     parser: parseHarborEvent,
