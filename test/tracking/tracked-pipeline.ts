@@ -27,7 +27,7 @@ export interface TrackedPipeline {
     route: string,
     body: unknown,
     headers?: Record<string, string>,
-  ): Promise<{ status: number; body: unknown }>;
+  ): Promise<{ status: number; body?: unknown }>;
   gate(repository: string, digest: string): Promise<number>;
   idle(): Promise<void>;
 }
