@@ -22,20 +22,8 @@ export function parseAcrWebhook(body: unknown, _headers: HeaderBag): PushEvent[]
   const { action } = parseEventBody("acr-webhook", AcrWebhookSchema, body);
   if (action !== "push" && action !== "delete") return [];
   const event = parseEventBody("acr-webhook", AcrPushSchema, body);
-  if (action === "delete")
-    return [
-      pushEvent({
-        source: "acr-webhook",
-        eventId: event.id,
-        registry: event.request.host,
-        repository: event.target.repository,
-        tag: event.target.tag,
-        digestCandidates: [event.target.digest],
-        occurredAt: event.timestamp,
-        action: "delete",
-      }),
-    ];
-  if (!isScannableManifest(event.target.mediaType, { optional: true })) return [];
+  // a delete goes to tracking whatever it removed; a push only when it is something we scan
+  if (action === "push" && !isScannableManifest(event.target.mediaType, { optional: true })) return [];
   return [
     pushEvent({
       source: "acr-webhook",
@@ -44,8 +32,8 @@ export function parseAcrWebhook(body: unknown, _headers: HeaderBag): PushEvent[]
       repository: event.target.repository,
       tag: event.target.tag,
       digestCandidates: [event.target.digest],
-      mediaType: event.target.mediaType,
       occurredAt: event.timestamp,
+      ...(action === "delete" ? { action } : { mediaType: event.target.mediaType }),
     }),
   ];
 }

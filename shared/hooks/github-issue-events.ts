@@ -5,10 +5,10 @@ import { type MatchingMessage, messageId, type VerdictMessage } from "../model/m
 import type { BusSender } from "../ports/bus.js";
 import type { TableStore } from "../ports/table-store.js";
 import { type HeaderBag, headerValue } from "./headers.js";
-import { imagePartition, readScannedImage, type ScannedImage } from "../stages/scanned-images.js";
 import { blobKeys, TABLES } from "../stages/tables.js";
 import { acceptRisk, removeRisk } from "../tracking/github-risks.js";
 import type { IssueCommand } from "../tracking/issue-commands.js";
+import { readStoredImage } from "../tracking/stored-image.js";
 import { parseIssueCommands } from "../tracking/issue-commands.js";
 import type { IssueTracker, RepoRef } from "../tracking/issue-tracker.js";
 import type { TrackingConfig } from "../policy/tracking-config.js";
@@ -274,7 +274,7 @@ async function requestRescan(
   let sent = 0;
   const request = `github-${deliveryId}`;
   for (const pointer of Object.values(entry.images)) {
-    const row = await storedImage(deps.tables, entry, pointer.digest);
+    const row = await readStoredImage(deps.tables, entry, pointer.digest);
     if (!row) continue;
     const { scanId, inventoryKey, dbVersion } = row;
     const image = {
@@ -302,20 +302,6 @@ async function requestRescan(
     sent++;
   }
   return sent;
-}
-
-/** The verdict's row of one image, through the table's owner; a malformed row is skipped. */
-async function storedImage(
-  tables: TableStore,
-  entry: { registry: string; repository: string },
-  digest: string,
-): Promise<ScannedImage | undefined> {
-  try {
-    return await readScannedImage(tables, imagePartition(entry.registry, entry.repository), digest);
-  } catch (err) {
-    if (err instanceof z.ZodError) return undefined;
-    throw err;
-  }
 }
 
 function addDays(now: Date, days: number): string {

@@ -3,11 +3,11 @@ import { formatPlatform, type ImageIdentity } from "../model/image.js";
 import { InventorySchema, ReportSchema, type Verdict } from "../model/report.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { TableStore } from "../ports/table-store.js";
-import { imagePartition, readScannedImage, type ScannedImage } from "../stages/scanned-images.js";
 import { type ImageStream, markerKeyOf } from "./image-stream.js";
 import { type GitHubIssue, type IssueTracker, type RepoRef, statusOf } from "./issue-tracker.js";
 import { changeMarker, hashBody, type IssueOp, type LifecycleState, planLifecycle } from "./lifecycle.js";
 import { chooseTarget, SOURCE_LABEL } from "./target-repository.js";
+import { readStoredImage } from "./stored-image.js";
 import { type LoadedImage, renderStreamIssue, reportUrlOf } from "./stream-issue.js";
 import type { TrackingConfig } from "../policy/tracking-config.js";
 import {
@@ -338,7 +338,7 @@ async function loadImages(
   const out: LoadedImage[] = [];
   for (const [platform, pointer] of Object.entries(entry.images).sort(([a], [b]) => a.localeCompare(b))) {
     const ref = `${stream.registry}/${stream.repository}@${pointer.digest}`;
-    const row = await storedImage(deps.tables, stream, pointer.digest);
+    const row = await readStoredImage(deps.tables, stream, pointer.digest);
     const unreadable = (why: string): LoadedImage => ({
       image: { platform, ref, digest: pointer.digest, tags: [], verdict: { decision: "pass", reasons: [] } },
       findings: [],
@@ -367,21 +367,6 @@ async function loadImages(
     });
   }
   return out;
-}
-
-/** The verdict's row of one image (read through its owner); a row that does not parse counts as none. */
-async function storedImage(
-  tables: TableStore,
-  stream: ImageStream,
-  digest: string,
-): Promise<ScannedImage | undefined> {
-  try {
-    return await readScannedImage(tables, imagePartition(stream.registry, stream.repository), digest);
-  } catch (err) {
-    // a storage error propagates (the message is retried); only a malformed row is "not stored"
-    if (err instanceof z.ZodError) return undefined;
-    throw err;
-  }
 }
 
 async function readJson<T extends z.ZodType>(
