@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { formatPlatform, type ImageIdentity } from "../model/image.js";
 import { InventorySchema, ReportSchema, type Verdict } from "../model/report.js";
 import type { BlobStore } from "../ports/blob-store.js";
