@@ -207,7 +207,22 @@ describe("GitHub webhook on tracking issues", () => {
     const closed = onOurIssue(example("issues/reopened.payload.json"));
     Object.assign(closed, { action: "closed" });
     Object.assign(closed.issue, { state: "closed", closed_at: "2026-12-05T00:00:00Z" });
+    // the issue's ledger row is looked up once, and written from what was read
+    let ledgerQueries = 0;
+    const tables = p.http.tables;
+    p.http.tables = new Proxy(tables, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop !== "query") return typeof value === "function" ? value.bind(target) : value;
+        return (table: string, ...rest: unknown[]) => {
+          if (table === TABLES.tracking) ledgerQueries++;
+          return (target.query as (...a: unknown[]) => unknown)(table, ...rest);
+        };
+      },
+    });
     await deliver("issues", "issues-closed", closed);
+    p.http.tables = tables;
+    expect(ledgerQueries).toBe(1);
     expect(await ledger()).toMatchObject({
       issueState: "closed",
       closedBy: "person",
