@@ -1,7 +1,7 @@
 import type { TrackingMessage } from "../model/messages.js";
 import { imageLabels } from "../tracking/image-labels.js";
 import { type ImageStream, streamOf, streamsOf } from "../tracking/image-stream.js";
-import { isTransientGitHubError } from "../tracking/issue-tracker.js";
+import { isTransientGitHubError, statusOf } from "../tracking/issue-tracker.js";
 import {
   recordGivenUp,
   StreamBusyError,
@@ -22,6 +22,8 @@ const defaultDelay = (attempt: number) => Math.min(300, 2 ** Math.min(attempt, 9
  * growing delay (up to hours), so scanning and the gate never wait on GitHub. Past `maxAttempts`
  * the message is dropped visibly: each stream's ledger row keeps the move it asked for and the
  * error (shown by the image API), and the stream's next message brings its issue up to date.
+ * GitHub refusing outright (401, 403 without a rate limit, 422) is recorded the same way at once.
+ * Anything else (a storage error, a bug) throws: the bus retries it, then poisons it.
  */
 export async function trackingStage(msg: TrackingMessage, deps: PipelineDeps): Promise<void> {
   const setup = deps.tracking;
@@ -53,6 +55,15 @@ export async function trackingStage(msg: TrackingMessage, deps: PipelineDeps): P
     for (const stream of streams)
       deps.log(`tracking ${stream.key}: ${await trackStream(stream, event, tracking)}`);
   } catch (err) {
+    const status = statusOf(err);
+    if (status >= 400 && !isTransientGitHubError(err)) {
+      // GitHub refused (bad credentials, no access, an invalid request): trying again cannot help;
+      // the streams show the reason, and their next message tries afresh once it is fixed
+      const said = `GitHub refused (${status}) at ${deps.now().toISOString()}: ${(err as Error).message}`;
+      for (const stream of streams) await recordGivenUp(stream, event, said, tracking);
+      deps.log(`tracking ${msg.image.ref}: ${said}`);
+      return;
+    }
     if (!isTransientGitHubError(err) && !(err instanceof StreamBusyError)) throw err;
     const attempt = (msg.attempt ?? 0) + 1;
     const why = (err as Error).message;

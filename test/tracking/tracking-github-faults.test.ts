@@ -126,6 +126,30 @@ describe("GitHub failing under the tracking stage", () => {
     const [after] = await collect(listLedger(t.p.tables));
     expect(after?.entry.lastError).toBe("");
   }, 120_000);
+
+  it("GitHub refusing the credentials: recorded on the stream at once and shown by the image API, not retried, the gate unaffected", async () => {
+    const { githubClients } = await import("../../shared/tracking/github-client.js");
+    const { octokitIssueTracker } = await import("../../shared/tracking/issue-tracker.js");
+    const tracker = octokitIssueTracker(
+      githubClients(
+        { apiUrl: github.url, webUrl: "https://github.com", token: "a-revoked-token" },
+        { log: () => {}, timeScale: 0.001 },
+      ),
+    );
+    t = await trackedPipeline(github, { tracking: { tracker } });
+    const digest = await t.push("team/app", "latest", VULNERABLE);
+    expect(await t.gate("team/app", digest)).toBe(403);
+    expect(t.p.deliveries.tracking).toBe(1);
+    expect(issues()).toHaveLength(0);
+    const listed = await dispatch(
+      request("GET", `/api/images?repository=${encodeURIComponent(`${REGISTRY}/team/app`)}`),
+      t.p.http,
+    );
+    const [image] = (listed.body as { images: { tracking: { error?: string }[] }[] }).images;
+    expect(image?.tracking).toEqual([
+      expect.objectContaining({ error: expect.stringMatching(/GitHub refused \(401\)/) }),
+    ]);
+  }, 120_000);
 });
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
