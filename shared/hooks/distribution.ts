@@ -22,7 +22,18 @@ const PushSchema = z.looseObject({
   request: z.looseObject({ host: z.string().optional() }).optional(),
 });
 
-/** Every manifest push in the envelope; pulls, deletes, mounts and blob pushes are not scans. */
+/** A manifest (or, on Distribution 3, a tag) removed: `target` has the digest or the tag, rarely a media type. */
+const DeleteSchema = z.looseObject({
+  id: z.string().min(1),
+  timestamp: z.string().optional(),
+  target: RegistryTargetSchema,
+  request: z.looseObject({ host: z.string().optional() }).optional(),
+});
+
+/**
+ * Every manifest push in the envelope, and every manifest delete (for tracking); pulls, mounts and
+ * blob pushes are neither.
+ */
 export function parseDistributionEvents(body: unknown, headers: HeaderBag): PushEvent[] {
   const contentType = headerValue(headers, "content-type")?.split(";")[0]?.trim().toLowerCase();
   if (contentType && !CONTENT_TYPES.has(contentType)) {
@@ -31,6 +42,10 @@ export function parseDistributionEvents(body: unknown, headers: HeaderBag): Push
   const envelope = parseEventBody("distribution", EnvelopeSchema, body);
   const events: PushEvent[] = [];
   for (const raw of envelope.events) {
+    if (raw.action === "delete") {
+      events.push(deleted(parseEventBody("distribution", DeleteSchema, raw)));
+      continue;
+    }
     if (raw.action !== "push") continue;
     const event = parseEventBody("distribution", PushSchema, raw);
     if (!isScannableManifest(event.target.mediaType)) continue;
@@ -48,6 +63,19 @@ export function parseDistributionEvents(body: unknown, headers: HeaderBag): Push
     );
   }
   return events;
+}
+
+function deleted(event: z.infer<typeof DeleteSchema>): PushEvent {
+  return pushEvent({
+    source: "distribution",
+    eventId: event.id,
+    registry: registryHost(undefined, event.request?.host, event.id),
+    repository: event.target.repository,
+    tag: event.target.tag,
+    digestCandidates: [event.target.digest],
+    occurredAt: event.timestamp,
+    action: "delete",
+  });
 }
 
 /** `target.url` carries the registry's configured external name (`http.host`); `request.host` is the fallback. */

@@ -1,15 +1,16 @@
 import { parseEventGridEvents } from "./event-grid.js";
-import { MalformedEventError } from "./push-event.js";
+import { isDeleteEvent, MalformedEventError } from "./push-event.js";
 import { acceptPushEvents, type IntakeDeps } from "./intake.js";
+import { acceptDeleteEvents } from "./registry-delete.js";
 
 /**
  * One event from an Event Grid trigger (the runtime did the handshake and authentication): an ACR
- * ImagePushed becomes a scan request, deduplicated like every other push. A malformed event is
+ * ImagePushed becomes a scan request, deduplicated like every other push; an ImageDeleted goes to tracking. A malformed event is
  * logged and dropped — redelivering it could never succeed.
  */
 export async function acceptEventGridEvent(
   event: unknown,
-  deps: IntakeDeps & { log(message: string): void; dedupeWindowSeconds?: number },
+  deps: IntakeDeps & { log(message: string): void; dedupeWindowSeconds?: number; tracking?: unknown },
 ): Promise<number> {
   let events: ReturnType<typeof parseEventGridEvents>;
   try {
@@ -19,10 +20,15 @@ export async function acceptEventGridEvent(
     deps.log(`event grid: dropped a malformed event: ${err.message}`);
     return 0;
   }
-  const { accepted, inProgress } = await acceptPushEvents(events, deps, {
-    ...(deps.dedupeWindowSeconds !== undefined ? { dedupeWindowSeconds: deps.dedupeWindowSeconds } : {}),
-  });
+  // an ImageDeleted reaches tracking, never a scan
+  const deletes = await acceptDeleteEvents(events.filter(isDeleteEvent), deps);
+  const { accepted, inProgress } = await acceptPushEvents(
+    events.filter((e) => !isDeleteEvent(e)),
+    deps,
+    deps.dedupeWindowSeconds !== undefined ? { dedupeWindowSeconds: deps.dedupeWindowSeconds } : {},
+  );
   // Event Grid redelivers a failed event: the one in flight elsewhere may still fail
-  if (inProgress > 0) throw new Error("a delivery of this event is being handled; Event Grid will retry");
+  if (inProgress + deletes.inProgress > 0)
+    throw new Error("a delivery of this event is being handled; Event Grid will retry");
   return accepted.length;
 }

@@ -5,6 +5,7 @@ import { MalformedEventError, type PushEvent, parseEventBody, pushEvent } from "
 import { AcrRequestSchema, RegistryTargetSchema } from "./registry-target.js";
 
 export const IMAGE_PUSHED = "Microsoft.ContainerRegistry.ImagePushed";
+export const IMAGE_DELETED = "Microsoft.ContainerRegistry.ImageDeleted";
 
 /**
  * One event in either Event Grid schema or CloudEvents 1.0 schema: the type is `eventType` in the
@@ -25,7 +26,7 @@ type GridEvent = z.infer<typeof EventSchema>;
 /** Event Grid POSTs an array; a Functions Event Grid trigger hands over one event: take both. */
 const BodySchema = z.union([z.array(EventSchema), EventSchema.transform((e) => [e])]);
 
-const ImagePushedDataSchema = z.looseObject({
+const ImageEventDataSchema = z.looseObject({
   id: z.string().optional(),
   timestamp: z.string().optional(),
   target: RegistryTargetSchema,
@@ -37,7 +38,14 @@ export const eventTypeOf = (event: { eventType?: string; type?: string }): strin
 
 export function parseEventGridEvents(body: unknown, _headers: HeaderBag): PushEvent[] {
   const events = parseEventBody("acr-eventgrid", BodySchema, body);
-  return events.flatMap((event) => (eventTypeOf(event) === IMAGE_PUSHED ? imagePushed(event) : []));
+  return events.flatMap((event) => {
+    const type = eventTypeOf(event);
+    return type === IMAGE_PUSHED
+      ? imageEvent(event, "push")
+      : type === IMAGE_DELETED
+        ? imageEvent(event, "delete")
+        : [];
+  });
 }
 
 /** `data` arrives as an object, or (some deliveries, some SDKs) as a JSON string of it. */
@@ -52,19 +60,24 @@ export function eventData(event: { id: string; data?: unknown }): unknown {
   }
 }
 
-function imagePushed(event: GridEvent): PushEvent[] {
-  const data = parseEventBody("acr-eventgrid", ImagePushedDataSchema, eventData(event));
-  // An artifact we cannot scan is not an error: answering 400 would only make Event Grid retry it.
-  if (!isScannableManifest(data.target.mediaType, { optional: true })) return [];
-  const pushed = pushEvent({
-    source: "acr-eventgrid",
-    eventId: event.id,
-    registry: data.request.host,
-    repository: data.target.repository,
-    tag: data.target.tag,
-    digestCandidates: [data.target.digest],
-    mediaType: data.target.mediaType,
-    occurredAt: data.timestamp ?? event.eventTime ?? event.time,
-  });
-  return [pushed];
+/**
+ * An ImagePushed (scanned when it is an image or index) or ImageDeleted (by digest; tracking
+ * follows, nothing is scanned). An artifact we cannot scan is not an error: answering 400 would
+ * only make Event Grid retry it.
+ */
+function imageEvent(event: GridEvent, action: "push" | "delete"): PushEvent[] {
+  const data = parseEventBody("acr-eventgrid", ImageEventDataSchema, eventData(event));
+  if (action === "push" && !isScannableManifest(data.target.mediaType, { optional: true })) return [];
+  return [
+    pushEvent({
+      source: "acr-eventgrid",
+      eventId: event.id,
+      registry: data.request.host,
+      repository: data.target.repository,
+      tag: data.target.tag,
+      digestCandidates: [data.target.digest],
+      occurredAt: data.timestamp ?? event.eventTime ?? event.time,
+      ...(action === "delete" ? { action } : { mediaType: data.target.mediaType }),
+    }),
+  ];
 }

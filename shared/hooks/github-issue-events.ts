@@ -1,6 +1,6 @@
 import { createEventHandler, type EmitterWebhookEvent } from "@octokit/webhooks";
 import { z } from "zod";
-import { PlatformSchema } from "../model/image.js";
+import { formatImageRef } from "../model/image-reference.js";
 import { type MatchingMessage, messageId, type VerdictMessage } from "../model/messages.js";
 import type { BusSender } from "../ports/bus.js";
 import type { TableStore } from "../ports/table-store.js";
@@ -8,6 +8,7 @@ import { type HeaderBag, headerValue } from "./headers.js";
 import { blobKeys, TABLES } from "../stages/tables.js";
 import { acceptRisk, removeRisk } from "../tracking/github-risks.js";
 import type { IssueCommand } from "../tracking/issue-commands.js";
+import { readStoredImage } from "../tracking/stored-image.js";
 import { parseIssueCommands } from "../tracking/issue-commands.js";
 import type { IssueTracker, RepoRef } from "../tracking/issue-tracker.js";
 import type { TrackingConfig } from "../policy/tracking-config.js";
@@ -169,10 +170,11 @@ async function onClosedOrReopened(
   const ours =
     tracked.entry.pending !== null || tracked.entry.issueState === (action === "closed" ? "closed" : "open");
   if (ours) return { status: 202, body: { ignored: "portcullis's own change" } };
+  const issue = { ...repo, number: payload.issue.number };
   const recorded =
     action === "closed"
-      ? await recordPersonClosed(deps.tables, { ...repo, number: payload.issue.number })
-      : await recordPersonReopened(deps.tables, { ...repo, number: payload.issue.number });
+      ? await recordPersonClosed(deps.tables, issue, tracked)
+      : await recordPersonReopened(deps.tables, issue, tracked);
   deps.log(`tracking ${tracked.key}: issue ${action} by ${payload.sender?.login ?? "a person"}`);
   return { status: 202, body: { recorded } };
 }
@@ -181,8 +183,9 @@ async function onClosedOrReopened(
 export async function recordPersonClosed(
   tables: TableStore,
   issue: RepoRef & { number: number },
+  found?: FoundLedger,
 ): Promise<boolean> {
-  return updateByIssue(tables, issue, (e) => ({
+  return updateByIssue(tables, issue, found, (e) => ({
     ...e,
     issueState: "closed",
     closedBy: "person",
@@ -194,19 +197,31 @@ export async function recordPersonClosed(
 export async function recordPersonReopened(
   tables: TableStore,
   issue: RepoRef & { number: number },
+  found?: FoundLedger,
 ): Promise<boolean> {
-  return updateByIssue(tables, issue, (e) => ({ ...e, issueState: "open", closedBy: "", dismissed: [] }));
+  return updateByIssue(tables, issue, found, (e) => ({
+    ...e,
+    issueState: "open",
+    closedBy: "",
+    dismissed: [],
+  }));
 }
 
+type FoundLedger = NonNullable<Awaited<ReturnType<typeof findLedgerByIssue>>>;
+
+/** One ETag-guarded change of the issue's row: the row the caller already found, re-read only after a conflict. */
 async function updateByIssue(
   tables: TableStore,
   issue: RepoRef & { number: number },
+  known: FoundLedger | undefined,
   change: (e: LedgerEntry) => LedgerEntry,
 ): Promise<boolean> {
+  let found = known;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const found = await findLedgerByIssue(tables, issue);
+    found ??= await findLedgerByIssue(tables, issue);
     if (!found) return false;
     if ((await writeLedger(tables, found.key, change(found.entry), found.etag)).ok) return true;
+    found = undefined;
   }
   return false;
 }
@@ -244,18 +259,11 @@ async function onLabeled(
   return { status: 202, body: { accepted: ids, expires } };
 }
 
-const ImageRowSchema = z.object({
-  scanId: z.string(),
-  dbVersion: z.string().min(1),
-  inventoryKey: z.string().min(1),
-  tags: z.string(),
-  platform: z.string(),
-});
-
 /**
  * `rescan`: re-match the stream's current images (stored inventory, current DB, no pull). Accepted
- * risks changed: the same matches decided again — a verdict message of its own, since one keyed by
- * the DB version alone would be taken for a duplicate of the last verdict.
+ * risks changed: the same matches decided again. Either way the run carries the person's request
+ * (`github-<delivery>`), so with an unchanged DB its verdict is still a fresh one, never taken for
+ * a duplicate of the last, and the tracking update follows it.
  */
 async function requestRescan(
   entry: LedgerEntry,
@@ -264,46 +272,32 @@ async function requestRescan(
   how: "rematch" | "reverdict" = "reverdict",
 ): Promise<number> {
   let sent = 0;
+  const request = `github-${deliveryId}`;
   for (const pointer of Object.values(entry.images)) {
-    const row = await deps.tables.get(TABLES.images, `${entry.registry}/${entry.repository}`, pointer.digest);
-    const parsed = ImageRowSchema.safeParse(row?.properties);
-    if (!parsed.success) continue;
-    const { scanId, inventoryKey, dbVersion } = parsed.data;
+    const row = await readStoredImage(deps.tables, entry, pointer.digest);
+    if (!row) continue;
+    const { scanId, inventoryKey, dbVersion } = row;
     const image = {
-      ref: `${entry.registry}/${entry.repository}@${pointer.digest}`,
+      ref: formatImageRef({ registry: entry.registry, repository: entry.repository, digest: pointer.digest }),
       registry: entry.registry,
       repository: entry.repository,
       digest: pointer.digest,
-      tags: z.array(z.string()).parse(JSON.parse(parsed.data.tags)),
-      platform: PlatformSchema.parse(JSON.parse(parsed.data.platform)),
+      tags: row.tags,
+      platform: row.platform,
     };
     if (how === "rematch") {
       const body: MatchingMessage = {
-        type: "matching",
-        v: 1,
-        scanId,
-        image,
-        inventoryKey,
-        reason: "rescan",
-        cause: "command",
+        ...{ type: "matching", v: 1, scanId, image, inventoryKey },
+        ...{ reason: "rescan", cause: "command", request },
       };
-      await deps.bus.send("matching", body, {
-        messageId: messageId("matching", scanId, `github-${deliveryId}`),
-      });
+      await deps.bus.send("matching", body, { messageId: messageId("matching", scanId, request) });
     } else {
       const reportKey = blobKeys.matches(scanId, dbVersion);
       const body: VerdictMessage = {
-        type: "verdict",
-        v: 1,
-        scanId,
-        image,
-        inventoryKey,
-        reportKey,
-        dbVersion,
+        ...{ type: "verdict", v: 1, scanId, image, inventoryKey, reportKey, dbVersion },
+        ...{ cause: "command", request },
       };
-      await deps.bus.send("verdict", body, {
-        messageId: messageId("verdict", scanId, `github-${deliveryId}`),
-      });
+      await deps.bus.send("verdict", body, { messageId: messageId("verdict", scanId, request) });
     }
     sent++;
   }

@@ -4,6 +4,8 @@ import { MalformedEventError, type PushEvent, parseEventBody, pushEvent } from "
 
 /** Harbor webhooks, in Harbor's default format and in its CloudEvents format. */
 const PUSH_TYPES = new Set(["PUSH_ARTIFACT", "harbor.artifact.pushed"]);
+/** An artifact deleted: tracking follows it (the stream's issue closes when nothing it pointed at remains). */
+const DELETE_TYPES = new Set(["DELETE_ARTIFACT", "harbor.artifact.deleted"]);
 
 const ResourceSchema = z.looseObject({
   digest: z.string().optional(),
@@ -32,22 +34,25 @@ export function parseHarborEvent(body: unknown, _headers: HeaderBag): PushEvent[
   const isCloudEvent = typeof body === "object" && body !== null && "specversion" in body;
   if (isCloudEvent) {
     const event = parseEventBody("harbor", CloudEventsFormatSchema, body);
-    if (!PUSH_TYPES.has(event.type)) return [];
-    return artifacts(parseEventBody("harbor", EventDataSchema, event.data), event.id, event.time);
+    if (!PUSH_TYPES.has(event.type) && !DELETE_TYPES.has(event.type)) return [];
+    const data = parseEventBody("harbor", EventDataSchema, event.data);
+    return artifacts(data, event.id, event.time, DELETE_TYPES.has(event.type));
   }
   const event = parseEventBody("harbor", DefaultFormatSchema, body);
-  if (!PUSH_TYPES.has(event.type)) return [];
+  if (!PUSH_TYPES.has(event.type) && !DELETE_TYPES.has(event.type)) return [];
   const data = parseEventBody("harbor", EventDataSchema, event.event_data);
   // The default format has no event id: the push's time and content identify a redelivery.
   const first = data.resources[0]!;
-  const eventId = `${event.occur_at}:${data.repository.repo_full_name}:${first.digest ?? first.tag ?? ""}`;
-  return artifacts(data, eventId, new Date(event.occur_at * 1000).toISOString());
+  const deleted = DELETE_TYPES.has(event.type);
+  const eventId = `${deleted ? "delete:" : ""}${event.occur_at}:${data.repository.repo_full_name}:${first.digest ?? first.tag ?? ""}`;
+  return artifacts(data, eventId, new Date(event.occur_at * 1000).toISOString(), deleted);
 }
 
 function artifacts(
   data: z.infer<typeof EventDataSchema>,
   id: string,
   occurredAt: string | undefined,
+  deleted: boolean,
 ): PushEvent[] {
   const repository = data.repository.repo_full_name;
   return data.resources.map((resource, index) =>
@@ -59,6 +64,7 @@ function artifacts(
       tag: resource.tag,
       digestCandidates: [resource.digest],
       occurredAt,
+      ...(deleted ? { action: "delete" as const } : {}),
     }),
   );
 }

@@ -7,7 +7,7 @@ import {
   claimEvent,
   markEventSent,
 } from "./event-claim.js";
-import { dedupeKeys, type PushEvent } from "./push-event.js";
+import { dedupeKeys, isDeleteEvent, type PushEvent } from "./push-event.js";
 
 export type IntakeDeps = StartScanDeps;
 
@@ -31,6 +31,8 @@ export async function acceptPushEvents(
   let duplicates = 0;
   let inProgress = 0;
   for (const event of events) {
+    // a delete is never a scan (registry-delete.ts takes it to tracking)
+    if (isDeleteEvent(event)) continue;
     const keys = dedupeKeys(event);
     const now = deps.now();
     const claim = await claimEvent(deps.tables, keys.event, now);

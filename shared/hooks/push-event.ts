@@ -26,8 +26,13 @@ export const PushEventSchema = z
     source: PushEventSourceSchema,
     /** ISO-8601, as the sender stated it */
     occurredAt: z.string().optional(),
+    /** "delete": the manifest left the registry — tracking follows, nothing is scanned (omitted = a push) */
+    action: z.enum(["push", "delete"]).optional(),
   })
   .refine((e) => e.tag !== undefined || e.digest !== undefined, "a push event needs a tag or a digest");
+
+/** A registry event that removed a manifest: routed to tracking, never to a scan. */
+export const isDeleteEvent = (event: PushEvent): boolean => event.action === "delete";
 export type PushEvent = z.infer<typeof PushEventSchema>;
 
 /** A body that is not what the endpoint takes: the HTTP layer answers 400 with this message. */
@@ -69,13 +74,14 @@ export function pushEvent(fields: {
   digestCandidates: (string | undefined)[];
   mediaType?: string | undefined;
   occurredAt?: string | undefined;
+  action?: "delete";
 }): PushEvent {
   const tag = fields.tag && !fields.tag.includes(":") ? fields.tag : undefined;
   const digest = fields.digestCandidates.find(isDigest);
   if (!tag && !digest) {
     throw new MalformedEventError(
       fields.source,
-      `push of ${fields.repository} names neither a tag nor a valid digest`,
+      `${fields.action ?? "push"} of ${fields.repository} names neither a tag nor a valid digest`,
     );
   }
   return parseEventBody(fields.source, PushEventSchema, {
@@ -87,6 +93,7 @@ export function pushEvent(fields: {
     ...(fields.mediaType ? { mediaType: fields.mediaType } : {}),
     source: fields.source,
     ...(fields.occurredAt ? { occurredAt: fields.occurredAt } : {}),
+    ...(fields.action ? { action: fields.action } : {}),
   });
 }
 

@@ -131,6 +131,8 @@ export const MatchingMessageSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/)
     .optional(),
+  /** a person's request (`github-<delivery id>`): its verdict is never taken for a duplicate of the last */
+  request: z.string().min(1).max(128).optional(),
 });
 export type MatchingMessage = z.infer<typeof MatchingMessageSchema>;
 
@@ -144,6 +146,8 @@ export const VerdictMessageSchema = z.object({
   dbVersion: z.string().min(1),
   /** for a rescan: what asked for it (omitted = the image's own scan) */
   cause: RescanCauseSchema.optional(),
+  /** a person's request (`github-<delivery id>`), carried from matching: it names this verdict run */
+  request: z.string().min(1).max(128).optional(),
 });
 export type VerdictMessage = z.infer<typeof VerdictMessageSchema>;
 
@@ -164,6 +168,8 @@ export const TrackingMessageSchema = z.object({
   attempt: z.number().int().nonnegative().optional(),
   /** the verdict's cause and its diff from the previous verdict of the digest (lists bounded) */
   verdictRecord: VerdictRecordSchema.optional(),
+  /** which verdict run (or push, or delete event) this is: the message id is made from it, so a redelivery keeps its id */
+  run: z.string().min(1).max(200).optional(),
 });
 export type TrackingMessage = z.infer<typeof TrackingMessageSchema>;
 

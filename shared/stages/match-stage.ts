@@ -115,9 +115,11 @@ async function matchAndSend(
     reportKey: matchesKey,
     dbVersion: db.version,
     ...(msg.cause ? { cause: msg.cause } : {}),
+    ...(msg.request ? { request: msg.request } : {}),
   };
-  // a rescan's verdict is a new message even on the same DB version (duplicate detection would drop it)
-  const part = msg.rescanId ? `${db.version}.${msg.rescanId}` : db.version;
+  // a rescan run or a person's request is a run of its own: on an unchanged DB its verdict id must
+  // still differ from the last one's, or duplicate detection would drop it
+  const part = [db.version, msg.rescanId, msg.request].filter(Boolean).join(".");
   await deps.bus.send("verdict", body, {
     messageId: messageId("verdict", msg.scanId, attemptPart(scan, part)),
   });

@@ -95,7 +95,13 @@ async function startPlatformScan(
     await sendOutstanding((await rememberTag(existing.state, tag, deps)) ?? existing.state, deps);
     // a scanned digest pushed again is its stream's current image now: tracking follows, on the stored verdict
     if (deps.tracking && existing.state.status === "done" && msg.trigger.kind === "push") {
-      const moved = movedMessage(identityOf(existing.state), existing.state.decision, tag, deps.now());
+      const moved = movedMessage(
+        identityOf(existing.state),
+        existing.state.decision,
+        tag,
+        deps.now(),
+        msg.trigger.eventId,
+      );
       await deps.bus.send("tracking", moved.body, { messageId: moved.messageId });
     }
     return scanId;

@@ -1,7 +1,7 @@
 import type { VerdictMessage } from "../model/messages.js";
 import { SEVERITY_ORDER } from "../model/report.js";
 import { writeFindings, writePackageIndex } from "./findings.js";
-import { trackingMessage } from "../tracking/tracking-message.js";
+import { trackingMessage, verdictRun } from "../tracking/tracking-message.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import { readScan, updateScan } from "./scan-state.js";
 import { addImageTag, writeScannedImage } from "./scanned-images.js";
@@ -93,7 +93,7 @@ export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Pro
     const verdict = report.verdict ?? { decision, reasons: [] };
     const { body, messageId } = trackingMessage({
       ...{ scanId: msg.scanId, image: { ...msg.image, tags }, reportKey, verdict, dbVersion: msg.dbVersion },
-      ...{ cause: "verdict", at: found.state.createdAt, run: deps.now().toISOString() },
+      ...{ cause: "verdict", at: found.state.createdAt, run: verdictRun(msg, found.state.attempt) },
     });
     // the diff rides along, its lists bounded: a queue message has a size limit
     const verdictRecord = record.diff

@@ -64,6 +64,9 @@ const issueOf = (data: {
   labels: data.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))).filter(Boolean),
 });
 
+/** plugin-retry's per-request switch; the throttling plugin still waits out rate limits (nothing was written then). */
+const NOT_RETRIED = { retries: 0 };
+
 export function octokitIssueTracker(
   clientFor: (owner: string, repo: string) => Promise<TrackingOctokitClient>,
 ): IssueTracker {
@@ -81,7 +84,8 @@ export function octokitIssueTracker(
     },
     async create({ owner, repo }, issue) {
       const octokit = await clientFor(owner, repo);
-      const { data } = await octokit.rest.issues.create({ owner, repo, ...issue });
+      // never retried blind: a create whose answer was lost may have happened; the stage's next try looks it up by marker
+      const { data } = await octokit.rest.issues.create({ owner, repo, ...issue, request: NOT_RETRIED });
       return issueOf(data);
     },
     async update({ owner, repo }, number, change) {
@@ -99,7 +103,14 @@ export function octokitIssueTracker(
     },
     async comment({ owner, repo }, number, body) {
       const octokit = await clientFor(owner, repo);
-      await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body });
+      // likewise: the stage's next try looks for the comment's change marker before commenting again
+      await octokit.rest.issues.createComment({
+        owner,
+        repo,
+        issue_number: number,
+        body,
+        request: NOT_RETRIED,
+      });
     },
     async recentComments({ owner, repo }, number) {
       const octokit = await clientFor(owner, repo);

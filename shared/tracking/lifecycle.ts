@@ -61,7 +61,8 @@ export function planLifecycle(
     if (active.length === 0) return { ops: [], next: { ...state, active: [] }, summary: "nothing to track" };
     return {
       ops: [{ kind: "create", title: rendered.title, body: rendered.body, labels: rendered.labels }],
-      next: { active, dismissed: [] },
+      // the number is GitHub's to give: the caller records it from the answer
+      next: { issue: { number: 0, state: "open", bodyHash, labels: rendered.labels }, active, dismissed: [] },
       summary: `create (${active.length} findings)`,
     };
   }

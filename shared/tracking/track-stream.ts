@@ -1,13 +1,13 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { formatPlatform, type ImageIdentity } from "../model/image.js";
 import { InventorySchema, ReportSchema, type Verdict } from "../model/report.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { TableStore } from "../ports/table-store.js";
-import { TABLES } from "../stages/tables.js";
 import { type ImageStream, markerKeyOf } from "./image-stream.js";
 import { type GitHubIssue, type IssueTracker, type RepoRef, statusOf } from "./issue-tracker.js";
 import { changeMarker, hashBody, type IssueOp, type LifecycleState, planLifecycle } from "./lifecycle.js";
 import { chooseTarget, SOURCE_LABEL } from "./target-repository.js";
+import { readStoredImage } from "./stored-image.js";
 import { type LoadedImage, renderStreamIssue, reportUrlOf } from "./stream-issue.js";
 import type { TrackingConfig } from "../policy/tracking-config.js";
 import {
@@ -108,8 +108,8 @@ async function trackOnce(
 
   let listed: GitHubIssue[] | undefined;
   let rebuilt = false;
-  if (!read) {
-    // no ledger row: the stream is new, or the ledger was lost — GitHub's issues are the backup
+  if (!read || (read.entry.lastError && read.entry.issueNumber === 0)) {
+    // no ledger row (a new stream, a lost ledger) or one written while GitHub was away: GitHub's issues are the backup
     listed = await deps.tracker.listTracked(repo);
     const found = adoptable(listed, stream.key);
     if (found) {
@@ -274,6 +274,26 @@ function adopt(entry: LedgerEntry, issue: GitHubIssue): void {
   entry.labels = issue.labels;
 }
 
+/**
+ * GitHub stayed unreachable past every try: the move the message asked for is kept on the stream's
+ * row with the reason, so the image API shows why the issue lags and the stream's next message
+ * writes the issue from the right images.
+ */
+export async function recordGivenUp(
+  stream: ImageStream,
+  event: StreamEvent,
+  why: string,
+  deps: TrackingDeps,
+): Promise<void> {
+  for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
+    const read = await readLedger(deps.tables, stream.key);
+    const entry = read ? structuredClone(read.entry) : emptyLedgerEntry(stream);
+    await applyEvent(entry, event, deps);
+    Object.assign(entry, { lastError: why.slice(0, 1000), updatedAt: deps.now().toISOString() });
+    if (await save(deps, stream.key, entry, read)) return;
+  }
+}
+
 async function save(
   deps: TrackingDeps,
   key: string,
@@ -309,14 +329,6 @@ async function applyEvent(entry: LedgerEntry, event: StreamEvent, deps: Tracking
   entry.deleted = false;
 }
 
-const ImageRowSchema = z.object({
-  reportKey: z.string().min(1),
-  inventoryKey: z.string().optional(),
-  decision: z.enum(["block", "fix", "pass"]),
-  reasons: z.string().optional(),
-  tags: z.string().optional(),
-});
-
 /** The stored verdict and report of each image the stream points at (never a re-scan). */
 async function loadImages(
   stream: ImageStream,
@@ -326,31 +338,27 @@ async function loadImages(
   const out: LoadedImage[] = [];
   for (const [platform, pointer] of Object.entries(entry.images).sort(([a], [b]) => a.localeCompare(b))) {
     const ref = `${stream.registry}/${stream.repository}@${pointer.digest}`;
-    const row = await deps.tables.get(
-      TABLES.images,
-      `${stream.registry}/${stream.repository}`,
-      pointer.digest,
-    );
-    const parsed = ImageRowSchema.safeParse(row?.properties);
+    const row = await readStoredImage(deps.tables, stream, pointer.digest);
     const unreadable = (why: string): LoadedImage => ({
       image: { platform, ref, digest: pointer.digest, tags: [], verdict: { decision: "pass", reasons: [] } },
       findings: [],
       layers: [],
       problems: [`${ref}: ${why}; its findings are not shown`],
     });
-    if (!parsed.success) {
+    if (!row) {
       out.push(unreadable("no stored verdict"));
       continue;
     }
-    const report = await readJson(deps.blobs, parsed.data.reportKey, ReportSchema);
+    const report = await readJson(deps.blobs, row.reportKey, ReportSchema);
     if (!report) {
       out.push(unreadable("the stored report could not be read"));
       continue;
     }
-    const inventory = parsed.data.inventoryKey
-      ? await readJson(deps.blobs, parsed.data.inventoryKey, InventorySchema)
+    const inventory = row.inventoryKey
+      ? await readJson(deps.blobs, row.inventoryKey, InventorySchema)
       : undefined;
-    const verdict: Verdict = report.verdict ?? { decision: parsed.data.decision, reasons: [] };
+    const decision = row.decision === "block" || row.decision === "fix" ? row.decision : "pass";
+    const verdict: Verdict = report.verdict ?? { decision, reasons: row.reasons };
     out.push({
       image: { platform, ref, digest: pointer.digest, tags: report.image.tags, verdict },
       findings: report.findings,

@@ -146,33 +146,69 @@ export async function* listLedger(tables: TableStore): AsyncIterable<LedgerRead 
   }
 }
 
+/** The rows of one image repository: the repository's own stream and its tag streams (`key#name`). */
+async function* rowsOfRepositories(
+  tables: TableStore,
+  repositories: ReadonlySet<string>,
+): AsyncIterable<LedgerRead & { key: string; repository: string }> {
+  // one query over the repositories' common prefix; a prefix also finds `team/app-2` for `team/app`
+  for await (const row of tables.query(TABLES.tracking, {
+    partitionKeyPrefix: commonPrefix([...repositories]),
+  })) {
+    const repository = row.partitionKey.split("#")[0]!;
+    if (!repositories.has(repository)) continue;
+    const parsed = RowSchema.safeParse(row.properties);
+    if (parsed.success) yield { key: row.partitionKey, repository, entry: parsed.data, etag: row.etag };
+  }
+}
+
+function commonPrefix(keys: readonly string[]): string {
+  if (keys.length === 0) return "";
+  let prefix = keys[0]!;
+  for (const key of keys.slice(1)) while (!key.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  return prefix;
+}
+
+/** The streams recorded for one image repository (a delete event reaches every one of them). */
+export async function streamsOfRepository(
+  tables: TableStore,
+  image: { registry: string; repository: string },
+): Promise<{ registry: string; repository: string; name?: string; key: string }[]> {
+  const out: { registry: string; repository: string; name?: string; key: string }[] = [];
+  for await (const row of rowsOfRepositories(tables, new Set([`${image.registry}/${image.repository}`])))
+    out.push({
+      registry: image.registry,
+      repository: image.repository,
+      ...(row.entry.stream ? { name: row.entry.stream } : {}),
+      key: row.key,
+    });
+  return out;
+}
+
 /** What the image API shows of a repository's tracking: its streams' issues, or why it is untracked. */
 export interface TrackingStatus {
   stream: string;
   issue?: string;
   state?: "open" | "closed";
   untracked?: string;
+  /** why the issue lags behind the verdict (GitHub stayed unreachable) */
+  error?: string;
 }
 
-/** The tracking status of each image repository (`registry/repository`) asked for. */
+/** The tracking status of each image repository (`registry/repository`) asked for, in one query. */
 export async function trackingStatusOf(
   tables: TableStore,
   repositories: readonly string[],
 ): Promise<Map<string, TrackingStatus[]>> {
   const out = new Map<string, TrackingStatus[]>();
-  for (const key of new Set(repositories)) {
-    for await (const row of tables.query(TABLES.tracking, { partitionKeyPrefix: key })) {
-      // a prefix also finds `team/app-2` for `team/app`: only the repository and its tag streams count
-      if (row.partitionKey !== key && !row.partitionKey.startsWith(`${key}#`)) continue;
-      const parsed = RowSchema.safeParse(row.properties);
-      if (!parsed.success) continue;
-      const e = parsed.data;
-      const status: TrackingStatus = { stream: row.partitionKey };
-      if (e.issueNumber > 0 && e.issueState !== "none")
-        Object.assign(status, { issue: `${e.owner}/${e.repo}#${e.issueNumber}`, state: e.issueState });
-      else if (e.untracked) status.untracked = e.untracked;
-      out.set(key, [...(out.get(key) ?? []), status]);
-    }
+  if (repositories.length === 0) return out;
+  for await (const { key, repository, entry: e } of rowsOfRepositories(tables, new Set(repositories))) {
+    const status: TrackingStatus = { stream: key };
+    if (e.issueNumber > 0 && e.issueState !== "none")
+      Object.assign(status, { issue: `${e.owner}/${e.repo}#${e.issueNumber}`, state: e.issueState });
+    else if (e.untracked) status.untracked = e.untracked;
+    if (e.lastError) status.error = e.lastError;
+    out.set(repository, [...(out.get(repository) ?? []), status]);
   }
   return out;
 }

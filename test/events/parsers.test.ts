@@ -28,7 +28,7 @@ describe("Event Grid", () => {
     expect(parseEventGridEvents(event, {})).toHaveLength(1);
   });
 
-  it("takes several events in one delivery, skipping the ones that are not pushes", () => {
+  it("takes several events in one delivery, pushes for scanning and deletes for tracking", () => {
     const pushed = json("acr-eventgrid/image_pushed.cloudevents-schema.json");
     const deleted = json("acr-eventgrid/image_deleted.cloudevents-schema.json");
     const second = {
@@ -37,9 +37,10 @@ describe("Event Grid", () => {
       data: { ...pushed.data, target: { ...pushed.data.target, tag: "v2" } },
     };
     const events = parseEventGridEvents([pushed, deleted, second], {});
-    expect(events.map((e) => [e.eventId, e.tag])).toEqual([
-      ["c25fdb80-ebbd-4dd0-a29c-a7349e6388f6", "latest"],
-      ["second", "v2"],
+    expect(events.map((e) => [e.eventId, e.tag, e.action])).toEqual([
+      ["c25fdb80-ebbd-4dd0-a29c-a7349e6388f6", "latest", undefined],
+      ["6fdef14c-2594-41e8-9156-c0376eb0a190", undefined, "delete"],
+      ["second", "v2", undefined],
     ]);
   });
 

@@ -105,7 +105,8 @@ const CASES: Record<string, Case> = {
     0,
   ),
   "acr-webhook/push.json": registryCase("acr", "acr-webhook/push.json", 202, 1),
-  "acr-webhook/delete.json": registryCase("acr", "acr-webhook/delete.json", 202, 0),
+  // deletes go to tracking, never a scan; this example's digest is redacted, so it names no image: refused
+  "acr-webhook/delete.json": registryCase("acr", "acr-webhook/delete.json", 400, 0),
   "acr-webhook/chart_push.json": registryCase("acr", "acr-webhook/chart_push.json", 202, 0),
   "acr-webhook/chart_delete.json": registryCase("acr", "acr-webhook/chart_delete.json", 202, 0),
   "distribution/envelope-push.json": registryCase(

@@ -41,7 +41,13 @@ export interface MemoryPipeline {
  * window is off by default so the stages' own idempotence is what the tests see.
  */
 export async function memoryPipeline(
-  options: { duplicateWindowSeconds?: number; maxDeliveries?: number; policy?: Policy } = {},
+  options: {
+    duplicateWindowSeconds?: number;
+    maxDeliveries?: number;
+    policy?: Policy;
+    /** the clock of the stages and the HTTP routes (accepted risks expire against it) */
+    now?: () => Date;
+  } = {},
 ): Promise<MemoryPipeline> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "portcullis-pipeline-"));
   const blobs = new FsBlobStore(dir);
@@ -61,12 +67,13 @@ export async function memoryPipeline(
     openSource: registry.openSource,
     db: { offline: true },
     log,
+    ...(options.now ? { now: options.now } : {}),
   });
   const http: HttpDeps = {
     tables,
     blobs,
     bus,
-    now: () => new Date(),
+    now: options.now ?? (() => new Date()),
     log,
     hookAuth: { bearerToken: HOOK_TOKEN },
   };

@@ -35,7 +35,8 @@ export interface FakeComment {
   reactions: string[];
   created_at: string;
 }
-export type Fault = "secondary-rate-limit" | "429" | "502" | "reset";
+/** "answer-lost": GitHub does the write, then the connection drops before the answer arrives */
+export type Fault = "secondary-rate-limit" | "429" | "502" | "reset" | "answer-lost";
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -105,6 +106,7 @@ export class FakeGitHub {
     return this.requests.filter(
       (r) =>
         r.method !== "GET" &&
+        r.status >= 200 &&
         r.status < 300 &&
         (filter === undefined || filter.test(`${r.method} ${r.path}`)),
     );
@@ -188,14 +190,19 @@ export class FakeGitHub {
     const url = new URL(req.url ?? "/", this.url);
     const method = req.method ?? "GET";
     const path = url.pathname;
+    let answerLost = false;
     const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
       this.requests.push({ method, path, status });
+      if (answerLost) return void req.socket.destroy();
       res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
       res.end(body === undefined ? undefined : JSON.stringify(body));
     };
 
     const faultAt = this.faults.findIndex((f) => !f.match || f.match(method, path));
-    if (faultAt >= 0) {
+    if (faultAt >= 0 && this.faults[faultAt]!.fault === "answer-lost") {
+      this.faults.splice(faultAt, 1);
+      answerLost = true;
+    } else if (faultAt >= 0) {
       const [{ fault }] = this.faults.splice(faultAt, 1) as [{ fault: Fault }];
       this.requests.push({ method, path, status: fault === "reset" ? 0 : Number(fault) || 403 });
       if (fault === "reset") return void req.socket.destroy();

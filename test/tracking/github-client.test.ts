@@ -85,20 +85,39 @@ describe("the GitHub client against the OpenAPI-checked fake", () => {
     await expect(stranger.rest.issues.listForRepo(repo)).rejects.toMatchObject({ status: 401 });
   });
 
-  for (const fault of ["secondary-rate-limit", "429", "502", "reset"] as const)
-    it(`retries after ${fault} and creates exactly one issue`, async () => {
+  it("waits out a secondary rate limit on a create (nothing was written) and creates exactly one issue", async () => {
+    github.inject(["secondary-rate-limit"], (method) => method === "POST");
+    const created = await tracker().create(repo, {
+      title: "t",
+      body: "b",
+      labels: ["portcullis"],
+      assignees: [],
+    });
+    expect(created.number).toBe(1);
+    expect(github.issuesOf("acme", "app")).toHaveLength(1);
+    expect(github.requests.filter((r) => r.method === "POST").map((r) => r.status)).toEqual([403, 201]);
+  });
+
+  for (const fault of ["429", "502", "reset", "answer-lost"] as const)
+    it(`never repeats a create blind after ${fault}: a transient error for the stage, which looks the issue up first`, async () => {
       github.inject([fault], (method) => method === "POST");
-      const created = await tracker().create(repo, {
-        title: "t",
-        body: "b",
-        labels: ["portcullis"],
-        assignees: [],
-      });
-      expect(created.number).toBe(1);
-      expect(github.issuesOf("acme", "app")).toHaveLength(1);
-      expect(github.requests.filter((r) => r.method === "POST").map((r) => r.status)).toEqual([
+      const err = await tracker()
+        .create(repo, { title: "t", body: "b", labels: ["portcullis"], assignees: [] })
+        .catch((e: unknown) => e);
+      expect(isTransientGitHubError(err)).toBe(true);
+      expect(github.requests.filter((r) => r.method === "POST")).toHaveLength(1);
+      expect(github.issuesOf("acme", "app")).toHaveLength(fault === "answer-lost" ? 1 : 0);
+    });
+
+  for (const fault of ["secondary-rate-limit", "429", "502", "reset"] as const)
+    it(`retries an edit (idempotent) after ${fault}`, async () => {
+      github.issues.push(fakeIssue(1));
+      github.inject([fault], (method) => method === "PATCH");
+      await tracker().update(repo, 1, { body: "edited" });
+      expect(github.issues[0]!.body).toBe("edited");
+      expect(github.requests.filter((r) => r.method === "PATCH").map((r) => r.status)).toEqual([
         fault === "reset" ? 0 : fault === "secondary-rate-limit" ? 403 : Number(fault),
-        201,
+        200,
       ]);
     });
 

@@ -3,9 +3,6 @@ import { sign } from "@octokit/webhooks-methods";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { dispatch } from "../../shared/http/router.js";
 import { TABLES } from "../../shared/stages/tables.js";
-import { githubClients } from "../../shared/tracking/github-client.js";
-import { octokitIssueTracker } from "../../shared/tracking/issue-tracker.js";
-import { TrackingConfigSchema } from "../../shared/policy/tracking-config.js";
 import { listLedger } from "../../shared/tracking/tracking-ledger.js";
 import { debianLayer, REGISTRY } from "../pipeline/fake-registry.js";
 import { HOOK_TOKEN, type MemoryPipeline, memoryPipeline } from "../pipeline/memory-pipeline.js";
@@ -13,6 +10,7 @@ import { bearer, distributionPush, request } from "../pipeline/notifications.js"
 import { corpusPath } from "../support/corpus.js";
 import { type FakeGitHub as FakeGitHubType, FakeGitHub } from "../support/fake-github.js";
 import { webhookPayloadProblems } from "../support/github-webhook-schema.js";
+import { trackingSetup } from "./tracked-pipeline.js";
 
 /**
  * `POST /api/hooks/github` on a tracking issue: commands, closing, reopening and the risk-accepted
@@ -32,20 +30,7 @@ afterAll(async () => github?.stop());
 
 beforeEach(async () => {
   p = await memoryPipeline();
-  p.deps.tracking = {
-    tracker: octokitIssueTracker(
-      githubClients(
-        { apiUrl: github.url, webUrl: "https://github.com", token: "test-github-token" },
-        { log: () => {}, timeScale: 0.001 },
-      ),
-    ),
-    config: TrackingConfigSchema.parse({
-      acceptDays: 30,
-      repositories: [{ images: ["team/**"], github: "acme/app" }],
-    }),
-    webUrl: "https://github.com",
-    intentLeaseMs: 0,
-  };
+  p.deps.tracking = trackingSetup(github);
   p.http.tracking = p.deps.tracking;
   p.http.githubWebhookSecret = SECRET;
   p.start();
@@ -222,7 +207,22 @@ describe("GitHub webhook on tracking issues", () => {
     const closed = onOurIssue(example("issues/reopened.payload.json"));
     Object.assign(closed, { action: "closed" });
     Object.assign(closed.issue, { state: "closed", closed_at: "2026-12-05T00:00:00Z" });
+    // the issue's ledger row is looked up once, and written from what was read
+    let ledgerQueries = 0;
+    const tables = p.http.tables;
+    p.http.tables = new Proxy(tables, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop !== "query") return typeof value === "function" ? value.bind(target) : value;
+        return (table: string, ...rest: unknown[]) => {
+          if (table === TABLES.tracking) ledgerQueries++;
+          return (target.query as (...a: unknown[]) => unknown)(table, ...rest);
+        };
+      },
+    });
     await deliver("issues", "issues-closed", closed);
+    p.http.tables = tables;
+    expect(ledgerQueries).toBe(1);
     expect(await ledger()).toMatchObject({
       issueState: "closed",
       closedBy: "person",

@@ -139,4 +139,34 @@ describe("GitHub tracking on the local host", () => {
     expect(github.issuesOf("acme", "app")).toHaveLength(1);
     expect(github.problems).toEqual([]);
   }, 600_000);
+
+  it("closes the stream's issue when the real registry deletes the manifest and notifies the host, without a scan", async () => {
+    await pushImage(image.ociAmd64Ref, `${registry.host}/library/gone:1`);
+    const digest = image.platforms.find((p) => p.platform === "linux/amd64")!.manifestDigest;
+    await waitForVerdict(host, `${registry.host}/library/gone@${digest}`, { logs });
+    const title = `Vulnerable image: ${registry.host}/library/gone`;
+    const issue = await until("the issue", () =>
+      github.issuesOf("acme", "app").find((i) => i.title === title),
+    );
+    expect(issue.state).toBe("open");
+    const scans = logs.filter((l) => /^push distribution: .*library\/gone/.test(l)).length;
+
+    // what an operator does: delete the manifest by digest; the registry notifies the host
+    const deleted = await fetch(`http://${registry.host}/v2/library/gone/manifests/${digest}`, {
+      method: "DELETE",
+    });
+    await deleted.arrayBuffer();
+    expect(deleted.status).toBe(202);
+    await until("the issue closed", () => (issue.state === "closed" ? true : undefined));
+    expect(issue.state_reason).toBe("completed");
+    // the close is written before its comment: wait for both
+    await until("the close comment", () =>
+      github.commentsOn(issue).some((c) => /deleted from the registry/.test(c.body)) ? true : undefined,
+    );
+    expect(
+      logs.some((l) => l.startsWith(`delete distribution: ${registry.host}/library/gone@${digest}`)),
+    ).toBe(true);
+    expect(logs.filter((l) => /^push distribution: .*library\/gone/.test(l))).toHaveLength(scans);
+    expect(github.problems).toEqual([]);
+  }, 600_000);
 });
