@@ -65,6 +65,8 @@ export const SettingsSchema = z
     PORTCULLIS_GITHUB_API_URL: optionalText,
     /** the web host image source labels must name; default https://github.com */
     PORTCULLIS_GITHUB_URL: optionalText,
+    /** `portcullis serve`'s storage: "sqlite" (durable on commit, the default) or "azurite" (Storage Queues, Tables and Blobs) */
+    PORTCULLIS_LOCAL_STORE: z.enum(["sqlite", "azurite"]).default("sqlite"),
     /** identity-based connections (Azure) */
     ServiceBusConnection__fullyQualifiedNamespace: optionalText,
     AzureWebJobsStorage__accountName: optionalText,

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AzuriteInstance, startAzurite } from "../../shared/local/azurite.js";
 import { AzureTableStore } from "../../shared/ports/azure-table-store.js";
 import { MemoryTableStore } from "../support/memory-table-store.js";
+import { openLocalStore } from "../../shared/local/sqlite-database.js";
+import { SqliteTableStore } from "../../shared/local/sqlite-table-store.js";
 import { TableKeyError } from "../../shared/ports/table-key.js";
 import type { TableRow, TableStore } from "../../shared/ports/table-store.js";
 
@@ -36,6 +38,7 @@ const freshTable = () => `t${Date.now().toString(36)}${tableCounter++}`;
 describe.each([
   ["memory", () => new MemoryTableStore()],
   ["Azure Tables on Azurite", () => new AzureTableStore({ connectionString: azurite!.connectionString })],
+  ["SQLite (the local host's durable store)", () => new SqliteTableStore(openLocalStore(":memory:"))],
 ] as const)("TableStore contract: %s", (_name, create) => {
   let store: TableStore;
   let table: string;

@@ -1,0 +1,163 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { LOCAL_STORE_FILE, openLocalStore } from "../../shared/local/sqlite-database.js";
+import { SqliteBlobStore } from "../../shared/local/sqlite-blob-store.js";
+import { scanIdOf } from "../../shared/model/messages.js";
+import { distributionPush } from "../pipeline/notifications.js";
+import { writeTestDb } from "../pipeline/test-db.js";
+import { buildDebianTestImage, type DebianTestImage } from "../support/debian-image.js";
+import { freePort } from "../support/free-port.js";
+import { pushImage } from "../support/push-image.js";
+import { type RegistryServer, startRegistry } from "../support/registry-server.js";
+import { seededRandom } from "../support/seeded-random.js";
+import { killHard, type ServeChild, startServeChild } from "./support/serve-child.js";
+
+/**
+ * Crash anywhere: pushes to a real Distribution registry that notifies `portcullis serve`, while the
+ * test SIGKILLs serve at seeded random instants and restarts it on the same data dir and port. The
+ * registry retries a notification until it is answered, and never after a 2xx: a push is lost only
+ * if serve loses it. Seed, pushes and kills can be raised for a soak (PORTCULLIS_CRASH_*).
+ */
+const SEED = Number(process.env.PORTCULLIS_CRASH_SEED ?? 9);
+const PUSHES = Number(process.env.PORTCULLIS_CRASH_PUSHES ?? 20);
+const KILLS = Number(process.env.PORTCULLIS_CRASH_KILLS ?? 6);
+
+let image: DebianTestImage;
+let registry: RegistryServer;
+let dataDir: string;
+let port: number;
+const token = randomBytes(16).toString("hex");
+let serve: ServeChild | undefined;
+
+const start = async () => {
+  serve = await startServeChild(dataDir, {
+    port,
+    insecureRegistries: [registry.host],
+    env: { PORTCULLIS_HOOK_TOKEN: token, PORTCULLIS_LOCAL_STORE: "sqlite" },
+  });
+  return serve;
+};
+
+const api = async (pathAndQuery: string) => {
+  const res = await fetch(`http://127.0.0.1:${port}${pathAndQuery}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+};
+
+beforeAll(async () => {
+  image = await buildDebianTestImage();
+  dataDir = await mkdtemp(path.join(os.tmpdir(), "portcullis-crash-anywhere-"));
+  // the vulnerability DB is in the store before serve first starts: no feed is ever fetched
+  const db = openLocalStore(path.join(dataDir, LOCAL_STORE_FILE));
+  await writeTestDb(new SqliteBlobStore(db));
+  db.close();
+  port = await freePort();
+  registry = await startRegistry({
+    notifications: [
+      {
+        url: `http://127.0.0.1:${port}/api/hooks/distribution`,
+        bearerToken: token,
+        timeout: "3s",
+        backoff: "200ms",
+        ignoredMediaTypes: ["application/octet-stream"],
+      },
+    ],
+  });
+}, 300_000);
+
+afterAll(async () => {
+  if (serve) await killHard(serve);
+  await registry?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+it(`loses no push of ${PUSHES} while serve is SIGKILLed ${KILLS} times (seed ${SEED})`, async () => {
+  const random = seededRandom(SEED);
+  const digest = image.platforms.find((p) => p.platform === "linux/amd64")!.manifestDigest;
+  const repositories = Array.from({ length: PUSHES }, (_, i) => `crash/app${i}`);
+  await start();
+
+  let pushed = 0;
+  const pushing = (async () => {
+    for (const repository of repositories) {
+      await pushImage(image.ociAmd64Ref, `${registry.host}/${repository}:v1`);
+      pushed++;
+    }
+  })();
+
+  const kills: { atMs: number; pushed: number; done: number; afterAccept: boolean }[] = [];
+  const started = Date.now();
+  for (let k = 0; k < KILLS; k++) {
+    let afterAccept = false;
+    if (k === 0) {
+      // one kill right after a 202: the accepted request must already be on disk
+      const res = await fetch(`${serve!.url}/api/hooks/distribution`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(distributionPush(registry.host, "crash/manual", "v1", digest, "manual-1")),
+      });
+      expect(res.status).toBe(202);
+      afterAccept = true;
+    } else {
+      await sleep(300 + random() * 2700);
+    }
+    const done = (await countDone(repositories, digest)).done;
+    await killHard(serve!);
+    kills.push({ atMs: Date.now() - started, pushed, done, afterAccept });
+    await start();
+  }
+  await pushing;
+
+  // every push ends with exactly one verdict, and no scan is left pending or failed
+  const everything = [...repositories, "crash/manual"];
+  const deadline = Date.now() + 120_000;
+  let last = await countDone(everything, digest);
+  while (last.done < everything.length && Date.now() < deadline) {
+    await sleep(500);
+    last = await countDone(everything, digest);
+  }
+  console.log(
+    `crash-anywhere seed ${SEED}: ${kills.length} kills ${JSON.stringify(kills)}; ${last.done}/${everything.length} verdicts`,
+  );
+  expect(last.failed).toEqual([]);
+  expect(last.missing).toEqual([]);
+  for (const repository of everything) {
+    const gate = await api(
+      `/api/gate?image=${encodeURIComponent(`${registry.host}/${repository}@${digest}`)}`,
+    );
+    expect([200, 403], `${repository}: ${JSON.stringify(gate.body)}`).toContain(gate.status);
+  }
+  const listed = await api("/api/images?limit=5000");
+  const rows = listed.body.images as { repository: string; digest: string }[];
+  expect(rows.map((r) => r.repository).sort()).toEqual([...everything].sort());
+
+  // nothing left behind: every queue drained, nothing poisoned
+  await killHard(serve!);
+  serve = undefined;
+  const db = openLocalStore(path.join(dataDir, LOCAL_STORE_FILE));
+  const queued = db.prepare("SELECT queue, count(*) AS n FROM queue_messages GROUP BY queue").all();
+  db.close();
+  expect(queued).toEqual([]);
+}, 240_000);
+
+async function countDone(repositories: readonly string[], digest: string) {
+  const failed: string[] = [];
+  const missing: string[] = [];
+  let done = 0;
+  for (const repository of repositories) {
+    const scanId = scanIdOf({ registry: registry.host, repository, digest });
+    const status = await api(`/api/scans/${scanId}`).catch(() => undefined);
+    const state = status?.status === 200 ? String(status.body.status) : "absent";
+    if (state === "done") done++;
+    else if (state === "failed") failed.push(`${repository}: ${JSON.stringify(status?.body.reason)}`);
+    else missing.push(`${repository}: ${state}`);
+  }
+  return { done, failed, missing };
+}
