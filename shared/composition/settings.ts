@@ -67,6 +67,8 @@ export const SettingsSchema = z
     PORTCULLIS_GITHUB_URL: optionalText,
     /** `portcullis serve`'s storage: "sqlite" (durable on commit, the default) or "azurite" (Storage Queues, Tables and Blobs) */
     PORTCULLIS_LOCAL_STORE: z.enum(["sqlite", "azurite"]).default("sqlite"),
+    /** `portcullis serve`: how long a message lock and a layer lease outlive a crashed holder (default 60) */
+    PORTCULLIS_LOCAL_LOCK_SECONDS: z.coerce.number().int().min(2).max(3600).optional(),
     /** identity-based connections (Azure) */
     ServiceBusConnection__fullyQualifiedNamespace: optionalText,
     AzureWebJobsStorage__accountName: optionalText,

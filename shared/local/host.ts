@@ -12,6 +12,7 @@ import { jobRunners } from "../composition/timer-jobs.js";
 import type { BusSender, Subscription } from "../ports/bus.js";
 import { intervalMs, JOB_NAMES, JOB_SCHEDULES, type JobName } from "../stages/jobs/schedules.js";
 import type { PipelineDeps } from "../stages/pipeline-deps.js";
+import { DEFAULT_LAYER_LEASE } from "../stages/layer-lease.js";
 import type { AzuriteInstance } from "./azurite.js";
 import { type LocalStorage, openLocalStorage } from "./local-storage.js";
 import { readOrCreateHookToken } from "./hook-token.js";
@@ -92,9 +93,15 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       log,
       ...(tracking ? { tracking } : {}),
     });
+    // after a crash, work held by the dead process waits out its lock: shorter locks, quicker resumption
+    const lockSeconds = settings.PORTCULLIS_LOCAL_LOCK_SECONDS;
+    if (lockSeconds !== undefined) {
+      Object.assign(pipeline, { layerLease: { ...DEFAULT_LAYER_LEASE, leaseMs: lockSeconds * 1000 } });
+    }
     const workers = {
       ...DEFAULT_STAGE_WORKERS,
       maxDeliveries: settings.PORTCULLIS_MAX_DELIVERIES,
+      ...(lockSeconds !== undefined ? { visibilityTimeoutSeconds: lockSeconds } : {}),
       ...options.workers,
     };
     const subscriptions: Subscription[] = subscribeStages(bus, pipeline, workers);
