@@ -23,9 +23,18 @@ import { killHard, type ServeChild, startServeChild } from "./support/serve-chil
  */
 const SEED = Number(process.env.PORTCULLIS_CRASH_SEED ?? 9);
 const PUSHES = Number(process.env.PORTCULLIS_CRASH_PUSHES ?? 20);
-const KILLS = Number(process.env.PORTCULLIS_CRASH_KILLS ?? 5);
+const KILLS = Number(process.env.PORTCULLIS_CRASH_KILLS ?? 6);
 /** where the first kills land (by the scans' states seen through the API); any further ones at random */
-const KILL_PHASES = ["after-202", "mid-resolve", "mid-analysis", "mid-join-or-matching", "mid-verdict"];
+const KILL_PHASES = [
+  "after-202",
+  "mid-resolve",
+  "mid-analysis",
+  "first-verdict",
+  "mid-join-or-matching",
+  "mid-verdict",
+];
+/** pushed at once at the start; the others one by one after the first verdict */
+const LOCKSTEP_PUSHES = 5;
 
 let image: DebianTestImage;
 let registry: RegistryServer;
@@ -94,8 +103,15 @@ it(`loses no push of ${PUSHES} while serve is SIGKILLed ${KILLS} times (seed ${S
   await start();
 
   let pushed = 0;
+  // the first pushes share one layer analysis and move in lockstep; the rest trickle in once the
+  // layers are cached, so their scans are in different stages when the later kills land
+  let firstVerdict = false;
   const pushing = (async () => {
-    for (const repository of repositories) {
+    for (const [i, repository] of repositories.entries()) {
+      if (i >= LOCKSTEP_PUSHES) {
+        while (!firstVerdict) await sleep(200);
+        await sleep(random() * 1500);
+      }
       await pushImage(image.ociAmd64Ref, `${registry.host}/${repository}:v1`);
       pushed++;
     }
@@ -103,11 +119,12 @@ it(`loses no push of ${PUSHES} while serve is SIGKILLed ${KILLS} times (seed ${S
 
   const kills: { phase: string; atMs: number; pushed: number; states: Record<string, number> }[] = [];
   const started = Date.now();
-  /** waits (60 s at most) until some scan is in `state`: the kill then lands in that stage */
+  /** waits (30 s at most) until some scan is in `state`: the kill then lands in that stage */
   const untilSome = async (state: string) => {
-    const until = Date.now() + 60_000;
+    const until = Date.now() + 30_000;
     while (Date.now() < until) {
       const { states } = await countDone(repositories, digest);
+      if ((states.done ?? 0) > 0) firstVerdict = true;
       if ((states[state] ?? 0) > 0) return;
       await sleep(100);
     }
@@ -125,12 +142,16 @@ it(`loses no push of ${PUSHES} while serve is SIGKILLed ${KILLS} times (seed ${S
       });
       expect(res.status).toBe(202);
     } else if (phase === "mid-resolve") await untilSome("queued");
+    else if (phase === "first-verdict") await untilSome("done");
     else if (phase === "mid-analysis") {
       await untilSome("analyzing");
       await sleep(random() * 2000);
     } else if (phase === "mid-join-or-matching") await untilSome("matching");
-    else if (phase === "mid-verdict") await untilSome("done");
-    else await sleep(500 + random() * 4500);
+    else if (phase === "mid-verdict") {
+      // while the trickled pushes flow: some done, some not yet
+      await untilSome("done");
+      await sleep(random() * 3000);
+    } else await sleep(500 + random() * 4500);
     const { states } = await countDone(repositories, digest);
     await killHard(serve!);
     kills.push({ phase, atMs: Date.now() - started, pushed, states });
@@ -139,6 +160,7 @@ it(`loses no push of ${PUSHES} while serve is SIGKILLed ${KILLS} times (seed ${S
     );
     await start();
   }
+  firstVerdict = true;
   await pushing;
 
   // every push ends with exactly one verdict, and no scan is left pending or failed
