@@ -114,9 +114,24 @@ it(`loses no push of ${PUSHES} while serve is SIGKILLed ${KILLS} times (seed ${S
       }
       await pushImage(image.ociAmd64Ref, `${registry.host}/${repository}:v1`);
       pushed++;
+      // every fourth push is also announced by hand: the same push twice, across whatever crash comes
+      if (i % 4 === 3) duplicates.push(announce(repository, `dup-${i}`));
     }
   })();
 
+  /** one extra notification for a push, resent like a registry does until it is answered 202 */
+  const duplicates: Promise<void>[] = [];
+  const announce = async (repository: string, eventId: string) => {
+    for (;;) {
+      const res = await fetch(`http://127.0.0.1:${port}/api/hooks/distribution`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(distributionPush(registry.host, repository, "v1", digest, eventId)),
+      }).catch(() => undefined);
+      if (res?.status === 202) return;
+      await sleep(200);
+    }
+  };
   const kills: { phase: string; atMs: number; pushed: number; states: Record<string, number> }[] = [];
   const started = Date.now();
   /** waits (30 s at most) until some scan is in `state`: the kill then lands in that stage */
@@ -162,6 +177,7 @@ it(`loses no push of ${PUSHES} while serve is SIGKILLed ${KILLS} times (seed ${S
   }
   firstVerdict = true;
   await pushing;
+  await Promise.all(duplicates);
 
   // every push ends with exactly one verdict, and no scan is left pending or failed
   const everything = repositories;
