@@ -70,7 +70,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const { policy, vex, source } = await loadPolicyInputs(settings.PORTCULLIS_POLICY);
   if (source) log(`policy: ${source}`);
 
-  const storage = await openLocalStorage(dataDir, settings);
+  const storage = await openLocalStorage(dataDir, settings, log);
   const cleanup: (() => Promise<void>)[] = [() => storage.close()];
   try {
     const { tables, blobs, bus } = storage;

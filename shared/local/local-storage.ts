@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { BlobServiceClient } from "@azure/storage-blob";
 import type { Settings } from "../composition/settings.js";
@@ -29,9 +30,20 @@ export interface LocalStorage {
  * tables, queue hand-offs and blobs are fsync'd before a write returns. `azurite`: Storage Queues,
  * Tables and Blobs on an embedded Azurite (the Functions-like setup, durable only after its save).
  */
-export async function openLocalStorage(dataDir: string, settings: Settings): Promise<LocalStorage> {
+export async function openLocalStorage(
+  dataDir: string,
+  settings: Settings,
+  log: (message: string) => void,
+): Promise<LocalStorage> {
   if (settings.PORTCULLIS_LOCAL_STORE === "sqlite") {
-    const db = openLocalStore(path.join(dataDir, LOCAL_STORE_FILE));
+    const file = path.join(dataDir, LOCAL_STORE_FILE);
+    if (!existsSync(file) && existsSync(path.join(dataDir, "azurite"))) {
+      // an earlier version's data: say so rather than start empty without a word
+      log(
+        `storage: ${dataDir} holds Azurite data that the SQLite store does not read; set PORTCULLIS_LOCAL_STORE=azurite to keep using it`,
+      );
+    }
+    const db = openLocalStore(file);
     const bus = new SqliteBus(db);
     return {
       tables: new SqliteTableStore(db),

@@ -103,6 +103,19 @@ it(`loses no push of ${PUSHES} while serve is SIGKILLed ${KILLS} times (seed ${S
   await start();
 
   let pushed = 0;
+  /** one extra notification for a push, resent like a registry does until it is answered 202 */
+  const duplicates: Promise<void>[] = [];
+  const announce = async (repository: string, eventId: string) => {
+    for (;;) {
+      const res = await fetch(`http://127.0.0.1:${port}/api/hooks/distribution`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(distributionPush(registry.host, repository, "v1", digest, eventId)),
+      }).catch(() => undefined);
+      if (res?.status === 202) return;
+      await sleep(200);
+    }
+  };
   // the first pushes share one layer analysis and move in lockstep; the rest trickle in once the
   // layers are cached, so their scans are in different stages when the later kills land
   let firstVerdict = false;
@@ -119,19 +132,6 @@ it(`loses no push of ${PUSHES} while serve is SIGKILLed ${KILLS} times (seed ${S
     }
   })();
 
-  /** one extra notification for a push, resent like a registry does until it is answered 202 */
-  const duplicates: Promise<void>[] = [];
-  const announce = async (repository: string, eventId: string) => {
-    for (;;) {
-      const res = await fetch(`http://127.0.0.1:${port}/api/hooks/distribution`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify(distributionPush(registry.host, repository, "v1", digest, eventId)),
-      }).catch(() => undefined);
-      if (res?.status === 202) return;
-      await sleep(200);
-    }
-  };
   const kills: { phase: string; atMs: number; pushed: number; states: Record<string, number> }[] = [];
   const started = Date.now();
   /** waits (30 s at most) until some scan is in `state`: the kill then lands in that stage */
