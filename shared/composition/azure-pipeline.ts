@@ -8,6 +8,7 @@ import type { BusSender } from "../ports/bus.js";
 import { ServiceBusBusSender } from "../ports/service-bus.js";
 import type { PipelineDeps } from "../stages/pipeline-deps.js";
 import { buildPipelineDeps } from "./build-pipeline-deps.js";
+import { registryAllowListFromSettings } from "./registry-allow-list-settings.js";
 import { httpDepsFromSettings } from "./hook-auth-config.js";
 import { loadPolicyInputs } from "./load-policy-inputs.js";
 import { trackingFromSettings } from "../tracking/tracking-from-settings.js";
@@ -60,6 +61,8 @@ export async function createAzurePipeline(
       );
 
   const { policy, vex } = await loadPolicyInputs(settings.PORTCULLIS_POLICY);
+  // one list for the hooks, the resolve stage and the token realms
+  const allowList = registryAllowListFromSettings(settings, "azure");
   // names in messages come from strangers: no control character reaches the log
   const log = (message: string) => console.log(escapeControlCharacters(message));
   const tracking = trackingFromSettings(settings, policy.tracking, log);
@@ -68,14 +71,15 @@ export async function createAzurePipeline(
     blobs,
     bus,
     dbStore: blobs,
-    registry: await registryAccess(settings, credential),
+    registry: await registryAccess(settings, allowList, credential),
+    registryAllowList: allowList,
     policy,
     vex,
     db: dbUpdateOptions(settings),
     log,
     ...(tracking ? { tracking } : {}),
   });
-  const http = httpDepsFromSettings(settings, { tables, blobs, bus, now: () => new Date(), log });
+  const http = httpDepsFromSettings(settings, { tables, blobs, bus, now: () => new Date(), log }, allowList);
   http.rescanBatchSize = settings.PORTCULLIS_RESCAN_BATCH_SIZE;
   if (tracking) http.tracking = tracking;
   const jobs = jobRunners(pipeline, settings, { store: blobs, options: dbUpdateOptions(settings) });

@@ -14,6 +14,7 @@ import { digestsTaggedNow } from "../registry/tag-lookup.js";
 import { makeReport } from "../stages/make-report.js";
 import { storedAcceptedRisks } from "../tracking/github-risks.js";
 import type { TrackingSetup } from "../tracking/tracking-setup.js";
+import type { RegistryAllowList } from "../registry/registry-allow-list.js";
 import type { PipelineDeps } from "../stages/pipeline-deps.js";
 import { type EnsureDbOptions, ensureDb } from "../vulndb/db-update.js";
 
@@ -37,6 +38,8 @@ export interface PipelineParts {
   log?: (message: string) => void;
   /** GitHub tracking issues, when configured */
   tracking?: TrackingSetup;
+  /** the registries messages may name; resolve refuses any other before a request */
+  registryAllowList?: RegistryAllowList;
 }
 
 /** The composition root's one recipe for PipelineDeps, whatever the host and the storage behind it. */
@@ -62,6 +65,7 @@ export function buildPipelineDeps(parts: PipelineParts): PipelineDeps {
     ...(parts.analyzers ? { analyzers: parts.analyzers } : {}),
     ...(parts.limits ? { limits: parts.limits } : {}),
     ...(parts.registry.allowForeignLayers ? { allowForeignLayers: true } : {}),
+    ...(parts.registryAllowList ? { registryAllowList: parts.registryAllowList } : {}),
     async match(inventory) {
       const db = await ensureDb(parts.dbStore, { log, ...parts.db, skipUpdate: true });
       const matches = await matchInventory(inventory.packages, db, parts.policy);

@@ -1,6 +1,6 @@
 import type { HttpDeps } from "../http/http-deps.js";
 import type { HookAuthConfig } from "../hooks/hook-auth.js";
-import { registryAllowListFromSettings } from "./registry-allow-list-settings.js";
+import type { RegistryAllowList } from "../registry/registry-allow-list.js";
 import type { Settings } from "./settings.js";
 
 /** The hook credentials from settings; `token` overrides the setting (the local host's generated one). */
@@ -19,17 +19,20 @@ export function hookAuthConfig(settings: Settings, token?: string): HookAuthConf
   };
 }
 
-/** The HTTP routes' dependencies: the stores and bus, plus every hook setting (both hosts build them here). */
+/**
+ * The HTTP routes' dependencies: the stores and bus, plus every hook setting (both hosts build them
+ * here). `registryAllowList` is the host's one list, the same the pipeline fetches under.
+ */
 export function httpDepsFromSettings(
   settings: Settings,
   base: Pick<HttpDeps, "tables" | "blobs" | "bus" | "now" | "log">,
+  registryAllowList: RegistryAllowList,
   hookToken?: string,
 ): HttpDeps {
   return {
     ...base,
     hookAuth: hookAuthConfig(settings, hookToken),
-    // only the local host passes its hook token
-    registryAllowList: registryAllowListFromSettings(settings, hookToken === undefined ? "azure" : "local"),
+    registryAllowList,
     ...(settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET
       ? { githubWebhookSecret: settings.PORTCULLIS_GITHUB_WEBHOOK_SECRET }
       : {}),

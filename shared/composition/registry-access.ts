@@ -3,12 +3,16 @@ import { aadTokenFromCredential, acrCredentialsProvider } from "../registry/acr-
 import { loadDockerConfigCredentials } from "../registry/docker-config.js";
 import { chainCredentialsProviders } from "../registry/registry-credentials.js";
 import type { RegistryRequestOptions } from "../registry/registry-request.js";
-import { registryAllowListFromSettings } from "./registry-allow-list-settings.js";
+import type { RegistryAllowList } from "../registry/registry-allow-list.js";
 import type { Settings } from "./settings.js";
 
-/** Docker-config credentials first, then (with an Azure identity) the ACR token exchange. */
+/**
+ * Docker-config credentials first, then (with an Azure identity) the ACR token exchange. Credentials
+ * go to a token realm on another host only when `allowList` (the host's one list) allows that host.
+ */
 export async function registryAccess(
   settings: Settings,
+  allowList: RegistryAllowList,
   credential?: TokenCredential,
 ): Promise<
   Pick<RegistryRequestOptions, "credentials" | "insecureRegistries" | "tokenRealmAllowed"> & {
@@ -26,8 +30,6 @@ export async function registryAccess(
           : {}),
       })
     : undefined;
-  // the pipeline's registries: an Azure identity means the Functions host
-  const allowList = registryAllowListFromSettings(settings, credential ? "azure" : "local");
   return {
     credentials: chainCredentialsProviders(dockerConfig, acr),
     insecureRegistries: settings.PORTCULLIS_INSECURE_REGISTRIES,

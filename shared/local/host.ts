@@ -1,7 +1,6 @@
 import type { HttpDeps } from "../http/http-deps.js";
 import path from "node:path";
 import { escapeControlCharacters } from "../model/log-text.js";
-import { BlobServiceClient } from "@azure/storage-blob";
 import { buildPipelineDeps, type PipelineParts } from "../composition/build-pipeline-deps.js";
 import { httpDepsFromSettings } from "../composition/hook-auth-config.js";
 import { loadPolicyInputs } from "../composition/load-policy-inputs.js";
@@ -11,13 +10,12 @@ import { IntakeJournal, journaledIntakeBus } from "./intake-journal.js";
 import { dbUpdateOptions, readSettings, type Settings } from "../composition/settings.js";
 import { jobCadence, jobRunners } from "../composition/timer-jobs.js";
 import type { SweepResult } from "../stages/jobs/scheduled-rescan.js";
-import { AzureBlobStore } from "../ports/azure-blob-store.js";
-import { AzureTableStore } from "../ports/azure-table-store.js";
-import type { Subscription } from "../ports/bus.js";
-import { StorageQueueBus } from "../ports/storage-queue-bus.js";
+import type { BusSender, Subscription } from "../ports/bus.js";
 import { intervalMs, JOB_NAMES, type JobName } from "../stages/jobs/schedules.js";
 import type { PipelineDeps } from "../stages/pipeline-deps.js";
-import { type AzuriteInstance, startAzurite } from "./azurite.js";
+import { DEFAULT_LAYER_LEASE } from "../stages/layer-lease.js";
+import type { AzuriteInstance } from "./azurite.js";
+import { type LocalStorage, openLocalStorage } from "./local-storage.js";
 import { readOrCreateHookToken } from "./hook-token.js";
 import { trackingFromSettings } from "../tracking/tracking-from-settings.js";
 import { startHttpServer } from "./http-server.js";
@@ -25,7 +23,7 @@ import { intervalTask } from "./interval-task.js";
 import { DEFAULT_STAGE_WORKERS, type StageWorkerOptions, subscribeStages } from "./stage-workers.js";
 
 export interface LocalHostOptions {
-  /** Azurite's data, the hook token: kept across restarts */
+  /** the store (SQLite file or Azurite's data), the hook token: kept across restarts */
   dataDir: string;
   /** 0 = any free port */
   port?: number;
@@ -49,18 +47,19 @@ export interface LocalHost {
   port: number;
   /** what to give a registry: `Authorization: Bearer <hookToken>` */
   hookToken: string;
-  azurite: AzuriteInstance;
+  /** only with PORTCULLIS_LOCAL_STORE=azurite */
+  azurite?: AzuriteInstance;
   pipeline: PipelineDeps;
   http: HttpDeps;
-  bus: StorageQueueBus;
+  bus: LocalStorage["bus"];
   /** runs the rescan job once, now */
   rescanNow(): Promise<SweepResult>;
   stop(): Promise<void>;
 }
 
 /**
- * `portcullis serve`: the whole pipeline in one process on embedded storage. Azurite keeps tables,
- * blobs and queues under `<dataDir>/azurite`, so a restart mid-scan resumes from the queues.
+ * `portcullis serve`: the whole pipeline in one process on embedded storage (`local-storage.ts`):
+ * tables, blobs and queues under `dataDir`, so a restart mid-scan resumes from the queues.
  */
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const settings = options.settings ?? readSettings();
@@ -72,19 +71,13 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const { policy, vex, source } = await loadPolicyInputs(settings.PORTCULLIS_POLICY);
   if (source) log(`policy: ${source}`);
 
-  const azurite = await startAzurite({ dataDir: path.join(dataDir, "azurite") });
-  const cleanup: (() => Promise<void>)[] = [() => azurite.stop()];
+  const storage = await openLocalStorage(dataDir, settings, log);
+  const cleanup: (() => Promise<void>)[] = [() => storage.close()];
   try {
-    const { connectionString } = azurite;
-    const tables = new AzureTableStore({ connectionString });
-    const blobs = new AzureBlobStore(
-      BlobServiceClient.fromConnectionString(connectionString).getContainerClient(
-        settings.PORTCULLIS_BLOB_CONTAINER,
-      ),
-    );
-    const bus = new StorageQueueBus({ connectionString });
-    cleanup.unshift(() => bus.close());
-    const access = await registryAccess(settings);
+    const { tables, blobs, bus } = storage;
+    // one list for the hooks, the resolve stage and the token realms
+    const allowList = registryAllowListFromSettings(settings, "local", options.registry?.insecureRegistries);
+    const access = await registryAccess(settings, allowList);
     const dbOptions = { ...dbUpdateOptions(settings), ...options.db };
     const tracking = trackingFromSettings(settings, policy.tracking, log);
     const pipeline = buildPipelineDeps({
@@ -93,6 +86,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       bus,
       dbStore: blobs,
       registry: { ...access, ...options.registry },
+      registryAllowList: allowList,
       policy,
       vex,
       db: dbOptions,
@@ -100,9 +94,15 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       log,
       ...(tracking ? { tracking } : {}),
     });
+    // after a crash, work held by the dead process waits out its lock: shorter locks, quicker resumption
+    const lockSeconds = settings.PORTCULLIS_LOCAL_LOCK_SECONDS;
+    if (lockSeconds !== undefined) {
+      Object.assign(pipeline, { layerLease: { ...DEFAULT_LAYER_LEASE, leaseMs: lockSeconds * 1000 } });
+    }
     const workers = {
       ...DEFAULT_STAGE_WORKERS,
       maxDeliveries: settings.PORTCULLIS_MAX_DELIVERIES,
+      ...(lockSeconds !== undefined ? { visibilityTimeoutSeconds: lockSeconds } : {}),
       ...options.workers,
     };
     const subscriptions: Subscription[] = subscribeStages(bus, pipeline, workers);
@@ -110,16 +110,20 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       await Promise.all(subscriptions.map((s) => s.stop()));
     });
 
-    // a 202 is durable by the journal's fsync, not by Azurite's periodic save (intake-journal.ts)
-    const journal = new IntakeJournal(dataDir);
-    await journal.replay(tables, bus, log);
-    cleanup.push(() => journal.close());
-    const intakeBus = journaledIntakeBus(bus, journal, now);
-    const http = httpDepsFromSettings(settings, { tables, blobs, bus: intakeBus, now, log }, hookToken);
-    http.registryAllowList = registryAllowListFromSettings(
+    // SQLite commits the scan row and the message before the 202; Azurite saves only every few
+    // seconds, so there a 202 is made durable by the journal's fsync (intake-journal.ts)
+    let intakeBus: BusSender = bus;
+    if (!storage.durableOnCommit) {
+      const journal = new IntakeJournal(dataDir);
+      await journal.replay(tables, bus, log);
+      cleanup.push(() => journal.close());
+      intakeBus = journaledIntakeBus(bus, journal, now);
+    }
+    const http = httpDepsFromSettings(
       settings,
-      "local",
-      options.registry?.insecureRegistries,
+      { tables, blobs, bus: intakeBus, now, log },
+      allowList,
+      hookToken,
     );
     http.rescanBatchSize = settings.PORTCULLIS_RESCAN_BATCH_SIZE;
     if (tracking) http.tracking = tracking;
@@ -151,7 +155,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       url: server.url,
       port: server.port,
       hookToken,
-      azurite,
+      ...(storage.azurite ? { azurite: storage.azurite } : {}),
       pipeline,
       http,
       bus,

@@ -13,6 +13,8 @@ const INTAKE_QUEUE = "scan-requests";
  * this (counted back from the journal's newest entry) is in Azurite's own save.
  */
 export const JOURNAL_RETENTION_MS = 60_000;
+/** Entries the file may hold before an append trims the ones past retention (keeps it small while serve runs). */
+const TRIM_AT = 256;
 
 const EntrySchema = z.object({ at: z.string(), messageId: z.string(), body: ScanRequestMessageSchema });
 type Entry = z.infer<typeof EntrySchema>;
@@ -27,6 +29,8 @@ export class IntakeJournal {
   #handle: FileHandle | undefined;
   /** appends one at a time: each line whole, in order */
   #tail: Promise<void> = Promise.resolve();
+  /** what the file holds, oldest first (known after `replay`; appends before it only add) */
+  #kept: Entry[] = [];
 
   constructor(dataDir: string) {
     this.#file = path.join(dataDir, "intake.journal");
@@ -38,6 +42,13 @@ export class IntakeJournal {
       this.#handle ??= await open(this.#file, "a");
       await this.#handle.appendFile(line);
       await this.#handle.sync();
+      this.#kept.push(entry);
+      // entries older than the retention are in Azurite's own save: the journal need not keep them
+      const cutoff = Date.parse(entry.at) - JOURNAL_RETENTION_MS;
+      if (this.#kept.length >= TRIM_AT && Date.parse(this.#kept[0]!.at) < cutoff) {
+        this.#kept = this.#kept.filter((e) => Date.parse(e.at) >= cutoff);
+        await this.#rewrite(this.#kept);
+      }
     });
     this.#tail = write.catch(() => {});
     await write;
@@ -87,19 +98,25 @@ export class IntakeJournal {
     }
     if (replayed > 0)
       log(`intake journal: replayed ${replayed} accepted scan request(s) storage had not saved`);
+    await this.#tail;
+    this.#kept = entries;
     await this.#rewrite(entries);
     return replayed;
   }
 
   async close(): Promise<void> {
     await this.#tail;
+    await this.#closeHandle();
+  }
+
+  async #closeHandle(): Promise<void> {
     await this.#handle?.close();
     this.#handle = undefined;
   }
 
   /** Replaces the journal with `entries`, atomically and durably. */
   async #rewrite(entries: readonly Entry[]): Promise<void> {
-    await this.close();
+    await this.#closeHandle();
     const temp = `${this.#file}.tmp`;
     const handle = await open(temp, "w");
     try {

@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   "token-request-failed": "the registry's token service refused or failed the token request",
   "registry-error": "the registry answered a status the client does not expect",
   "invalid-docker-config": "the Docker config.json holding registry credentials cannot be read",
+  "registry-not-allowed": "the registry is not on the allow list (PORTCULLIS_REGISTRIES): nothing is fetched",
   // what the image is made of
   "invalid-manifest": "a manifest or index is not valid JSON or not a valid OCI/Docker manifest",
   "unsupported-media-type": "a manifest, config or layer has a media type the scanner does not read",

@@ -16,6 +16,18 @@ export interface QueueTransport {
   /** Done: delete it. */
   complete(lease: Lease): Promise<void>;
   send(queue: string, envelopeJson: string, delaySeconds: number): Promise<void>;
+  /**
+   * A transport with its own durable duplicate detection: sends unless `messageId` went to `queue`
+   * within `windowSeconds`, checked and recorded atomically with the send. False for a duplicate.
+   * Without it, the bus keeps the window in memory (`duplicate-window.ts`).
+   */
+  sendUnique?(
+    queue: string,
+    messageId: string,
+    envelopeJson: string,
+    delaySeconds: number,
+    windowSeconds: number,
+  ): Promise<boolean>;
 }
 
 export interface Lease {

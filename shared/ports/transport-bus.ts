@@ -16,10 +16,14 @@ export interface TransportBusOptions {
   duplicateWindowSeconds?: number;
 }
 
+/** Service Bus's default duplicate-detection history. */
+const DEFAULT_DUPLICATE_WINDOW_SECONDS = 600;
+
 /** A Bus over any peek-lock QueueTransport: envelopes, the duplicate window and the receive loops. */
 export class TransportBus implements Bus {
   readonly #transport: QueueTransport;
   readonly #duplicates: DuplicateWindow;
+  readonly #duplicateWindowSeconds: number;
   readonly #polling: PollingOptions;
   readonly #subscriptions = new Set<Subscription>();
   /** this process's receive loops by queue: a local send wakes them instead of waiting for their next poll */
@@ -27,15 +31,18 @@ export class TransportBus implements Bus {
 
   constructor(transport: QueueTransport, polling: PollingOptions, options: TransportBusOptions = {}) {
     this.#transport = transport;
-    this.#duplicates = new DuplicateWindow({ windowSeconds: options.duplicateWindowSeconds });
+    this.#duplicateWindowSeconds = options.duplicateWindowSeconds ?? DEFAULT_DUPLICATE_WINDOW_SECONDS;
+    this.#duplicates = new DuplicateWindow({ windowSeconds: this.#duplicateWindowSeconds });
     this.#polling = { ...polling, ...options.polling };
   }
 
   async send(queue: string, body: unknown, options: SendOptions): Promise<void> {
     const envelope = encodeEnvelope(queue, options.messageId, body);
-    const sent = await this.#duplicates.sendOnce(options.messageId, () =>
-      this.#transport.send(queue, envelope, options.delaySeconds ?? 0),
-    );
+    const delay = options.delaySeconds ?? 0;
+    const transport = this.#transport;
+    const sent = transport.sendUnique
+      ? await transport.sendUnique(queue, options.messageId, envelope, delay, this.#duplicateWindowSeconds)
+      : await this.#duplicates.sendOnce(options.messageId, () => transport.send(queue, envelope, delay));
     if (!sent) return;
     if (!options.delaySeconds) for (const listener of this.#listeners.get(queue) ?? []) listener.nudge();
   }

@@ -7,6 +7,7 @@ import type { TableStore } from "../ports/table-store.js";
 import type { ImageSource } from "../registry/image-source.js";
 import type { Match } from "../matching/match.js";
 import type { TrackingSetup } from "../tracking/tracking-setup.js";
+import type { RegistryAllowList } from "../registry/registry-allow-list.js";
 
 /** The vulnerability DB version a report was matched against. */
 export interface DbStamp {
@@ -41,4 +42,6 @@ export interface PipelineDeps {
   log(message: string): void;
   /** GitHub tracking issues; absent = tracking is off and the verdict stage enqueues nothing */
   tracking?: TrackingSetup;
+  /** the registries a message may name (hooks check it too; a queued message is checked again) */
+  registryAllowList?: RegistryAllowList;
 }

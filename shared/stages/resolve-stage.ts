@@ -10,6 +10,7 @@ import {
 } from "../model/messages.js";
 import { parsePlatformSelector } from "../registry/platform-selection.js";
 import { formatImageRef } from "../model/image-reference.js";
+import { ScanError } from "../model/errors.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import {
   attemptPart,
@@ -33,6 +34,11 @@ import { movedMessage } from "../tracking/tracking-message.js";
 export async function resolveScan(msg: ScanRequestMessage, deps: PipelineDeps): Promise<void> {
   const { digest } = msg.image;
   await createRequestScan(deps.tables, msg, deps.now());
+  // a message on the queue is not trusted to have passed intake: fail closed before any request
+  const allowList = deps.registryAllowList;
+  if (allowList && !allowList.allows(msg.image.registry)) {
+    throw new ScanError("registry-not-allowed", allowList.refusal(msg.image.registry), { permanent: true });
+  }
   const source = await deps.openSource(formatImageRef(msg.image));
   let images: ResolvedImage[];
   try {

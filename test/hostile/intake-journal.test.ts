@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, rm } from "node:fs/promises";
+import { appendFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +11,7 @@ import { FsBlobStore } from "../../shared/ports/fs-blob-store.js";
 import { StorageQueueBus } from "../../shared/ports/storage-queue-bus.js";
 import { readScan } from "../../shared/stages/scan-state.js";
 import { bearer, distributionPush, request } from "../pipeline/notifications.js";
+import { MemoryTableStore } from "../support/memory-table-store.js";
 
 const TOKEN = "s3cret-hook-token";
 const DIGEST = `sha256:${"d".repeat(64)}`;
@@ -65,5 +66,47 @@ describe("the local host's intake journal", () => {
     } finally {
       await after.stop();
     }
+  });
+
+  it("trims itself while serve runs: entries past the retention are dropped once many have piled up", async () => {
+    const trimDir = await mkdtemp(path.join(os.tmpdir(), "portcullis-journal-trim-"));
+    let clock = Date.parse("2026-01-01T00:00:00Z");
+    const now = () => new Date(clock);
+    const journal = new IntakeJournal(trimDir);
+    const sent: unknown[] = [];
+    const deps: HttpDeps = {
+      tables: new MemoryTableStore(),
+      blobs: new FsBlobStore(path.join(trimDir, "blobs")),
+      bus: journaledIntakeBus(
+        { send: async (_q, body) => void sent.push(body), sendBatch: async () => {}, close: async () => {} },
+        journal,
+        now,
+      ),
+      now,
+      log: () => {},
+      hookAuth: { bearerToken: TOKEN },
+    };
+    // one accepted push a second for 5 minutes: far more than the retention holds
+    for (let i = 0; i < 300; i++) {
+      const digest = `sha256:${i.toString(16).padStart(64, "0")}`;
+      const res = await dispatch(
+        request("POST", "/api/hooks/distribution", {
+          body: distributionPush("127.0.0.1:5000", "app", `v${i}`, digest, `trim-${i}`),
+          headers: { ...bearer(TOKEN), "content-type": "application/vnd.docker.distribution.events.v2+json" },
+        }),
+        deps,
+      );
+      expect(res.status).toBe(202);
+      clock += 1000;
+    }
+    await journal.close();
+    const lines = (await readFile(path.join(trimDir, "intake.journal"), "utf8")).trim().split("\n");
+    expect(sent).toHaveLength(300);
+    expect(lines.length).toBeLessThan(256);
+    const times = lines.map((l) => Date.parse((JSON.parse(l) as { at: string }).at));
+    // the newest minute is always kept, in order
+    expect(times.at(-1)).toBe(clock - 1000);
+    expect(times.filter((t) => t >= clock - 61_000)).toHaveLength(61);
+    await rm(trimDir, { recursive: true, force: true });
   });
 });

@@ -9,6 +9,12 @@ import { registryAllowListFromSettings } from "../../shared/composition/registry
 import { RegistryAllowList } from "../../shared/registry/registry-allow-list.js";
 import { SettingsSchema } from "../../shared/composition/settings.js";
 import { bearer, distributionPush, request } from "../pipeline/notifications.js";
+import { buildPipelineDeps } from "../../shared/composition/build-pipeline-deps.js";
+import { ScanError } from "../../shared/model/errors.js";
+import { type ScanRequestMessage, scanIdOf } from "../../shared/model/messages.js";
+import { DEFAULT_POLICY } from "../../shared/policy/policy.js";
+import { resolveScan } from "../../shared/stages/resolve-stage.js";
+import { readScan } from "../../shared/stages/scan-state.js";
 
 const TOKEN = "s3cret-hook-token";
 const DIGEST = `sha256:${"c".repeat(64)}`;
@@ -70,6 +76,38 @@ describe("the registry allow list", () => {
     expect(body.accepted.map((a) => a.image.registry)).toEqual(["127.0.0.1:5000"]);
     expect(body.refused).toBe(1);
     expect(lines.some((l) => l.includes("refused") && l.includes(`127.0.0.1:${port}`))).toBe(true);
+  });
+
+  it("resolve refuses a queued message naming an unlisted registry before any request (fail closed)", async () => {
+    const tables = new MemoryTableStore();
+    const deps = buildPipelineDeps({
+      tables,
+      blobs: new FsBlobStore("/nonexistent-unused"),
+      bus: new MemoryBus(),
+      dbStore: new FsBlobStore("/nonexistent-unused"),
+      // the real registry client: if the guard were missing it would connect to the listener
+      registry: { insecureRegistries: ["127.0.0.1"], retry: { maxAttempts: 1, baseDelayMs: 1 } },
+      policy: DEFAULT_POLICY,
+      registryAllowList: new RegistryAllowList(["127.0.0.1:5000"]),
+      log: () => {},
+    });
+    const image = { registry: `127.0.0.1:${port}`, repository: "app", digest: DIGEST };
+    // as if written to the queue by something other than intake (an older version, a hand-made message)
+    const msg: ScanRequestMessage = {
+      type: "scan-request",
+      v: 1,
+      scanId: scanIdOf(image),
+      image,
+      trigger: { kind: "manual", source: "api" },
+    };
+    const before = connections;
+    const failure = await resolveScan(msg, deps).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(ScanError);
+    expect((failure as ScanError).code).toBe("registry-not-allowed");
+    expect((failure as ScanError).message).toContain(`127.0.0.1:${port}`);
+    expect(connections).toBe(before);
+    // the scan exists, so the poison handler can mark it failed with this reason
+    expect(await readScan(tables, msg.scanId)).toBeDefined();
   });
 
   it("matches host[:port] globs, case-insensitively, and nothing else", () => {

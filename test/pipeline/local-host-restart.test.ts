@@ -14,7 +14,7 @@ let registry: RegistryServer;
 let dataDir: string;
 let host: LocalHost | undefined;
 
-/** One layer at a time, so a stop mid-scan leaves layer messages queued in Azurite. */
+/** One layer at a time, so a stop mid-scan leaves layer messages queued in the local store. */
 const start = async () => {
   const started = await startLocalHost({
     dataDir,

@@ -16,7 +16,7 @@ import {
 import { writeTestDb } from "./test-db.js";
 
 /**
- * End to end on the local host: Azurite + storage queues + the HTTP routes, the real Distribution
+ * End to end on the local host: the durable local store (SQLite tables, queues, blobs) + the HTTP routes, the real Distribution
  * registry notifying `/api/hooks/distribution`, skopeo pushing the real Debian test image.
  */
 let image: DebianTestImage;

@@ -7,6 +7,8 @@ import { type AzuriteInstance, startAzurite } from "../../shared/local/azurite.j
 import { AzureBlobStore } from "../../shared/ports/azure-blob-store.js";
 import type { BlobStore } from "../../shared/ports/blob-store.js";
 import { FsBlobStore } from "../../shared/ports/fs-blob-store.js";
+import { SqliteBlobStore } from "../../shared/local/sqlite-blob-store.js";
+import { openLocalStore } from "../../shared/local/sqlite-database.js";
 
 async function collect(it: AsyncIterable<string>): Promise<string[]> {
   const out: string[] = [];
@@ -95,6 +97,10 @@ describe("FsBlobStore specifics", () => {
     await expect(store.put(".tmp/x", "x")).rejects.toThrow(/reserved/);
   });
   afterAll(() => rm(fsRoot, { recursive: true, force: true }));
+});
+
+blobStoreContract("SqliteBlobStore (the local host's durable store)", async () => {
+  return new SqliteBlobStore(openLocalStore(":memory:"));
 });
 
 let azurite: AzuriteInstance | undefined;

@@ -13,13 +13,21 @@ import {
 import { MemoryBus } from "../support/memory-bus.js";
 import { decodeEnvelope, type Envelope } from "../../shared/ports/queue-transport.js";
 import { StorageQueueBus } from "../../shared/ports/storage-queue-bus.js";
+import { SqliteBus } from "../../shared/local/sqlite-bus.js";
+import { openLocalStore } from "../../shared/local/sqlite-database.js";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 
 let azurite: AzuriteInstance | undefined;
+let sqliteDir: string;
 beforeAll(async () => {
   azurite = await startAzurite();
+  sqliteDir = await mkdtemp(path.join(os.tmpdir(), "portcullis-bus-"));
 });
 afterAll(async () => {
   await azurite?.stop();
+  await rm(sqliteDir, { recursive: true, force: true });
 });
 
 let queueCounter = 0;
@@ -81,6 +89,20 @@ const harnesses: [string, () => Harness][] = [
         bus,
         visibility: 1,
         poisonMessages: (q) => readAll(`${q}-poison`),
+        pending: (q) => bus.depth(q),
+      };
+    },
+  ],
+  [
+    "SQLite (the local host's durable store)",
+    () => {
+      const bus = new SqliteBus(openLocalStore(path.join(sqliteDir, "contract.sqlite")), {
+        polling: { maxIdleMs: 50 },
+      });
+      return {
+        bus,
+        visibility: 0.3,
+        poisonMessages: async (q) => bus.peek(`${q}-poison`),
         pending: (q) => bus.depth(q),
       };
     },
@@ -408,5 +430,73 @@ describe("StorageQueueBus specifics", () => {
     await expect(bus.send("Scan_Requests", {}, { messageId: "x" })).rejects.toThrow(
       /invalid storage queue name/,
     );
+  });
+});
+
+describe("SqliteBus specifics: what a restart on the same file keeps", () => {
+  const reopen = (file: string) => new SqliteBus(openLocalStore(file), { polling: { maxIdleMs: 50 } });
+  const subscribeOnce = (bus: SqliteBus, queue: string, seen: Delivery<unknown>[]) =>
+    bus.subscribe(queue, async (d) => void seen.push(d), {
+      maxDeliveries: 3,
+      visibilityTimeoutSeconds: 0.3,
+      concurrency: 1,
+      onPoison: () => {},
+    });
+
+  it("keeps a sent message and its duplicate window across a reopen of the file", async () => {
+    const file = path.join(sqliteDir, "restart-send.sqlite");
+    const first = reopen(file);
+    await first.send("scan-requests", { v: 1 }, { messageId: "m1" });
+    // a new connection stands for the restarted process: nothing is carried in memory
+    const second = reopen(file);
+    expect(await second.depth("scan-requests")).toBe(1);
+    await second.send("scan-requests", { v: 2 }, { messageId: "m1" });
+    const seen: Delivery<unknown>[] = [];
+    const sub = subscribeOnce(second, "scan-requests", seen);
+    await until(() => seen.length === 1);
+    await sleep(200);
+    await sub.stop();
+    expect(seen.map((d) => d.body)).toEqual([{ v: 1 }]);
+    // completed and still remembered: a resend in the window is dropped after yet another restart
+    const third = reopen(file);
+    await third.send("scan-requests", { v: 3 }, { messageId: "m1" });
+    expect(await third.depth("scan-requests")).toBe(0);
+  });
+
+  it("redelivers a message whose handler died with the process, with the next delivery count", async () => {
+    const file = path.join(sqliteDir, "restart-lease.sqlite");
+    const dyingDb = openLocalStore(file);
+    const dying = new SqliteBus(dyingDb, { polling: { maxIdleMs: 50 } });
+    await dying.send("matching", { scanId: "s" }, { messageId: "lease" });
+    const started: Delivery<unknown>[] = [];
+    // the handler never answers: the process "dies" holding the lock
+    dying.subscribe("matching", (d) => new Promise(() => void started.push(d)), {
+      maxDeliveries: 3,
+      visibilityTimeoutSeconds: 0.3,
+      concurrency: 1,
+      onPoison: () => {},
+      onError: () => {},
+    });
+    await until(() => started.length === 1);
+    // the process is gone: its connection with it, so nobody renews the lock any more
+    dyingDb.close();
+    const seen: Delivery<unknown>[] = [];
+    const sub = subscribeOnce(reopen(file), "matching", seen);
+    await until(() => seen.length === 1, 10_000);
+    await sub.stop();
+    expect(seen[0]).toMatchObject({ messageId: "lease", body: { scanId: "s" } });
+    expect(seen[0]!.deliveryCount).toBeGreaterThanOrEqual(2);
+  });
+
+  it("lets an id through again once the window has passed", async () => {
+    const bus = new SqliteBus(openLocalStore(path.join(sqliteDir, "window.sqlite")), {
+      duplicateWindowSeconds: 0.2,
+    });
+    await bus.send("verdict", { v: 1 }, { messageId: "w" });
+    await bus.send("verdict", { v: 2 }, { messageId: "w" });
+    expect(await bus.depth("verdict")).toBe(1);
+    await sleep(300);
+    await bus.send("verdict", { v: 3 }, { messageId: "w" });
+    expect(bus.peek("verdict").map((e) => e.body)).toEqual([{ v: 1 }, { v: 3 }]);
   });
 });

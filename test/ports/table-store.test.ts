@@ -2,6 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AzuriteInstance, startAzurite } from "../../shared/local/azurite.js";
 import { AzureTableStore } from "../../shared/ports/azure-table-store.js";
 import { MemoryTableStore } from "../support/memory-table-store.js";
+import { LOCAL_STORE_FILE, openLocalStore } from "../../shared/local/sqlite-database.js";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { SqliteTableStore } from "../../shared/local/sqlite-table-store.js";
 import { TableKeyError } from "../../shared/ports/table-key.js";
 import type { TableRow, TableStore } from "../../shared/ports/table-store.js";
 
@@ -36,6 +41,7 @@ const freshTable = () => `t${Date.now().toString(36)}${tableCounter++}`;
 describe.each([
   ["memory", () => new MemoryTableStore()],
   ["Azure Tables on Azurite", () => new AzureTableStore({ connectionString: azurite!.connectionString })],
+  ["SQLite (the local host's durable store)", () => new SqliteTableStore(openLocalStore(":memory:"))],
 ] as const)("TableStore contract: %s", (_name, create) => {
   let store: TableStore;
   let table: string;
@@ -191,5 +197,32 @@ describe("AzureTableStore identity-based construction", () => {
       /Bearer token authentication.*non-https/,
     );
     expect(asked).toBe(0); // refused before any token was fetched, so none could leak
+  });
+});
+
+describe("SqliteTableStore on one file from two connections (two processes)", () => {
+  it("lets exactly one of them claim a row or win an ETag race, and each sees the other's commit", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "portcullis-tables-"));
+    try {
+      const file = path.join(dir, LOCAL_STORE_FILE);
+      const [a, b] = [new SqliteTableStore(openLocalStore(file)), new SqliteTableStore(openLocalStore(file))];
+      const claims = await Promise.all([
+        a.insertIfAbsent("dedupe", "p", "r", { by: "a" }),
+        b.insertIfAbsent("dedupe", "p", "r", { by: "b" }),
+      ]);
+      expect(claims.filter((c) => c.ok)).toHaveLength(1);
+      expect(claims.filter((c) => !c.ok)).toEqual([{ ok: false, conflict: "exists" }]);
+      const seen = (await b.get("dedupe", "p", "r"))!;
+      const updates = await Promise.all([
+        a.updateIfMatch("dedupe", "p", "r", { by: "a2" }, seen.etag),
+        b.updateIfMatch("dedupe", "p", "r", { by: "b2" }, seen.etag),
+      ]);
+      expect(updates.filter((u) => u.ok)).toHaveLength(1);
+      expect(updates.filter((u) => !u.ok)).toEqual([{ ok: false, conflict: "changed" }]);
+      const winner = updates[0]!.ok ? "a2" : "b2";
+      expect((await a.get("dedupe", "p", "r"))!.properties).toEqual({ by: winner });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

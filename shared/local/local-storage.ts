@@ -1,0 +1,77 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { BlobServiceClient } from "@azure/storage-blob";
+import type { Settings } from "../composition/settings.js";
+import { AzureBlobStore } from "../ports/azure-blob-store.js";
+import { AzureTableStore } from "../ports/azure-table-store.js";
+import type { BlobStore } from "../ports/blob-store.js";
+import type { Bus } from "../ports/bus.js";
+import { StorageQueueBus } from "../ports/storage-queue-bus.js";
+import type { TableStore } from "../ports/table-store.js";
+import { type AzuriteInstance, startAzurite } from "./azurite.js";
+import { SqliteBlobStore } from "./sqlite-blob-store.js";
+import { SqliteBus } from "./sqlite-bus.js";
+import { SqliteTableStore } from "./sqlite-table-store.js";
+import { LOCAL_STORE_FILE, openLocalStore } from "./sqlite-database.js";
+
+export interface LocalStorage {
+  tables: TableStore;
+  blobs: BlobStore;
+  bus: Bus & { depth(queue: string): Promise<number> };
+  /** only with PORTCULLIS_LOCAL_STORE=azurite */
+  azurite?: AzuriteInstance;
+  /** true when a write is durable once it returns; false on Azurite, which saves every few seconds */
+  durableOnCommit: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * The local host's storage under `dataDir`. Default: one SQLite file, WAL, synchronous=FULL, so
+ * tables, queue hand-offs and blobs are fsync'd before a write returns. `azurite`: Storage Queues,
+ * Tables and Blobs on an embedded Azurite (the Functions-like setup, durable only after its save).
+ */
+export async function openLocalStorage(
+  dataDir: string,
+  settings: Settings,
+  log: (message: string) => void,
+): Promise<LocalStorage> {
+  if (settings.PORTCULLIS_LOCAL_STORE === "sqlite") {
+    const file = path.join(dataDir, LOCAL_STORE_FILE);
+    if (!existsSync(file) && existsSync(path.join(dataDir, "azurite"))) {
+      // an earlier version's data: say so rather than start empty without a word
+      log(
+        `storage: ${dataDir} holds Azurite data that the SQLite store does not read; set PORTCULLIS_LOCAL_STORE=azurite to keep using it`,
+      );
+    }
+    const db = openLocalStore(file);
+    const bus = new SqliteBus(db);
+    return {
+      tables: new SqliteTableStore(db),
+      blobs: new SqliteBlobStore(db),
+      bus,
+      durableOnCommit: true,
+      async close() {
+        await bus.close();
+        db.close();
+      },
+    };
+  }
+  const azurite = await startAzurite({ dataDir: path.join(dataDir, "azurite") });
+  const { connectionString } = azurite;
+  const bus = new StorageQueueBus({ connectionString });
+  return {
+    tables: new AzureTableStore({ connectionString }),
+    blobs: new AzureBlobStore(
+      BlobServiceClient.fromConnectionString(connectionString).getContainerClient(
+        settings.PORTCULLIS_BLOB_CONTAINER,
+      ),
+    ),
+    bus,
+    azurite,
+    durableOnCommit: false,
+    async close() {
+      await bus.close();
+      await azurite.stop();
+    },
+  };
+}

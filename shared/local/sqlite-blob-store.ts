@@ -1,0 +1,63 @@
+import type { BlobStore } from "../ports/blob-store.js";
+import { assertBlobKey } from "../ports/fs-blob-store.js";
+import type { SqliteDatabase } from "./sqlite-database.js";
+
+/** Keys listed per round trip: the iterator never holds a statement open across an await. */
+const PAGE_KEYS = 512;
+
+/**
+ * The local host's blobs in its SQLite file: a put is one committed transaction, so a stage that
+ * hands a blob key to the next stage has made the blob as durable as the message that names it.
+ */
+export class SqliteBlobStore implements BlobStore {
+  readonly #db: SqliteDatabase;
+
+  constructor(db: SqliteDatabase) {
+    this.#db = db;
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    assertBlobKey(key);
+    const row = this.#db.prepare("SELECT data FROM blobs WHERE key = ?").get(key) as
+      | { data: Buffer }
+      | undefined;
+    return row?.data;
+  }
+
+  async put(key: string, data: Buffer | string, options?: { contentType?: string }): Promise<void> {
+    assertBlobKey(key);
+    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    this.#db
+      .prepare("INSERT OR REPLACE INTO blobs (key, data, content_type) VALUES (?, ?, ?)")
+      .run(key, bytes, options?.contentType ?? null);
+  }
+
+  async has(key: string): Promise<boolean> {
+    assertBlobKey(key);
+    return this.#db.prepare("SELECT 1 FROM blobs WHERE key = ?").get(key) !== undefined;
+  }
+
+  async delete(key: string): Promise<void> {
+    assertBlobKey(key);
+    this.#db.prepare("DELETE FROM blobs WHERE key = ?").run(key);
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    let after = "";
+    for (;;) {
+      // keys in byte order: the first key past the prefix ends the listing
+      const page = this.#db
+        .prepare<[string, string], { key: string }>(
+          `SELECT key FROM blobs WHERE key >= ? AND key > ? ORDER BY key LIMIT ${PAGE_KEYS}`,
+        )
+        .all(prefix, after)
+        .map((r) => r.key);
+      for (const key of page) {
+        if (!key.startsWith(prefix)) return;
+        yield key;
+      }
+      if (page.length < PAGE_KEYS) return;
+      after = page[page.length - 1]!;
+    }
+  }
+}
