@@ -1,3 +1,4 @@
+import { analyzersWithYaraRules } from "../analysis/registry.js";
 import type { Analyzer } from "../analysis/analyzer.js";
 import { matchInventory } from "../matching/match.js";
 import type { Limits } from "../model/limits.js";
@@ -52,6 +53,10 @@ export function buildPipelineDeps(parts: PipelineParts): PipelineDeps {
     bus: parts.bus,
     openSource,
     ...(parts.analyzers ? { analyzers: parts.analyzers } : {}),
+    // the user's YARA rules (portcullis.yaml content.yaraRules) join the content engine
+    ...(!parts.analyzers && parts.policy.content?.yaraRules.length
+      ? { analyzers: analyzersWithYaraRules(parts.policy.content.yaraRules) }
+      : {}),
     ...(parts.limits ? { limits: parts.limits } : {}),
     ...(parts.registry.allowForeignLayers ? { allowForeignLayers: true } : {}),
     async match(inventory) {

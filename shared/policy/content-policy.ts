@@ -29,5 +29,7 @@ export const ContentPolicySchema = z.strictObject({
       integrity: CategoryTierSchema.default("block"),
     })
     .prefault({}),
+  /** directories of the user's `.yar`/`.yara` files, relative to the policy file, run beside the shipped rules */
+  yaraRules: z.array(z.string().min(1)).max(50).default([]),
 });
 export type ContentPolicy = z.infer<typeof ContentPolicySchema>;

@@ -6,6 +6,7 @@ import { contentFindings } from "./content-findings.js";
 import { DPKG_STATUS, md5sumsPackage, parseMd5sums, parseStatusForIntegrity } from "./dpkg-records.js";
 import { findMalware, worthScanning } from "./malware-rules.js";
 import { findSecrets } from "./secret-rules.js";
+import { type YaraEngine, yaraScans } from "./yara-engine.js";
 
 /**
  * Bumped whenever a rule, a persistence place or an integrity check changes: it feeds the layer
@@ -22,6 +23,8 @@ const SKIPPED = /^(?:proc|sys|dev)\/|^(?:Files|Hives|UtilityVM)\//;
 export interface ContentAnalyzerOptions {
   /** the second engine; without it every finding comes from the portcullis engine alone */
   clamd?: ClamdClient;
+  /** the portcullis engine's YARA rules (shipped and the user's) */
+  yara?: YaraEngine;
 }
 
 /**
@@ -31,16 +34,19 @@ export interface ContentAnalyzerOptions {
  * (`contentFindings`) checks the files against.
  */
 export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Analyzer {
-  const { clamd } = options;
+  const { clamd, yara } = options;
   return {
     name: "content",
     version: CONTENT_RULES_VERSION,
     maxFileSize: 64 * 1024 * 1024,
     readsEveryFile: true,
+    ...(yara ? { ruleSet: `yara:${yara.version}` } : {}),
     // an empty, climbing or NUL-bearing name is no file of the image
     required: (path) => path !== "" && !SKIPPED.test(path) && !/(?:^|\/)\.\.(?:\/|$)|\0/.test(path),
     async analyze({ path, content }): Promise<AnalyzerOutput> {
       const file = fileData(content);
+      const yaraHits = yara !== undefined && yaraScans(path, content) ? yara.scan(content) : [];
+      if (yaraHits.length > 0) file.yara = yaraHits;
       if (clamd && content.length <= MAX_CLAMD_BYTES && worthScanning(path, content)) {
         try {
           const verdict = await clamd.scan(content);

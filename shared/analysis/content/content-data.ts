@@ -14,6 +14,17 @@ export const ContentDataSchema = z.discriminatedUnion("kind", [
     secrets: z.array(SecretHitSchema).optional(),
     /** the portcullis engine's own malware rules that matched */
     malware: z.array(z.object({ rule: z.string(), title: z.string() })).optional(),
+    /** the YARA rules that matched (shipped and the user's): pattern names and offsets, never bytes */
+    yara: z
+      .array(
+        z.object({
+          rule: z.string(),
+          category: z.enum(["malware", "injection", "persistence", "secret", "integrity"]),
+          title: z.string(),
+          patterns: z.array(z.string()),
+        }),
+      )
+      .optional(),
     /** clamd's answer for this file: the signature it found, or why it could not scan it */
     clamav: z.object({ signature: z.string().optional(), error: z.string().optional() }).optional(),
   }),

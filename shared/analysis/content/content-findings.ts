@@ -93,32 +93,48 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
 /** Content findings kept per image. */
 export const MAX_FINDINGS = 1000;
 
-/** The portcullis engine's malware rules and clamd's signatures, merged per file: both agreeing is `confirmed`. */
+/**
+ * The portcullis engine's rules (its own and YARA's) and clamd's signatures, merged per file: both
+ * engines flagging the file is `confirmed`, one is `suspected`.
+ */
 function malware(files: Map<string, SeenFile>): ContentFinding[] {
   const out: ContentFinding[] = [];
   for (const file of files.values()) {
     const signature = file.clamav?.signature;
     const clamav = signature === undefined ? [] : [`ClamAV signature ${signature}`];
-    const common = {
-      category: "malware" as const,
-      path: `/${file.path}`,
-      layer: file.layer,
-      sha256: file.sha256,
-    };
-    for (const hit of file.malware ?? []) {
+    const common = { path: `/${file.path}`, layer: file.layer, sha256: file.sha256 };
+    const hits = new Map<
+      string,
+      { category: ContentFinding["category"]; title: string; evidence: string[] }
+    >();
+    for (const hit of file.malware ?? [])
+      hits.set(hit.rule, {
+        category: "malware",
+        title: hit.title,
+        evidence: [`portcullis rule ${hit.rule}`],
+      });
+    for (const hit of file.yara ?? []) {
+      const yara = `YARA rule ${hit.rule}${hit.patterns.length > 0 ? `: ${hit.patterns.join(", ")}` : ""}`;
+      const seen = hits.get(hit.rule);
+      if (seen !== undefined) seen.evidence.push(yara);
+      else hits.set(hit.rule, { category: hit.category, title: hit.title, evidence: [yara] });
+    }
+    for (const [rule, hit] of hits) {
       out.push({
         ...common,
-        rule: hit.rule,
+        rule,
+        category: hit.category,
         confidence: signature === undefined ? "suspected" : "confirmed",
         engines: signature === undefined ? [ENGINE] : [ENGINE, "clamav"],
         summary: `/${file.path} is ${hit.title}`,
-        evidence: [`portcullis rule ${hit.rule}`, ...clamav],
+        evidence: [...hit.evidence, ...clamav],
       });
     }
-    if (signature !== undefined && !file.malware?.length) {
+    if (signature !== undefined && hits.size === 0) {
       out.push({
         ...common,
         rule: "malware/clamav",
+        category: "malware",
         confidence: "suspected",
         engines: ["clamav"],
         summary: `ClamAV reports ${signature} in /${file.path}`,
