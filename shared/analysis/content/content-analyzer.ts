@@ -6,7 +6,8 @@ import { contentFindings } from "./content-findings.js";
 import { DPKG_STATUS, md5sumsPackage, parseMd5sums, parseStatusForIntegrity } from "./dpkg-records.js";
 import { findMalware, worthScanning } from "./malware-rules.js";
 import { findSecrets } from "./secret-rules.js";
-import { type YaraEngine, yaraScans } from "./yara-engine.js";
+import { analyzePe, isPe } from "./pe-analysis.js";
+import { MAX_YARA_EXECUTABLE_BYTES, type YaraEngine, yaraScans } from "./yara-engine.js";
 
 /**
  * Bumped whenever a rule, a persistence place or an integrity check changes: it feeds the layer
@@ -17,8 +18,8 @@ export const CONTENT_RULES_VERSION = 2;
 /** Largest file sent to clamd (its own StreamMaxLength defaults to 25 MB in Debian's config). */
 export const MAX_CLAMD_BYTES = 25 * 1024 * 1024;
 
-// pseudo-filesystems and Windows layers' own roots (Files/, Hives/) are not read here
-const SKIPPED = /^(?:proc|sys|dev)\/|^(?:Files|Hives|UtilityVM)\//;
+// pseudo-filesystems, Windows layers' hives (read by the Windows analyzers) and the utility VM are not read here
+const SKIPPED = /^(?:proc|sys|dev)\/|^(?:Hives|UtilityVM)\//;
 
 export interface ContentAnalyzerOptions {
   /** the second engine; without it every finding comes from the portcullis engine alone */
@@ -47,6 +48,11 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
       const file = fileData(content);
       const yaraHits = yara !== undefined && yaraScans(path, content) ? yara.scan(content) : [];
       if (yaraHits.length > 0) file.yara = yaraHits;
+      if (isPe(content) && content.length <= MAX_YARA_EXECUTABLE_BYTES) {
+        const pe = analyzePe(path, content);
+        if ("error" in pe) file.peError = pe.error;
+        else if (pe.signals.length > 0) file.pe = pe.signals;
+      }
       if (clamd && content.length <= MAX_CLAMD_BYTES && worthScanning(path, content)) {
         try {
           const verdict = await clamd.scan(content);

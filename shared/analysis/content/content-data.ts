@@ -25,6 +25,19 @@ export const ContentDataSchema = z.discriminatedUnion("kind", [
         }),
       )
       .optional(),
+    /** pe-analysis.ts's signals on a Windows executable (imports, packing, location) */
+    pe: z
+      .array(
+        z.object({
+          rule: z.string(),
+          category: z.enum(["malware", "injection"]),
+          title: z.string(),
+          evidence: z.array(z.string()),
+        }),
+      )
+      .optional(),
+    /** why an MZ file could not be analyzed as a PE (truncated, bogus section table) */
+    peError: z.string().optional(),
     /** clamd's answer for this file: the signature it found, or why it could not scan it */
     clamav: z.object({ signature: z.string().optional(), error: z.string().optional() }).optional(),
   }),

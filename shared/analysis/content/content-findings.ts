@@ -38,6 +38,7 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
   const md5sums: { layer: string; path: string; record: Md5sums }[] = [];
   const statuses: { layer: string; record: Status; sha256?: string; survives: boolean }[] = [];
   const unscanned = new Map<string, { count: number; error: string }>();
+  const unreadPe: { layer: string; path: string; error: string }[] = [];
   for (const { layer, path, data, survives } of layers) {
     const parsed = ContentDataSchema.array().safeParse(data);
     if (!parsed.success) continue;
@@ -50,6 +51,7 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
           const seen = unscanned.get(layer) ?? { count: 0, error: item.clamav.error };
           unscanned.set(layer, { ...seen, count: seen.count + 1 });
         }
+        if (item.peError !== undefined && survives) unreadPe.push({ layer, path, error: item.peError });
         if (survives) files.set(canonical(path), { ...item, layer, path });
       } else if (item.kind === "md5sums") {
         if (survives) md5sums.push({ layer, path, record: item });
@@ -78,6 +80,18 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
     message: `the second engine (clamd) could not scan ${count} file${count === 1 ? "" : "s"} of this layer, which were checked by portcullis's rules alone: ${error}`,
     layer,
   }));
+  // a PE that could not be analyzed was still hashed, YARA-scanned and sent to clamd: said, not fatal
+  for (const { layer, path, error } of unreadPe.slice(0, MAX_PE_WARNINGS))
+    warnings.push({
+      code: "pe-unreadable",
+      message: `/${path} could not be analyzed as a PE file: ${error}`,
+      layer,
+    });
+  if (unreadPe.length > MAX_PE_WARNINGS)
+    warnings.push({
+      code: "pe-unreadable",
+      message: `${unreadPe.length - MAX_PE_WARNINGS} more MZ files could not be analyzed as PE files`,
+    });
   findings.sort(compareContent);
   if (findings.length > MAX_FINDINGS) {
     // a hostile or mass-modified image must not make the stored inventory unbounded; blocking ones sort first
@@ -89,6 +103,9 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
   }
   return { findings, ...(warnings.length > 0 ? { warnings } : {}) };
 }
+
+/** Unreadable-PE warnings named one by one per image. */
+const MAX_PE_WARNINGS = 20;
 
 /** Content findings kept per image. */
 export const MAX_FINDINGS = 1000;
@@ -113,6 +130,8 @@ function malware(files: Map<string, SeenFile>): ContentFinding[] {
         title: hit.title,
         evidence: [`portcullis rule ${hit.rule}`],
       });
+    for (const signal of file.pe ?? [])
+      hits.set(signal.rule, { category: signal.category, title: signal.title, evidence: signal.evidence });
     for (const hit of file.yara ?? []) {
       const yara = `YARA rule ${hit.rule}${hit.patterns.length > 0 ? `: ${hit.patterns.join(", ")}` : ""}`;
       const seen = hits.get(hit.rule);
