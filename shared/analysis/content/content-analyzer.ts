@@ -6,6 +6,7 @@ import { contentFindings } from "./content-findings.js";
 import { DPKG_STATUS, md5sumsPackage, parseMd5sums, parseStatusForIntegrity } from "./dpkg-records.js";
 import { findMalware, worthScanning } from "./malware-rules.js";
 import { findSecrets } from "./secret-rules.js";
+import { isPersistenceHive, readHivePersistence } from "./hive-persistence.js";
 import { analyzePe, isPe } from "./pe-analysis.js";
 import { MAX_YARA_EXECUTABLE_BYTES, type YaraEngine, yaraScans } from "./yara-engine.js";
 
@@ -18,8 +19,8 @@ export const CONTENT_RULES_VERSION = 2;
 /** Largest file sent to clamd (its own StreamMaxLength defaults to 25 MB in Debian's config). */
 export const MAX_CLAMD_BYTES = 25 * 1024 * 1024;
 
-// pseudo-filesystems, Windows layers' hives (read by the Windows analyzers) and the utility VM are not read here
-const SKIPPED = /^(?:proc|sys|dev)\/|^(?:Hives|UtilityVM)\//;
+// pseudo-filesystems and Windows layers' utility VM are not read here
+const SKIPPED = /^(?:proc|sys|dev)\/|^UtilityVM\//;
 
 export interface ContentAnalyzerOptions {
   /** the second engine; without it every finding comes from the portcullis engine alone */
@@ -65,6 +66,12 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
       const pkg = md5sumsPackage(path);
       if (pkg !== undefined) data.push(parseMd5sums(pkg, content.toString("utf8")));
       if (path === DPKG_STATUS) data.push(parseStatusForIntegrity(content));
+      if (isPersistenceHive(path)) {
+        const hive = readHivePersistence(path, content);
+        if ("error" in hive)
+          return { data, warnings: [{ code: "content-hive-unreadable", message: hive.error, path }] };
+        data.push({ kind: "hive-persistence", entries: hive.entries });
+      }
       return { data };
     },
     squash: contentFindings,

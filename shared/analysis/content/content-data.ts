@@ -41,6 +41,11 @@ export const ContentDataSchema = z.discriminatedUnion("kind", [
     /** clamd's answer for this file: the signature it found, or why it could not scan it */
     clamav: z.object({ signature: z.string().optional(), error: z.string().optional() }).optional(),
   }),
+  /** a Windows hive (delta)'s autostart values: Run/RunOnce, Winlogon, IFEO debuggers, service images */
+  z.object({
+    kind: z.literal("hive-persistence"),
+    entries: z.array(z.object({ key: z.string(), value: z.string(), data: z.string() })),
+  }),
   /** `var/lib/dpkg/info/<pkg>.md5sums`: the package's files (no leading slash) and their MD5 */
   z.object({ kind: z.literal("md5sums"), package: z.string(), files: z.array(z.tuple([z.string(), Hex])) }),
   /** `var/lib/dpkg/status`: each installed package's version and its conffiles' MD5 */

@@ -3,6 +3,7 @@ import type { ScanWarning } from "../../model/inventory.js";
 import type { LayerData } from "../analyzer.js";
 import { type ContentData, ContentDataSchema } from "./content-data.js";
 import { DPKG_STATUS } from "./dpkg-records.js";
+import { hivePersistenceFindings } from "./hive-persistence.js";
 import { persistencePlace } from "./persistence-paths.js";
 
 export const ENGINE = "portcullis";
@@ -39,6 +40,8 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
   const statuses: { layer: string; record: Status; sha256?: string; survives: boolean }[] = [];
   const unscanned = new Map<string, { count: number; error: string }>();
   const unreadPe: { layer: string; path: string; error: string }[] = [];
+  const hives: { layer: string; entries: Extract<ContentData, { kind: "hive-persistence" }>["entries"] }[] =
+    [];
   for (const { layer, path, data, survives } of layers) {
     const parsed = ContentDataSchema.array().safeParse(data);
     if (!parsed.success) continue;
@@ -53,6 +56,9 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
         }
         if (item.peError !== undefined && survives) unreadPe.push({ layer, path, error: item.peError });
         if (survives) files.set(canonical(path), { ...item, layer, path });
+      } else if (item.kind === "hive-persistence") {
+        // every layer's delta counts, base first: a hive file's later copies do not replace its changes
+        hives.push({ layer, entries: item.entries });
       } else if (item.kind === "md5sums") {
         if (survives) md5sums.push({ layer, path, record: item });
       } else statuses.push({ layer, record: item, ...(sha256 ? { sha256 } : {}), survives });
@@ -73,6 +79,7 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
     ...md5sumsMismatches(md5sums, files),
     ...forgedVersions(statuses, written),
     ...persistence(files, expected, finalStatus !== undefined),
+    ...hivePersistenceFindings(hives),
     ...secrets(files, expected),
   ];
   const warnings: ScanWarning[] = [...unscanned].map(([layer, { count, error }]) => ({
