@@ -7,7 +7,7 @@ import path from "node:path";
 import { runTool } from "./run-tool.js";
 import { cachedTestBuild, oncePerProcess } from "./test-cache.js";
 
-const RECIPE = "pe-binaries-v1";
+const RECIPE = "pe-binaries-v2";
 
 const SOURCES = {
   injector: `#include <windows.h>
@@ -50,7 +50,17 @@ int main(int argc, char **argv) {
   hello: `#include <windows.h>
 int main(void) { MessageBoxA(NULL, "hello", "portcullis", MB_OK); return (int)GetTickCount(); }
 `,
+  // stands in for a core system file: a version resource (windres) saying FileVersion 10.0.20348.2227
+  ntoskrnl: `int main(void) { return 0; }
+`,
 } as const;
+
+const NTOSKRNL_VERSION_RC = `1 VERSIONINFO
+FILEVERSION 10,0,20348,2227
+PRODUCTVERSION 10,0,20348,2227
+BEGIN
+END
+`;
 
 export type PeTestBinary = keyof typeof SOURCES;
 
@@ -74,6 +84,13 @@ export const buildPeTestBinaries: () => Promise<Record<PeTestBinary, string>> = 
     for (const [name, source] of Object.entries(SOURCES)) {
       await writeFile(path.join(work, `${name}.c`), source);
       const libs = name === "hollower" ? ["-lntdll"] : [];
+      if (name === "ntoskrnl") {
+        await writeFile(path.join(work, "version.rc"), NTOSKRNL_VERSION_RC);
+        await runTool("x86_64-w64-mingw32-windres", ["version.rc", "-O", "coff", "-o", "version.o"], {
+          cwd: work,
+        });
+        libs.push("version.o");
+      }
       await runTool("x86_64-w64-mingw32-gcc", ["-O1", "-o", `${name}.exe`, `${name}.c`, ...libs], {
         cwd: work,
       });

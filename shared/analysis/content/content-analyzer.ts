@@ -8,13 +8,14 @@ import { findMalware, worthScanning } from "./malware-rules.js";
 import { findSecrets } from "./secret-rules.js";
 import { isPersistenceHive, readHivePersistence } from "./hive-persistence.js";
 import { analyzePe, isPe } from "./pe-analysis.js";
+import { CORE_SYSTEM_FILE, fileVersion } from "./windows-build-check.js";
 import { MAX_YARA_EXECUTABLE_BYTES, type YaraEngine, yaraScans } from "./yara-engine.js";
 
 /**
  * Bumped whenever a rule, a persistence place or an integrity check changes: it feeds the layer
  * cache key, so cached layers are re-scanned lazily with the new rules.
  */
-export const CONTENT_RULES_VERSION = 2;
+export const CONTENT_RULES_VERSION = 3;
 
 /** Largest file sent to clamd (its own StreamMaxLength defaults to 25 MB in Debian's config). */
 export const MAX_CLAMD_BYTES = 25 * 1024 * 1024;
@@ -53,6 +54,8 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
         const pe = analyzePe(path, content);
         if ("error" in pe) file.peError = pe.error;
         else if (pe.signals.length > 0) file.pe = pe.signals;
+        const version = CORE_SYSTEM_FILE.test(path) ? fileVersion(content) : undefined;
+        if (version !== undefined) file.fileVersion = version;
       }
       if (clamd && content.length <= MAX_CLAMD_BYTES && worthScanning(path, content)) {
         try {

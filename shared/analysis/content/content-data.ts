@@ -36,6 +36,8 @@ export const ContentDataSchema = z.discriminatedUnion("kind", [
         }),
       )
       .optional(),
+    /** FileVersion of a core system file (ntoskrnl.exe, kernel32.dll, ntdll.dll), for the build cross-check */
+    fileVersion: z.string().optional(),
     /** why an MZ file could not be analyzed as a PE (truncated, bogus section table) */
     peError: z.string().optional(),
     /** clamd's answer for this file: the signature it found, or why it could not scan it */

@@ -5,6 +5,7 @@ import { type ContentData, ContentDataSchema } from "./content-data.js";
 import { DPKG_STATUS } from "./dpkg-records.js";
 import { hivePersistenceFindings } from "./hive-persistence.js";
 import { persistencePlace } from "./persistence-paths.js";
+import { hiveBuild, windowsBuildMismatches } from "./windows-build-check.js";
 
 export const ENGINE = "portcullis";
 
@@ -80,6 +81,12 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
     ...forgedVersions(statuses, written),
     ...persistence(files, expected, finalStatus !== undefined),
     ...hivePersistenceFindings(hives),
+    ...windowsBuildMismatches(
+      hiveBuild(hives),
+      [...files.values()].flatMap((f) =>
+        f.fileVersion === undefined ? [] : [{ ...f, version: f.fileVersion }],
+      ),
+    ),
     ...secrets(files, expected),
   ];
   const warnings: ScanWarning[] = [...unscanned].map(([layer, { count, error }]) => ({

@@ -18,7 +18,8 @@ const RUN_KEYS = [
   ["Wow6432Node", "Microsoft", "Windows", "CurrentVersion", "Run"],
   ["Wow6432Node", "Microsoft", "Windows", "CurrentVersion", "RunOnce"],
 ];
-const WINLOGON = ["Microsoft", "Windows NT", "CurrentVersion", "Winlogon"];
+const NT_CURRENT = ["Microsoft", "Windows NT", "CurrentVersion"];
+const WINLOGON = [...NT_CURRENT, "Winlogon"];
 const IFEO = ["Microsoft", "Windows NT", "CurrentVersion", "Image File Execution Options"];
 
 export const isPersistenceHive = (path: string): boolean => HIVE_FILE.test(path);
@@ -59,6 +60,12 @@ function valuesOf(hiveName: string, key: RegistryKey | undefined, only?: string[
 function softwareEntries(hive: Hive): HiveEntry[] {
   const out = RUN_KEYS.flatMap((path) => valuesOf("SOFTWARE", hive.subkey(path)));
   out.push(...valuesOf("SOFTWARE", hive.subkey(WINLOGON), ["Userinit", "Shell"]));
+  // the build the registry claims, for the FileVersion cross-check (windows-build-check.ts)
+  const current = hive.subkey(NT_CURRENT);
+  out.push(...valuesOf("SOFTWARE", current, ["CurrentBuild", "CurrentBuildNumber"]));
+  const ubr = current?.value("UBR")?.asNumber();
+  if (current !== undefined && ubr !== undefined)
+    out.push({ key: ["SOFTWARE", ...current.path].join("\\"), value: "UBR", data: String(ubr) });
   for (const image of hive.subkey(IFEO)?.subkeys() ?? []) {
     if (out.length >= MAX_ENTRIES) break;
     out.push(...valuesOf("SOFTWARE", image, ["Debugger"]));

@@ -1,12 +1,14 @@
 // Windows autostart entries in hive deltas built by hivex, read by the content engine in the real
 // layer walk: planted Run keys, an IFEO hijack, a Winlogon Userinit addition and an odd service
 // image are found; Windows' own values and services in System32 or Program Files are not.
+import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { analyzeLayer } from "../../../shared/analysis/analyze-layer.js";
 import { contentAnalyzers } from "../../../shared/analysis/content/index.js";
 import { squashLayers } from "../../../shared/analysis/squash.js";
 import { ContentFactSchema } from "../../../shared/model/content.js";
 import { DEFAULT_LIMITS } from "../../../shared/model/limits.js";
+import { buildPeTestBinaries } from "../../support/pe-binaries.js";
 import { refFor, streamOf } from "../layers.js";
 import { buildHiveWithHivex } from "../../windows/support/hivexregedit.js";
 import type { RegKey } from "../../windows/support/reg-file.js";
@@ -183,4 +185,42 @@ describe("Windows persistence in hives", () => {
       expect.objectContaining({ code: "content-hive-unreadable", path: "Hives/Software_Delta" }),
     );
   });
+
+  it("cross-checks the hive's build and UBR against ntoskrnl.exe's FileVersion", async () => {
+    const kernel = await readFile((await buildPeTestBinaries()).ntoskrnl);
+    const layersClaiming = (ubr: number): [string, Buffer][][] => [
+      [
+        ["Files/Windows/System32/ntoskrnl.exe", kernel],
+        [
+          "Hives/Software_Delta",
+          hive([
+            {
+              path: NT,
+              values: [
+                { name: "CurrentBuild", string: "20348" },
+                { name: "UBR", dword: 2227 },
+              ],
+            },
+          ]),
+        ],
+      ],
+      // a later layer edits only the hive: it claims a patched build, the kernel stays as it was
+      [["Hives/Software_Delta", hive([{ path: NT, values: [{ name: "UBR", dword: ubr }] }])]],
+    ];
+    const honest = await contentOfLayers(layersClaiming(2227));
+    expect(honest.fact.findings).toEqual([]);
+    const forged = await contentOfLayers(layersClaiming(2340));
+    expect(forged.fact.findings.map((f) => [f.rule, f.category, f.path, f.layer])).toEqual([
+      [
+        "integrity/windows-build",
+        "integrity",
+        "/Files/Windows/System32/ntoskrnl.exe",
+        forged.reports[0]!.digest,
+      ],
+    ]);
+    expect(forged.fact.findings[0]!.summary).toBe(
+      "the registry claims Windows build 20348.2340, but /Files/Windows/System32/ntoskrnl.exe is version 10.0.20348.2227: the package database does not match the files",
+    );
+    expect(forged.fact.findings[0]!.evidence[0]).toContain(`UBR 2340 (layer ${forged.reports[1]!.digest})`);
+  }, 120_000);
 });
