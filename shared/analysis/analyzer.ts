@@ -83,6 +83,8 @@ export interface Analyzer {
   required(path: string): boolean;
   /** true for an engine that reads every file (content): a symlink is not a database it must follow */
   readonly readsEveryFile?: boolean;
+  /** the rule set it runs beyond its own code (YARA: shipped version + user rules' digest), in the cache key */
+  readonly ruleSet?: string;
   analyze(file: AnalyzerFile): AnalyzerOutput | Promise<AnalyzerOutput>;
   /**
    * Names a package this analyzer found, once the image's OS is known (dpkg → "Debian:12").

@@ -4,7 +4,7 @@ import { apkAnalyzer } from "./apk/apk-analyzer.js";
 import { auditAnalyzers } from "./audit/index.js";
 import { cargoAnalyzer } from "./cargo/cargo-analyzer.js";
 import { composerAnalyzer } from "./composer/composer-analyzer.js";
-import { contentAnalyzers } from "./content/index.js";
+import { contentAnalyzers, readUserYaraRules } from "./content/index.js";
 import { dpkgAnalyzer } from "./dpkg/dpkg-analyzer.js";
 import { goAnalyzer } from "./go/go-analyzer.js";
 import { mavenAnalyzer } from "./maven/maven-analyzer.js";
@@ -55,6 +55,16 @@ export const ANALYZERS: readonly Analyzer[] = [
   unreadPackageDbAnalyzer(READERS),
 ];
 
+/**
+ * The analyzer set with the user's YARA rule directories (portcullis.yaml `content.yaraRules`, already
+ * absolute) in the content engine; the shipped set when there are none. A broken rule throws here.
+ */
+export function analyzersWithYaraRules(dirs: readonly string[]): readonly Analyzer[] {
+  if (dirs.length === 0) return ANALYZERS;
+  const content = contentAnalyzers(process.env.PORTCULLIS_CLAMD, readUserYaraRules(dirs));
+  return [...READERS, ...content, unreadPackageDbAnalyzer(READERS)];
+}
+
 /** Bumped when the layer walk itself changes what a LayerReport holds (whiteouts, links, limits). */
 const LAYER_WALK_VERSION = 1;
 
@@ -63,7 +73,7 @@ const LAYER_WALK_VERSION = 1;
  * half, so bumping any one analyzer (or the walk) makes every cached LayerReport miss.
  */
 export function analyzerSetVersion(analyzers: readonly Analyzer[]): string {
-  const parts = analyzers.map((a) => `${a.name}@${a.version}`).sort();
+  const parts = analyzers.map((a) => `${a.name}@${a.version}${a.ruleSet ? `+${a.ruleSet}` : ""}`).sort();
   const hash = createHash("sha256")
     .update(`walk@${LAYER_WALK_VERSION}\n${parts.join("\n")}`)
     .digest("hex");

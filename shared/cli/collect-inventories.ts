@@ -1,3 +1,4 @@
+import type { Analyzer } from "../analysis/analyzer.js";
 import { inventoryImage, type LayerEvent } from "../analysis/inventory-image.js";
 import { DEFAULT_LIMITS, type Limits } from "../model/limits.js";
 import type { Inventory } from "../model/report.js";
@@ -16,7 +17,7 @@ import { ProgressLine } from "./progress-line.js";
 export async function collectInventories(
   ref: string,
   options: ImageOptions,
-  extra: { stats?: TransferStats; limits?: Partial<Limits> } = {},
+  extra: { stats?: TransferStats; limits?: Partial<Limits>; analyzers?: readonly Analyzer[] } = {},
 ): Promise<Inventory[]> {
   const platform = parsePlatformSelector(options.platform);
   const progress = new ProgressLine(process.stderr);
@@ -40,6 +41,7 @@ export async function collectInventories(
           store,
           onLayer,
           limits: { ...DEFAULT_LIMITS, ...extra.limits },
+          ...(extra.analyzers ? { analyzers: extra.analyzers } : {}),
           ...(options.allowForeignLayers ? { allowForeignLayers: true } : {}),
         }),
       );

@@ -1,3 +1,4 @@
+import { analyzersWithYaraRules } from "../analysis/registry.js";
 import type { Analyzer } from "../analysis/analyzer.js";
 import { matchInventory } from "../matching/match.js";
 import type { Limits } from "../model/limits.js";
@@ -63,6 +64,10 @@ export function buildPipelineDeps(parts: PipelineParts): PipelineDeps {
       return digestsTaggedNow(client, ref, tag);
     },
     ...(parts.analyzers ? { analyzers: parts.analyzers } : {}),
+    // the user's YARA rules (portcullis.yaml content.yaraRules) join the content engine
+    ...(!parts.analyzers && parts.policy.content?.yaraRules.length
+      ? { analyzers: analyzersWithYaraRules(parts.policy.content.yaraRules) }
+      : {}),
     ...(parts.limits ? { limits: parts.limits } : {}),
     ...(parts.registry.allowForeignLayers ? { allowForeignLayers: true } : {}),
     ...(parts.registryAllowList ? { registryAllowList: parts.registryAllowList } : {}),

@@ -32,6 +32,10 @@ export const ContentFindingSchema = z.object({
   evidence: z.array(z.string()),
   /** set by the policy */
   tier: z.enum(["block", "fix", "report"]).optional(),
+  /** set by the policy: an accepted risk naming this rule (and path) */
+  suppressed: z
+    .object({ kind: z.enum(["accepted-risk", "vex"]), reason: z.string(), expires: z.string().optional() })
+    .optional(),
 });
 export type ContentFinding = z.infer<typeof ContentFindingSchema>;
 

@@ -1,3 +1,4 @@
+import picomatch from "picomatch";
 import type { AcceptedRisk } from "./policy.js";
 import { namesVulnerability, type PolicyImage, type PolicyMatch, repositoryMatcher } from "./tier.js";
 
@@ -14,6 +15,7 @@ export class AcceptedRisks {
     risk: AcceptedRisk;
     expiresAt: number;
     inRepository: (i: PolicyImage) => boolean;
+    atPath: ((path: string) => boolean) | undefined;
   }[];
 
   constructor(risks: readonly AcceptedRisk[]) {
@@ -21,19 +23,24 @@ export class AcceptedRisks {
       risk,
       expiresAt: expiryInstant(risk.expires),
       inRepository: repositoryMatcher(risk.repository),
+      atPath: risk.path === undefined ? undefined : picomatch([...risk.path], { dot: true }),
     }));
   }
 
-  /** `match` may be a misconfiguration: it has no package, so a risk naming one never covers it */
+  /**
+   * `match` may be a misconfiguration or a content finding (id = its rule): they have no package, so
+   * a risk naming one never covers them; a risk naming a `path` covers only content findings there.
+   */
   check(
-    match: Pick<PolicyMatch, "id" | "aliases"> & { package?: { name: string } },
+    match: Pick<PolicyMatch, "id" | "aliases"> & { package?: { name: string }; path?: string },
     image: PolicyImage,
     now: Date,
   ): AcceptedRiskCheck {
     const result: AcceptedRiskCheck = { applied: undefined, expired: [] };
-    for (const { risk, expiresAt, inRepository } of this.entries) {
+    for (const { risk, expiresAt, inRepository, atPath } of this.entries) {
       if (!namesVulnerability(risk.id, match)) continue;
       if (risk.package !== undefined && risk.package !== match.package?.name) continue;
+      if (atPath !== undefined && (match.path === undefined || !atPath(match.path))) continue;
       if (!inRepository(image)) continue;
       if (now.getTime() < expiresAt) result.applied ??= risk;
       else result.expired.push(risk);

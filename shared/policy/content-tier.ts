@@ -1,38 +1,54 @@
 import type { ContentFinding } from "../model/content.js";
-import type { ScanWarning } from "../model/inventory.js";
-import type { Verdict } from "../model/report.js";
+import type { Tier } from "../model/report.js";
+import type { AcceptedRisks } from "./accepted-risks.js";
+import type { CategoryTier, ContentPolicy } from "./content-policy.js";
+import type { AcceptedRisk } from "./policy.js";
+import type { PolicyImage } from "./tier.js";
+
+export interface ContentDecision {
+  /** tiered and suppressed, in the engine's order; rules turned `off` are gone */
+  findings: ContentFinding[];
+  /** how many the policy turned off */
+  off: number;
+}
 
 /**
- * The default content policy: confirmed malware and every integrity mismatch block (an edited
- * package database makes the vulnerability verdict itself untrustworthy); everything else is reported.
+ * The policy over the content engine's findings: a rule's own entry in `content.rules` (a tier, or
+ * `off`) wins, else its category × confidence tier; then accepted risks, named by rule id (and path).
  */
-export function contentTier(finding: ContentFinding): "block" | "report" {
-  if (finding.category === "integrity") return "block";
-  if (finding.category === "malware" && finding.confidence === "confirmed") return "block";
-  return "report";
+export function tierContent(
+  findings: readonly ContentFinding[],
+  policy: ContentPolicy,
+  risks: AcceptedRisks,
+  image: PolicyImage,
+  now: Date,
+  expired: Map<AcceptedRisk, unknown[]>,
+): ContentDecision {
+  let off = 0;
+  const out: ContentFinding[] = [];
+  for (const f of findings) {
+    const own = policy.rules[f.rule];
+    if (own === "off") {
+      off++;
+      continue;
+    }
+    const tier = own ?? categoryTier(policy.tiers[f.category], f.confidence);
+    const check = risks.check({ id: f.rule, aliases: [], path: f.path }, image, now);
+    for (const risk of check.expired) expired.set(risk, [...(expired.get(risk) ?? []), f]);
+    const applied = check.applied;
+    out.push({
+      ...f,
+      tier,
+      ...(applied === undefined
+        ? {}
+        : { suppressed: { kind: "accepted-risk", reason: applied.reason, expires: applied.expires } }),
+    });
+  }
+  return { findings: out, off };
 }
 
-/** Content findings with their tier, and the verdict they make together with the vulnerability verdict. */
-export function decideContent(
-  findings: readonly ContentFinding[],
-  verdict: Verdict,
-  warnings: readonly ScanWarning[] = [],
-): { findings: ContentFinding[]; verdict: Verdict } {
-  const tiered = findings.map((f) => ({ ...f, tier: contentTier(f) }));
-  const blocking = tiered.filter((f) => f.tier === "block");
-  const reported = tiered.filter((f) => f.tier === "report");
-  const reasons = [...verdict.reasons];
-  if (blocking.length > 0) reasons.unshift(`block: ${describeContent(blocking)}`);
-  if (reported.length > 0) reasons.push(`report: ${describeContent(reported)}`);
-  // a second engine that could not look is said in the verdict, never passed over in silence
-  const unscanned = warnings.filter((w) => w.code === "clamd-unavailable").length;
-  if (unscanned > 0)
-    reasons.push(
-      `content: clamd could not scan ${unscanned} layer${unscanned === 1 ? "" : "s"}; one engine only`,
-    );
-  const decision = blocking.length > 0 ? "block" : verdict.decision;
-  return { findings: tiered, verdict: { decision, reasons } };
-}
+const categoryTier = (tier: CategoryTier, confidence: ContentFinding["confidence"]): Tier =>
+  typeof tier === "string" ? tier : tier[confidence];
 
 /** "2 content findings (integrity: /usr/bin/ls, /var/lib/dpkg/status)" */
 export function describeContent(findings: readonly ContentFinding[], maxPaths = 5): string {
@@ -43,4 +59,9 @@ export function describeContent(findings: readonly ContentFinding[], maxPaths = 
     (paths.length > maxPaths ? `, … ${paths.length - maxPaths} more` : "");
   const noun = findings.length === 1 ? "content finding" : "content findings";
   return `${findings.length} ${noun} (${categories}: ${shown})`;
+}
+
+/** "content: clamd could not scan 2 layers; one engine only" — a second engine that could not look is never silent. */
+export function unscannedByClamd(layers: number): string {
+  return `content: clamd could not scan ${layers} layer${layers === 1 ? "" : "s"}; one engine only`;
 }

@@ -1,3 +1,4 @@
+import type { ContentFact, ContentFinding } from "../model/content.js";
 import type { ScanWarning } from "../model/inventory.js";
 import {
   type Finding,
@@ -14,6 +15,7 @@ import type { RemediationAction } from "../model/remediation-action.js";
 import { planRemediation } from "./remediation/plan.js";
 import type { RemediationContext } from "./remediation/remediator.js";
 import { describeMisconfigurations, tierMisconfigurations } from "./misconfiguration-tier.js";
+import { describeContent, tierContent, unscannedByClamd } from "./content-tier.js";
 import { hasFix, type PolicyImage, type PolicyMatch, TierRules } from "./tier.js";
 import { type OpenVexDocument, VexIndex, vexSuppressionReason } from "./vex.js";
 
@@ -30,6 +32,8 @@ export interface DecisionContext extends RemediationContext, PolicyImage {
   misconfigurations?: readonly MisconfigurationMatch[];
   /** what the scan could not read or match (isUnscannable warnings): the policy's `unscannable` tier */
   unscannable?: readonly ScanWarning[];
+  /** the content engine's fact (Inventory.facts.content); absent when it did not run */
+  content?: ContentFact;
 }
 
 export interface Decision {
@@ -43,6 +47,8 @@ export interface Decision {
   filtered: { unfixed: number; severity: number };
   /** tiered configuration-audit findings, when the context carried any audit */
   misconfigurations?: Misconfiguration[];
+  /** tiered content findings, when the context carried the content engine's fact */
+  content?: ContentFinding[];
 }
 
 /**
@@ -76,6 +82,11 @@ export function decide(matches: readonly PolicyMatch[], policy: Policy, context:
     context.misconfigurations === undefined
       ? undefined
       : tierMisconfigurations(context.misconfigurations, policy, risks, context, now, severities, expired);
+  // content findings too: a rule id works as an accepted risk's id, narrowed by its `path`
+  const content =
+    context.content === undefined
+      ? undefined
+      : tierContent(context.content.findings, policy.content, risks, context, now, expired);
 
   function suppression(m: PolicyMatch): Finding["suppressed"] {
     const statement = vex.statementFor(m, context);
@@ -121,6 +132,8 @@ export function decide(matches: readonly PolicyMatch[], policy: Policy, context:
   if (audit !== undefined) filtered.severity += audit.filtered;
   const openAudit = audit?.misconfigurations.filter((m) => m.suppressed === undefined) ?? [];
   const auditIn = (tier: string) => openAudit.filter((m) => m.tier === tier);
+  const openContent = content?.findings.filter((f) => f.suppressed === undefined) ?? [];
+  const contentIn = (tier: string) => openContent.filter((f) => f.tier === tier);
   const reasons: string[] = [];
   for (const tier of ["block", "fix"] as const) {
     const inTier = counted.filter((t) => t.tier === tier);
@@ -131,12 +144,16 @@ export function decide(matches: readonly PolicyMatch[], policy: Policy, context:
       reasons.push(`${tier}: ${describeFindings(inTier.map((t) => t.match))}${by}`);
     }
     if (auditIn(tier).length > 0) reasons.push(`${tier}: ${describeMisconfigurations(auditIn(tier))}`);
+    if (contentIn(tier).length > 0) reasons.push(`${tier}: ${describeContent(contentIn(tier))}`);
   }
   const gaps = context.unscannable ?? [];
   const gapTier = gaps.length > 0 ? policy.unscannable : undefined;
   if (gapTier === "block" || gapTier === "fix") reasons.unshift(unscannableReason(gapTier, gaps));
   const blocks =
-    counted.some((t) => t.tier === "block") || auditIn("block").length > 0 || gapTier === "block";
+    counted.some((t) => t.tier === "block") ||
+    auditIn("block").length > 0 ||
+    contentIn("block").length > 0 ||
+    gapTier === "block";
   const decision = reasons.length === 0 ? "pass" : blocks ? "block" : "fix";
   if (decision === "pass")
     reasons.push(
@@ -148,12 +165,16 @@ export function decide(matches: readonly PolicyMatch[], policy: Policy, context:
   const reported = counted.filter((t) => t.tier === "report");
   if (reported.length > 0) reasons.push(`report: ${describeFindings(reported.map((t) => t.match))}`);
   if (auditIn("report").length > 0) reasons.push(`report: ${describeMisconfigurations(auditIn("report"))}`);
+  if (contentIn("report").length > 0) reasons.push(`report: ${describeContent(contentIn("report"))}`);
+  const clamdGaps = context.content?.warnings?.filter((w) => w.code === "clamd-unavailable").length ?? 0;
+  if (clamdGaps > 0) reasons.push(unscannedByClamd(clamdGaps));
   for (const [risk] of expired) reasons.push(`accepted risk for ${riskLabel(risk)} expired ${risk.expires}`);
   const suppressedCount = (kind: "vex" | "accepted-risk") =>
     tiered.filter((t) => t.suppressed?.kind === kind).length;
   const byRisk =
     suppressedCount("accepted-risk") +
-    (audit?.misconfigurations.filter((m) => m.suppressed !== undefined).length ?? 0);
+    (audit?.misconfigurations.filter((m) => m.suppressed !== undefined).length ?? 0) +
+    (content?.findings.filter((f) => f.suppressed !== undefined).length ?? 0);
   const byVex = suppressedCount("vex");
   if (byRisk + byVex > 0) {
     const parts = [
@@ -165,6 +186,8 @@ export function decide(matches: readonly PolicyMatch[], policy: Policy, context:
   if (filtered.unfixed > 0) reasons.push(`left out: ${filtered.unfixed} without a fix (ignoreUnfixed)`);
   if (audit !== undefined && audit.off > 0)
     reasons.push(`left out: ${audit.off} misconfiguration${audit.off === 1 ? "" : "s"} whose check is off`);
+  if (content !== undefined && content.off > 0)
+    reasons.push(`left out: ${content.off} content finding${content.off === 1 ? "" : "s"} whose rule is off`);
   if (filtered.severity > 0) {
     reasons.push(`left out: ${filtered.severity} below the severity filter (${severities?.join(", ")})`);
   }
@@ -176,6 +199,7 @@ export function decide(matches: readonly PolicyMatch[], policy: Policy, context:
     warnings,
     filtered,
     ...(audit === undefined ? {} : { misconfigurations: audit.misconfigurations }),
+    ...(content === undefined ? {} : { content: content.findings }),
   };
 }
 

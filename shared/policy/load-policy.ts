@@ -67,11 +67,11 @@ export async function loadPolicyFile(path: string): Promise<LoadedPolicy> {
       },
     ]);
   }
-  return {
-    policy: parsePolicy(await readFile(path, "utf8"), path),
-    source: path,
-    baseDir: dirname(resolve(path)),
-  };
+  const policy = parsePolicy(await readFile(path, "utf8"), path);
+  const baseDir = dirname(resolve(path));
+  // YARA rule directories are read when the analyzers are built, maybe elsewhere: resolve them here
+  const yaraRules = policy.content.yaraRules.map((dir) => resolve(baseDir, dir));
+  return { policy: { ...policy, content: { ...policy.content, yaraRules } }, source: path, baseDir };
 }
 
 /**

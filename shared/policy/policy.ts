@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { LimitsSchema } from "../model/limits.js";
 import { CheckIdSchema, SEVERITY_ORDER, type Severity, SeveritySchema, TierSchema } from "../model/report.js";
+import { ContentPolicySchema } from "./content-policy.js";
 import { TrackingConfigSchema } from "./tracking-config.js";
 
 /** A one-item value may be written without the list brackets: `severity: critical`. */
@@ -41,6 +42,8 @@ export const AcceptedRiskSchema = z.strictObject({
   repository: listOf(z.string().min(1)).optional(),
   reason: z.string().min(1, "an accepted risk needs a reason"),
   expires: ExpirySchema,
+  /** only content findings whose path matches one of these globs (`/opt/app/test-keys/**`) */
+  path: listOf(z.string().min(1)).optional(),
 });
 export type AcceptedRisk = z.infer<typeof AcceptedRiskSchema>;
 
@@ -105,6 +108,8 @@ export const PolicySchema = z.strictObject({
   osOwnedPackages: z.enum(["os", "both"]).default("os"),
   /** development dependencies a lockfile marks: listed in the inventory; `ignore` leaves them unmatched (Trivy) */
   devDependencies: z.enum(["ignore", "match"]).default("ignore"),
+  /** the content engine's findings: per-rule tier or `off`, and the tier of each category × confidence */
+  content: ContentPolicySchema.prefault({}),
 });
 export type Policy = z.infer<typeof PolicySchema>;
 export type PolicyInput = z.input<typeof PolicySchema>;

@@ -61,6 +61,17 @@ export function contentSarif(
           ],
         },
       ],
+      ...(finding.suppressed === undefined
+        ? {}
+        : {
+            suppressions: [
+              {
+                kind: "external" as const,
+                status: "accepted" as const,
+                justification: `${finding.suppressed.kind}: ${finding.suppressed.reason}${finding.suppressed.expires === undefined ? "" : ` (until ${finding.suppressed.expires})`}`,
+              },
+            ],
+          }),
       partialFingerprints: {
         "contentRulePathRepository/v1": createHash("sha256")
           .update(JSON.stringify([finding.rule, finding.path, report.image.repository]))

@@ -15,6 +15,10 @@ export function contentSection(report: Report, paint: ReturnType<typeof painter>
       `  ${paint(tier === "BLOCK" ? "boldRed" : "dim", tier.padEnd(6))}  ${f.category.padEnd(11)}  ${f.confidence.padEnd(9)}  ${terminalSafe(f.rule)}  ${terminalSafe(f.path)}`,
     );
     out.push(`          ${terminalSafe(f.summary)}`);
+    if (f.suppressed !== undefined)
+      out.push(
+        `          suppressed (${f.suppressed.kind}): ${terminalSafe(f.suppressed.reason)}${f.suppressed.expires === undefined ? "" : `, until ${f.suppressed.expires}`}`,
+      );
     for (const e of f.evidence) out.push(paint("dim", `          - ${terminalSafe(e)}`));
     const where = `layer ${f.layer}${f.sha256 === undefined ? "" : `, sha256 ${f.sha256}`}`;
     out.push(paint("dim", `          ${terminalSafe(where)} · engines: ${f.engines.join(", ")}`));

@@ -3,7 +3,6 @@ import { isUnscannable } from "../model/scan-gaps.js";
 import { type ContentFact, ContentFactSchema } from "../model/content.js";
 import type { Severity } from "../model/report.js";
 import type { Inventory, Report } from "../model/report.js";
-import { decideContent } from "../policy/content-tier.js";
 import { type Decision, decide } from "../policy/decide.js";
 import type { Policy } from "../policy/policy.js";
 import type { OpenVexDocument } from "../policy/vex.js";
@@ -35,6 +34,7 @@ export function makeReport(
   inputs: VerdictInputs,
 ): { report: Report; decision: Decision } {
   const { image } = inventory;
+  const content = contentFact(inventory);
   const decision = decide(matches, inputs.policy, {
     repository: image.repository,
     registry: image.registry,
@@ -45,32 +45,19 @@ export function makeReport(
     ...(inputs.filters ? { filters: inputs.filters } : {}),
     ...(inventory.misconfigurations ? { misconfigurations: inventory.misconfigurations } : {}),
     unscannable: inventory.warnings.filter(isUnscannable),
+    ...(content ? { content } : {}),
   });
   const warnings = inventory.misconfigurations ? decision.warnings : [...decision.warnings, NOT_AUDITED];
-  const content = contentFact(inventory);
-  if (content === undefined) {
-    const report = buildReport(
-      inventory,
-      decision.findings,
-      decision.verdict,
-      db,
-      warnings,
-      decision.misconfigurations,
-    );
-    return { report, decision };
-  }
-  const withContent = decideContent(content.findings, decision.verdict, content.warnings);
-  const verdict = withContent.verdict;
   const report = buildReport(
     inventory,
     decision.findings,
-    verdict,
+    decision.verdict,
     db,
-    [...warnings, ...(content.warnings ?? [])],
+    [...warnings, ...(content?.warnings ?? [])],
     decision.misconfigurations,
-    withContent.findings,
+    decision.content,
   );
-  return { report, decision: { ...decision, verdict } };
+  return { report, decision };
 }
 
 /** The content engine's findings from the inventory's facts; undefined when it did not run. */

@@ -7,22 +7,28 @@ import { DPKG_STATUS, md5sumsPackage, parseMd5sums, parseStatusForIntegrity } fr
 import { findMalware, worthScanning } from "./malware-rules.js";
 import { persistencePlace } from "./persistence-paths.js";
 import { findSecrets } from "./secret-rules.js";
+import { isPersistenceHive, readHivePersistence } from "./hive-persistence.js";
+import { analyzePe, isPe } from "./pe-analysis.js";
+import { CORE_SYSTEM_FILE, fileVersion } from "./windows-build-check.js";
+import { MAX_YARA_EXECUTABLE_BYTES, type YaraEngine, yaraScans } from "./yara-engine.js";
 
 /**
  * Bumped whenever a rule, a persistence place or an integrity check changes: it feeds the layer
  * cache key, so cached layers are re-scanned lazily with the new rules.
  */
-export const CONTENT_RULES_VERSION = 2;
+export const CONTENT_RULES_VERSION = 3;
 
 /** Largest file sent to clamd (its own StreamMaxLength defaults to 25 MB in Debian's config). */
 export const MAX_CLAMD_BYTES = 25 * 1024 * 1024;
 
-// pseudo-filesystems and Windows layers' own roots (Files/, Hives/) are not read here
-const SKIPPED = /^(?:proc|sys|dev)\/|^(?:Files|Hives|UtilityVM)\//;
+// pseudo-filesystems and Windows layers' utility VM are not read here
+const SKIPPED = /^(?:proc|sys|dev)\/|^UtilityVM\//;
 
 export interface ContentAnalyzerOptions {
   /** the second engine; without it every finding comes from the portcullis engine alone */
   clamd?: ClamdClient;
+  /** the portcullis engine's YARA rules (shipped and the user's) */
+  yara?: YaraEngine;
 }
 
 /**
@@ -32,19 +38,37 @@ export interface ContentAnalyzerOptions {
  * (`contentFindings`) checks the files against.
  */
 export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Analyzer {
-  const { clamd } = options;
+  const { clamd, yara } = options;
   return {
     name: "content",
     version: CONTENT_RULES_VERSION,
     maxFileSize: 64 * 1024 * 1024,
     readsEveryFile: true,
+    ...(yara ? { ruleSet: `yara:${yara.version}` } : {}),
     // an empty, climbing or NUL-bearing name is no file of the image
     required: (path) => path !== "" && !SKIPPED.test(path) && !/(?:^|\/)\.\.(?:\/|$)|\0/.test(path),
     async analyze({ path, content }): Promise<AnalyzerOutput> {
       const scan = worthScanning(path, content);
+      const yaraHits = yara !== undefined && yaraScans(path, content) ? yara.scan(content) : [];
+      const pe =
+        isPe(content) && content.length <= MAX_YARA_EXECUTABLE_BYTES ? analyzePe(path, content) : undefined;
+      const version = pe && CORE_SYSTEM_FILE.test(path) ? fileVersion(content) : undefined;
+      // SHA-256 only for what may become a finding's subject (perf): a rule hit or a PE signal is one
       const subject =
-        scan || content.length <= SMALL_FILE || path === DPKG_STATUS || persistencePlace(path) !== undefined;
+        scan ||
+        content.length <= SMALL_FILE ||
+        path === DPKG_STATUS ||
+        persistencePlace(path) !== undefined ||
+        yaraHits.length > 0 ||
+        version !== undefined ||
+        (pe !== undefined && !("error" in pe) && pe.signals.length > 0);
       const file = fileData(content, subject);
+      if (yaraHits.length > 0) file.yara = yaraHits;
+      if (pe !== undefined) {
+        if ("error" in pe) file.peError = pe.error;
+        else if (pe.signals.length > 0) file.pe = pe.signals;
+      }
+      if (version !== undefined) file.fileVersion = version;
       if (clamd && content.length <= MAX_CLAMD_BYTES && scan) {
         try {
           const verdict = await clamd.scan(content);
@@ -57,6 +81,12 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
       const pkg = md5sumsPackage(path);
       if (pkg !== undefined) data.push(parseMd5sums(pkg, content.toString("utf8")));
       if (path === DPKG_STATUS) data.push(parseStatusForIntegrity(content));
+      if (isPersistenceHive(path)) {
+        const hive = readHivePersistence(path, content);
+        if ("error" in hive)
+          return { data, warnings: [{ code: "content-hive-unreadable", message: hive.error, path }] };
+        data.push({ kind: "hive-persistence", entries: hive.entries });
+      }
       return { data };
     },
     squash: contentFindings,

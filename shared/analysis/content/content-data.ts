@@ -15,8 +15,39 @@ export const ContentDataSchema = z.discriminatedUnion("kind", [
     secrets: z.array(SecretHitSchema).optional(),
     /** the portcullis engine's own malware rules that matched */
     malware: z.array(z.object({ rule: z.string(), title: z.string() })).optional(),
+    /** the YARA rules that matched (shipped and the user's): pattern names and offsets, never bytes */
+    yara: z
+      .array(
+        z.object({
+          rule: z.string(),
+          category: z.enum(["malware", "injection", "persistence", "secret", "integrity"]),
+          title: z.string(),
+          patterns: z.array(z.string()),
+        }),
+      )
+      .optional(),
+    /** pe-analysis.ts's signals on a Windows executable (imports, packing, location) */
+    pe: z
+      .array(
+        z.object({
+          rule: z.string(),
+          category: z.enum(["malware", "injection"]),
+          title: z.string(),
+          evidence: z.array(z.string()),
+        }),
+      )
+      .optional(),
+    /** FileVersion of a core system file (ntoskrnl.exe, kernel32.dll, ntdll.dll), for the build cross-check */
+    fileVersion: z.string().optional(),
+    /** why an MZ file could not be analyzed as a PE (truncated, bogus section table) */
+    peError: z.string().optional(),
     /** clamd's answer for this file: the signature it found, or why it could not scan it */
     clamav: z.object({ signature: z.string().optional(), error: z.string().optional() }).optional(),
+  }),
+  /** a Windows hive (delta)'s autostart values: Run/RunOnce, Winlogon, IFEO debuggers, service images */
+  z.object({
+    kind: z.literal("hive-persistence"),
+    entries: z.array(z.object({ key: z.string(), value: z.string(), data: z.string() })),
   }),
   /** `var/lib/dpkg/info/<pkg>.md5sums`: the package's files (no leading slash) and their MD5 */
   z.object({ kind: z.literal("md5sums"), package: z.string(), files: z.array(z.tuple([z.string(), Hex])) }),

@@ -3,7 +3,9 @@ import type { ScanWarning } from "../../model/inventory.js";
 import type { LayerData } from "../analyzer.js";
 import { type ContentData, ContentDataSchema } from "./content-data.js";
 import { DPKG_STATUS } from "./dpkg-records.js";
+import { hivePersistenceFindings } from "./hive-persistence.js";
 import { persistencePlace } from "./persistence-paths.js";
+import { hiveBuild, windowsBuildMismatches } from "./windows-build-check.js";
 
 export const ENGINE = "portcullis";
 
@@ -38,6 +40,9 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
   const md5sums: { layer: string; path: string; record: Md5sums }[] = [];
   const statuses: { layer: string; record: Status; sha256?: string; survives: boolean }[] = [];
   const unscanned = new Map<string, { count: number; error: string }>();
+  const unreadPe: { layer: string; path: string; error: string }[] = [];
+  const hives: { layer: string; entries: Extract<ContentData, { kind: "hive-persistence" }>["entries"] }[] =
+    [];
   for (const { layer, path, data, survives } of layers) {
     const parsed = ContentDataSchema.array().safeParse(data);
     if (!parsed.success) continue;
@@ -50,7 +55,11 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
           const seen = unscanned.get(layer) ?? { count: 0, error: item.clamav.error };
           unscanned.set(layer, { ...seen, count: seen.count + 1 });
         }
+        if (item.peError !== undefined && survives) unreadPe.push({ layer, path, error: item.peError });
         if (survives) files.set(canonical(path), { ...item, layer, path });
+      } else if (item.kind === "hive-persistence") {
+        // every layer's delta counts, base first: a hive file's later copies do not replace its changes
+        hives.push({ layer, entries: item.entries });
       } else if (item.kind === "md5sums") {
         if (survives) md5sums.push({ layer, path, record: item });
       } else statuses.push({ layer, record: item, ...(sha256 ? { sha256 } : {}), survives });
@@ -71,6 +80,16 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
     ...md5sumsMismatches(md5sums, files),
     ...forgedVersions(statuses, written),
     ...persistence(files, expected, finalStatus !== undefined),
+    ...hivePersistenceFindings(hives),
+    ...windowsBuildMismatches(
+      hiveBuild(hives),
+      [...files.values()].flatMap((f) =>
+        // a core file with a version is always hashed (content-analyzer.ts): it may be a finding's subject
+        f.fileVersion === undefined || f.sha256 === undefined
+          ? []
+          : [{ ...f, sha256: f.sha256, version: f.fileVersion }],
+      ),
+    ),
     ...secrets(files, expected),
   ];
   const warnings: ScanWarning[] = [...unscanned].map(([layer, { count, error }]) => ({
@@ -78,6 +97,18 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
     message: `the second engine (clamd) could not scan ${count} file${count === 1 ? "" : "s"} of this layer, which were checked by portcullis's rules alone: ${error}`,
     layer,
   }));
+  // a PE that could not be analyzed was still hashed, YARA-scanned and sent to clamd: said, not fatal
+  for (const { layer, path, error } of unreadPe.slice(0, MAX_PE_WARNINGS))
+    warnings.push({
+      code: "pe-unreadable",
+      message: `/${path} could not be analyzed as a PE file: ${error}`,
+      layer,
+    });
+  if (unreadPe.length > MAX_PE_WARNINGS)
+    warnings.push({
+      code: "pe-unreadable",
+      message: `${unreadPe.length - MAX_PE_WARNINGS} more MZ files could not be analyzed as PE files`,
+    });
   findings.sort(compareContent);
   if (findings.length > MAX_FINDINGS) {
     // a hostile or mass-modified image must not make the stored inventory unbounded; blocking ones sort first
@@ -90,35 +121,56 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
   return { findings, ...(warnings.length > 0 ? { warnings } : {}) };
 }
 
+/** Unreadable-PE warnings named one by one per image. */
+const MAX_PE_WARNINGS = 20;
+
 /** Content findings kept per image. */
 export const MAX_FINDINGS = 1000;
 
-/** The portcullis engine's malware rules and clamd's signatures, merged per file: both agreeing is `confirmed`. */
+/**
+ * The portcullis engine's rules (its own and YARA's) and clamd's signatures, merged per file: both
+ * engines flagging the file is `confirmed`, one is `suspected`.
+ */
 function malware(files: Map<string, SeenFile>): ContentFinding[] {
   const out: ContentFinding[] = [];
   for (const file of files.values()) {
     const signature = file.clamav?.signature;
     const clamav = signature === undefined ? [] : [`ClamAV signature ${signature}`];
-    const common = {
-      category: "malware" as const,
-      path: `/${file.path}`,
-      layer: file.layer,
-      sha256: file.sha256,
-    };
-    for (const hit of file.malware ?? []) {
+    const common = { path: `/${file.path}`, layer: file.layer, sha256: file.sha256 };
+    const hits = new Map<
+      string,
+      { category: ContentFinding["category"]; title: string; evidence: string[] }
+    >();
+    for (const hit of file.malware ?? [])
+      hits.set(hit.rule, {
+        category: "malware",
+        title: hit.title,
+        evidence: [`portcullis rule ${hit.rule}`],
+      });
+    for (const signal of file.pe ?? [])
+      hits.set(signal.rule, { category: signal.category, title: signal.title, evidence: signal.evidence });
+    for (const hit of file.yara ?? []) {
+      const yara = `YARA rule ${hit.rule}${hit.patterns.length > 0 ? `: ${hit.patterns.join(", ")}` : ""}`;
+      const seen = hits.get(hit.rule);
+      if (seen !== undefined) seen.evidence.push(yara);
+      else hits.set(hit.rule, { category: hit.category, title: hit.title, evidence: [yara] });
+    }
+    for (const [rule, hit] of hits) {
       out.push({
         ...common,
-        rule: hit.rule,
+        rule,
+        category: hit.category,
         confidence: signature === undefined ? "suspected" : "confirmed",
         engines: signature === undefined ? [ENGINE] : [ENGINE, "clamav"],
         summary: `/${file.path} is ${hit.title}`,
-        evidence: [`portcullis rule ${hit.rule}`, ...clamav],
+        evidence: [...hit.evidence, ...clamav],
       });
     }
-    if (signature !== undefined && !file.malware?.length) {
+    if (signature !== undefined && hits.size === 0) {
       out.push({
         ...common,
         rule: "malware/clamav",
+        category: "malware",
         confidence: "suspected",
         engines: ["clamav"],
         summary: `ClamAV reports ${signature} in /${file.path}`,

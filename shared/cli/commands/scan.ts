@@ -1,3 +1,4 @@
+import { analyzersWithYaraRules } from "../../analysis/registry.js";
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { matchInventory } from "../../matching/match.js";
@@ -108,11 +109,10 @@ export function registerScan(program: Command): void {
       ...(opts.offline ? {} : resolveFeedOptions(opts)),
     });
     const stamp = { version: db.metadata.version, updatedAt: db.metadata.updatedAt };
-    const inventories = await collectInventories(
-      image,
-      opts,
-      loaded.policy.limits ? { limits: loaded.policy.limits } : {},
-    );
+    const inventories = await collectInventories(image, opts, {
+      ...(loaded.policy.limits ? { limits: loaded.policy.limits } : {}),
+      analyzers: analyzersWithYaraRules(loaded.policy.content.yaraRules),
+    });
     const reports: Report[] = [];
     const tables: string[] = [];
     for (const inventory of inventories) {
