@@ -51,16 +51,20 @@ export async function trackingStage(msg: TrackingMessage, deps: PipelineDeps): P
     msg.cause === "deleted"
       ? { kind: "deleted", digest: msg.image.digest, at }
       : { kind: "image", image: msg.image, at };
+  // the streams already brought up to date when one fails carry no error
+  let done = 0;
   try {
-    for (const stream of streams)
+    for (const stream of streams) {
       deps.log(`tracking ${stream.key}: ${await trackStream(stream, event, tracking)}`);
+      done++;
+    }
   } catch (err) {
     const status = statusOf(err);
     if (status >= 400 && !isTransientGitHubError(err)) {
       // GitHub refused (bad credentials, no access, an invalid request): trying again cannot help;
       // the streams show the reason, and their next message tries afresh once it is fixed
       const said = `GitHub refused (${status}) at ${deps.now().toISOString()}: ${(err as Error).message}`;
-      for (const stream of streams) await recordGivenUp(stream, event, said, tracking);
+      for (const stream of streams.slice(done)) await recordGivenUp(stream, event, said, tracking);
       deps.log(`tracking ${msg.image.ref}: ${said}`);
       return;
     }
@@ -69,7 +73,7 @@ export async function trackingStage(msg: TrackingMessage, deps: PipelineDeps): P
     const why = (err as Error).message;
     if (attempt > (setup.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)) {
       const said = `given up after ${attempt - 1} tries at ${deps.now().toISOString()}: ${why}`;
-      for (const stream of streams) await recordGivenUp(stream, event, said, tracking);
+      for (const stream of streams.slice(done)) await recordGivenUp(stream, event, said, tracking);
       deps.log(`tracking ${msg.image.ref}: ${said}`);
       return;
     }

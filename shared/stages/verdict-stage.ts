@@ -26,6 +26,12 @@ export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Pro
   if (!found || found.state.status === "failed") return;
   if (!inventory || !stored) throw new Error(`scan ${msg.scanId}: inventory or matches blob missing`);
   inventory.image.tags = found.state.tags;
+  // the inventory is stored per digest: the same image in another repository is this repository's (its accepted risks, its report)
+  Object.assign(inventory.image, {
+    ref: msg.image.ref,
+    registry: msg.image.registry,
+    repository: msg.image.repository,
+  });
 
   const report = await deps.decide(inventory, stored.matches, stored.db);
   const { registry, repository, digest } = msg.image;
