@@ -3,6 +3,7 @@ import { decodeTableKey, encodeTableKey } from "../ports/table-key.js";
 import {
   assertTableName,
   assertTableProperties,
+  type TableBatchRow,
   type TableProperties,
   type TableQuery,
   type TableRow,
@@ -56,6 +57,22 @@ export class SqliteTableStore implements TableStore {
       )
       .run(...this.#values(table, partitionKey, rowKey, properties), etag, propsJson(properties));
     return etag;
+  }
+
+  async upsertMany(table: string, partitionKey: string, rows: readonly TableBatchRow[]): Promise<void> {
+    const statement = this.#db.prepare(
+      `INSERT INTO table_rows (tbl, pk, rk, etag, props) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (tbl, pk, rk) DO UPDATE SET etag = excluded.etag, props = excluded.props`,
+    );
+    // one commit (one fsync) for the whole set, where row-by-row upserts pay one each
+    this.#db.transaction(() => {
+      for (const r of rows)
+        statement.run(
+          ...this.#values(table, partitionKey, r.rowKey, r.properties),
+          newEtag(),
+          propsJson(r.properties),
+        );
+    })();
   }
 
   async insertIfAbsent(

@@ -4,6 +4,8 @@ import { decodeTableKey, encodeTableKey } from "./table-key.js";
 import {
   assertTableName,
   assertTableProperties,
+  batchChunks,
+  type TableBatchRow,
   type TableProperties,
   type TableQuery,
   type TableRow,
@@ -62,6 +64,14 @@ export class AzureTableStore implements TableStore {
     const client = await this.#table(table);
     const response = await client.upsertEntity(toEntity(partitionKey, rowKey, properties), "Replace");
     return response.etag ?? "";
+  }
+
+  async upsertMany(table: string, partitionKey: string, rows: readonly TableBatchRow[]): Promise<void> {
+    const client = await this.#table(table);
+    for (const chunk of batchChunks(rows))
+      await client.submitTransaction(
+        chunk.map((r) => ["upsert", toEntity(partitionKey, r.rowKey, r.properties), "Replace"] as const),
+      );
   }
 
   async insertIfAbsent(

@@ -43,6 +43,12 @@ export interface TableStore {
   get(table: string, partitionKey: string, rowKey: string): Promise<TableRow | undefined>;
   /** Creates or replaces the whole row (properties not given are removed). Returns the new ETag. */
   upsert(table: string, partitionKey: string, rowKey: string, properties: TableProperties): Promise<string>;
+  /**
+   * Creates or replaces rows of one partition, in transactions of at most `TABLE_BATCH_ROWS` rows (Azure
+   * Tables' limit); a crash may leave earlier chunks written, so callers write idempotent sets. A row
+   * key given twice is written once, with its last properties.
+   */
+  upsertMany(table: string, partitionKey: string, rows: readonly TableBatchRow[]): Promise<void>;
   insertIfAbsent(
     table: string,
     partitionKey: string,
@@ -66,6 +72,24 @@ export interface TableStore {
   ): Promise<TableWrite>;
   /** Rows in key order (partition, then row). */
   query(table: string, query: TableQuery): AsyncIterable<TableRow>;
+}
+
+/** One row of an `upsertMany`. */
+export interface TableBatchRow {
+  rowKey: string;
+  properties: TableProperties;
+}
+
+/** Azure Tables takes at most 100 operations in one entity group transaction. */
+export const TABLE_BATCH_ROWS = 100;
+
+/** The rows, each key once (the last wins), in chunks a transaction takes. */
+export function batchChunks(rows: readonly TableBatchRow[]): TableBatchRow[][] {
+  const unique = [...new Map(rows.map((r) => [r.rowKey, r])).values()];
+  const chunks: TableBatchRow[][] = [];
+  for (let i = 0; i < unique.length; i += TABLE_BATCH_ROWS)
+    chunks.push(unique.slice(i, i + TABLE_BATCH_ROWS));
+  return chunks;
 }
 
 /** Table names the service accepts: alphanumeric, 3–63 characters, starting with a letter. */

@@ -14,28 +14,24 @@ const WRITE_CONCURRENCY = 16;
  * latest verdict. The new set replaces the old — rows no longer found are deleted.
  */
 export async function writeFindings(tables: TableStore, digest: string, report: Report): Promise<void> {
-  const keep = new Set<string>();
-  const limit = pLimit(WRITE_CONCURRENCY);
-  await Promise.all(
-    report.findings.map((f) => {
-      const rowKey = `${f.id}|${f.package.name}|${f.package.version}`;
-      keep.add(rowKey);
-      return limit(() =>
-        tables.upsert(TABLES.findings, digest, rowKey, {
-          id: f.id,
-          aliases: JSON.stringify(f.aliases),
-          package: f.package.name,
-          version: f.package.version,
-          ecosystem: f.package.ecosystem,
-          fixedVersion: f.fixedVersion ?? "",
-          severity: f.severity,
-          tier: f.tier,
-          suppressed: f.suppressed ? f.suppressed.kind : "",
-          layer: f.layer,
-        }),
-      );
-    }),
-  );
+  const rows = report.findings.map((f) => ({
+    rowKey: `${f.id}|${f.package.name}|${f.package.version}`,
+    properties: {
+      id: f.id,
+      aliases: JSON.stringify(f.aliases),
+      package: f.package.name,
+      version: f.package.version,
+      ecosystem: f.package.ecosystem,
+      fixedVersion: f.fixedVersion ?? "",
+      severity: f.severity,
+      tier: f.tier,
+      suppressed: f.suppressed ? f.suppressed.kind : "",
+      layer: f.layer,
+    },
+  }));
+  // one partition (the digest): a transaction per 100 rows, not a round trip per finding
+  await tables.upsertMany(TABLES.findings, digest, rows);
+  const keep = new Set(rows.map((r) => r.rowKey));
   for await (const row of tables.query(TABLES.findings, { partitionKey: digest }))
     if (!keep.has(row.rowKey)) await tables.delete(TABLES.findings, digest, row.rowKey);
 }

@@ -48,6 +48,27 @@ describe.each([
   beforeAll(() => {
     store = create();
   });
+  it("writes a partition's rows in batches: more than one transaction's worth, a repeated key once", async () => {
+    table = freshTable();
+    await store.upsert(table, "digest", "old", { v: 0 });
+    const rows = Array.from({ length: 230 }, (_, i) => ({
+      rowKey: `r${String(i).padStart(3, "0")}`,
+      properties: { v: i },
+    }));
+    await store.upsertMany(table, "digest", [
+      ...rows,
+      { rowKey: "r007", properties: { v: -7 } },
+      { rowKey: "old", properties: { v: 1 } },
+    ]);
+    const read = await collect(store.query(table, { partitionKey: "digest" }));
+    expect(read).toHaveLength(231);
+    expect(read.find((r) => r.rowKey === "r007")?.properties).toEqual({ v: -7 });
+    expect(read.find((r) => r.rowKey === "old")?.properties).toEqual({ v: 1 });
+    expect(read.find((r) => r.rowKey === "r229")?.properties).toEqual({ v: 229 });
+    await store.upsertMany(table, "digest", []);
+    expect(await collect(store.query(table, { partitionKey: "digest" }))).toHaveLength(231);
+  });
+
   it("creates, reads, replaces and deletes a row", async () => {
     table = freshTable();
     expect(await store.get(table, "p", "r")).toBeUndefined();

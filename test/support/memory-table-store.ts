@@ -2,6 +2,7 @@ import { encodeTableKey } from "../../shared/ports/table-key.js";
 import {
   assertTableName,
   assertTableProperties,
+  type TableBatchRow,
   type TableProperties,
   type TableQuery,
   type TableRow,
@@ -29,6 +30,10 @@ export class MemoryTableStore implements TableStore {
     properties: TableProperties,
   ): Promise<string> {
     return this.#write(table, partitionKey, rowKey, properties);
+  }
+
+  async upsertMany(table: string, partitionKey: string, rows: readonly TableBatchRow[]): Promise<void> {
+    for (const r of rows) this.#write(table, partitionKey, r.rowKey, r.properties);
   }
 
   async insertIfAbsent(
