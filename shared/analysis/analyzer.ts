@@ -79,7 +79,10 @@ export interface Analyzer {
   readonly maxFileSize: number;
   /** `path` has no leading slash: "var/lib/dpkg/status", "Files/Windows/…", "Hives/Software_Delta" */
   required(path: string): boolean;
-  /** true for an engine that reads every file (content): a symlink is not a database it must follow */
+  /**
+   * true for an engine that reads every file (content): a symlink is not a database it must follow,
+   * and a hardlink gets its target's result under its own name (the walk keeps no bytes for it)
+   */
   readonly readsEveryFile?: boolean;
   analyze(file: AnalyzerFile): AnalyzerOutput | Promise<AnalyzerOutput>;
   /**
