@@ -51,3 +51,13 @@ export function gunzipSeconds(file: string): number {
   if (r.status !== 0) throw new Error(`gzip failed: ${r.stderr}`);
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
+
+/** CPU time (user + system) of the same `gzip -dc`, as the shell's `time` reports it. */
+export function gunzipCpuSeconds(file: string): number {
+  const r = spawnSync("bash", ["-c", `TIMEFORMAT='%U %S'; time (gzip -dc '${file}' > /dev/null)`], {
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`gzip failed: ${r.stderr}`);
+  const [user, system] = r.stderr.trim().split(/\s+/).slice(-2).map(Number) as [number, number];
+  return user + system;
+}

@@ -81,7 +81,10 @@ export interface Analyzer {
   readonly maxFileSize: number;
   /** `path` has no leading slash: "var/lib/dpkg/status", "Files/Windows/…", "Hives/Software_Delta" */
   required(path: string): boolean;
-  /** true for an engine that reads every file (content): a symlink is not a database it must follow */
+  /**
+   * true for an engine that reads every file (content): a symlink is not a database it must follow,
+   * and a hardlink gets its target's result under its own name (the walk keeps no bytes for it)
+   */
   readonly readsEveryFile?: boolean;
   /** the rule set it runs beyond its own code (YARA: shipped version + user rules' digest), in the cache key */
   readonly ruleSet?: string;
