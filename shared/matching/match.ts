@@ -131,9 +131,11 @@ function mergeGroup(pkg: Package, group: Hit[], scheme: Versioning | undefined):
     group.find((h) => h.entry.remediationHint && h.fixedVersion === fixedVersion) ??
     group.find((h) => h.entry.remediationHint)
   )?.entry.remediationHint;
+  // an advisory's upstream CVEs name the finding too (policy ids, CVE ratings), without merging advisories
+  const upstream = group.flatMap((h) => h.entry.upstream ?? []).filter((u) => !ids.has(u));
   return {
     id,
-    aliases: sorted.filter((x) => x !== id),
+    aliases: [...new Set([...sorted.filter((x) => x !== id), ...upstream])].sort(),
     ...(summary ? { summary } : {}),
     package: {
       name: pkg.name,

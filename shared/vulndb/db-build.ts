@@ -64,6 +64,9 @@ function reduceAffected(record: OsvRecord, affected: OsvAffected): AdvisoryEntry
   return {
     id: record.id,
     aliases: [...new Set(record.aliases ?? [])].filter((a) => a !== record.id),
+    ...(record.upstream?.length
+      ? { upstream: [...new Set(record.upstream)].filter((u) => u !== record.id) }
+      : {}),
     ...(record.summary ? { summary: record.summary } : {}),
     modified: record.modified,
     severity,

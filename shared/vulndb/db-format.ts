@@ -30,6 +30,8 @@ export type CompactRange = z.infer<typeof CompactRangeSchema>;
 export const AdvisoryEntrySchema = z.object({
   id: z.string(),
   aliases: z.array(z.string()),
+  /** the CVEs a distribution advisory (DSA, RHSA, USN …) is about: named on the finding, never merged by */
+  upstream: z.array(z.string()).optional(),
   summary: z.string().optional(),
   modified: z.string(),
   severity: SeveritySchema,

@@ -42,6 +42,10 @@ const debianRecords = () => [
     { introduced: "0" },
     { fixed: "7.88.1-10+deb12u9" },
   ]),
+  // a DSA as OSV publishes them since schema 1.7: its CVEs under `upstream`, not `aliases`
+  osvRecord("DSA-5999-1", "Debian:12", "openssl", [{ introduced: "0" }, { fixed: "3.0.15-1~deb12u1" }], {
+    upstream: ["CVE-2024-1005"],
+  }),
 ];
 const packages = [
   pkg("Debian:7", "nginx-full", "1.2.1-2.2+wheezy2", { name: "nginx", version: "1.2.1-2.2+wheezy2" }),
@@ -49,6 +53,7 @@ const packages = [
   pkg("Debian:12", "zlib1g", "1:1.2.13.dfsg-1", { name: "zlib", version: "1:1.2.13.dfsg-1" }),
   pkg("Debian:12", "tar", "1.34+dfsg-1.2", { name: "tar", version: "1.34+dfsg-1.2" }),
   pkg("Debian:12", "libcurl4", "7.88.1-10+deb12u8", { name: "curl", version: "7.88.1-10+deb12u8" }),
+  pkg("Debian:12", "libssl3", "3.0.14-1~deb12u2", { name: "openssl", version: "3.0.14-1~deb12u2" }),
 ];
 
 const tracker = (overrides: Record<string, Record<string, TrackerReleases>> = {}) =>
@@ -63,6 +68,11 @@ const tracker = (overrides: Record<string, Record<string, TrackerReleases>> = {}
       "CVE-2024-1001": {
         bookworm: { status: "resolved", urgency: "low", fixed_version: "2.36-9+deb12u4" },
         bullseye: { status: "open", urgency: "high" },
+      },
+    },
+    openssl: {
+      "CVE-2024-1005": {
+        bookworm: { status: "resolved", urgency: "high", fixed_version: "3.0.15-1~deb12u1" },
       },
     },
     zlib: {
@@ -152,6 +162,12 @@ describe("NVD and the Debian tracker, mirrored like the OSV exports, rate what D
       cvss: { vector: V31_HIGH, score: 7.5 },
     });
     expect(byId["CVE-2024-1004"]).toMatchObject({ severity: "medium", severitySource: "nvd" });
+    // the DSA is named by its upstream CVE, and rated by the tracker through it
+    expect(byId["DSA-5999-1"]).toMatchObject({
+      aliases: ["CVE-2024-1005"],
+      severity: "high",
+      severitySource: "distribution",
+    });
     // nothing rates it anywhere: unknown, and said so
     expect(byId["CVE-2024-1003"]).toMatchObject({ severity: "unknown", severitySource: "none" });
 
