@@ -24,7 +24,9 @@ describe("portcullis rescan", () => {
     try {
       const refused = await runCli(["rescan", "--repository", "*", "--server", `http://127.0.0.1:${port}`]);
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toMatch(/refused the rescan \(401\): this API needs the hook token/);
+      expect(refused.stderr).toMatch(
+        /refused the request \(401\): pass --token .*: this API needs the hook token/,
+      );
     } finally {
       await new Promise((r) => server.close(r));
     }

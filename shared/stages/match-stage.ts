@@ -56,9 +56,9 @@ async function inventoryFromLayers(msg: MatchingMessage, scan: ScanState, deps: 
 }
 
 /**
- * A rescan re-matches the stored inventory (or squashes it again from the stored layer reports) and
- * pulls nothing. When neither can be read, the rescan of this image alone fails, with the reason in
- * the image's verdict record and its rescan run: the previous verdict stands and the others go on.
+ * A rescan re-matches the stored inventory and pulls nothing. When it is missing or cannot be read,
+ * the rescan of this image alone fails, with the reason in the image's verdict record and its rescan
+ * run: the previous verdict stands and the others go on.
  */
 async function rematch(msg: MatchingMessage, scan: ScanState, deps: PipelineDeps): Promise<void> {
   let inventory: Inventory | undefined;
@@ -71,15 +71,8 @@ async function rematch(msg: MatchingMessage, scan: ScanState, deps: PipelineDeps
     if (!damaged) throw err;
     problem = `stored inventory ${msg.inventoryKey} is corrupt: ${describe(err)}`;
   }
-  if (!inventory && problem === undefined) {
-    try {
-      inventory = await inventoryFromLayers(msg, scan, deps);
-      await storeInventory(deps.blobs, msg.inventoryKey, inventory);
-    } catch (err) {
-      if (!(err instanceof ScanError)) throw err;
-      problem = `stored inventory ${msg.inventoryKey} is missing, and ${err.message}`;
-    }
-  }
+  // a rescan never pulls and never rebuilds: a missing inventory is a visible failure (push again to rebuild)
+  if (!inventory && problem === undefined) problem = `stored inventory ${msg.inventoryKey} is missing`;
   if (!inventory) {
     const reason = `${problem}; the previous verdict stands (push the image again to rebuild it)`;
     deps.log(`rescan of ${msg.image.ref} failed: ${reason}`);

@@ -61,7 +61,8 @@ describe("analyzeLayer", () => {
           { name: "etc/", dir: true },
           { name: "./etc/os-release", content: await fixture("pkgdb/dpkg/syft/image-dpkg/etc/os-release") },
           { name: "var/lib/dpkg/status", content: await fixture("pkgdb/dpkg/scalibr/valid") },
-          { name: "usr/bin/big", content: Buffer.alloc(300_000, 7) },
+          // a big file no package analyzer reads (binaries in bin directories are read for Go and cargo build info)
+          { name: "usr/share/misc/big", content: Buffer.alloc(300_000, 7) },
         ],
         c,
       );
@@ -135,7 +136,8 @@ describe("analyzeLayer", () => {
       { name: "etc/os-release", symlink: "../usr/lib/os-release" },
       { name: "lib/apk/db/installed", content: "P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\n" },
       { name: "usr/lib/apk/db/installed", hardlink: "lib/apk/db/installed" },
-      { name: "usr/bin/sh", symlink: "/bin/busybox" },
+      // a link where no path-specific analyzer reads is not recorded
+      { name: "usr/share/doc/sh", symlink: "/bin/busybox" },
     ]);
     const report = await analyze(blob.bytes);
     expect(report.links).toEqual([

@@ -132,7 +132,7 @@ describe("targeted rescans (memory pipeline)", () => {
     });
     expect(failure).toMatchObject({
       cause: "db-update",
-      reason: expect.stringMatching(/is missing, and layer .* has no stored report/),
+      reason: expect.stringMatching(/stored inventory .* is missing/),
     });
     expect(pipeline.registry.opened.length).toBe(opened);
   });

@@ -226,7 +226,7 @@ describe("historical rescans", () => {
     const progress = await rescanProgress(String(started.body.rescanId));
     expect(progress.counts).toMatchObject({ done: 1, failed: 2, queued: 0 });
     expect(progressOf(progress, "hist/app", intact)).toMatchObject({ state: "done" });
-    expect(progressOf(progress, "hist/app", corrupt)?.reason).toMatch(/stored inventory .* is unreadable/);
+    expect(progressOf(progress, "hist/app", corrupt)?.reason).toMatch(/stored inventory .* is corrupt/);
     expect(progressOf(progress, "hist/app", missing)?.reason).toMatch(/stored inventory .* is missing/);
     // the failed images keep their previous verdict: not "scan failed", not re-verdicted
     for (const image of [corrupt, missing]) {
