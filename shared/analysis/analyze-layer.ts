@@ -1,3 +1,4 @@
+import type { WarningCode } from "../model/warning-codes.js";
 import type { Readable, Transform } from "node:stream";
 import tar from "tar-stream";
 import type { LayerRef } from "../model/image.js";
@@ -267,7 +268,7 @@ class LayerWalk {
     this.everyFile.set(result.path, [...others, result]);
   }
 
-  private warn(code: string, message: string, path?: string): void {
+  private warn(code: WarningCode, message: string, path?: string): void {
     this.warnings.add({ code, message, layer: this.layer.digest, ...(path === undefined ? {} : { path }) });
   }
 }

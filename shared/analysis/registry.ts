@@ -4,7 +4,7 @@ import { apkAnalyzer } from "./apk/apk-analyzer.js";
 import { auditAnalyzers } from "./audit/index.js";
 import { cargoAnalyzer } from "./cargo/cargo-analyzer.js";
 import { composerAnalyzer } from "./composer/composer-analyzer.js";
-import { contentAnalyzers, readUserYaraRules } from "./content/index.js";
+import { contentAnalyzers, pinClamdSignatures, readUserYaraRules } from "./content/index.js";
 import { dpkgAnalyzer } from "./dpkg/dpkg-analyzer.js";
 import { goAnalyzer } from "./go/go-analyzer.js";
 import { mavenAnalyzer } from "./maven/maven-analyzer.js";
@@ -63,6 +63,18 @@ export function analyzersWithYaraRules(dirs: readonly string[]): readonly Analyz
   if (dirs.length === 0) return ANALYZERS;
   const content = contentAnalyzers(process.env.PORTCULLIS_CLAMD, readUserYaraRules(dirs));
   return [...READERS, ...content, unreadPackageDbAnalyzer(READERS)];
+}
+
+/**
+ * What a host analyses with: the user's YARA rules joined (`analyzersWithYaraRules`) and clamd's
+ * signature version asked once and put in the cache key (`pinClamdSignatures`). Hosts call it at
+ * start, before the first layer key is computed, so every stage keys layers the same way.
+ */
+export async function hostAnalyzers(
+  yaraRuleDirs: readonly string[],
+  log?: (message: string) => void,
+): Promise<readonly Analyzer[]> {
+  return pinClamdSignatures(analyzersWithYaraRules(yaraRuleDirs), log);
 }
 
 /** Bumped when the layer walk itself changes what a LayerReport holds (whiteouts, links, limits). */

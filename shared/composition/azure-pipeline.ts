@@ -12,6 +12,7 @@ import { registryAllowListFromSettings } from "./registry-allow-list-settings.js
 import { httpDepsFromSettings } from "./hook-auth-config.js";
 import { loadPolicyInputs } from "./load-policy-inputs.js";
 import { trackingFromSettings } from "../tracking/tracking-from-settings.js";
+import { hostAnalyzers } from "../analysis/registry.js";
 import { registryAccess } from "./registry-access.js";
 import { type JobRunners, jobRunners } from "./timer-jobs.js";
 import { dbUpdateOptions, type Settings } from "./settings.js";
@@ -66,7 +67,10 @@ export async function createAzurePipeline(
   // names in messages come from strangers: no control character reaches the log
   const log = (message: string) => console.log(escapeControlCharacters(message));
   const tracking = trackingFromSettings(settings, policy.tracking, log);
+  // clamd's signature version joins the layer-cache key before any layer is keyed
+  const analyzers = await hostAnalyzers(policy.content?.yaraRules ?? [], log);
   const pipeline = buildPipelineDeps({
+    analyzers,
     tables,
     blobs,
     bus,

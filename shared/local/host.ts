@@ -4,6 +4,7 @@ import { escapeControlCharacters } from "../model/log-text.js";
 import { buildPipelineDeps, type PipelineParts } from "../composition/build-pipeline-deps.js";
 import { httpDepsFromSettings } from "../composition/hook-auth-config.js";
 import { loadPolicyInputs } from "../composition/load-policy-inputs.js";
+import { hostAnalyzers } from "../analysis/registry.js";
 import { registryAccess } from "../composition/registry-access.js";
 import { registryAllowListFromSettings } from "../composition/registry-allow-list-settings.js";
 import { IntakeJournal, journaledIntakeBus } from "./intake-journal.js";
@@ -80,7 +81,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const access = await registryAccess(settings, allowList);
     const dbOptions = { ...dbUpdateOptions(settings), ...options.db };
     const tracking = trackingFromSettings(settings, policy.tracking, log);
+    // clamd's signature version joins the layer-cache key before any layer is keyed
+    const analyzers = await hostAnalyzers(policy.content?.yaraRules ?? [], log);
     const pipeline = buildPipelineDeps({
+      analyzers,
       tables,
       blobs,
       bus,

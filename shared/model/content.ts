@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { WarningSchema } from "./inventory.js";
+import { TierSchema } from "./tier.js";
 
 /** What a content finding is about: the five threat kinds. */
 export const ContentCategorySchema = z.enum(["malware", "injection", "persistence", "secret", "integrity"]);
@@ -31,7 +32,7 @@ export const ContentFindingSchema = z.object({
   /** what was seen: line numbers, expected and actual hashes, package names — never a secret */
   evidence: z.array(z.string()),
   /** set by the policy */
-  tier: z.enum(["block", "fix", "report"]).optional(),
+  tier: TierSchema.optional(),
   /** set by the policy: an accepted risk naming this rule (and path) */
   suppressed: z
     .object({ kind: z.enum(["accepted-risk", "vex"]), reason: z.string(), expires: z.string().optional() })

@@ -3,7 +3,8 @@ import { z } from "zod";
 import { DigestSchema } from "./digest.js";
 import { canonicalRegistry } from "./image-reference.js";
 import { ImageIdentitySchema, LayerRefSchema, type Platform, PlatformSchema } from "./image.js";
-import { SeveritySchema, TierSchema, VerdictSchema } from "./report.js";
+import { SeveritySchema, VerdictSchema } from "./report.js";
+import { TierSchema } from "./tier.js";
 
 /**
  * The messages the pipeline stages exchange over the bus: one queue per stage, one schema per queue.

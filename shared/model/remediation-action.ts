@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { TierSchema } from "./report.js";
+import { TierSchema } from "./tier.js";
 
 /**
  * What the report tells a person to do about its findings: the planner in `policy/` writes these,

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { OsInfoSchema, PackageSchema, WarningSchema } from "./inventory.js";
 import { ImageIdentitySchema } from "./image.js";
 import { ContentFindingSchema } from "./content.js";
+import { TierSchema } from "./tier.js";
 
 export const SeveritySchema = z.enum(["critical", "high", "medium", "low", "unknown"]);
 export type Severity = z.infer<typeof SeveritySchema>;
@@ -22,9 +23,6 @@ export const SeveritySourceSchema = z.enum([
   "none",
 ]);
 export type SeveritySource = z.infer<typeof SeveritySourceSchema>;
-
-export const TierSchema = z.enum(["block", "fix", "report"]);
-export type Tier = z.infer<typeof TierSchema>;
 
 /** The `image` object of the report contract. */
 export const ReportImageSchema = ImageIdentitySchema.extend({ os: OsInfoSchema.optional() });

@@ -1,3 +1,4 @@
+import type { WarningCode } from "./warning-codes.js";
 import type { ScanWarning } from "./inventory.js";
 
 /**
@@ -5,7 +6,10 @@ import type { ScanWarning } from "./inventory.js";
  * distribution OSV does not publish. The policy's `unscannable` key decides their tier, so such an
  * image never passes clean.
  */
-export const UNSCANNABLE_WARNING_CODES: readonly string[] = ["package-db-unread", "distribution-unsupported"];
+export const UNSCANNABLE_WARNING_CODES: readonly WarningCode[] = [
+  "package-db-unread",
+  "distribution-unsupported",
+];
 
 export const isUnscannable = (warning: ScanWarning): boolean =>
-  UNSCANNABLE_WARNING_CODES.includes(warning.code);
+  (UNSCANNABLE_WARNING_CODES as readonly string[]).includes(warning.code);

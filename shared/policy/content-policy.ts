@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { TierSchema } from "../model/report.js";
+import { TierSchema } from "../model/tier.js";
 
 /** A category's tier: one for both confidences, or `{ confirmed, suspected }`. */
 const CategoryTierSchema = z.union([

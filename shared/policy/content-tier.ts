@@ -1,5 +1,5 @@
 import type { ContentFinding } from "../model/content.js";
-import type { Tier } from "../model/report.js";
+import type { Tier } from "../model/tier.js";
 import type { AcceptedRisks } from "./accepted-risks.js";
 import type { CategoryTier, ContentPolicy } from "./content-policy.js";
 import type { AcceptedRisk } from "./policy.js";

@@ -4,8 +4,8 @@ import {
   type MisconfigurationMatch,
   SEVERITY_ORDER,
   type Severity,
-  type Tier,
 } from "../model/report.js";
+import type { Tier } from "../model/tier.js";
 import type { AcceptedRisk, Policy } from "./policy.js";
 import type { AcceptedRisks } from "./accepted-risks.js";
 import type { PolicyImage } from "./tier.js";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { LimitsSchema } from "../model/limits.js";
-import { CheckIdSchema, SEVERITY_ORDER, type Severity, SeveritySchema, TierSchema } from "../model/report.js";
+import { CheckIdSchema, SEVERITY_ORDER, type Severity, SeveritySchema } from "../model/report.js";
+import { TierSchema } from "../model/tier.js";
 import { ContentPolicySchema } from "./content-policy.js";
 import { TrackingConfigSchema } from "./tracking-config.js";
 

@@ -1,5 +1,6 @@
 import picomatch from "picomatch";
-import type { Finding, Tier } from "../model/report.js";
+import type { Finding } from "../model/report.js";
+import type { Tier } from "../model/tier.js";
 import type { Policy, PolicyRule } from "./policy.js";
 import { effectiveRules } from "./policy.js";
 import { formatImageRef } from "../model/image-reference.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { TierSchema } from "../model/report.js";
+import { TierSchema } from "../model/tier.js";
 
 const listOf = <T extends z.ZodType>(item: T) =>
   z.preprocess((v) => (v === undefined || Array.isArray(v) ? v : [v]), z.array(item).min(1));

@@ -1,12 +1,11 @@
-import { type Finding, type Misconfiguration, SEVERITY_ORDER, type Tier } from "../model/report.js";
-
-export const TIER_ORDER: readonly Tier[] = ["block", "fix", "report"];
+import { type Finding, type Misconfiguration, SEVERITY_ORDER } from "../model/report.js";
+import { tierRank } from "../model/tier.js";
 
 /** Report order: unsuppressed first, then tier, severity, score, id, package — stable whatever the input order. */
 export function compareFindings(a: Finding, b: Finding): number {
   return (
     Number(a.suppressed !== undefined) - Number(b.suppressed !== undefined) ||
-    TIER_ORDER.indexOf(a.tier) - TIER_ORDER.indexOf(b.tier) ||
+    tierRank(a.tier) - tierRank(b.tier) ||
     SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) ||
     (b.cvss?.score ?? -1) - (a.cvss?.score ?? -1) ||
     compareText(a.id, b.id) ||
@@ -24,7 +23,7 @@ export function compareMisconfigurations(a: Misconfiguration, b: Misconfiguratio
   const where = (m: Misconfiguration) => m.evidence.map((e) => `${e.location}\0${e.key ?? ""}`).join("\0");
   return (
     Number(a.suppressed !== undefined) - Number(b.suppressed !== undefined) ||
-    TIER_ORDER.indexOf(a.tier) - TIER_ORDER.indexOf(b.tier) ||
+    tierRank(a.tier) - tierRank(b.tier) ||
     SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) ||
     compareText(a.id, b.id) ||
     compareText(where(a), where(b))

@@ -1,5 +1,7 @@
 import { compareMisconfigurations } from "./finding-order.js";
-import type { Misconfiguration, MisconfigurationEvidence, Tier } from "../model/report.js";
+import { TIERS } from "../model/tier.js";
+import type { Misconfiguration, MisconfigurationEvidence } from "../model/report.js";
+import type { Tier } from "../model/tier.js";
 import { type painter, terminalSafe } from "./terminal-text.js";
 
 const HEADINGS: Record<Tier, string> = {
@@ -29,7 +31,7 @@ export function misconfigurationLines(
       } else out.push(`            ${terminalSafe(dockerfileLine(m.remediation))}`);
     }
   };
-  for (const tier of ["block", "fix", "report"] as const)
+  for (const tier of TIERS)
     section(
       HEADINGS[tier],
       sorted.filter((m) => m.suppressed === undefined && m.tier === tier),

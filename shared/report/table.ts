@@ -1,7 +1,9 @@
-import type { Finding, Report, Severity, Tier } from "../model/report.js";
+import type { Finding, Report, Severity } from "../model/report.js";
+import type { Tier } from "../model/tier.js";
 import type { RemediationAction } from "../model/remediation-action.js";
 import { contentSection } from "./content-table.js";
-import { compareFindings, TIER_ORDER } from "./finding-order.js";
+import { compareFindings } from "./finding-order.js";
+import { TIERS } from "../model/tier.js";
 import { misconfigurationLines } from "./misconfiguration-table.js";
 import { clip, painter, type Style, stdoutWantsColor, terminalSafe } from "./terminal-text.js";
 import { formatImageRef } from "../model/image-reference.js";
@@ -64,7 +66,7 @@ export function renderTable(report: Report, options: TableOptions = {}): string 
   const widths = columnWidths(findings);
   if (findings.length === 0) out.push("", "No vulnerabilities found.");
 
-  for (const tier of TIER_ORDER) {
+  for (const tier of TIERS) {
     const rows = open.filter((f) => f.tier === tier);
     if (rows.length === 0) continue;
     out.push("", paint("bold", `${TIER_HEADINGS[tier]} (${rows.length})`));

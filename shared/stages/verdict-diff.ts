@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { FindingRefSchema, type FindingRef, type VerdictDiff } from "../model/messages.js";
-import { type Finding, SeveritySchema, TierSchema } from "../model/report.js";
+import { type Finding, SeveritySchema } from "../model/report.js";
+import { TierSchema } from "../model/tier.js";
 
 /** What a verdict diff compares of one finding; kept with each verdict as the next one's baseline. */
 export const FindingStateSchema = FindingRefSchema.extend({

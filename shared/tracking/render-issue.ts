@@ -1,4 +1,5 @@
-import type { Tier, Verdict } from "../model/report.js";
+import type { Verdict } from "../model/report.js";
+import type { Tier } from "../model/tier.js";
 import type { RemediationAction } from "../model/remediation-action.js";
 import { type ImageStream, streamMarker } from "./image-stream.js";
 import { activeFindings, highestSeverity, meetsThreshold, type TrackedFinding } from "./tracked-findings.js";

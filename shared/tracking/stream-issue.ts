@@ -1,4 +1,5 @@
-import type { Finding, Tier } from "../model/report.js";
+import type { Finding } from "../model/report.js";
+import type { Tier } from "../model/tier.js";
 import { planRemediation } from "../policy/remediation/plan.js";
 import type { ImageStream } from "./image-stream.js";
 import { type RenderedIssue, renderIssue, type StreamImage } from "./render-issue.js";

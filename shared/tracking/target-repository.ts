@@ -1,5 +1,5 @@
 import picomatch from "picomatch";
-import type { Tier } from "../model/report.js";
+import type { Tier } from "../model/tier.js";
 import type { TrackingConfig } from "../policy/tracking-config.js";
 
 /** Where a stream's issue lives, and how it is labelled. */

@@ -1,7 +1,6 @@
-import type { Finding, Severity, Tier } from "../model/report.js";
+import type { Finding, Severity } from "../model/report.js";
+import { type Tier, tierRank } from "../model/tier.js";
 import { SEVERITY_ORDER } from "../model/report.js";
-
-const TIER_RANK: Record<Tier, number> = { block: 0, fix: 1, report: 2 };
 
 /** A finding of the stream, merged over its platforms. */
 export interface TrackedFinding {
@@ -14,7 +13,7 @@ export interface TrackedFinding {
 export const findingKey = (f: Pick<Finding, "id" | "package">) => `${f.id}|${f.package.name}`;
 
 /** At or above the threshold (block > fix > report). */
-export const meetsThreshold = (tier: Tier, threshold: Tier) => TIER_RANK[tier] <= TIER_RANK[threshold];
+export const meetsThreshold = (tier: Tier, threshold: Tier) => tierRank(tier) <= tierRank(threshold);
 
 /** The findings of every platform image of the stream, one entry per key, most urgent tier kept. */
 export function mergeFindings(perPlatform: readonly { platform: string; findings: readonly Finding[] }[]) {
@@ -26,7 +25,7 @@ export function mergeFindings(perPlatform: readonly { platform: string; findings
       if (!seen) byKey.set(key, { key, finding, platforms: [platform] });
       else {
         if (!seen.platforms.includes(platform)) seen.platforms.push(platform);
-        if (TIER_RANK[finding.tier] < TIER_RANK[seen.finding.tier]) seen.finding = finding;
+        if (tierRank(finding.tier) < tierRank(seen.finding.tier)) seen.finding = finding;
       }
     }
   return [...byKey.values()].sort(bySeverity);
@@ -39,7 +38,7 @@ export const activeFindings = (findings: readonly TrackedFinding[], threshold: T
 export function bySeverity(a: TrackedFinding, b: TrackedFinding): number {
   return (
     SEVERITY_ORDER.indexOf(a.finding.severity) - SEVERITY_ORDER.indexOf(b.finding.severity) ||
-    TIER_RANK[a.finding.tier] - TIER_RANK[b.finding.tier] ||
+    tierRank(a.finding.tier) - tierRank(b.finding.tier) ||
     a.key.localeCompare(b.key)
   );
 }

@@ -1,9 +1,11 @@
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MisconfigurationMatch } from "../../shared/model/report.js";
 import { FsBlobStore } from "../../shared/ports/fs-blob-store.js";
+import { corpusPath } from "../support/corpus.js";
 import { buildDebianTestImage, type DebianTestImage } from "../support/debian-image.js";
 import { inventoryOf, modeLayer, StackedSource } from "./support/stacked-image.js";
 
@@ -140,6 +142,24 @@ describe("the setuid check without package file lists", () => {
     const warning = inv.warnings.find((w) => w.code === "setuid-unverified");
     expect(warning?.message).toContain("2 setuid/setgid file(s)");
     expect(warning?.message).toContain("/usr/local/bin/tool");
+  });
+
+  it("compares setuid files with a real rpm database's file lists (CBL-Mariner, SQLite)", async () => {
+    const rpmdb = readFileSync(corpusPath("pkgdb/rpm/go-rpmdb/cbl-mariner-2.0/rpmdb.sqlite"));
+    const layer = await modeLayer([
+      { name: "var/lib/rpm/rpmdb.sqlite", content: rpmdb },
+      // listed as /bin/passwd (merged /usr) and /usr/bin/su (rpm -qla on the same database)
+      { name: "usr/bin/passwd", content: "\x7fELF", mode: 0o4755 },
+      { name: "usr/bin/su", content: "\x7fELF", mode: 0o4755 },
+      { name: "usr/local/bin/backdoor", content: "#!/bin/sh\n", mode: 0o4755 },
+    ]);
+    const inv = await inventoryOf(new StackedSource(noPackageLists, [layer]), store);
+    expect(inv.warnings.map((w) => w.code)).not.toContain("setuid-unverified");
+    expect(
+      linux(inv.misconfigurations)
+        .filter((m) => m.id === "PCS-LNX-0008")
+        .map((m) => m.evidence[0]!.location),
+    ).toEqual(["/usr/local/bin/backdoor"]);
   });
 
   it("says nothing when the image has no setuid file", async () => {

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Severity, Tier } from "../../shared/model/report.js";
+import type { Severity } from "../../shared/model/report.js";
+import type { Tier } from "../../shared/model/tier.js";
 import {
   loadPolicy,
   loadPolicyFile,

@@ -1,4 +1,5 @@
-import type { Finding, Severity, Tier } from "../../shared/model/report.js";
+import type { Finding, Severity } from "../../shared/model/report.js";
+import type { Tier } from "../../shared/model/tier.js";
 
 /** A report finding as the verdict stage stores it. */
 export function finding(

@@ -1,6 +1,6 @@
 import { hash } from "node:crypto";
 import type { Analyzer, AnalyzerOutput } from "../analyzer.js";
-import type { ClamdClient } from "./clamd-client.js";
+import { type ClamdClient, describeClamd } from "./clamd-client.js";
 import type { ContentData } from "./content-data.js";
 import { contentFindings } from "./content-findings.js";
 import { DPKG_STATUS, md5sumsPackage, parseMd5sums, parseStatusForIntegrity } from "./dpkg-records.js";
@@ -97,13 +97,55 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
 const SMALL_FILE = 16 * 1024;
 
 /** Names clamd in the analyzer set, so turning it on or off makes cached layer reports miss. */
-export const clamavMarker: Analyzer = {
-  name: "clamav",
-  version: 1,
-  maxFileSize: 0,
-  required: () => false,
-  analyze: () => ({}),
-};
+/**
+ * Names clamd in the analyzer set (it reads nothing itself), so the layer-cache key carries whether
+ * clamd ran and, once `pinClamdSignatures` asked it, which signature database: new signatures re-scan
+ * layers lazily, like a rule update.
+ */
+export interface ClamavMarker extends Analyzer {
+  readonly clamd: ClamdClient;
+}
+
+export function clamavMarker(clamd: ClamdClient): ClamavMarker {
+  return { name: "clamav", version: 1, maxFileSize: 0, required: () => false, analyze: () => ({}), clamd };
+}
+
+/**
+ * `ClamAV 1.4.6/27490/Tue Dec  3 09:33:23 2024` → `1.4.6/27490`: the engine and the signature
+ * database's version (the date says nothing the number does not).
+ */
+export function clamdSignatureVersion(reply: string): string | undefined {
+  // with only locally written signature files (no .cvd), clamd names its engine alone
+  const m = /^ClamAV ([^/\s]+)(?:\/(\d+))?/.exec(reply.trim());
+  if (!m) return undefined;
+  return m[2] ? `${m[1]}/${m[2]}` : m[1];
+}
+
+/**
+ * The analyzer set with clamd's signature version in its marker's `ruleSet` (asked once, with
+ * VERSION). A clamd that does not answer is named so: its layers, scanned by portcullis's rules
+ * alone, are analysed again once it is back.
+ */
+export async function pinClamdSignatures(
+  analyzers: readonly Analyzer[],
+  log?: (message: string) => void,
+): Promise<readonly Analyzer[]> {
+  return Promise.all(
+    analyzers.map(async (a) => {
+      if (!("clamd" in a)) return a;
+      const marker = a as ClamavMarker;
+      let pinned = "unreachable";
+      try {
+        pinned = clamdSignatureVersion(await marker.clamd.version()) ?? "unknown";
+      } catch (err) {
+        log?.(
+          `clamd (${describeClamd(marker.clamd.address)}) did not answer VERSION: ${(err as Error).message}`,
+        );
+      }
+      return { ...marker, ruleSet: `clamav:${pinned}` };
+    }),
+  );
+}
 
 /**
  * MD5 for every file: a later layer's file is checked against md5sums of packages it cannot know

@@ -5,7 +5,12 @@ import { YaraEngine } from "./yara-engine.js";
 import type { UserYaraRules } from "./yara-rule-dirs.js";
 
 export { ClamdClient, parseClamdAddress } from "./clamd-client.js";
-export { clamavMarker, createContentAnalyzer } from "./content-analyzer.js";
+export {
+  clamavMarker,
+  clamdSignatureVersion,
+  createContentAnalyzer,
+  pinClamdSignatures,
+} from "./content-analyzer.js";
 export { YaraEngine } from "./yara-engine.js";
 export { readUserYaraRules } from "./yara-rule-dirs.js";
 
@@ -18,5 +23,5 @@ export function contentAnalyzers(clamdSetting: string | undefined, userRules?: U
   const yara = new YaraEngine(userRules);
   if (clamdSetting === undefined || clamdSetting.trim() === "") return [createContentAnalyzer({ yara })];
   const clamd = new ClamdClient(parseClamdAddress(clamdSetting));
-  return [createContentAnalyzer({ clamd, yara }), clamavMarker];
+  return [createContentAnalyzer({ clamd, yara }), clamavMarker(clamd)];
 }

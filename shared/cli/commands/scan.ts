@@ -1,4 +1,4 @@
-import { analyzersWithYaraRules } from "../../analysis/registry.js";
+import { hostAnalyzers } from "../../analysis/registry.js";
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { matchInventory } from "../../matching/match.js";
@@ -111,7 +111,7 @@ export function registerScan(program: Command): void {
     const stamp = { version: db.metadata.version, updatedAt: db.metadata.updatedAt };
     const inventories = await collectInventories(image, opts, {
       ...(loaded.policy.limits ? { limits: loaded.policy.limits } : {}),
-      analyzers: analyzersWithYaraRules(loaded.policy.content.yaraRules),
+      analyzers: await hostAnalyzers(loaded.policy.content.yaraRules, (m) => process.stderr.write(`${m}\n`)),
     });
     const reports: Report[] = [];
     const tables: string[] = [];

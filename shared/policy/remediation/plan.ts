@@ -4,13 +4,8 @@ import { ecosystemMatches, hasFix, type PolicyMatch } from "../tier.js";
 import { baseImagePlan, resolveBaseLayers } from "./base-image.js";
 import { dotnetRuntimeRemediator } from "./dotnet.js";
 import { manualRemediator, PACKAGE_MANAGERS, packageManagerRemediator } from "./package-managers.js";
-import {
-  type PlannedFinding,
-  type RemediationContext,
-  type RemediationPlan,
-  type Remediator,
-  TIER_RANK,
-} from "./remediator.js";
+import type { PlannedFinding, RemediationContext, RemediationPlan, Remediator } from "./remediator.js";
+import { tierRank } from "../../model/tier.js";
 import { windowsRemediator } from "./windows.js";
 
 /** The registered remediators, first match by ecosystem wins. */
@@ -58,7 +53,7 @@ export function planRemediation(
 
   actions.sort(
     (a, b) =>
-      TIER_RANK[a.tier] - TIER_RANK[b.tier] ||
+      tierRank(a.tier) - tierRank(b.tier) ||
       severityRank(findings, a.findingIds) - severityRank(findings, b.findingIds) ||
       b.findingIds.length - a.findingIds.length ||
       a.key.localeCompare(b.key),

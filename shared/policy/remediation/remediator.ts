@@ -1,5 +1,6 @@
 import type { RemediationAction, RemediationTarget } from "../../model/remediation-action.js";
-import { SEVERITY_ORDER, type Tier } from "../../model/report.js";
+import { SEVERITY_ORDER } from "../../model/report.js";
+import { type Tier, tierRank } from "../../model/tier.js";
 import { versioningFor } from "../../vulndb/versioning/index.js";
 import type { PolicyMatch } from "../tier.js";
 
@@ -91,10 +92,8 @@ export function truncateList(list: string, max = 120): string {
   return list.length <= max ? list : `${list.slice(0, max - 1)}…`;
 }
 
-export const TIER_RANK: Record<Tier, number> = { block: 0, fix: 1, report: 2 };
-
 export function mostUrgentTier(findings: readonly PlannedFinding[]): Tier {
   let best: Tier = "report";
-  for (const f of findings) if (f.tier !== undefined && TIER_RANK[f.tier] < TIER_RANK[best]) best = f.tier;
+  for (const f of findings) if (f.tier !== undefined && tierRank(f.tier) < tierRank(best)) best = f.tier;
   return best;
 }

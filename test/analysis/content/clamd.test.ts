@@ -11,6 +11,12 @@ import {
   parseClamdAddress,
 } from "../../../shared/analysis/content/index.js";
 import { parseScanReply } from "../../../shared/analysis/content/clamd-client.js";
+import {
+  clamdSignatureVersion,
+  contentAnalyzers,
+  pinClamdSignatures,
+} from "../../../shared/analysis/content/index.js";
+import { analyzerSetVersion } from "../../../shared/analysis/registry.js";
 import { squashLayers } from "../../../shared/analysis/squash.js";
 import { ContentFactSchema } from "../../../shared/model/content.js";
 import { DEFAULT_LIMITS } from "../../../shared/model/limits.js";
@@ -177,5 +183,28 @@ describe("clamd client against hostile peers", () => {
     });
     for (const bad of ["clamd", "127.0.0.1:0", "127.0.0.1:70000", "http://x:1/"])
       expect(() => parseClamdAddress(bad)).toThrow(/PORTCULLIS_CLAMD/);
+  });
+});
+
+describe("clamd's signatures in the layer-cache key", () => {
+  it("pins the engine and signature version clamd reports, and names a clamd that does not answer", async () => {
+    const pinned = await pinClamdSignatures(contentAnalyzers(clamd.address));
+    const marker = pinned.find((a) => a.name === "clamav");
+    expect(marker?.ruleSet).toMatch(/^clamav:\d+\.\d+\.\d+/);
+    expect(analyzerSetVersion(pinned)).not.toBe(analyzerSetVersion(contentAnalyzers(clamd.address)));
+
+    const said: string[] = [];
+    const down = await pinClamdSignatures(contentAnalyzers(`127.0.0.1:${await freePort()}`), (m) =>
+      said.push(m),
+    );
+    expect(down.find((a) => a.name === "clamav")?.ruleSet).toBe("clamav:unreachable");
+    expect(said.join("\n")).toMatch(/did not answer VERSION/);
+    expect(analyzerSetVersion(down)).not.toBe(analyzerSetVersion(pinned));
+  });
+
+  it("reads the engine and database version from clamd's VERSION reply", () => {
+    expect(clamdSignatureVersion("ClamAV 1.4.3/27490/Tue Dec  3 09:33:23 2024\n")).toBe("1.4.3/27490");
+    expect(clamdSignatureVersion("ClamAV 1.0.7")).toBe("1.0.7");
+    expect(clamdSignatureVersion("not clamd")).toBeUndefined();
   });
 });

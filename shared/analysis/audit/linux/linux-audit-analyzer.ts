@@ -1,4 +1,6 @@
 import type { Analyzer, AnalyzerOutput, AnalyzerWarning, LayerData } from "../../analyzer.js";
+import { readRpmOwnedFiles } from "../../os-owned/package-manager-files.js";
+import { isRpmDatabasePath } from "../../rpm/rpm-analyzer.js";
 import { auditLinux, type LinuxAuditFact } from "./linux-audit.js";
 import type { LinuxAuditData } from "./linux-audit-data.js";
 import { parseShadow } from "./shadow.js";
@@ -11,6 +13,7 @@ const SUDOERS = /^etc\/(sudoers|sudoers\.d\/[^/.]*[^/.~])$/;
 const DPKG_LIST = /^var\/lib\/dpkg\/info\/[^/]+\.list$/;
 const APK_DB = "lib/apk/db/installed";
 const SETUID_SETGID = 0o6000;
+const MAX_SETTINGS_FILE = 16 * 1024 * 1024;
 const EXECUTABLE = 0o111;
 
 /**
@@ -20,11 +23,11 @@ const EXECUTABLE = 0o111;
  */
 export const linuxAuditAnalyzer = {
   name: "audit-linux",
-  version: 1,
-  maxFileSize: 16 * 1024 * 1024,
+  version: 2,
+  maxFileSize: 512 * 1024 * 1024,
   required(path) {
     if (path.startsWith("etc/")) return path === "etc/shadow" || SSHD.test(path) || SUDOERS.test(path);
-    return DPKG_LIST.test(path) || path === APK_DB;
+    return DPKG_LIST.test(path) || path === APK_DB || (isRpmDatabasePath(path) && !path.endsWith("-wal"));
   },
   // executables without the bits are kept too: a later layer's `chmod u-s` copy must replace the setuid one
   inspect({ mode }) {
@@ -32,7 +35,24 @@ export const linuxAuditAnalyzer = {
     const data: LinuxAuditData = { kind: "mode", mode: mode & 0o7777 };
     return { data };
   },
-  analyze({ path, content }): AnalyzerOutput {
+  async analyze({ path, content }): Promise<AnalyzerOutput> {
+    if (isRpmDatabasePath(path)) {
+      // every header's file names (any of rpm's three formats); an unreadable database lists nothing
+      const owners = await readRpmOwnedFiles(content, () => true);
+      const data: LinuxAuditData = { kind: "owned", paths: owners.flatMap((o) => o.paths).join("\n") };
+      return { data };
+    }
+    // the rpm database may be large; a settings file this big is not one to parse
+    if (content.length > MAX_SETTINGS_FILE)
+      return {
+        warnings: [
+          {
+            code: "file-too-large",
+            message: `/${path} is ${content.length} bytes, more than the configuration audit reads (${MAX_SETTINGS_FILE}); not audited`,
+            path,
+          },
+        ],
+      };
     const text = content.toString("utf8");
     let data: LinuxAuditData;
     if (path === "etc/shadow") data = { kind: "shadow", entries: parseShadow(text) };
@@ -68,8 +88,8 @@ function squashLinuxAudit(layers: readonly LayerData[]): LinuxAuditFact {
 }
 
 /**
- * Setuid/setgid files with no package file list to compare them with (rpm databases and apk-tools 3
- * are not read for file lists): PCS-LNX-0008 could not be decided, so say so rather than pass.
+ * Setuid/setgid files with no package file list to compare them with (apk-tools 3's database is not
+ * read for file lists, or none survives): PCS-LNX-0008 could not be decided, so say so rather than pass.
  */
 function setuidUnverified(fact: LinuxAuditFact | undefined): AnalyzerWarning[] {
   if (!fact || fact.packageLists || fact.setuid.length === 0) return [];
