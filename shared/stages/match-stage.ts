@@ -1,6 +1,5 @@
 import { ZodError, z } from "zod";
 import { inventoryFromStoredReports } from "../analysis/stored-inventory.js";
-import { ScanError } from "../model/errors.js";
 import { messageId, type MatchingMessage, type VerdictMessage } from "../model/messages.js";
 import type { Inventory } from "../model/report.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
