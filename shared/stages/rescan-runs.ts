@@ -64,6 +64,19 @@ export async function writeRescanImage(
   await tables.upsert(TABLES.rescans, rescanId, imageRow(image), props(image));
 }
 
+/** Many images' progress rows of one rescan in one batch (a transaction per 100 rows). */
+export async function writeRescanImages(
+  tables: TableStore,
+  rescanId: string,
+  images: readonly RescanImage[],
+): Promise<void> {
+  await tables.upsertMany(
+    TABLES.rescans,
+    rescanId,
+    images.map((image) => ({ rowKey: imageRow(image), properties: props(image) })),
+  );
+}
+
 /** Matching could not re-match this image (its stored inventory is missing or corrupt): why, for it alone. */
 export async function failRescanImage(
   tables: TableStore,

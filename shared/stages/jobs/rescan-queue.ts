@@ -3,7 +3,7 @@ import type { BusSender } from "../../ports/bus.js";
 import type { TableStore } from "../../ports/table-store.js";
 import { readScan } from "../scan-state.js";
 import type { ScannedImage } from "../scanned-images.js";
-import { writeRescanImage } from "../rescan-runs.js";
+import { writeRescanImages } from "../rescan-runs.js";
 import { sendMatching } from "../send-matching.js";
 
 /** What queuing a rescan needs: the HTTP routes have it as well as the pipeline. */
@@ -27,9 +27,8 @@ export async function queueRescanBatch(
   run: { rescanId: string; cause: RescanCause },
   images: readonly ScannedImage[],
 ): Promise<{ queued: number; failed: number }> {
-  let queued = 0;
-  let failed = 0;
-  await Promise.all(
+  // every progress row first, in one batch (a row per image, one commit), then the sends
+  const planned = await Promise.all(
     images.map(async (image) => {
       const key = { registry: image.registry, repository: image.repository, digest: image.digest };
       const queuedAt = deps.now().toISOString();
@@ -40,21 +39,34 @@ export async function queueRescanBatch(
           : !image.inventoryKey
             ? "no stored inventory"
             : `its scan is ${scan.state.status}`;
-        await writeRescanImage(deps.tables, run.rescanId, { ...key, state: "failed", queuedAt, reason });
-        failed++;
-        return;
+        return { row: { ...key, state: "failed" as const, queuedAt, reason } };
       }
-      await writeRescanImage(deps.tables, run.rescanId, { ...key, state: "queued", queuedAt });
-      await sendMatching(deps.bus, scan.state, {
+      return {
+        row: { ...key, state: "queued" as const, queuedAt },
+        send: { state: scan.state, inventoryKey: image.inventoryKey },
+      };
+    }),
+  );
+  await writeRescanImages(
+    deps.tables,
+    run.rescanId,
+    planned.map((p) => p.row),
+  );
+  let queued = 0;
+  await Promise.all(
+    planned.map(async ({ send }) => {
+      if (!send) return;
+      await sendMatching(deps.bus, send.state, {
         reason: "rescan",
         runId: run.rescanId,
-        inventoryKey: image.inventoryKey,
+        inventoryKey: send.inventoryKey,
         cause: run.cause,
         rescanId: run.rescanId,
       });
       queued++;
     }),
   );
+  const failed = planned.length - planned.filter((p) => p.send).length;
   return { queued, failed };
 }
 
