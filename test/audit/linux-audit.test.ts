@@ -162,6 +162,16 @@ describe("the setuid check without package file lists", () => {
     ).toEqual(["/usr/local/bin/backdoor"]);
   });
 
+  it("warns rather than calls every setuid file unowned when the rpm database cannot be read", async () => {
+    const layer = await modeLayer([
+      { name: "var/lib/rpm/rpmdb.sqlite", content: Buffer.from("SQLite format 3\0 but truncated") },
+      { name: "usr/bin/su", content: "\x7fELF", mode: 0o4755 },
+    ]);
+    const inv = await inventoryOf(new StackedSource(noPackageLists, [layer]), store);
+    expect(linux(inv.misconfigurations).map((m) => m.id)).not.toContain("PCS-LNX-0008");
+    expect(inv.warnings.map((w) => w.code)).toContain("setuid-unverified");
+  });
+
   it("says nothing when the image has no setuid file", async () => {
     const layer = await modeLayer([{ name: "usr/local/bin/tool", content: "#!/bin/sh\n", mode: 0o755 }]);
     const inv = await inventoryOf(new StackedSource(noPackageLists, [layer]), store);

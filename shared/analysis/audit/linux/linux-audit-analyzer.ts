@@ -37,8 +37,11 @@ export const linuxAuditAnalyzer = {
   },
   async analyze({ path, content }): Promise<AnalyzerOutput> {
     if (isRpmDatabasePath(path)) {
-      // every header's file names (any of rpm's three formats); an unreadable database lists nothing
+      // every header's file names (any of rpm's three formats)
       const owners = await readRpmOwnedFiles(content, () => true);
+      // an unreadable database lists no file: no list rather than an empty one (setuid-unverified, not
+      // every setuid file called unowned); the rpm analyzer already warns about the database
+      if (owners.length === 0) return {};
       const data: LinuxAuditData = { kind: "owned", paths: owners.flatMap((o) => o.paths).join("\n") };
       return { data };
     }
