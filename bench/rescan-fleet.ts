@@ -147,7 +147,14 @@ try {
   }
   const inProcessMs = performance.now() - t;
 
-  measure(host.pipeline.tables, "tables", ["get", "upsert", "upsertMany", "insertIfAbsent", "updateIfMatch", "delete"]);
+  measure(host.pipeline.tables, "tables", [
+    "get",
+    "upsert",
+    "upsertMany",
+    "insertIfAbsent",
+    "updateIfMatch",
+    "delete",
+  ]);
   measure(host.pipeline.blobs, "blobs", ["get", "put"]);
   measure(host.pipeline.bus, "bus", ["send", "sendBatch"]);
   measure(host.pipeline, "pipeline", ["match", "decide"]);
