@@ -15,6 +15,8 @@ import { trackingStage } from "../shared/stages/tracking-stage.js";
 import { githubClients } from "../shared/tracking/github-client.js";
 import { octokitIssueTracker } from "../shared/tracking/issue-tracker.js";
 import { TrackingConfigSchema } from "../shared/policy/tracking-config.js";
+import { readSettings } from "../shared/composition/settings.js";
+import { trackingRetryOf } from "../shared/tracking/tracking-from-settings.js";
 import { FakeGitHub } from "../test/support/fake-github.js";
 
 const REPOSITORIES = Number(process.env.BENCH_TRACKING_REPOSITORIES ?? 200);
@@ -50,6 +52,7 @@ const deps: PipelineDeps = {
     ),
     config: TrackingConfigSchema.parse({ repositories: [{ images: ["bench/**"], github: "acme/fleet" }] }),
     webUrl: "https://github.com",
+    retry: trackingRetryOf(readSettings({})),
   },
 };
 

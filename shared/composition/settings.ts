@@ -70,6 +70,11 @@ export const SettingsSchema = z
     PORTCULLIS_GITHUB_API_URL: optionalText,
     /** the web host image source labels must name; default https://github.com */
     PORTCULLIS_GITHUB_URL: optionalText,
+    /** tries of a tracking message while GitHub is unreachable before it is dropped, visibly (60: about 4½ hours) */
+    PORTCULLIS_TRACKING_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(60),
+    /** the first put-back's delay in seconds; each next one doubles, up to the max */
+    PORTCULLIS_TRACKING_RETRY_FIRST_SECONDS: z.coerce.number().positive().max(3600).default(2),
+    PORTCULLIS_TRACKING_RETRY_MAX_SECONDS: z.coerce.number().positive().max(86_400).default(300),
     /** the still-in-use rescan sweep's NCRONTAB: `0 M * * * *` or `0 M 0/H * * *` (star-slash H too) (stages/jobs/schedules.ts) */
     PORTCULLIS_RESCAN_SCHEDULE: z
       .string()

@@ -10,16 +10,14 @@ import {
   trackStream,
 } from "../tracking/track-stream.js";
 import { trackingMessageId } from "../tracking/tracking-message.js";
+import { retryDelaySeconds } from "../tracking/tracking-setup.js";
 import { streamsOfRepository } from "../tracking/tracking-ledger.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
-
-const DEFAULT_MAX_ATTEMPTS = 60;
-const defaultDelay = (attempt: number) => Math.min(300, 2 ** Math.min(attempt, 9));
 
 /**
  * tracking: bring the GitHub issue of every stream the image belongs to in line with its stored
  * verdict. GitHub being down or rate limited never fails the message: it is put back with a
- * growing delay (up to hours), so scanning and the gate never wait on GitHub. Past `maxAttempts`
+ * growing delay (settings PORTCULLIS_TRACKING_*), so scanning and the gate never wait on GitHub. Past `maxAttempts`
  * the message is dropped visibly: each stream's ledger row keeps the move it asked for and the
  * error (shown by the image API), and the stream's next message brings its issue up to date.
  * GitHub refusing outright (401, 403 without a rate limit, 422) is recorded the same way at once.
@@ -71,13 +69,13 @@ export async function trackingStage(msg: TrackingMessage, deps: PipelineDeps): P
     if (!isTransientGitHubError(err) && !(err instanceof StreamBusyError)) throw err;
     const attempt = (msg.attempt ?? 0) + 1;
     const why = (err as Error).message;
-    if (attempt > (setup.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)) {
+    if (attempt > setup.retry.maxAttempts) {
       const said = `given up after ${attempt - 1} tries at ${deps.now().toISOString()}: ${why}`;
       for (const stream of streams.slice(done)) await recordGivenUp(stream, event, said, tracking);
       deps.log(`tracking ${msg.image.ref}: ${said}`);
       return;
     }
-    const delaySeconds = (setup.retryDelaySeconds ?? defaultDelay)(attempt);
+    const delaySeconds = retryDelaySeconds(attempt, setup.retry);
     deps.log(`tracking ${msg.image.ref}: ${why}; trying again in ${delaySeconds}s (try ${attempt})`);
     await deps.bus.send(
       "tracking",

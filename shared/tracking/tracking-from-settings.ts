@@ -1,7 +1,7 @@
 import { DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_WEB_URL, githubClients } from "./github-client.js";
 import { octokitIssueTracker } from "./issue-tracker.js";
 import { DEFAULT_TRACKING_CONFIG, type TrackingConfig } from "../policy/tracking-config.js";
-import type { TrackingSetup } from "./tracking-setup.js";
+import type { TrackingRetry, TrackingSetup } from "./tracking-setup.js";
 
 /** The app settings tracking reads (shared/composition/settings.ts defines and documents them). */
 export interface GitHubSettings {
@@ -10,6 +10,9 @@ export interface GitHubSettings {
   PORTCULLIS_GITHUB_APP_PRIVATE_KEY?: string | undefined;
   PORTCULLIS_GITHUB_API_URL?: string | undefined;
   PORTCULLIS_GITHUB_URL?: string | undefined;
+  PORTCULLIS_TRACKING_MAX_ATTEMPTS: number;
+  PORTCULLIS_TRACKING_RETRY_FIRST_SECONDS: number;
+  PORTCULLIS_TRACKING_RETRY_MAX_SECONDS: number;
 }
 
 /** Tracking is on when a token or a GitHub App is configured; otherwise undefined (off). */
@@ -32,5 +35,19 @@ export function trackingFromSettings(
     },
     { log },
   );
-  return { tracker: octokitIssueTracker(clients), config: config ?? DEFAULT_TRACKING_CONFIG, webUrl };
+  return {
+    tracker: octokitIssueTracker(clients),
+    config: config ?? DEFAULT_TRACKING_CONFIG,
+    webUrl,
+    retry: trackingRetryOf(settings),
+  };
+}
+
+/** How long tracking waits out GitHub, as the settings say. */
+export function trackingRetryOf(settings: GitHubSettings): TrackingRetry {
+  return {
+    maxAttempts: settings.PORTCULLIS_TRACKING_MAX_ATTEMPTS,
+    firstDelaySeconds: settings.PORTCULLIS_TRACKING_RETRY_FIRST_SECONDS,
+    maxDelaySeconds: settings.PORTCULLIS_TRACKING_RETRY_MAX_SECONDS,
+  };
 }

@@ -3,7 +3,9 @@ import { dispatch } from "../../shared/http/router.js";
 import { TrackingConfigSchema } from "../../shared/policy/tracking-config.js";
 import { githubClients } from "../../shared/tracking/github-client.js";
 import { octokitIssueTracker } from "../../shared/tracking/issue-tracker.js";
-import type { TrackingSetup } from "../../shared/tracking/tracking-setup.js";
+import { readSettings } from "../../shared/composition/settings.js";
+import { trackingRetryOf } from "../../shared/tracking/tracking-from-settings.js";
+import type { TrackingRetry, TrackingSetup } from "../../shared/tracking/tracking-setup.js";
 import { debianLayer, REGISTRY } from "../pipeline/fake-registry.js";
 import { HOOK_TOKEN, type MemoryPipeline, memoryPipeline } from "../pipeline/memory-pipeline.js";
 import { bearer, distributionPush, request } from "../pipeline/notifications.js";
@@ -46,9 +48,20 @@ export function trackingSetup(github: FakeGitHub, extra: Partial<TrackingSetup> 
     }),
     webUrl: "https://github.com",
     intentLeaseMs: 0,
-    retryDelaySeconds: () => 0.2,
+    retry: retryFrom(),
     ...extra,
   };
+}
+
+/** The tracking stage's retry as the settings give it; put-backs 0.2 s apart unless `env` says otherwise. */
+export function retryFrom(env: Record<string, string> = {}): TrackingRetry {
+  return trackingRetryOf(
+    readSettings({
+      PORTCULLIS_TRACKING_RETRY_FIRST_SECONDS: "0.2",
+      PORTCULLIS_TRACKING_RETRY_MAX_SECONDS: "0.2",
+      ...env,
+    }),
+  );
 }
 
 let eventNo = 0;

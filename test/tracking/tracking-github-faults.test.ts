@@ -4,7 +4,13 @@ import { listLedger } from "../../shared/tracking/tracking-ledger.js";
 import { REGISTRY } from "../pipeline/fake-registry.js";
 import { request } from "../pipeline/notifications.js";
 import { type Fault, FakeGitHub } from "../support/fake-github.js";
-import { DEMO_FIXED, type TrackedPipeline, trackedPipeline, VULNERABLE } from "./tracked-pipeline.js";
+import {
+  DEMO_FIXED,
+  retryFrom,
+  type TrackedPipeline,
+  trackedPipeline,
+  VULNERABLE,
+} from "./tracked-pipeline.js";
 
 /**
  * GitHub failing under the tracking stage on the real pipeline: rate limits, 5xx, reset
@@ -87,7 +93,9 @@ describe("GitHub failing under the tracking stage", () => {
   );
 
   it("GitHub down past every try: the verdict and gate go on, the stream keeps its move and the error, and catches up with one issue when GitHub is back", async () => {
-    t = await trackedPipeline(github, { tracking: { maxAttempts: 3 } });
+    t = await trackedPipeline(github, {
+      tracking: { retry: retryFrom({ PORTCULLIS_TRACKING_MAX_ATTEMPTS: "3" }) },
+    });
     await t.push("team/app", "latest", VULNERABLE);
     expect(issues()).toHaveLength(1);
 

@@ -11,6 +11,7 @@ import { debianLayer, REGISTRY } from "../pipeline/fake-registry.js";
 import { HOOK_TOKEN, type MemoryPipeline, memoryPipeline } from "../pipeline/memory-pipeline.js";
 import { bearer, distributionPush, request } from "../pipeline/notifications.js";
 import { FakeGitHub } from "../support/fake-github.js";
+import { retryFrom } from "./tracked-pipeline.js";
 
 /**
  * Tracking on the real stages (intake → resolve → layer analysis → matching → verdict → tracking)
@@ -48,7 +49,7 @@ function setup(extra: Partial<TrackingSetup> = {}): TrackingSetup {
     config: TrackingConfigSchema.parse({ repositories: [{ images: ["team/**"], github: "acme/app" }] }),
     webUrl: "https://github.com",
     intentLeaseMs: 0,
-    retryDelaySeconds: () => 0.2,
+    retry: retryFrom(),
     ...extra,
   };
 }
