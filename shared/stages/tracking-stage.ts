@@ -48,7 +48,7 @@ export async function trackingStage(msg: TrackingMessage, deps: PipelineDeps): P
   const event: StreamEvent =
     msg.cause === "deleted"
       ? { kind: "deleted", digest: msg.image.digest, at }
-      : { kind: "image", image: msg.image, at };
+      : { kind: "image", image: msg.image, at, ...(msg.verdictRecord ? { record: msg.verdictRecord } : {}) };
   // the streams already brought up to date when one fails carry no error
   let done = 0;
   try {

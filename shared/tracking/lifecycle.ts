@@ -47,8 +47,14 @@ const sameSet = (a: readonly string[], b: readonly string[]) =>
 export function planLifecycle(
   state: LifecycleState,
   rendered: RenderedIssue,
-  options: { deleted?: boolean } = {},
+  options: {
+    deleted?: boolean;
+    /** "What changed in this rescan" (render-verdict-change.ts): rides on the change comment */
+    change?: string;
+  } = {},
 ): LifecyclePlan {
+  const comment = (headline: string, introduced: readonly string[], fixed: readonly string[]) =>
+    changeComment(headline, introduced, fixed, options.change);
   const active = options.deleted ? [] : rendered.active;
   const before = new Set(state.active);
   const now = new Set(active);
@@ -133,6 +139,8 @@ export function planLifecycle(
   if (changed.body !== undefined || changed.labels !== undefined) ops.push({ kind: "update", ...changed });
   if (introduced.length > 0 || fixed.length > 0)
     ops.push(comment("The findings changed.", introduced, fixed));
+  // the same findings, shown differently because the verdict changed (a severity, a tier): say why
+  else if (changed.body !== undefined && options.change) ops.push(comment("The verdict changed.", [], []));
   return {
     ops,
     next: { issue: record({}), active, dismissed: [] },
@@ -141,8 +149,15 @@ export function planLifecycle(
 }
 
 /** A change comment; its hidden `change` id lets a retry see that it was already posted. */
-function comment(headline: string, introduced: readonly string[], fixed: readonly string[]): IssueOp {
-  const change = hashBody(`${headline}\n${introduced.join("\n")}\n--\n${fixed.join("\n")}`);
+function changeComment(
+  headline: string,
+  introduced: readonly string[],
+  fixed: readonly string[],
+  verdictChange: string | undefined,
+): IssueOp {
+  const change = hashBody(
+    `${headline}\n${introduced.join("\n")}\n--\n${fixed.join("\n")}\n--\n${verdictChange ?? ""}`,
+  );
   const list = (keys: readonly string[]) =>
     keys
       .slice(0, 50)
@@ -154,6 +169,7 @@ function comment(headline: string, introduced: readonly string[], fixed: readonl
   const lines = [changeMarker(change), headline];
   if (introduced.length > 0) lines.push(`- Introduced: ${list(introduced)}`);
   if (fixed.length > 0) lines.push(`- Fixed: ${list(fixed)}`);
+  if (verdictChange) lines.push("", verdictChange);
   return { kind: "comment", body: lines.join("\n"), change };
 }
 

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { formatPlatform, type ImageIdentity } from "../model/image.js";
+import type { VerdictRecord } from "../model/messages.js";
 import { InventorySchema, ReportSchema, type Verdict } from "../model/report.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { TableStore } from "../ports/table-store.js";
@@ -8,6 +9,7 @@ import { type GitHubIssue, type IssueTracker, type RepoRef, statusOf } from "./i
 import { changeMarker, hashBody, type IssueOp, type LifecycleState, planLifecycle } from "./lifecycle.js";
 import { chooseTarget, SOURCE_LABEL } from "./target-repository.js";
 import { readStoredImage } from "./stored-image.js";
+import { renderVerdictChange } from "./render-verdict-change.js";
 import { type LoadedImage, renderStreamIssue, reportUrlOf } from "./stream-issue.js";
 import type { TrackingConfig } from "../policy/tracking-config.js";
 import {
@@ -35,7 +37,13 @@ export interface TrackingDeps {
 
 /** What moved a stream. */
 export type StreamEvent =
-  | { kind: "image"; image: ImageIdentity; at: string }
+  | {
+      kind: "image";
+      image: ImageIdentity;
+      at: string;
+      /** the verdict's cause and diff, when a verdict sent it: the change comment says what changed */
+      record?: VerdictRecord;
+    }
   /** the digest (or the tag stream) left the registry */
   | { kind: "deleted"; digest: string; at: string }
   /** re-render from what is stored (a command, a rescan, a person reopening) */
@@ -147,7 +155,8 @@ async function trackOnce(
     active: rebuilt ? rendered.active : entry.active,
     dismissed: rebuilt && entry.closedBy === "person" ? rendered.active : entry.dismissed,
   };
-  const plan = planLifecycle(state, rendered, { deleted: entry.deleted });
+  const change = verdictChangeOf(event, entry);
+  const plan = planLifecycle(state, rendered, { deleted: entry.deleted, ...(change ? { change } : {}) });
 
   if (plan.ops.length === 0) {
     Object.assign(entry, {
@@ -257,6 +266,14 @@ async function runOp(
       return issue;
     }
   }
+}
+
+/** What the event's verdict changed, when the stream shows that image (a rescan of an older digest changes nothing shown). */
+function verdictChangeOf(event: StreamEvent, entry: LedgerEntry): string | undefined {
+  if (event.kind !== "image" || !event.record) return undefined;
+  const platform = formatPlatform(event.image.platform);
+  if (entry.images[platform]?.digest !== event.image.digest) return undefined;
+  return renderVerdictChange(event.record, { platform, digest: event.image.digest });
 }
 
 /** The issue carrying this stream's marker; the oldest when several do. */

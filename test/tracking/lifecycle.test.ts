@@ -161,4 +161,55 @@ describe("tracking issue lifecycle", () => {
       bodyHash: hashBody(rendered([]).body),
     });
   });
+
+  describe("with what the verdict changed", () => {
+    const change = "#### What changed in this rescan\nCause: the vulnerability database changed";
+    const commentOf = (plan: ReturnType<typeof planLifecycle>) =>
+      plan.ops.flatMap((op) => (op.kind === "comment" ? [op.body] : []));
+
+    it("rides on the change comment", () => {
+      const plan = planLifecycle(
+        { issue: issue(rendered([A, B])), active: [A, B], dismissed: [] },
+        rendered([A]),
+        { change },
+      );
+      expect(commentOf(plan)).toEqual([expect.stringContaining(`Fixed: \`CVE-2\` (libjq1)\n\n${change}`)]);
+    });
+
+    it("gets a comment of its own when the body changed with the same findings (a severity, a tier)", () => {
+      const plan = planLifecycle(
+        { issue: issue(rendered([A])), active: [A], dismissed: [] },
+        rendered([A], "severity changed body"),
+        { change },
+      );
+      expect(plan.ops.map((op) => op.kind)).toEqual(["update", "comment"]);
+      expect(commentOf(plan)).toEqual([expect.stringMatching(/The verdict changed\.\n\n#### What changed/)]);
+    });
+
+    it("writes nothing when nothing shown changed (a change below the threshold)", () => {
+      const plan = planLifecycle({ issue: issue(rendered([A])), active: [A], dismissed: [] }, rendered([A]), {
+        change,
+      });
+      expect(plan.ops).toEqual([]);
+    });
+
+    it("stays out of a dismissed issue", () => {
+      const closed: LifecycleState = {
+        issue: issue(rendered([A]), { state: "closed", closedBy: "person" }),
+        active: [A],
+        dismissed: [A],
+      };
+      expect(planLifecycle(closed, rendered([A], "other body"), { change }).ops).toEqual([]);
+    });
+
+    it("makes a different comment id, so a retry's look-up finds exactly this comment", () => {
+      const state: LifecycleState = { issue: issue(rendered([A, B])), active: [A, B], dismissed: [] };
+      const ids = [undefined, change].map((c) =>
+        planLifecycle(state, rendered([A]), c ? { change: c } : {}).ops.flatMap((op) =>
+          op.kind === "comment" ? [op.change] : [],
+        ),
+      );
+      expect(ids[0]).not.toEqual(ids[1]);
+    });
+  });
 });

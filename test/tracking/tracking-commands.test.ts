@@ -95,6 +95,28 @@ describe("commands and verdict runs with duplicate detection on", () => {
     expect(github.issuesOf("acme", "app")).toHaveLength(1);
   }, 120_000);
 
+  it("the change comment says what changed in the rescan and why: the verdict record's cause and diff", async () => {
+    t = await trackedPipeline(github, { duplicateWindowSeconds: 600, now: clock, webhookSecret: SECRET });
+    const digest = await t.push("team/app", "latest", VULNERABLE);
+    const until = new Date(clock().getTime() + DAY).toISOString().slice(0, 10);
+    await command(`/portcullis accept CVE-2099-0001 until ${until}`);
+    const accepted = github.commentsOn(issue()).at(-1)!.body;
+    expect(accepted).toMatch(/- Fixed: `CVE-2099-0001` \(demo\)\n\n#### What changed in this rescan\n/);
+    expect(accepted).toContain(
+      `Cause: a \`/portcullis rescan\` (or a risk accepted or unaccepted from GitHub) — linux/amd64 \`${digest}\``,
+    );
+    expect(accepted).toMatch(/- Accepted \(suppressed now\) \(1\): `CVE-2099-0001` in demo 1\.0-1\n/);
+    expect(accepted).not.toMatch(/- New \(|- Fixed \(/);
+
+    offsetMs = 3 * DAY;
+    await command("/portcullis rescan");
+    const expired = github.commentsOn(issue()).at(-1)!.body;
+    expect(expired).toMatch(/- Introduced: `CVE-2099-0001` \(demo\)/);
+    expect(expired).toMatch(/- Acceptance expired \(counted again\) \(1\): `CVE-2099-0001` in demo 1\.0-1\n/);
+    expect(expired).toMatch(/compared with the verdict of [^\n]* \(command\)/);
+    expect(github.issuesOf("acme", "app")).toHaveLength(1);
+  }, 120_000);
+
   it("every /portcullis rescan is a fresh verdict and tracking update, even with nothing changed (no GitHub write then)", async () => {
     t = await trackedPipeline(github, { duplicateWindowSeconds: 600, now: clock, webhookSecret: SECRET });
     await t.push("team/app", "latest", VULNERABLE);
