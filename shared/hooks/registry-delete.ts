@@ -17,9 +17,11 @@ export interface DeleteIntakeDeps {
 
 /**
  * Registry delete events → tracking messages (`cause: "deleted"`), each event at most once, never a
- * scan. The tracking stage takes the digest out of every stream of the repository that points at
- * it, and closes a stream's issue when nothing it pointed at remains. A delete that names only a
- * tag (Distribution 3) removes no image: it is answered and logged, not tracked.
+ * scan. The tracking stage takes the digest (an index's: its platform images too) out of every
+ * stream of the repository that points at it, and closes a stream's issue when nothing it pointed
+ * at remains. A delete that names only a tag (Distribution 3) removes no image but ends what the
+ * tag named: its message has no digest (""), and the tag's stream lets go of the images only that
+ * tag named.
  */
 export async function acceptDeleteEvents(
   events: readonly PushEvent[],
@@ -28,10 +30,10 @@ export async function acceptDeleteEvents(
   const out = { tracked: 0, duplicates: 0, inProgress: 0, ignored: 0 };
   for (const event of events) {
     const name = `${event.registry}/${event.repository}${event.digest ? `@${event.digest}` : `:${event.tag}`}`;
-    if (!deps.tracking || !event.digest) {
+    if (!deps.tracking || !(event.digest || event.tag)) {
       out.ignored++;
       deps.log(
-        `delete ${event.source}: ${name}: ${deps.tracking ? "names no digest, no image left the registry" : "GitHub tracking is off"}`,
+        `delete ${event.source}: ${name}: ${deps.tracking ? "names neither a digest nor a tag" : "GitHub tracking is off"}`,
       );
       continue;
     }
@@ -41,12 +43,14 @@ export async function acceptDeleteEvents(
     if (claim.kind === "duplicate") out.duplicates++;
     if (claim.kind === "in-progress") out.inProgress++;
     if (claim.kind !== "claimed") continue;
-    const image = { registry: event.registry, repository: event.repository, digest: event.digest };
+    const repository = { registry: event.registry, repository: event.repository };
+    const named = event.digest ? { ...repository, digest: event.digest } : { ...repository, tag: event.tag };
+    const image = { ...repository, digest: event.digest ?? "" };
     const { body, messageId } = trackingMessage({
-      scanId: scanIdOf(image),
+      scanId: scanIdOf(named),
       image: {
         ...image,
-        ref: formatImageRef(image),
+        ref: formatImageRef(named),
         tags: event.tag ? [event.tag] : [],
         platform: { os: "unknown", architecture: "unknown" },
       },

@@ -1,4 +1,5 @@
-import type { TrackingMessage } from "../model/messages.js";
+import { scanIdOf, type TrackingMessage } from "../model/messages.js";
+import type { TrackingConfig } from "../policy/tracking-config.js";
 import { imageLabels } from "../tracking/image-labels.js";
 import { type ImageStream, streamOf, streamsOf } from "../tracking/image-stream.js";
 import { isTransientGitHubError, statusOf } from "../tracking/issue-tracker.js";
@@ -13,6 +14,7 @@ import { trackingMessageId } from "../tracking/tracking-message.js";
 import { retryDelaySeconds } from "../tracking/tracking-setup.js";
 import { streamsOfRepository } from "../tracking/tracking-ledger.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
+import { readScan } from "./scan-state.js";
 
 /**
  * tracking: bring the GitHub issue of every stream the image belongs to in line with its stored
@@ -37,22 +39,12 @@ export async function trackingStage(msg: TrackingMessage, deps: PipelineDeps): P
     log: deps.log,
     ...(setup.intentLeaseMs !== undefined ? { intentLeaseMs: setup.intentLeaseMs } : {}),
   };
-  // a deleted manifest may be what any of the repository's streams points at: each one looks
-  const streams: ImageStream[] =
-    msg.cause === "deleted"
-      ? await streamsOfRepository(deps.tables, msg.image)
-      : msg.tag
-        ? [streamOf(msg.image, msg.tag, setup.config)]
-        : streamsOf(msg.image, setup.config);
   const at = msg.at ?? deps.now().toISOString();
-  const event: StreamEvent =
-    msg.cause === "deleted"
-      ? { kind: "deleted", digest: msg.image.digest, at }
-      : { kind: "image", image: msg.image, at, ...(msg.verdictRecord ? { record: msg.verdictRecord } : {}) };
+  const work = await streamEvents(msg, at, deps, setup.config);
   // the streams already brought up to date when one fails carry no error
   let done = 0;
   try {
-    for (const stream of streams) {
+    for (const { stream, event } of work) {
       deps.log(`tracking ${stream.key}: ${await trackStream(stream, event, tracking)}`);
       done++;
     }
@@ -62,7 +54,7 @@ export async function trackingStage(msg: TrackingMessage, deps: PipelineDeps): P
       // GitHub refused (bad credentials, no access, an invalid request): trying again cannot help;
       // the streams show the reason, and their next message tries afresh once it is fixed
       const said = `GitHub refused (${status}) at ${deps.now().toISOString()}: ${(err as Error).message}`;
-      for (const stream of streams.slice(done)) await recordGivenUp(stream, event, said, tracking);
+      for (const { stream, event } of work.slice(done)) await recordGivenUp(stream, event, said, tracking);
       deps.log(`tracking ${msg.image.ref}: ${said}`);
       return;
     }
@@ -71,7 +63,7 @@ export async function trackingStage(msg: TrackingMessage, deps: PipelineDeps): P
     const why = (err as Error).message;
     if (attempt > setup.retry.maxAttempts) {
       const said = `given up after ${attempt - 1} tries at ${deps.now().toISOString()}: ${why}`;
-      for (const stream of streams.slice(done)) await recordGivenUp(stream, event, said, tracking);
+      for (const { stream, event } of work.slice(done)) await recordGivenUp(stream, event, said, tracking);
       deps.log(`tracking ${msg.image.ref}: ${said}`);
       return;
     }
@@ -83,4 +75,54 @@ export async function trackingStage(msg: TrackingMessage, deps: PipelineDeps): P
       { messageId: trackingMessageId(msg, attempt), delaySeconds },
     );
   }
+}
+
+/** Which streams the message moves, and how. */
+async function streamEvents(
+  msg: TrackingMessage,
+  at: string,
+  deps: PipelineDeps,
+  config: TrackingConfig,
+): Promise<{ stream: ImageStream; event: StreamEvent }[]> {
+  if (msg.cause === "deleted" && !msg.image.digest) {
+    // a tag deleted (Distribution 3): only the stream that tag belongs to, and only when it is tracked
+    const tag = msg.tag ?? "";
+    const named = streamOf(msg.image, tag, config);
+    const recorded = await streamsOfRepository(deps.tables, msg.image);
+    return recorded
+      .filter((s) => s.key === named.key)
+      .map((stream) => ({ stream, event: { kind: "untagged", tag, at } }));
+  }
+  if (msg.cause === "deleted") {
+    // a deleted manifest may be what any of the repository's streams points at: each one looks;
+    // an index's own digest stands for the platform images it was resolved to
+    const digests = [msg.image.digest, ...(await platformDigestsOf(deps, msg.image))];
+    const streams = await streamsOfRepository(deps.tables, msg.image);
+    return streams.map((stream) => ({ stream, event: { kind: "deleted", digests, at } }));
+  }
+  const streams = msg.tag ? [streamOf(msg.image, msg.tag, config)] : streamsOf(msg.image, config);
+  const tags = msg.tag ? [msg.tag] : msg.image.tags;
+  return streams.map((stream) => ({
+    stream,
+    event: {
+      kind: "image",
+      image: msg.image,
+      at,
+      tags: tags.filter((tag) => streamOf(msg.image, tag, config).key === stream.key),
+      ...(msg.verdictRecord ? { record: msg.verdictRecord } : {}),
+    },
+  }));
+}
+
+/** The platform images a manifest was resolved to when it was scanned (an index's; a plain image is its own). */
+async function platformDigestsOf(
+  deps: PipelineDeps,
+  image: { registry: string; repository: string; digest: string },
+): Promise<string[]> {
+  const { registry, repository, digest } = image;
+  // the request's id, without a platform: the delete names the pushed manifest
+  const request = await readScan(deps.tables, scanIdOf({ registry, repository, digest }));
+  if (!request) return [];
+  const children = await Promise.all(request.state.children.map((id) => readScan(deps.tables, id)));
+  return children.flatMap((child) => (child?.state.digest ? [child.state.digest] : []));
 }

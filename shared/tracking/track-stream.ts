@@ -4,7 +4,7 @@ import type { VerdictRecord } from "../model/messages.js";
 import { InventorySchema, ReportSchema, type Verdict } from "../model/report.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { TableStore } from "../ports/table-store.js";
-import { type ImageStream, markerKeyOf } from "./image-stream.js";
+import { type ImageStream, markerKeyOf, streamOf } from "./image-stream.js";
 import { type GitHubIssue, type IssueTracker, type RepoRef, statusOf } from "./issue-tracker.js";
 import { changeMarker, hashBody, type IssueOp, type LifecycleState, planLifecycle } from "./lifecycle.js";
 import { chooseTarget, SOURCE_LABEL } from "./target-repository.js";
@@ -17,6 +17,7 @@ import {
   type LedgerEntry,
   type LedgerRead,
   readLedger,
+  type StreamPointer,
   writeLedger,
 } from "./tracking-ledger.js";
 
@@ -41,11 +42,15 @@ export type StreamEvent =
       kind: "image";
       image: ImageIdentity;
       at: string;
+      /** the tags it was pushed under that belong to this stream */
+      tags: readonly string[];
       /** the verdict's cause and diff, when a verdict sent it: the change comment says what changed */
       record?: VerdictRecord;
     }
-  /** the digest (or the tag stream) left the registry */
-  | { kind: "deleted"; digest: string; at: string }
+  /** a manifest left the registry: its digest, and an index's platform images */
+  | { kind: "deleted"; digests: readonly string[]; at: string }
+  /** a tag was deleted (Distribution 3): the stream no longer points at what only that tag named */
+  | { kind: "untagged"; tag: string; at: string }
   /** re-render from what is stored (a command, a rescan, a person reopening) */
   | { kind: "refresh" };
 
@@ -91,7 +96,7 @@ async function trackOnce(
       `tracking ${stream.key}: another worker is writing (${entry.pending!.summary})`,
     );
 
-  await applyEvent(entry, event, deps);
+  await applyEvent(entry, event, deps, stream);
   const images = await loadImages(stream, entry, deps);
   const source = Object.values(entry.images).find((p) => p.source)?.source;
   const choice = chooseTarget(
@@ -305,7 +310,7 @@ export async function recordGivenUp(
   for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
     const read = await readLedger(deps.tables, stream.key);
     const entry = read ? structuredClone(read.entry) : emptyLedgerEntry(stream);
-    await applyEvent(entry, event, deps);
+    await applyEvent(entry, event, deps, stream);
     Object.assign(entry, { lastError: why.slice(0, 1000), updatedAt: deps.now().toISOString() });
     if (await save(deps, stream.key, entry, read)) return;
   }
@@ -321,18 +326,40 @@ async function save(
 }
 
 /** Moves the stream's pointer: a newer push wins; an older one (a rescan of an old digest) does not. */
-async function applyEvent(entry: LedgerEntry, event: StreamEvent, deps: TrackingDeps): Promise<void> {
+async function applyEvent(
+  entry: LedgerEntry,
+  event: StreamEvent,
+  deps: TrackingDeps,
+  stream: ImageStream,
+): Promise<void> {
   if (event.kind === "refresh") return;
-  if (event.kind === "deleted") {
-    for (const [platform, pointer] of Object.entries(entry.images))
-      if (pointer.digest === event.digest) delete entry.images[platform];
+  if (event.kind === "deleted" || event.kind === "untagged") {
+    const before = Object.keys(entry.images).length;
+    for (const [platform, pointer] of Object.entries(entry.images)) {
+      if (event.kind === "deleted") {
+        if (event.digests.includes(pointer.digest)) delete entry.images[platform];
+        continue;
+      }
+      // the tag was pushed again after this delete: the image it names now stays
+      if (Date.parse(pointer.at) > Date.parse(event.at)) continue;
+      const tags = await tagsOf(pointer, stream, deps);
+      if (!tags.includes(event.tag)) continue;
+      const left = tags.filter((t) => t !== event.tag);
+      if (left.length === 0) delete entry.images[platform];
+      else pointer.tags = left;
+    }
     // the stream ends when none of the images it pointed at remain
-    if (Object.keys(entry.images).length === 0) entry.deleted = true;
+    if (before > 0 && Object.keys(entry.images).length === 0) entry.deleted = true;
     return;
   }
   const platform = formatPlatform(event.image.platform);
   const current = entry.images[platform];
-  if (current?.digest === event.image.digest) return;
+  if (current?.digest === event.image.digest) {
+    // the same image under one more of the stream's tags: a delete of the other one leaves it in place
+    const known = await tagsOf(current, stream, deps);
+    current.tags = [...new Set([...known, ...event.tags])].sort();
+    return;
+  }
   if (current && Date.parse(current.at) > Date.parse(event.at)) return;
   let source = "";
   try {
@@ -342,8 +369,15 @@ async function applyEvent(entry: LedgerEntry, event: StreamEvent, deps: Tracking
       `tracking: labels of ${event.image.ref} not readable (${(err as Error).message}); using the mapping`,
     );
   }
-  entry.images[platform] = { digest: event.image.digest, at: event.at, source };
+  entry.images[platform] = { digest: event.image.digest, at: event.at, source, tags: [...event.tags].sort() };
   entry.deleted = false;
+}
+
+/** The stream's tags naming a pointer's image; a row from before tags were kept asks the images table. */
+async function tagsOf(pointer: StreamPointer, stream: ImageStream, deps: TrackingDeps): Promise<string[]> {
+  if (pointer.tags) return pointer.tags;
+  const stored = (await readStoredImage(deps.tables, stream, pointer.digest))?.tags ?? [];
+  return stored.filter((tag) => streamOf(stream, tag, deps.config).key === stream.key);
 }
 
 /** The stored verdict and report of each image the stream points at (never a re-scan). */

@@ -17,6 +17,8 @@ export const StreamPointerSchema = z.object({
   at: z.string(),
   /** the image's org.opencontainers.image.source label ("" when it has none) */
   source: z.string().optional(),
+  /** the stream's tags that name this image (a tag delete drops the image when none is left); absent on rows older than tags */
+  tags: z.array(z.string()).optional(),
 });
 export type StreamPointer = z.infer<typeof StreamPointerSchema>;
 
