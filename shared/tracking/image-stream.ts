@@ -33,6 +33,14 @@ export function streamOf(
   };
 }
 
+/** The stream a key names (a marker read back from an issue), or undefined when it names none. */
+export function streamOfKey(key: string): ImageStream | undefined {
+  const slash = key.indexOf("/");
+  const [repository, name, extra] = key.slice(slash + 1).split("#");
+  if (slash <= 0 || !repository || extra !== undefined || name === "") return undefined;
+  return { registry: key.slice(0, slash), repository, ...(name ? { name } : {}), key };
+}
+
 /** Every stream an image with these tags is part of (one per distinct stream; the repository's when untagged). */
 export function streamsOf(
   image: { registry: string; repository: string; tags: readonly string[] },

@@ -4,7 +4,7 @@ import type { VerdictRecord } from "../model/messages.js";
 import { InventorySchema, ReportSchema, type Verdict } from "../model/report.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { TableStore } from "../ports/table-store.js";
-import { type ImageStream, markerKeyOf, streamOf } from "./image-stream.js";
+import { type ImageStream, markerKeyOf, streamOf, streamOfKey } from "./image-stream.js";
 import { type GitHubIssue, type IssueTracker, type RepoRef, statusOf } from "./issue-tracker.js";
 import { changeMarker, hashBody, type IssueOp, type LifecycleState, planLifecycle } from "./lifecycle.js";
 import { chooseTarget, SOURCE_LABEL } from "./target-repository.js";
@@ -16,6 +16,8 @@ import {
   emptyLedgerEntry,
   type LedgerEntry,
   type LedgerRead,
+  ledgerCovers,
+  markLedgerCovers,
   readLedger,
   type StreamPointer,
   writeLedger,
@@ -120,9 +122,11 @@ async function trackOnce(
   const repo: RepoRef = { owner: entry.owner, repo: entry.repo };
 
   let listed: GitHubIssue[] | undefined;
-  let rebuilt = false;
-  if (!read || (read.entry.lastError && read.entry.issueNumber === 0)) {
-    // no ledger row (a new stream, a lost ledger) or one written while GitHub was away: GitHub's issues are the backup
+  let rebuilt = entry.rebuilt === true;
+  delete entry.rebuilt;
+  const lostOrNew = !read && !(await ledgerCovers(deps.tables, repo));
+  if (lostOrNew || (read?.entry.lastError && read.entry.issueNumber === 0)) {
+    // no ledger row and no sign the ledger was rebuilt (a lost ledger), or a row written while GitHub was away: GitHub's issues are the backup
     listed = await deps.tracker.listTracked(repo);
     const found = adoptable(listed, stream.key);
     if (found) {
@@ -130,6 +134,8 @@ async function trackOnce(
       rebuilt = true;
       deps.log(`tracking ${stream.key}: ledger rebuilt from issue #${found.number}`);
     }
+    await seedLedger(listed, stream.key, repo, deps);
+    await markLedgerCovers(deps.tables, repo, now);
   }
 
   const threshold = target?.threshold ?? deps.config.threshold;
@@ -241,8 +247,10 @@ async function runOp(
 ): Promise<{ number: number } | undefined> {
   switch (op.kind) {
     case "create": {
-      // look the issue up by its marker first: it may have been created by a run that died before recording it
-      const existing = adoptable(ctx.listed ?? (await deps.tracker.listTracked(repo)), ctx.key);
+      // a run that died after its intent may have created the issue without recording it: look it up by its marker
+      // (a new stream of a repository the ledger covers has nothing to find)
+      const issues = ctx.listed ?? (ctx.recovering ? await deps.tracker.listTracked(repo) : []);
+      const existing = adoptable(issues, ctx.key);
       if (existing) {
         await deps.tracker.update(repo, existing.number, { body: op.body, labels: op.labels, state: "open" });
         return { number: existing.number };
@@ -279,6 +287,28 @@ function verdictChangeOf(event: StreamEvent, entry: LedgerEntry): string | undef
   const platform = formatPlatform(event.image.platform);
   if (entry.images[platform]?.digest !== event.image.digest) return undefined;
   return renderVerdictChange(event.record, { platform, digest: event.image.digest });
+}
+
+/**
+ * The rows of the repository's other streams, from their issues' markers (a row already there is
+ * kept): once the ledger says it covers the repository, no stream looks its issue up again.
+ */
+async function seedLedger(
+  issues: readonly GitHubIssue[],
+  except: string,
+  repo: RepoRef,
+  deps: TrackingDeps,
+): Promise<void> {
+  const keys = new Set(issues.map((i) => markerKeyOf(i.body)).filter((k) => k !== undefined && k !== except));
+  for (const key of keys) {
+    const other = streamOfKey(key!);
+    const issue = adoptable(issues, key!);
+    if (!other || !issue) continue;
+    const entry = { ...emptyLedgerEntry(other), owner: repo.owner, repo: repo.repo, rebuilt: true };
+    adopt(entry, issue);
+    entry.updatedAt = deps.now().toISOString();
+    await writeLedger(deps.tables, key!, entry, undefined);
+  }
 }
 
 /** The issue carrying this stream's marker; the oldest when several do. */

@@ -47,6 +47,8 @@ export const LedgerEntrySchema = z.object({
   deleted: z.boolean(),
   lastError: z.string(),
   updatedAt: z.string(),
+  /** seeded from GitHub's issues while the ledger was rebuilt: the issue as it is now is the baseline */
+  rebuilt: z.boolean().optional(),
 });
 export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
 
@@ -213,4 +215,27 @@ export async function trackingStatusOf(
     out.set(repository, [...(out.get(repository) ?? []), status]);
   }
   return out;
+}
+
+/** The row saying the ledger holds every stream of one GitHub repository (its own partition, beside the streams'). */
+const COVERED_ROW = "github-repository";
+const coveredKey = (repo: { owner: string; repo: string }) => `github:${repo.owner}/${repo.repo}`;
+
+/**
+ * Whether the ledger was rebuilt from this GitHub repository's issues since it was last lost: then a
+ * stream without a row is new, and no look-up by marker is needed before creating its issue.
+ */
+export async function ledgerCovers(
+  tables: TableStore,
+  repo: { owner: string; repo: string },
+): Promise<boolean> {
+  return (await tables.get(TABLES.tracking, coveredKey(repo), COVERED_ROW)) !== undefined;
+}
+
+export async function markLedgerCovers(
+  tables: TableStore,
+  repo: { owner: string; repo: string },
+  at: Date,
+): Promise<void> {
+  await tables.upsert(TABLES.tracking, coveredKey(repo), COVERED_ROW, { rebuiltAt: at.toISOString() });
 }

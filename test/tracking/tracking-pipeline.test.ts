@@ -168,16 +168,37 @@ describe("GitHub tracking on the pipeline", () => {
     expect(github.commentsOn(issues()[0]!).at(-1)!.body).toMatch(/new finding/);
   }, 120_000);
 
-  it("rebuilds a lost ledger from the issue's marker without a duplicate or a write", async () => {
+  it("rebuilds a lost ledger from the issues' markers, every stream of the repository at once, without a duplicate or a write", async () => {
     await start();
     const digest = await push("team/app", "latest", VULNERABLE);
-    for await (const row of listLedger(p!.tables)) await p!.tables.delete(TABLES.tracking, row.key, "stream");
+    const web = await push("team/web", "latest", VULNERABLE);
+    expect(issues()).toHaveLength(2);
+    // the ledger lost: every row of the table
+    for await (const row of p!.tables.query(TABLES.tracking, {}))
+      await p!.tables.delete(TABLES.tracking, row.partitionKey, row.rowKey);
     github.requests.length = 0;
     await pushAgain("team/app", "stable", digest);
-    expect(issues()).toHaveLength(1);
+    expect(issues()).toHaveLength(2);
     expect(writes()).toEqual([]);
-    const [row] = await collect(listLedger(p!.tables));
-    expect(row?.entry).toMatchObject({ issueNumber: 1, issueState: "open" });
+    const rows = await collect(listLedger(p!.tables));
+    expect(rows.map((r) => [r.key, r.entry.issueNumber, r.entry.issueState])).toEqual([
+      [`${REGISTRY}/team/app`, 1, "open"],
+      [`${REGISTRY}/team/web`, 2, "open"],
+    ]);
+
+    // the other stream was rebuilt with it: its next verdict neither looks up nor writes
+    github.requests.length = 0;
+    await pushAgain("team/web", "stable", web);
+    expect(github.requests).toEqual([]);
+    expect(issues()).toHaveLength(2);
+  }, 120_000);
+
+  it("a new stream in a repository the ledger covers creates its issue with no look-up: one request", async () => {
+    await start();
+    await push("team/app", "latest", VULNERABLE);
+    github.requests.length = 0;
+    await push("team/web", "latest", VULNERABLE);
+    expect(github.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["POST /repos/acme/app/issues"]);
   }, 120_000);
 
   it("survives a crash between GitHub's answer and the ledger write: no duplicate issue, no duplicate comment", async () => {
