@@ -2,7 +2,13 @@ import type { Verdict } from "../model/report.js";
 import type { Tier } from "../model/tier.js";
 import type { RemediationAction } from "../model/remediation-action.js";
 import { type ImageStream, streamMarker } from "./image-stream.js";
-import { activeFindings, highestSeverity, meetsThreshold, type TrackedFinding } from "./tracked-findings.js";
+import {
+  activeFindings,
+  bySeverity,
+  highestSeverity,
+  meetsThreshold,
+  type TrackedFinding,
+} from "./tracked-findings.js";
 
 /** GitHub refuses an issue body longer than this many characters. */
 export const GITHUB_BODY_LIMIT = 65_536;
@@ -86,9 +92,11 @@ export function renderIssue(input: IssueInput): RenderedIssue {
   const byId = new Map<string, TrackedFinding[]>();
   for (const f of active) byId.set(f.finding.id, [...(byId.get(f.finding.id) ?? []), f]);
   for (const action of input.actions) {
+    // within an action, by severity (the action's own list is in its packages' order)
     const members = [...new Set(action.findingIds)]
       .flatMap((id) => byId.get(id) ?? [])
-      .filter((f) => !listed.has(f.key));
+      .filter((f) => !listed.has(f.key))
+      .sort(bySeverity);
     if (members.length === 0) continue;
     out.line("");
     out.line(`### ${cell(action.title)}`);

@@ -73,6 +73,21 @@ describe("the rendered tracking issue", () => {
     expect(issue.body).not.toContain("CVE-2099-0004");
   });
 
+  it("lists an action's findings by severity, whatever order the action names them in", () => {
+    const issue = renderIssue(
+      input(
+        [
+          finding("CVE-2099-0010", "jq", { severity: "low" }),
+          finding("CVE-2099-0011", "jq", { severity: "critical" }),
+          finding("CVE-2099-0012", "jq", { severity: "medium" }),
+        ],
+        { actions: [{ ...apt, findingIds: ["CVE-2099-0010", "CVE-2099-0012", "CVE-2099-0011"] }] },
+      ),
+    );
+    const rows = issue.body.split("\n").filter((l) => /^\| \w+ \| CVE-2099-001/.test(l));
+    expect(rows.map((r) => r.split(" | ")[0])).toEqual(["| critical", "| medium", "| low"]);
+  });
+
   it("lists accepted and suppressed findings apart, with their expiry", () => {
     const issue = renderIssue(
       input([
