@@ -99,6 +99,9 @@ async function trackOnce(
     );
 
   await applyEvent(entry, event, deps, stream);
+  // a row rebuilt from its issue knows no image yet: only a push or a verdict can say what to show
+  if (Object.keys(entry.images).length === 0 && !entry.deleted && event.kind !== "image")
+    return "no image known yet: left as it is";
   const images = await loadImages(stream, entry, deps);
   const source = Object.values(entry.images).find((p) => p.source)?.source;
   const choice = chooseTarget(

@@ -186,6 +186,32 @@ describe("GitHub tracking on the pipeline", () => {
       [`${REGISTRY}/team/web`, 2, "open"],
     ]);
 
+    // a delete of an image the rebuilt team/web row cannot know of leaves its issue alone
+    p!.http.tracking = p!.deps.tracking;
+    const deleted = await dispatch(
+      request("POST", "/api/hooks/distribution", {
+        body: JSON.stringify({
+          events: [
+            {
+              id: `evt-${++eventNo}`,
+              action: "delete",
+              timestamp: new Date().toISOString(),
+              target: { repository: "team/web", digest: `sha256:${"e".repeat(64)}` },
+              request: { host: REGISTRY },
+            },
+          ],
+        }),
+        headers: {
+          ...bearer(HOOK_TOKEN),
+          "content-type": "application/vnd.docker.distribution.events.v2+json",
+        },
+      }),
+      p!.http,
+    );
+    expect(deleted.body).toMatchObject({ deleted: { tracked: 1 } });
+    await p!.bus.idle({ timeoutMs: 60_000 });
+    expect(issues().map((i) => i.state)).toEqual(["open", "open"]);
+
     // the other stream was rebuilt with it: its next verdict neither looks up nor writes
     github.requests.length = 0;
     await pushAgain("team/web", "stable", web);
