@@ -41,7 +41,7 @@ export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Pro
     deps.blobs,
     { registry, repository, digest },
     {
-      verdictId: `${msg.scanId}|${msg.reportKey}|${msg.cause ?? "push"}`,
+      verdictId: [msg.scanId, msg.reportKey, msg.cause ?? "push", msg.rescanId].filter(Boolean).join("|"),
       cause: msg.cause ?? "push",
       at: deps.now().toISOString(),
       dbVersion: msg.dbVersion,
