@@ -155,7 +155,7 @@ try {
     "updateIfMatch",
     "delete",
   ]);
-  measure(host.pipeline.blobs, "blobs", ["get", "put"]);
+  measure(host.pipeline.blobs, "blobs", ["get", "put", "putMany"]);
   measure(host.pipeline.bus, "bus", ["send", "sendBatch"]);
   measure(host.pipeline, "pipeline", ["match", "decide"]);
 
