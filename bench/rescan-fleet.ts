@@ -14,7 +14,7 @@ import { openDb } from "../shared/vulndb/db-read.js";
 import { startLocalHost } from "../shared/local/host.js";
 import { scanIdOf } from "../shared/model/messages.js";
 import type { Inventory } from "../shared/model/report.js";
-import { readRescanProgress } from "../shared/stages/rescan-runs.js";
+import { readRescanProgress, readRescanRun } from "../shared/stages/rescan-runs.js";
 import { createScan } from "../shared/stages/scan-state.js";
 import { writeScannedImage } from "../shared/stages/scanned-images.js";
 import { storeInventory } from "../shared/stages/stage-blobs.js";
@@ -155,18 +155,22 @@ try {
     "updateIfMatch",
     "delete",
   ]);
-  measure(host.pipeline.blobs, "blobs", ["get", "put"]);
+  measure(host.pipeline.blobs, "blobs", ["get", "put", "putMany"]);
   measure(host.pipeline.bus, "bus", ["send", "sendBatch"]);
   measure(host.pipeline, "pipeline", ["match", "decide"]);
 
   t = performance.now();
   const started = await fetch(`${host.url}/api/rescans`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${host.hookToken}` },
     body: JSON.stringify({ repository: "*" }),
   });
-  const body = (await started.json()) as { rescanId: string; queued: number };
+  const body = (await started.json()) as { rescanId: string };
   if (started.status !== 202) throw new Error(`POST /api/rescans: ${started.status} ${JSON.stringify(body)}`);
+  const answeredMs = performance.now() - t;
+  // every repository: the 202 comes at once, the images are queued in the background
+  while ((await readRescanRun(host.pipeline.tables, body.rescanId))?.status === "queuing")
+    await new Promise((r) => setTimeout(r, 100));
   const queuedMs = performance.now() - t;
   while ((await host.bus.depth("matching")) + (await host.bus.depth("verdict")) > 0)
     await new Promise((r) => setTimeout(r, 200));
@@ -181,7 +185,7 @@ try {
       `DB of ${records.length - stats.skipped} advisories; seeding took ${(seedMs / 1000).toFixed(1)} s`,
   );
   console.log(
-    `full re-verdict through the local host: ${(wallMs / 1000).toFixed(1)} s (queuing ${(queuedMs / 1000).toFixed(1)} s), ` +
+    `full re-verdict through the local host: ${(wallMs / 1000).toFixed(1)} s (202 after ${answeredMs.toFixed(0)} ms, all queued after ${(queuedMs / 1000).toFixed(1)} s), ` +
       `${rate.toFixed(0)} images/s; verdicts landed ${progress?.counts.done}/${COUNT}, failed ${progress?.counts.failed}`,
   );
   console.log(

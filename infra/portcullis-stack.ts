@@ -4,6 +4,7 @@ import * as resources from "@pulumi/azure-native/resources/index.js";
 import * as pulumi from "@pulumi/pulumi";
 import type { SettingName } from "../shared/composition/settings.js";
 import { ROUTES } from "../shared/http/routes.js";
+import { QUEUE_NAMES } from "../shared/model/messages.js";
 import { appSettings, checkConfigured } from "./app-settings.js";
 import { registryEvents } from "./event-grid.js";
 import { type FunctionsPackage, functionApp, publishPackage } from "./function-app.js";
@@ -61,6 +62,10 @@ export function portcullisStack(input: StackInput) {
       grant(`app-send-${i}`, app, "serviceBusDataSender", queue.id),
       grant(`app-receive-${i}`, app, "serviceBusDataReceiver", queue.id),
     ]),
+    // Rescans hold back while matching is deep: its runtime properties need Manage, on that queue alone.
+    ...bus.queues
+      .filter((_queue, i) => QUEUE_NAMES[i] === "matching")
+      .map((queue) => grant("app-depth-matching", app, "serviceBusDataOwner", queue.id)),
     grant("app-telemetry", app, "monitoringMetricsPublisher", insights.id),
     // Each secret alone, not the vault: the identity can read what it is given and nothing else.
     ...vault.secrets.map(({ secret }, i) => grant(`app-secret-${i}`, app, "keyVaultSecretsUser", secret.id)),

@@ -11,6 +11,8 @@ export const ROLES = {
   acrPull: "7f951dda-4ed3-4680-a7ca-43fe172d538d",
   keyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
   monitoringMetricsPublisher: "3913510d-42f4-4e42-8a64-420c390055eb",
+  /** Manage rights: reading a queue's runtime properties (its depth) needs them */
+  serviceBusDataOwner: "090c5cfd-751d-490a-894a-3ce6f1109419",
 } as const;
 export type RoleName = keyof typeof ROLES;
 

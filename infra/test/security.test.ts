@@ -113,6 +113,7 @@ describe("every role assignment: which role, to whom, on what", () => {
         { role: ROLES.serviceBusDataSender, scope: idOf("servicebus:Queue", queue) },
         { role: ROLES.serviceBusDataReceiver, scope: idOf("servicebus:Queue", queue) },
       ]),
+      { role: ROLES.serviceBusDataOwner, scope: idOf("servicebus:Queue", "matching") },
       { role: ROLES.monitoringMetricsPublisher, scope: idOf("applicationinsights:Component") },
       { role: ROLES.keyVaultSecretsUser, scope: idOf("keyvault:Secret") },
       { role: ROLES.acrPull, scope: acr("prod").resourceId },

@@ -85,6 +85,7 @@ export async function createAzurePipeline(
   });
   const http = httpDepsFromSettings(settings, { tables, blobs, bus, now: () => new Date(), log }, allowList);
   http.rescanBatchSize = settings.PORTCULLIS_RESCAN_BATCH_SIZE;
+  http.rescanMaxQueueDepth = settings.PORTCULLIS_RESCAN_MAX_QUEUE_DEPTH;
   if (tracking) http.tracking = tracking;
   const jobs = jobRunners(pipeline, settings, { store: blobs, options: dbUpdateOptions(settings) });
   http.dbRefresh = jobs.dbRefresh;

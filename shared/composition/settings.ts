@@ -90,6 +90,8 @@ export const SettingsSchema = z
     PORTCULLIS_RESCAN_GATE_WINDOW_HOURS: positive(168),
     /** images a rescan (sweep or historical) queues at once: bounds the load on the bus and the tables */
     PORTCULLIS_RESCAN_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(32),
+    /** a rescan holds back its next batch while the matching queue holds more than this (0 = never) */
+    PORTCULLIS_RESCAN_MAX_QUEUE_DEPTH: z.coerce.number().int().min(0).default(2000),
     /** `portcullis serve`'s storage: "sqlite" (durable on commit, the default) or "azurite" (Storage Queues, Tables and Blobs) */
     PORTCULLIS_LOCAL_STORE: z.enum(["sqlite", "azurite"]).default("sqlite"),
     /** `portcullis serve`: how long a message lock and a layer lease outlive a crashed holder (default 60) */

@@ -24,6 +24,8 @@ export interface HttpDeps {
   registryAllowList?: RegistryAllowList;
   /** images a historical rescan queues at once (PORTCULLIS_RESCAN_BATCH_SIZE); absent = the default */
   rescanBatchSize?: number;
+  /** a historical rescan holds back while matching is deeper (PORTCULLIS_RESCAN_MAX_QUEUE_DEPTH); absent = never */
+  rescanMaxQueueDepth?: number;
   /** GitHub tracking: the webhook's issue commands act through it; absent = issue events are ignored */
   tracking?: TrackingSetup;
   /** the DB refresh job (update the feeds, then the targeted rescans); absent = the route answers 503 */

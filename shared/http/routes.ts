@@ -111,6 +111,7 @@ export const ROUTES = {
     route: "rescans",
     methods: ["POST"],
     authLevel: "function",
+    localAuth: "hook-token",
     handle: startRescanRoute,
   },
   rescanStatus: {

@@ -130,6 +130,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       hookToken,
     );
     http.rescanBatchSize = settings.PORTCULLIS_RESCAN_BATCH_SIZE;
+    http.rescanMaxQueueDepth = settings.PORTCULLIS_RESCAN_MAX_QUEUE_DEPTH;
     if (tracking) http.tracking = tracking;
     const server = await startHttpServer(http, {
       host: options.host ?? "127.0.0.1",
@@ -140,6 +141,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
     const jobs = jobRunners(pipeline, settings, { store: blobs, options: dbOptions });
     http.dbRefresh = jobs.dbRefresh;
+    // a historical rescan the last process left half queued is finished now
+    void jobs.resumeRescans().catch((err: unknown) => log(`resuming rescans: ${(err as Error).message}`));
     // a job without an override runs on its shared schedule
     const everyMs: Partial<Record<JobName, number>> = {
       ...(options.rescanIntervalMs !== undefined ? { rescan: options.rescanIntervalMs } : {}),

@@ -146,8 +146,10 @@ export function journaledIntakeBus(bus: BusSender, journal: IntakeJournal, now: 
       await bus.send(queue, body, options);
     },
     async sendBatch(queue: string, messages: readonly OutgoingMessage[]): Promise<void> {
+      if (queue !== INTAKE_QUEUE) return bus.sendBatch(queue, messages);
       for (const { body, ...options } of messages) await this.send(queue, body, options);
     },
+    ...(bus.depth ? { depth: (queue: string) => bus.depth!(queue) } : {}),
     close: () => bus.close(),
   };
 }

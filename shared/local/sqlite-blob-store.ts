@@ -1,4 +1,4 @@
-import type { BlobStore } from "../ports/blob-store.js";
+import type { BlobStore, BlobWrite } from "../ports/blob-store.js";
 import { assertBlobKey } from "../ports/fs-blob-store.js";
 import type { SqliteDatabase } from "./sqlite-database.js";
 
@@ -30,6 +30,17 @@ export class SqliteBlobStore implements BlobStore {
     this.#db
       .prepare("INSERT OR REPLACE INTO blobs (key, data, content_type) VALUES (?, ?, ?)")
       .run(key, bytes, options?.contentType ?? null);
+  }
+
+  async putMany(blobs: readonly BlobWrite[]): Promise<void> {
+    for (const { key } of blobs) assertBlobKey(key);
+    const insert = this.#db.prepare(
+      "INSERT OR REPLACE INTO blobs (key, data, content_type) VALUES (?, ?, ?)",
+    );
+    this.#db.transaction(() => {
+      for (const { key, data, contentType } of blobs)
+        insert.run(key, typeof data === "string" ? Buffer.from(data, "utf8") : data, contentType ?? null);
+    })();
   }
 
   async has(key: string): Promise<boolean> {

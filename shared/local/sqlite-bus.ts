@@ -27,11 +27,6 @@ export class SqliteBus extends TransportBus {
     this.#transport = transport;
   }
 
-  /** Messages waiting in a queue (visible or not), for status pages and tests. */
-  async depth(queue: string): Promise<number> {
-    return this.#transport.depth(queue);
-  }
-
   /** The envelopes in a queue (including leased ones), oldest first: for the poison queues and tests. */
   peek(queue: string): Envelope[] {
     return this.#transport.texts(queue).flatMap((text) => decodeEnvelope(text) ?? []);
@@ -46,7 +41,7 @@ class SqliteQueueTransport implements QueueTransport {
     this.#db = db;
   }
 
-  depth(queue: string): number {
+  async depth(queue: string): Promise<number> {
     const row = this.#db.prepare("SELECT count(*) AS n FROM queue_messages WHERE queue = ?").get(queue) as {
       n: number;
     };
@@ -117,21 +112,40 @@ class SqliteQueueTransport implements QueueTransport {
     delaySeconds: number,
     windowSeconds: number,
   ): Promise<boolean> {
+    const [sent] = await this.sendUniqueMany(
+      queue,
+      [{ messageId, envelopeJson, delaySeconds }],
+      windowSeconds,
+    );
+    return sent!;
+  }
+
+  async sendUniqueMany(
+    queue: string,
+    messages: readonly { messageId: string; envelopeJson: string; delaySeconds: number }[],
+    windowSeconds: number,
+  ): Promise<boolean[]> {
     const now = Date.now();
     const cutoff = now - windowSeconds * 1000;
-    const sent = this.#db.transaction(() => {
-      // an id last sent before the window opens is free again
-      this.#db
-        .prepare("DELETE FROM queue_sent_ids WHERE queue = ? AND message_id = ? AND sent_at <= ?")
-        .run(queue, messageId, cutoff);
-      const { changes } = this.#db
-        .prepare("INSERT OR IGNORE INTO queue_sent_ids (queue, message_id, sent_at) VALUES (?, ?, ?)")
-        .run(queue, messageId, now);
-      if (changes === 0) return false;
-      this.#insert(queue, envelopeJson, delaySeconds, now);
-      return true;
-    })();
-    if (++this.#sends % SWEEP_EVERY === 0) {
+    const free = this.#db.prepare(
+      "DELETE FROM queue_sent_ids WHERE queue = ? AND message_id = ? AND sent_at <= ?",
+    );
+    const claim = this.#db.prepare(
+      "INSERT OR IGNORE INTO queue_sent_ids (queue, message_id, sent_at) VALUES (?, ?, ?)",
+    );
+    // one commit for the whole batch; each id still checked against the window (and the batch itself)
+    const sent = this.#db.transaction(() =>
+      messages.map(({ messageId, envelopeJson, delaySeconds }) => {
+        // an id last sent before the window opens is free again
+        free.run(queue, messageId, cutoff);
+        if (claim.run(queue, messageId, now).changes === 0) return false;
+        this.#insert(queue, envelopeJson, delaySeconds, now);
+        return true;
+      }),
+    )();
+    const before = this.#sends;
+    this.#sends += messages.length;
+    if (Math.floor(before / SWEEP_EVERY) !== Math.floor(this.#sends / SWEEP_EVERY)) {
       this.#db.prepare("DELETE FROM queue_sent_ids WHERE sent_at <= ?").run(cutoff);
     }
     return sent;

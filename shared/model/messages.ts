@@ -149,6 +149,11 @@ export const VerdictMessageSchema = z.object({
   cause: RescanCauseSchema.optional(),
   /** a person's request (`github-<delivery id>`), carried from matching: it names this verdict run */
   request: z.string().min(1).max(128).optional(),
+  /** the rescan run, carried from matching: two runs on one DB version are two verdict runs */
+  rescanId: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/)
+    .optional(),
 });
 export type VerdictMessage = z.infer<typeof VerdictMessageSchema>;
 

@@ -27,6 +27,11 @@ export interface BusSender {
   send(queue: string, body: unknown, options: SendOptions): Promise<void>;
   /** Many messages to one queue (a layer fan-out), in as few round trips as the transport allows. */
   sendBatch(queue: string, messages: readonly OutgoingMessage[]): Promise<void>;
+  /**
+   * Messages waiting in a queue (visible, leased or scheduled; approximate where the transport is),
+   * so a job that fills a queue can hold back while it is deep. Absent on a sender that cannot tell.
+   */
+  depth?(queue: string): Promise<number>;
   close(): Promise<void>;
 }
 

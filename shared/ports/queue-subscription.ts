@@ -188,6 +188,8 @@ export function runSubscription<T>(
           .finally(() => inFlight.delete(running));
         inFlight.add(running);
       }
+      // a transport that answers synchronously (SQLite) would otherwise keep I/O (the HTTP API) waiting
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 

@@ -28,6 +28,17 @@ export interface QueueTransport {
     delaySeconds: number,
     windowSeconds: number,
   ): Promise<boolean>;
+  /**
+   * `sendUnique` for many messages to one queue in one durable commit: each message keeps its own
+   * duplicate check. True per message sent, false per duplicate (also a repeat inside the batch).
+   */
+  sendUniqueMany?(
+    queue: string,
+    messages: readonly { messageId: string; envelopeJson: string; delaySeconds: number }[],
+    windowSeconds: number,
+  ): Promise<boolean[]>;
+  /** Messages in the queue, visible or not (Storage Queues: approximate). */
+  depth(queue: string): Promise<number>;
 }
 
 export interface Lease {

@@ -1,4 +1,5 @@
 import {
+  ServiceBusAdministrationClient,
   type ServiceBusMessage,
   type ServiceBusSender,
   ServiceBusClient,
@@ -8,6 +9,9 @@ import { assertMessageSize, type BusSender, type OutgoingMessage, type SendOptio
 
 /** The part of the SDK's sender we use: a test passes a fake that must match these published types. */
 export type ServiceBusQueueSender = Pick<ServiceBusSender, "sendMessages" | "createMessageBatch" | "close">;
+
+/** The part of the administration client `depth` uses (it needs Manage rights: Service Bus Data Owner). */
+export type ServiceBusQueueRuntime = Pick<ServiceBusAdministrationClient, "getQueueRuntimeProperties">;
 
 /**
  * The production bus, sending side: Azure Service Bus queues with duplicate detection on the
@@ -19,28 +23,37 @@ export class ServiceBusBusSender implements BusSender {
   readonly #createSender: (queue: string) => ServiceBusQueueSender;
   readonly #closeClient: () => Promise<void>;
   readonly #now: () => Date;
+  readonly #runtime: ServiceBusQueueRuntime | undefined;
 
   constructor(
     createSender: (queue: string) => ServiceBusQueueSender,
-    options: { closeClient?: () => Promise<void>; now?: () => Date } = {},
+    options: { closeClient?: () => Promise<void>; now?: () => Date; runtime?: ServiceBusQueueRuntime } = {},
   ) {
     this.#createSender = createSender;
+    this.#runtime = options.runtime;
     this.#closeClient = options.closeClient ?? (async () => {});
     this.#now = options.now ?? (() => new Date());
   }
 
   /** Identity-based: `<namespace>.servicebus.windows.net` and a managed identity / workload credential. */
   static fromNamespace(fullyQualifiedNamespace: string, credential: TokenCredential): ServiceBusBusSender {
-    return ServiceBusBusSender.#fromClient(new ServiceBusClient(fullyQualifiedNamespace, credential));
+    return ServiceBusBusSender.#fromClient(
+      new ServiceBusClient(fullyQualifiedNamespace, credential),
+      new ServiceBusAdministrationClient(fullyQualifiedNamespace, credential),
+    );
   }
 
   static fromConnectionString(connectionString: string): ServiceBusBusSender {
-    return ServiceBusBusSender.#fromClient(new ServiceBusClient(connectionString));
+    return ServiceBusBusSender.#fromClient(
+      new ServiceBusClient(connectionString),
+      new ServiceBusAdministrationClient(connectionString),
+    );
   }
 
-  static #fromClient(client: ServiceBusClient): ServiceBusBusSender {
+  static #fromClient(client: ServiceBusClient, runtime: ServiceBusQueueRuntime): ServiceBusBusSender {
     return new ServiceBusBusSender((queue) => client.createSender(queue), {
       closeClient: () => client.close(),
+      runtime,
     });
   }
 
@@ -64,6 +77,13 @@ export class ServiceBusBusSender implements BusSender {
       }
     }
     if (batch.count > 0) await sender.sendMessages(batch);
+  }
+
+  /** Active and scheduled messages (dead letters are not waiting for a handler). */
+  async depth(queue: string): Promise<number> {
+    if (!this.#runtime) throw new TypeError("this Service Bus sender has no administration client for depth");
+    const properties = await this.#runtime.getQueueRuntimeProperties(queue);
+    return properties.activeMessageCount + properties.scheduledMessageCount;
   }
 
   async close(): Promise<void> {

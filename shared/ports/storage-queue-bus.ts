@@ -24,8 +24,6 @@ interface StorageHandle {
  * are base64 JSON — what a Functions queue trigger expects by default.
  */
 export class StorageQueueBus extends TransportBus {
-  readonly #transport: StorageQueueTransport;
-
   constructor(options: StorageQueueBusOptions) {
     const service =
       "connectionString" in options
@@ -33,13 +31,6 @@ export class StorageQueueBus extends TransportBus {
         : new QueueServiceClient(options.accountUrl, options.credential);
     const transport = new StorageQueueTransport(service);
     super(transport, { minIdleMs: 50, maxIdleMs: 1000 }, options);
-    this.#transport = transport;
-  }
-
-  /** Messages waiting in a queue (visible or not), for status pages and tests. */
-  async depth(queue: string): Promise<number> {
-    const properties = await (await this.#transport.queue(queue)).getProperties();
-    return properties.approximateMessagesCount ?? 0;
   }
 }
 
@@ -61,6 +52,11 @@ class StorageQueueTransport implements QueueTransport {
       this.#queues.set(queue, client);
     }
     return client;
+  }
+
+  async depth(queue: string): Promise<number> {
+    const properties = await (await this.queue(queue)).getProperties();
+    return properties.approximateMessagesCount ?? 0;
   }
 
   async receive(queue: string, max: number, visibilitySeconds: number): Promise<Lease[]> {

@@ -108,6 +108,7 @@ async function matchAndSend(
     dbVersion: db.version,
     ...(msg.cause ? { cause: msg.cause } : {}),
     ...(msg.request ? { request: msg.request } : {}),
+    ...(msg.rescanId ? { rescanId: msg.rescanId } : {}),
   };
   // a rescan run or a person's request is a run of its own: on an unchanged DB its verdict id must
   // still differ from the last one's, or duplicate detection would drop it

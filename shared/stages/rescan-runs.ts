@@ -25,6 +25,8 @@ const RunSchema = z.object({
   reason: z.string().optional(),
   total: z.number().int().min(0),
   createdAt: z.string(),
+  /** written after every batch while queuing: a run whose heartbeat stopped was interrupted and is resumed */
+  heartbeatAt: z.string().optional(),
 });
 export type RescanRun = z.infer<typeof RunSchema>;
 
@@ -45,10 +47,43 @@ export type RescanImageKey = Pick<RescanImage, "registry" | "repository" | "dige
 const props = (value: Record<string, unknown>): TableProperties =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as TableProperties;
 
-/** Records a run (a rerun of the same id, a timer firing twice, rewrites it). */
+/** Runs still queuing, by id: the partition a restarted host reads to find work left half done. */
+const QUEUING_PARTITION = "~queuing";
+
+/**
+ * Records a run (a rerun of the same id, a timer firing twice, rewrites it). A run still queuing is
+ * also listed apart, so that an interrupted one can be found and finished.
+ */
 export async function writeRescanRun(tables: TableStore, run: RescanRun): Promise<void> {
   await tables.upsert(TABLES.rescans, run.rescanId, RUN_ROW, props(run));
+  if (run.status === "queuing") await tables.upsert(TABLES.rescans, QUEUING_PARTITION, run.rescanId, {});
+  else await tables.delete(TABLES.rescans, QUEUING_PARTITION, run.rescanId);
 }
+
+/** The runs recorded as still queuing (in progress, or interrupted by a crash). */
+export async function queuingRescanRuns(tables: TableStore): Promise<RescanRun[]> {
+  const runs: RescanRun[] = [];
+  for await (const row of tables.query(TABLES.rescans, { partitionKey: QUEUING_PARTITION })) {
+    const run = await readRescanRun(tables, row.rowKey);
+    if (run?.status === "queuing") runs.push(run);
+    else await tables.delete(TABLES.rescans, QUEUING_PARTITION, row.rowKey);
+  }
+  return runs;
+}
+
+/** The images a run has a row for already (`registry/repository@digest` → state): a resumed run skips them. */
+export async function rescanImagesRecorded(
+  tables: TableStore,
+  rescanId: string,
+): Promise<Map<string, RescanImage["state"]>> {
+  const seen = new Map<string, RescanImage["state"]>();
+  for await (const row of tables.query(TABLES.rescans, { partitionKey: rescanId, rowKeyPrefix: "image " }))
+    seen.set(row.rowKey.slice("image ".length), ImageSchema.parse(row.properties).state);
+  return seen;
+}
+
+/** The key `rescanImagesRecorded` lists an image under. */
+export const recordedImageKey = (image: RescanImageKey): string => imageRow(image).slice("image ".length);
 
 export async function readRescanRun(tables: TableStore, rescanId: string): Promise<RescanRun | undefined> {
   const row = await tables.get(TABLES.rescans, rescanId, RUN_ROW);

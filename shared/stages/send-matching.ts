@@ -1,7 +1,7 @@
 import { ANALYZERS, analyzerSetVersion } from "../analysis/registry.js";
 import type { ImageIdentity } from "../model/image.js";
 import { type MatchingMessage, messageId, type RescanCause } from "../model/messages.js";
-import type { BusSender } from "../ports/bus.js";
+import type { BusSender, OutgoingMessage } from "../ports/bus.js";
 import { formatImageRef } from "../model/image-reference.js";
 import { attemptPart, type ScanState } from "./scan-state.js";
 import { blobKeys } from "./tables.js";
@@ -24,14 +24,13 @@ export type MatchingTrigger =
   | { reason: "rescan"; runId: string; inventoryKey: string; cause: RescanCause; rescanId?: string };
 
 /**
- * Sends `matching` for a platform scan. The message id is deterministic per scan attempt (or per
+ * The `matching` message for a platform scan. Its id is deterministic per scan attempt (or per
  * rescan run), so a redelivered join or a rerun timer sends nothing twice.
  */
-export async function sendMatching(
-  bus: BusSender,
+export function matchingMessage(
   state: ScanState,
   trigger: MatchingTrigger = { reason: "scan" },
-): Promise<void> {
+): OutgoingMessage {
   const body: MatchingMessage = {
     type: "matching",
     v: 1,
@@ -46,5 +45,15 @@ export async function sendMatching(
     ...(trigger.reason === "rescan" && trigger.rescanId ? { rescanId: trigger.rescanId } : {}),
   };
   const part = trigger.reason === "rescan" ? `rescan-${trigger.runId}` : attemptPart(state, "scan");
-  await bus.send("matching", body, { messageId: messageId("matching", state.scanId, part) });
+  return { body, messageId: messageId("matching", state.scanId, part) };
+}
+
+/** Sends `matching` for one platform scan (many at once: `matchingMessage` and `sendBatch`). */
+export async function sendMatching(
+  bus: BusSender,
+  state: ScanState,
+  trigger: MatchingTrigger = { reason: "scan" },
+): Promise<void> {
+  const { body, ...options } = matchingMessage(state, trigger);
+  await bus.send("matching", body, options);
 }

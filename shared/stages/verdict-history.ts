@@ -6,7 +6,7 @@ import {
   VerdictRecordSchema,
 } from "../model/messages.js";
 import type { Finding } from "../model/report.js";
-import type { BlobStore } from "../ports/blob-store.js";
+import { type BlobStore, putBlobs } from "../ports/blob-store.js";
 import { diffVerdicts, FindingStateSchema, findingStateOf } from "./verdict-diff.js";
 import { blobKeys } from "./tables.js";
 
@@ -75,16 +75,24 @@ export async function recordVerdict(
         }
       : {}),
   };
-  await blobs.put(
-    blobKeys.verdictRecord(registry, repository, digest, verdict.at),
-    JSON.stringify(record),
-    JSON_BLOB,
-  );
-  await blobs.put(
-    latestKey,
-    JSON.stringify({ verdictId: verdict.verdictId, decision: verdict.decision, record, findings: states }),
-    JSON_BLOB,
-  );
+  // the record and the latest pointer in one commit where the store can (one fsync per verdict, not two)
+  await putBlobs(blobs, [
+    {
+      key: blobKeys.verdictRecord(registry, repository, digest, verdict.at),
+      data: JSON.stringify(record),
+      ...JSON_BLOB,
+    },
+    {
+      key: latestKey,
+      data: JSON.stringify({
+        verdictId: verdict.verdictId,
+        decision: verdict.decision,
+        record,
+        findings: states,
+      }),
+      ...JSON_BLOB,
+    },
+  ]);
   await blobs.delete(blobKeys.rescanFailure(registry, repository, digest));
   return record;
 }

@@ -41,8 +41,8 @@ export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Pro
     deps.blobs,
     { registry, repository, digest },
     {
-      // a person's request and the DB version name the run: a second `/portcullis rescan` is a new verdict, not a redelivery
-      verdictId: `${msg.scanId}|${msg.reportKey}|${msg.cause ?? "push"}|${msg.dbVersion}|${msg.request ?? ""}`,
+      // the DB version, the rescan run and a person's request name the run: a second `/portcullis rescan` or sweep is a new verdict, not a redelivery
+      verdictId: [msg.scanId, msg.reportKey, msg.cause ?? "push", msg.dbVersion, msg.rescanId ?? "", msg.request ?? ""].join("|"),
       cause: msg.cause ?? "push",
       at: deps.now().toISOString(),
       dbVersion: msg.dbVersion,

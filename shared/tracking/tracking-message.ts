@@ -44,10 +44,10 @@ export function trackingMessageId(msg: TrackingMessage, attempt?: number): strin
 
 /**
  * One verdict run: the DB version it matched against, the scan's attempt, the rescan cause and the
- * person's request. The same verdict delivered again is the same run; a new one differs in one of them.
+ * person's request or the rescan run. The same verdict delivered again is the same run; a new one differs in one of them.
  */
 export function verdictRun(
-  verdict: { dbVersion: string; cause?: string; request?: string },
+  verdict: { dbVersion: string; cause?: string; request?: string; rescanId?: string },
   scanAttempt?: number,
 ): string {
   return [
@@ -55,6 +55,7 @@ export function verdictRun(
     scanAttempt ? `r${scanAttempt}` : "",
     verdict.cause ?? "scan",
     verdict.request ?? "",
+    verdict.rescanId ?? "",
   ]
     .join(".")
     .replace(/\.+$/, "");

@@ -1,10 +1,18 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { SettingsSchema } from "../../shared/composition/settings.js";
 import { jobCadence } from "../../shared/composition/timer-jobs.js";
 import type { HttpDeps } from "../../shared/http/http-deps.js";
 import { dispatch } from "../../shared/http/router.js";
 import { scanIdOf } from "../../shared/model/messages.js";
+import type { OutgoingMessage } from "../../shared/ports/bus.js";
 import { FsBlobStore } from "../../shared/ports/fs-blob-store.js";
+import { startHttpServer } from "../../shared/local/http-server.js";
+import {
+  beginHistoricalRescan,
+  continueHistoricalRescan,
+  resumeInterruptedRescans,
+} from "../../shared/stages/jobs/historical-rescan.js";
+import { readRescanRun, writeRescanRun } from "../../shared/stages/rescan-runs.js";
 import { ncrontab, parseCadence } from "../../shared/stages/jobs/schedules.js";
 import { gate } from "../../shared/stages/query.js";
 import { createScan } from "../../shared/stages/scan-state.js";
@@ -63,6 +71,18 @@ async function seed(deps: HttpDeps, repository: string, n: number, createdAt = "
 
 const post = (deps: HttpDeps, body: unknown) => dispatch(request("POST", "/api/rescans", { body }), deps);
 
+/** A rescan of every repository queues in the background: its status once that is over. */
+async function queuedInBackground(deps: HttpDeps, rescanId: string): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const status = await dispatch(request("GET", `/api/rescans/${rescanId}`), deps);
+    const body = status.body as Record<string, unknown>;
+    if (body.status !== "queuing") return body;
+    if (Date.now() > deadline) throw new Error(`rescan ${rescanId} still queuing`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe("POST /api/rescans", () => {
   it("queues every live digest of the repository with cause historical, and reports them queued", async () => {
     const deps = makeDeps();
@@ -118,8 +138,13 @@ describe("POST /api/rescans", () => {
     expect((await post(deps, { repository: `${REGISTRY}/team/app`, allDigests: true })).body).toMatchObject({
       queued: 2,
     });
-    expect((await post(deps, { repository: "*", allDigests: true, since: "2026-03-01" })).body).toMatchObject(
-      { queued: 1 },
+    const all = await post(deps, { repository: "*", allDigests: true, since: "2026-03-01" });
+    expect(all.status).toBe(202);
+    expect(await queuedInBackground(deps, String((all.body as { rescanId: string }).rescanId))).toMatchObject(
+      {
+        status: "queued",
+        total: 1,
+      },
     );
   });
 
@@ -160,6 +185,124 @@ describe("POST /api/rescans", () => {
     expect((await dispatch(request("GET", "/api/rescans/h-20260601-00000000"), deps)).status).toBe(404);
     expect((await dispatch(request("GET", `/api/rescans/${"x".repeat(65)}`), deps)).status).toBe(400);
     expect((await dispatch(request("GET", "/api/rescans/a%20b"), deps)).status).toBe(400);
+  });
+});
+
+describe("a rescan of every repository, the queue depth and interruptions", () => {
+  it("answers 202 with the rescan id at once and queues in the background, holding back while matching is deep", async () => {
+    const deps = { ...makeDeps(), rescanMaxQueueDepth: 2 };
+    for (const n of [1, 2, 3, 4, 5]) await seed(deps, `team/r${n}`, n);
+    // matching already holds pushes' work, deeper than the limit, and nobody consumes it yet
+    await deps.bus.sendBatch("matching", [
+      { body: { push: 1 }, messageId: "push-1" },
+      { body: { push: 2 }, messageId: "push-2" },
+      { body: { push: 3 }, messageId: "push-3" },
+    ]);
+    const res = await post(deps, { repository: "*" });
+    expect(res.status).toBe(202);
+    const { rescanId, status } = res.body as { rescanId: string; status: string };
+    expect(status).toBe("queuing");
+    const meanwhile = await dispatch(request("GET", `/api/rescans/${rescanId}`), deps);
+    expect(meanwhile.body).toMatchObject({ status: "queuing", finished: false, counts: { queued: 0 } });
+    expect(deps.bus.peek("matching")).toHaveLength(3);
+
+    // a consumer drains the queue: the held-back batches go out, never onto a queue deeper than the limit
+    const depthsAtSend: number[] = [];
+    const sendBatch = deps.bus.sendBatch.bind(deps.bus);
+    deps.bus.sendBatch = async (queue, messages) => {
+      depthsAtSend.push(await deps.bus.depth("matching"));
+      return sendBatch(queue, messages);
+    };
+    const rescanned: unknown[] = [];
+    const consumer = deps.bus.subscribe("matching", async (d) => void rescanned.push(d.body), {
+      maxDeliveries: 3,
+      visibilityTimeoutSeconds: 5,
+      concurrency: 1,
+      onPoison: () => {},
+    });
+    try {
+      expect(await queuedInBackground(deps, rescanId)).toMatchObject({ status: "queued", total: 5 });
+      await deps.bus.idle();
+    } finally {
+      await consumer.stop();
+    }
+    expect(depthsAtSend.length).toBeGreaterThan(0);
+    for (const depth of depthsAtSend) expect(depth).toBeLessThanOrEqual(2);
+    expect(rescanned.filter((b) => (b as { rescanId?: string }).rescanId === rescanId)).toHaveLength(5);
+  });
+
+  it("finishes a run interrupted half-way on resume: every image queued once, nothing lost", async () => {
+    const deps = makeDeps();
+    for (const n of [1, 2, 3, 4, 5]) await seed(deps, "team/app", n);
+    const begun = await beginHistoricalRescan(deps, { repository: "*" });
+    // the process dies in its second batch: progress rows written, the send never made
+    let batches = 0;
+    const sendBatch = deps.bus.sendBatch.bind(deps.bus);
+    const dying = {
+      ...deps,
+      bus: {
+        ...deps.bus,
+        close: () => deps.bus.close(),
+        send: deps.bus.send.bind(deps.bus),
+        sendBatch: (queue: string, messages: readonly OutgoingMessage[]) =>
+          ++batches === 1 ? sendBatch(queue, messages) : new Promise<void>(() => {}),
+      },
+    };
+    void continueHistoricalRescan(dying, begun, { batchSize: 2 });
+    await vi.waitFor(() => expect(batches).toBe(2));
+    expect(deps.bus.peek("matching")).toHaveLength(2);
+    expect((await readRescanRun(deps.tables, begun.rescanId))?.status).toBe("queuing");
+
+    // the restarted host: the run's heartbeat predates it
+    clock = new Date(clock.getTime() + 60_000);
+    const resumed = await resumeInterruptedRescans(deps, { batchSize: 2, staleAfterMs: 30_000 });
+    expect(resumed.map((r) => [r.rescanId, r.status, r.total])).toEqual([[begun.rescanId, "queued", 5]]);
+    const sent = deps.bus.peek("matching").map((m) => (m.body as { image: { digest: string } }).image.digest);
+    expect(sent.sort()).toEqual([1, 2, 3, 4, 5].map(digestOf).sort());
+    const progress = await dispatch(request("GET", `/api/rescans/${begun.rescanId}`), deps);
+    expect(progress.body).toMatchObject({ status: "queued", counts: { queued: 5, failed: 0 } });
+    // nothing left to resume
+    expect(await resumeInterruptedRescans(deps, { staleAfterMs: 0 })).toEqual([]);
+  });
+
+  it("leaves a run whose heartbeat is recent alone, and closes an interrupted sweep's run", async () => {
+    const deps = makeDeps();
+    await seed(deps, "team/app", 1);
+    const live = await beginHistoricalRescan(deps, { repository: "*" });
+    await writeRescanRun(deps.tables, {
+      ...{ rescanId: "scheduled-2026060111", cause: "scheduled", repository: "", allDigests: false },
+      ...{ status: "queuing", total: 7, createdAt: "2026-06-01T11:15:00.000Z" },
+    });
+    const closed = await resumeInterruptedRescans(deps, { staleAfterMs: 10 * 60_000 });
+    expect(closed.map((r) => [r.rescanId, r.status])).toEqual([["scheduled-2026060111", "failed"]]);
+    expect(closed[0]!.reason).toMatch(/interrupted after 7 image\(s\); the next sweep/);
+    expect((await readRescanRun(deps.tables, live.rescanId))?.status).toBe("queuing");
+  });
+});
+
+describe("POST /api/rescans on the local server", () => {
+  it("needs the hook token even on loopback; the progress stays readable without it", async () => {
+    const deps = makeDeps();
+    await seed(deps, "team/app", 1);
+    const server = await startHttpServer(deps, { host: "127.0.0.1", port: 0 });
+    try {
+      const start = (headers: Record<string, string>) =>
+        fetch(`${server.url}/api/rescans`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body: JSON.stringify({ repository: `${REGISTRY}/team/app` }),
+        });
+      expect((await start({})).status).toBe(401);
+      expect((await start({ authorization: "Bearer wrong" })).status).toBe(401);
+      expect(deps.bus.peek("matching")).toHaveLength(0);
+      const accepted = await start({ authorization: "Bearer t" });
+      expect(accepted.status).toBe(202);
+      const { statusUrl } = (await accepted.json()) as { statusUrl: string };
+      expect((await fetch(`${server.url}${statusUrl}`)).status).toBe(200);
+      expect(deps.bus.peek("matching")).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -185,6 +185,7 @@ describe("historical rescans", () => {
     const blobGetsBefore = requestLines(/\/blobs\//).length;
 
     const cli = runCli(["rescan", "--repository", `${registry.host}/hist/app`, "--server", host.url], {
+      env: { PORTCULLIS_HOOK_TOKEN: host.hookToken },
       timeoutMs: 180_000,
     });
     let finished = false;
@@ -219,7 +220,7 @@ describe("historical rescans", () => {
 
     const started = await api("/api/rescans", {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${host.hookToken}` },
       body: JSON.stringify({ repository: `${registry.host}/hist/app` }),
     });
     expect(started.status, JSON.stringify(started.body)).toBe(202);
@@ -240,7 +241,7 @@ describe("historical rescans", () => {
   it("refuses a malformed request with the reason", async () => {
     const bad = await api("/api/rescans", {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${host.hookToken}` },
       body: JSON.stringify({ repository: "no-registry", since: "yesterday-ish" }),
     });
     expect(bad.status).toBe(400);
@@ -254,7 +255,7 @@ describe("historical rescans", () => {
     const [started] = await Promise.all([
       api("/api/rescans", {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", authorization: `Bearer ${host.hookToken}` },
         body: JSON.stringify({ repository: `${registry.host}/race/app` }),
       }),
       pushImage(image.source, `${registry.host}/race/app:v2`),

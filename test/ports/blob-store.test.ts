@@ -5,7 +5,7 @@ import { BlobServiceClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AzuriteInstance, startAzurite } from "../../shared/local/azurite.js";
 import { AzureBlobStore } from "../../shared/ports/azure-blob-store.js";
-import type { BlobStore } from "../../shared/ports/blob-store.js";
+import { type BlobStore, putBlobs } from "../../shared/ports/blob-store.js";
 import { FsBlobStore } from "../../shared/ports/fs-blob-store.js";
 import { SqliteBlobStore } from "../../shared/local/sqlite-blob-store.js";
 import { openLocalStore } from "../../shared/local/sqlite-database.js";
@@ -27,6 +27,16 @@ function blobStoreContract(name: string, open: () => Promise<BlobStore>) {
     it("returns undefined and false for a key never written", async () => {
       expect(await store.get("missing/key.json")).toBeUndefined();
       expect(await store.has("missing/key.json")).toBe(false);
+    });
+
+    it("writes several blobs at once (one commit where the store has commits), in order", async () => {
+      await putBlobs(store, [
+        { key: "verdicts/a/record.json", data: '{"n":1}', contentType: "application/json" },
+        { key: "verdicts/a/latest.json", data: Buffer.from([7, 8, 9]) },
+        { key: "verdicts/a/latest.json", data: '{"n":2}' },
+      ]);
+      expect((await store.get("verdicts/a/record.json"))?.toString()).toBe('{"n":1}');
+      expect((await store.get("verdicts/a/latest.json"))?.toString()).toBe('{"n":2}');
     });
 
     it("reads back exactly what was put, strings as UTF-8", async () => {
@@ -101,6 +111,19 @@ describe("FsBlobStore specifics", () => {
 
 blobStoreContract("SqliteBlobStore (the local host's durable store)", async () => {
   return new SqliteBlobStore(openLocalStore(":memory:"));
+});
+
+describe("SqliteBlobStore specifics", () => {
+  it("writes a batch all or none: one bad key and nothing of it is written", async () => {
+    const store = new SqliteBlobStore(openLocalStore(":memory:"));
+    await expect(
+      store.putMany([
+        { key: "ok/one.json", data: "1" },
+        { key: "../escape.json", data: "2" },
+      ]),
+    ).rejects.toThrow();
+    expect(await store.has("ok/one.json")).toBe(false);
+  });
 });
 
 let azurite: AzuriteInstance | undefined;

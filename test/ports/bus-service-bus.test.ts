@@ -1,9 +1,10 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
-import type { ServiceBusMessage, ServiceBusMessageBatch } from "@azure/service-bus";
+import type { QueueRuntimeProperties, ServiceBusMessage, ServiceBusMessageBatch } from "@azure/service-bus";
 import { describe, expect, it } from "vitest";
 import { MAX_MESSAGE_BYTES } from "../../shared/ports/bus.js";
 import {
   ServiceBusBusSender,
+  type ServiceBusQueueRuntime,
   type ServiceBusQueueSender,
   toServiceBusMessage,
 } from "../../shared/ports/service-bus.js";
@@ -98,6 +99,35 @@ describe("Azure Service Bus sender", () => {
     ).toThrow(/store it as a blob/);
     const bus = new ServiceBusBusSender(() => new FakeSender(0));
     await expect(bus.sendBatch("q", [{ body: {}, messageId: "m" }])).rejects.toThrow(/does not fit/);
+  });
+
+  it("tells a queue's depth from its runtime properties: active and scheduled, not dead-lettered", async () => {
+    const asked: string[] = [];
+    const runtime: ServiceBusQueueRuntime = {
+      getQueueRuntimeProperties: async (name) => {
+        asked.push(name);
+        const properties: QueueRuntimeProperties = {
+          name,
+          createdAt: NOW,
+          modifiedAt: NOW,
+          accessedAt: NOW,
+          totalMessageCount: 1337,
+          activeMessageCount: 1200,
+          scheduledMessageCount: 30,
+          deadLetterMessageCount: 100,
+          transferMessageCount: 0,
+          transferDeadLetterMessageCount: 0,
+          sizeInBytes: 4096,
+        };
+        return Object.assign(properties, { _response: undefined as never });
+      },
+    };
+    const bus = new ServiceBusBusSender(() => new FakeSender(), { runtime });
+    expect(await bus.depth("matching")).toBe(1230);
+    expect(asked).toEqual(["matching"]);
+    await expect(new ServiceBusBusSender(() => new FakeSender()).depth("matching")).rejects.toThrow(
+      /no administration client/,
+    );
   });
 
   it("builds identity-based and connection-string clients without connecting", async () => {

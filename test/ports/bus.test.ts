@@ -261,6 +261,62 @@ describe.each(harnesses)("Bus contract: %s", (_name, create) => {
     expect(seen).toHaveLength(2);
   });
 
+  it("sends a batch once per message: a duplicate id is dropped whether it came before or inside the batch", async () => {
+    const queue = freshQueue();
+    const seen: Delivery<unknown>[] = [];
+    await h.bus.send(queue, { v: 0 }, { messageId: "b-0" });
+    await h.bus.sendBatch(queue, [
+      { body: { v: 1 }, messageId: "b-0" },
+      ...Array.from({ length: 40 }, (_, i) => ({ body: { v: i + 1 }, messageId: `b-${i + 1}` })),
+      { body: { v: 99 }, messageId: "b-7" },
+    ]);
+    expect(await h.bus.depth!(queue)).toBe(41);
+    const sub = h.bus.subscribe(queue, async (d) => void seen.push(d), {
+      maxDeliveries: 3,
+      visibilityTimeoutSeconds: h.visibility + 1,
+      concurrency: 8,
+      onPoison: () => {},
+    });
+    await until(() => seen.length === 41);
+    await sleep(200);
+    await sub.stop();
+    expect(seen.map((d) => d.messageId).sort()).toEqual(
+      Array.from({ length: 41 }, (_, i) => `b-${i}`).sort(),
+    );
+    expect(seen.find((d) => d.messageId === "b-0")!.body).toEqual({ v: 0 });
+    expect(seen.find((d) => d.messageId === "b-7")!.body).toEqual({ v: 7 });
+    await until(async () => (await h.bus.depth!(queue)) === 0);
+  });
+
+  it("reports a queue's depth: waiting, delayed and leased messages count until they are completed", async () => {
+    const queue = freshQueue();
+    expect(await h.bus.depth!(queue)).toBe(0);
+    await h.bus.sendBatch(queue, [
+      { body: {}, messageId: "d-1" },
+      { body: {}, messageId: "d-2" },
+      { body: {}, messageId: "d-later", delaySeconds: 3600 },
+    ]);
+    expect(await h.bus.depth!(queue)).toBe(3);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let started = 0;
+    const sub = h.bus.subscribe(
+      queue,
+      async () => {
+        started++;
+        await held;
+      },
+      { maxDeliveries: 3, visibilityTimeoutSeconds: h.visibility + 1, concurrency: 2, onPoison: () => {} },
+    );
+    await until(() => started === 2);
+    expect(await h.bus.depth!(queue)).toBe(3); // leased, not yet done
+    release();
+    await until(async () => (await h.bus.depth!(queue)) === 1); // the delayed one waits
+    await sub.stop();
+  });
+
   it("renews the lock while a long handler runs: no second delivery meanwhile", async () => {
     const queue = freshQueue();
     const deliveries: number[] = [];
@@ -486,6 +542,31 @@ describe("SqliteBus specifics: what a restart on the same file keeps", () => {
     await sub.stop();
     expect(seen[0]).toMatchObject({ messageId: "lease", body: { scanId: "s" } });
     expect(seen[0]!.deliveryCount).toBeGreaterThanOrEqual(2);
+  });
+
+  it("commits a batch durably and keeps its ids in the duplicate window across a reopen", async () => {
+    const file = path.join(sqliteDir, "restart-batch.sqlite");
+    const first = reopen(file);
+    const batch = Array.from({ length: 1200 }, (_, i) => ({ body: { i }, messageId: `batch-${i}` }));
+    await first.sendBatch("matching", batch);
+    const second = reopen(file);
+    expect(await second.depth("matching")).toBe(1200);
+    await second.sendBatch("matching", [...batch.slice(0, 3), { body: { i: -1 }, messageId: "new" }]);
+    expect(await second.depth("matching")).toBe(1201);
+    expect(second.peek("matching").at(-1)!.body).toEqual({ i: -1 });
+  });
+
+  it("refuses a batch holding a body too large, sending none of that batch", async () => {
+    const bus = reopen(path.join(sqliteDir, "batch-refused.sqlite"));
+    await expect(
+      bus.sendBatch("verdict", [
+        { body: {}, messageId: "ok" },
+        { body: { blob: "x".repeat(MAX_MESSAGE_BYTES) }, messageId: "huge" },
+      ]),
+    ).rejects.toThrow(/store it as a blob/);
+    expect(await bus.depth("verdict")).toBe(0);
+    await bus.send("verdict", {}, { messageId: "ok" });
+    expect(await bus.depth("verdict")).toBe(1);
   });
 
   it("lets an id through again once the window has passed", async () => {

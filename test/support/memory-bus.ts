@@ -61,6 +61,10 @@ class MemoryQueueTransport implements QueueTransport {
     return list;
   }
 
+  async depth(queue: string): Promise<number> {
+    return this.list(queue).length;
+  }
+
   busy(): boolean {
     return (
       this.#running.size > 0 ||

@@ -68,7 +68,11 @@ export function registerRescan(program: Command): void {
         }),
       };
       const rescanId = String(started.body.rescanId);
-      process.stderr.write(`rescan ${rescanId}: ${String(started.body.queued)} image(s) queued\n`);
+      process.stderr.write(
+        started.body.queued === undefined
+          ? `rescan ${rescanId}: queuing every repository's images\n`
+          : `rescan ${rescanId}: ${String(started.body.queued)} image(s) queued\n`,
+      );
       if (!options.wait) {
         process.stdout.write(`${options.format === "json" ? JSON.stringify(started.body) : rescanId}\n`);
         return;

@@ -8,7 +8,7 @@ import { imagesContaining } from "../findings.js";
 import type { PipelineDeps } from "../pipeline-deps.js";
 import { readScan } from "../scan-state.js";
 import { imagePartition, queryScannedImages, readScannedImage } from "../scanned-images.js";
-import { sendMatching } from "../send-matching.js";
+import { matchingMessage } from "../send-matching.js";
 import { dbRescanRunId } from "./schedules.js";
 
 /** What one DB refresh did: the DB version, and the images it sent to be matched again. */
@@ -27,8 +27,10 @@ export interface DbRefreshResult {
   notQueued: { image: string; reason: string }[];
 }
 
-/** Sends at once: a bounded number of table reads and sends in flight. */
+/** Table reads in flight at once. */
 const RESCAN_CONCURRENCY = 16;
+/** Images per batch send. */
+const SEND_CHUNK = 256;
 
 /**
  * The DB refresh (timer and `POST /api/db/refresh`): fetch the feeds (an unchanged feed costs one
@@ -89,36 +91,47 @@ export async function rescanChangedImages(
   const current = analyzerSetVersion(deps.analyzers ?? ANALYZERS);
   const runId = dbRescanRunId(changes.version);
   const limit = pLimit(RESCAN_CONCURRENCY);
-  await Promise.all(
-    targets.map((target) =>
-      limit(async () => {
-        const ref = formatImageRef(target);
-        const image = await readScannedImage(
-          deps.tables,
-          imagePartition(target.registry, target.repository),
-          target.digest,
-        );
-        const scan = image ? await readScan(deps.tables, image.scanId) : undefined;
-        if (!image || !scan) {
-          outcome.notQueued.push({ image: ref, reason: "no stored verdict (the image's rows are gone)" });
-          return;
-        }
-        // a scan still running matches against the new DB on its own; a failed one has no inventory to trust
-        if (scan.state.status !== "done") {
-          outcome.notQueued.push({ image: ref, reason: `its scan is ${scan.state.status}` });
-          return;
-        }
-        await sendMatching(deps.bus, scan.state, {
-          reason: "rescan",
-          runId,
-          inventoryKey: image.inventoryKey,
-          cause: "db-update",
-        });
-        outcome.queued++;
-        if (scan.state.analyzerSet && scan.state.analyzerSet !== current) outcome.needRepull.push(ref);
-      }),
-    ),
-  );
+  // chunk by chunk: the reads in parallel, then one batch send (one commit on the local store)
+  for (let i = 0; i < targets.length; i += SEND_CHUNK) {
+    const chunk = await Promise.all(
+      targets.slice(i, i + SEND_CHUNK).map((target) =>
+        limit(async () => {
+          const ref = formatImageRef(target);
+          const image = await readScannedImage(
+            deps.tables,
+            imagePartition(target.registry, target.repository),
+            target.digest,
+          );
+          const scan = image ? await readScan(deps.tables, image.scanId) : undefined;
+          if (!image || !scan) {
+            outcome.notQueued.push({ image: ref, reason: "no stored verdict (the image's rows are gone)" });
+            return undefined;
+          }
+          // a scan still running matches against the new DB on its own; a failed one has no inventory to trust
+          if (scan.state.status !== "done") {
+            outcome.notQueued.push({ image: ref, reason: `its scan is ${scan.state.status}` });
+            return undefined;
+          }
+          const repull = Boolean(scan.state.analyzerSet && scan.state.analyzerSet !== current);
+          const message = matchingMessage(scan.state, {
+            reason: "rescan",
+            runId,
+            inventoryKey: image.inventoryKey,
+            cause: "db-update",
+          });
+          return { ref, repull, message };
+        }),
+      ),
+    );
+    const sending = chunk.flatMap((c) => (c ? [c] : []));
+    if (sending.length > 0)
+      await deps.bus.sendBatch(
+        "matching",
+        sending.map((c) => c.message),
+      );
+    outcome.queued += sending.length;
+    for (const { ref, repull } of sending) if (repull) outcome.needRepull.push(ref);
+  }
   outcome.needRepull.sort();
   deps.log(
     `vulnerability DB ${changes.version}: ${changes.packages.length} package(s), ${changes.changedCves.length} CVE rating(s) changed; ${outcome.queued} image(s) re-matched`,

@@ -1,8 +1,21 @@
 import { randomBytes } from "node:crypto";
+import {
+  queuingRescanRuns,
+  type RescanRun,
+  recordedImageKey,
+  rescanImagesRecorded,
+  writeRescanRun,
+} from "../rescan-runs.js";
 import { readScan } from "../scan-state.js";
 import { queryScannedImages, type ScannedImage } from "../scanned-images.js";
-import { writeRescanRun, type RescanRun } from "../rescan-runs.js";
-import { DEFAULT_RESCAN_BATCH, inBatches, queueRescanBatch, type RescanQueueDeps } from "./rescan-queue.js";
+import {
+  DEFAULT_RESCAN_BATCH,
+  holdWhileQueueIsDeep,
+  inBatches,
+  type QueueDepthLimit,
+  queueRescanBatch,
+  type RescanQueueDeps,
+} from "./rescan-queue.js";
 
 export interface HistoricalRescanRequest {
   /** `registry/repository`, or "*" for every repository */
@@ -11,6 +24,13 @@ export interface HistoricalRescanRequest {
   allDigests?: boolean;
   /** only images first scanned at or after this time (ISO 8601) */
   since?: string;
+}
+
+export interface HistoricalRescanOptions {
+  batchSize?: number;
+  rescanId?: string;
+  /** hold back while the matching queue is deeper than this */
+  depthLimit?: QueueDepthLimit;
 }
 
 /** A historical rescan's id: when it was asked for, and random bits so two at once never collide. */
@@ -28,7 +48,16 @@ export const historicalRescanId = (now: Date): string =>
 export async function startHistoricalRescan(
   deps: RescanQueueDeps,
   request: HistoricalRescanRequest,
-  options: { batchSize?: number; rescanId?: string } = {},
+  options: HistoricalRescanOptions = {},
+): Promise<RescanRun> {
+  return continueHistoricalRescan(deps, await beginHistoricalRescan(deps, request, options), options);
+}
+
+/** Records the run as queuing (durably: an interrupted one is found and finished), queuing nothing yet. */
+export async function beginHistoricalRescan(
+  deps: RescanQueueDeps,
+  request: HistoricalRescanRequest,
+  options: Pick<HistoricalRescanOptions, "rescanId"> = {},
 ): Promise<RescanRun> {
   const run: RescanRun = {
     rescanId: options.rescanId ?? historicalRescanId(deps.now()),
@@ -39,20 +68,51 @@ export async function startHistoricalRescan(
     status: "queuing",
     total: 0,
     createdAt: deps.now().toISOString(),
+    heartbeatAt: deps.now().toISOString(),
   };
   await writeRescanRun(deps.tables, run);
-  const since = request.since ? Date.parse(request.since) : undefined;
+  return run;
+}
+
+/**
+ * Queues a run's images batch by batch until all are queued, skipping those it has a row for
+ * already: a run interrupted half-way (a crash, a restart) is finished by calling this again.
+ */
+export async function continueHistoricalRescan(
+  deps: RescanQueueDeps,
+  started: RescanRun,
+  options: HistoricalRescanOptions = {},
+): Promise<RescanRun> {
+  const run = { ...started };
+  const since = run.since ? Date.parse(run.since) : undefined;
+  const beat = async () => {
+    run.heartbeatAt = deps.now().toISOString();
+    await writeRescanRun(deps.tables, run);
+  };
   try {
+    const recorded = await rescanImagesRecorded(deps.tables, run.rescanId);
+    run.total = recorded.size;
     const images = queryScannedImages(deps.tables, run.repository ? { repository: run.repository } : {});
     for await (const batch of inBatches(images, options.batchSize ?? DEFAULT_RESCAN_BATCH)) {
       const chosen: ScannedImage[] = [];
+      const unsent: ScannedImage[] = [];
       for (const image of batch) {
+        const state = recorded.get(recordedImageKey(image));
+        // recorded as queued before an interruption: its send may not have happened (its id makes a resend safe)
+        if (state === "queued") unsent.push(image);
+        if (state) continue;
         if (image.staleSince && !run.allDigests) continue;
         if (since !== undefined && !(await firstScannedSince(deps, image, since))) continue;
         chosen.push(image);
       }
+      if (chosen.length === 0 && unsent.length === 0) continue;
+      await holdWhileQueueIsDeep(deps, run.rescanId, options.depthLimit, beat);
+      if (unsent.length > 0) await queueRescanBatch(deps, run, unsent, { progressRows: false });
       const { queued, failed } = await queueRescanBatch(deps, run, chosen);
       run.total += queued + failed;
+      await beat();
+      // queued in the background beside the HTTP API: let its requests in between batches
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     run.status = "queued";
   } catch (err) {
@@ -62,6 +122,36 @@ export async function startHistoricalRescan(
   await writeRescanRun(deps.tables, run);
   deps.log(`rescan ${run.rescanId}: ${run.total} image(s) of ${run.repository || "every repository"} queued`);
   return run;
+}
+
+/**
+ * Finishes the runs a crash or a restart left queuing: a historical run goes on where it stopped; a
+ * sweep's is closed as interrupted (the next sweep re-matches what it left). Only runs whose
+ * heartbeat is older than `staleAfterMs` count — a younger one is still being worked on.
+ */
+export async function resumeInterruptedRescans(
+  deps: RescanQueueDeps,
+  options: HistoricalRescanOptions & { staleAfterMs: number },
+): Promise<RescanRun[]> {
+  const finished: RescanRun[] = [];
+  const now = deps.now().getTime();
+  for (const run of await queuingRescanRuns(deps.tables)) {
+    const last = Date.parse(run.heartbeatAt ?? run.createdAt);
+    if (Number.isFinite(last) && now - last < options.staleAfterMs) continue;
+    if (run.cause === "historical") {
+      deps.log(`rescan ${run.rescanId}: interrupted while queuing ${run.total} image(s); resuming`);
+      finished.push(await continueHistoricalRescan(deps, run, options));
+    } else {
+      const closed: RescanRun = {
+        ...run,
+        status: "failed",
+        reason: `interrupted after ${run.total} image(s); the next sweep re-matches the rest`,
+      };
+      await writeRescanRun(deps.tables, closed);
+      finished.push(closed);
+    }
+  }
+  return finished;
 }
 
 async function firstScannedSince(

@@ -4,7 +4,13 @@ import { type RescanRun, writeRescanImage, writeRescanRun } from "../rescan-runs
 import { readScan } from "../scan-state.js";
 import { clearImageStale, markImageStale, queryScannedImages, type ScannedImage } from "../scanned-images.js";
 import { sendMatching } from "../send-matching.js";
-import { DEFAULT_RESCAN_BATCH, inBatches, queueRescanBatch } from "./rescan-queue.js";
+import {
+  DEFAULT_RESCAN_BATCH,
+  holdWhileQueueIsDeep,
+  inBatches,
+  type QueueDepthLimit,
+  queueRescanBatch,
+} from "./rescan-queue.js";
 
 export interface RescanOptions {
   /** images whose last verdict is older than this are re-matched */
@@ -51,6 +57,8 @@ export interface SweepOptions {
   /** a gate query within this window keeps an image in, tagged or not */
   gateWindowHours: number;
   batchSize?: number;
+  /** hold back while the matching queue is deeper than this */
+  depthLimit?: QueueDepthLimit;
 }
 
 export interface SweepResult {
@@ -79,8 +87,13 @@ export async function sweepImagesInUse(deps: PipelineDeps, options: SweepOptions
     status: "queuing",
     total: 0,
     createdAt: now.toISOString(),
+    heartbeatAt: now.toISOString(),
   };
   await writeRescanRun(deps.tables, run);
+  const beat = async () => {
+    run.heartbeatAt = deps.now().toISOString();
+    await writeRescanRun(deps.tables, run);
+  };
   const result: SweepResult = { rescanId, queued: 0, stale: 0, failed: 0, tagLookups: 0 };
   const lookups = new Map<string, Promise<string[] | Error>>();
   const taggedNow = (image: ScannedImage, tag: string): Promise<string[] | Error> => {
@@ -142,10 +155,12 @@ export async function sweepImagesInUse(deps: PipelineDeps, options: SweepOptions
         });
         result.stale++;
       }
+      if (keep.length > 0) await holdWhileQueueIsDeep(deps, rescanId, options.depthLimit, beat);
       const { queued, failed } = await queueRescanBatch(deps, { rescanId, cause: "scheduled" }, keep);
       result.queued += queued;
       result.failed += failed;
       run.total += queued + failed + (due.length - keep.length);
+      if (due.length > 0) await beat();
     }
     run.status = "queued";
   } catch (err) {
