@@ -195,3 +195,8 @@ export async function failScan(
     now,
   );
 }
+
+/** Reads a row that never exists: resolves when table storage answers (the health route's probe). */
+export async function probeScanTable(tables: TableStore): Promise<void> {
+  await tables.get(TABLES.scans, "health", "probe");
+}
