@@ -7,6 +7,7 @@ import {
   type SettingName,
   SettingsSchema,
 } from "../shared/composition/settings.js";
+import { ScanError } from "../shared/model/errors.js";
 
 /** The connection name the Service Bus triggers use (functions/queue-trigger.ts SERVICE_BUS_CONNECTION). */
 export const SERVICE_BUS_CONNECTION = "ServiceBusConnection";
@@ -53,15 +54,31 @@ export function checkConfigured(
 ) {
   for (const name of Object.keys(configured)) {
     if (!(SETTING_NAMES as string[]).includes(name))
-      throw new Error(`unknown app setting ${name} in the stack`);
-    if (isLocalOnly(name)) throw new Error(`${name} carries a key: local development only, never deployed`);
-    if (isSecret(name)) throw new Error(`${name} is a secret: set it with \`pulumi config set --secret\``);
-    if (isResource(name)) throw new Error(`${name} is set by the deployment from the resources it creates`);
+      throw new ScanError("invalid-settings", `unknown app setting ${name} in the stack`);
+    if (isLocalOnly(name))
+      throw new ScanError(
+        "invalid-settings",
+        `${name} carries a key: local development only, never deployed`,
+      );
+    if (isSecret(name))
+      throw new ScanError(
+        "invalid-settings",
+        `${name} is a secret: set it with \`pulumi config set --secret\``,
+      );
+    if (isResource(name))
+      throw new ScanError(
+        "invalid-settings",
+        `${name} is set by the deployment from the resources it creates`,
+      );
   }
   // A secret's value is not known here; a placeholder lets rules that pair settings still run.
   const placeholders = Object.fromEntries(secretNames.map((name) => [name, "<from Key Vault>"]));
   const parsed = SettingsSchema.safeParse({ ...configured, ...placeholders });
-  if (!parsed.success) throw new Error(`invalid app settings in the stack: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success)
+    throw new ScanError(
+      "invalid-settings",
+      `invalid app settings in the stack: ${z.prettifyError(parsed.error)}`,
+    );
   return parsed.data;
 }
 

@@ -2,15 +2,21 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { buildFunctionsPackage, DEFAULT_PACKAGE_PATH } from "./functions-package.js";
+import { ScanError } from "../shared/model/errors.js";
 
 const [mode = "up", ...pulumiArgs] = process.argv.slice(2);
-if (mode !== "up" && mode !== "preview") throw new Error(`usage: deploy.ts up|preview [pulumi options]`);
+if (mode !== "up" && mode !== "preview")
+  throw new ScanError("deploy-not-ready", `usage: deploy.ts up|preview [pulumi options]`);
 const root = fileURLToPath(new URL("..", import.meta.url));
 const infra = fileURLToPath(new URL(".", import.meta.url));
 
 function run(command: string, args: string[], cwd: string): void {
   const result = spawnSync(command, args, { cwd, stdio: "inherit" });
-  if (result.error) throw new Error(`${command}: ${result.error.message} (is it installed and on PATH?)`);
+  if (result.error)
+    throw new ScanError(
+      "deploy-not-ready",
+      `${command}: ${result.error.message} (is it installed and on PATH?)`,
+    );
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
@@ -19,7 +25,8 @@ run("npm", ["run", "build"], root);
 const policy = spawnSync("pulumi", ["config", "get", "portcullis:policyFile", "--cwd", infra], {
   encoding: "utf8",
 });
-if (policy.error) throw new Error(`pulumi: ${policy.error.message} (install the Pulumi CLI)`);
+if (policy.error)
+  throw new ScanError("deploy-not-ready", `pulumi: ${policy.error.message} (install the Pulumi CLI)`);
 const policyFile = policy.status === 0 && policy.stdout.trim() ? `${root}${policy.stdout.trim()}` : undefined;
 const built = await buildFunctionsPackage({
   root,

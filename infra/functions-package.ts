@@ -11,6 +11,7 @@ import {
 import { dirname, join, relative, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import yazl from "yazl";
+import { ScanError } from "../shared/model/errors.js";
 
 /** Where `npm run package` writes the Functions zip (ignored by git, beside the other local state). */
 export const DEFAULT_PACKAGE_PATH = new URL("../.portcullis/deploy/functions.zip", import.meta.url);
@@ -93,7 +94,7 @@ export async function buildFunctionsPackage(
 ): Promise<{ path: string; sha256: string }> {
   const main = JSON.parse(readFileSync(join(options.root, "package.json"), "utf8")).main as string;
   if (!existsSync(join(options.distDir, relative("dist", main))))
-    throw new Error(`${main} is not built: run \`npm run build\` first`);
+    throw new ScanError("deploy-not-ready", `${main} is not built: run \`npm run build\` first`);
   mkdirSync(dirname(options.out), { recursive: true });
   const zip = new yazl.ZipFile();
   const mtime = new Date("2000-01-01T00:00:00Z");

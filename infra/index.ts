@@ -7,6 +7,7 @@ import { SECRET_SETTINGS, SETTING_NAMES, type SettingName } from "../shared/comp
 import { DEFAULT_PACKAGE_PATH } from "./functions-package.js";
 import { portcullisStack } from "./portcullis-stack.js";
 import { StackConfigSchema } from "./stack-config.js";
+import { ScanError } from "../shared/model/errors.js";
 
 const cfg = new pulumi.Config("portcullis");
 const config = StackConfigSchema.parse({
@@ -40,7 +41,7 @@ for (const key of Object.keys(pulumi.runtime.allConfig())) {
     /^(PORTCULLIS_|AzureWebJobs|ServiceBus)/.test(name) &&
     !(SETTING_NAMES as string[]).includes(name)
   )
-    throw new Error(`stack key ${key} names no app setting the code reads`);
+    throw new ScanError("invalid-settings", `stack key ${key} names no app setting the code reads`);
 }
 
 const packagePath = process.env.PORTCULLIS_FUNCTIONS_ZIP ?? fileURLToPath(DEFAULT_PACKAGE_PATH);
@@ -48,7 +49,8 @@ let sha256: string;
 try {
   sha256 = createHash("sha256").update(readFileSync(packagePath)).digest("hex");
 } catch {
-  throw new Error(
+  throw new ScanError(
+    "deploy-not-ready",
     `no functions package at ${packagePath}: run \`npm run deploy\` (or \`npm run package\`) first`,
   );
 }

@@ -1,11 +1,13 @@
 import { parseDigest } from "../model/digest.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import { type LayerReport, LayerReportSchema } from "./layer-report.js";
+import { InvariantError } from "../model/errors.js";
 
 /** `layers/sha256/<hex>/<analyzer-set>.json`: content-addressed by what was analysed and how. */
 export function layerReportKey(digest: string, analyzerSet: string): string {
   const { algorithm, hex } = parseDigest(digest);
-  if (!/^[A-Za-z0-9._-]+$/.test(analyzerSet)) throw new Error(`not an analyzer-set version: ${analyzerSet}`);
+  if (!/^[A-Za-z0-9._-]+$/.test(analyzerSet))
+    throw new InvariantError(`not an analyzer-set version: ${analyzerSet}`);
   return `layers/${algorithm}/${hex}/${analyzerSet}.json`;
 }
 

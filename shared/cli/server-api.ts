@@ -1,4 +1,5 @@
 import { UsageError } from "./usage-error.js";
+import { ScanError } from "../model/errors.js";
 
 /** How the CLI reaches a running portcullis (`serve`, or the Functions app) for `--server` commands. */
 export interface ServerOptions {
@@ -52,7 +53,8 @@ export async function callServer(
     });
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new Error(
+    throw new ScanError(
+      "server-unreachable",
       `cannot reach ${base.origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
     );
   }
@@ -67,13 +69,15 @@ export async function callServer(
   if (res.ok && answer) return answer;
   const said = typeof answer?.error === "string" ? answer.error : text.slice(0, 200).trim();
   if (res.status === 401 || res.status === 403)
-    throw new Error(
+    throw new ScanError(
+      "server-refused",
       `${base.origin} refused the request (${res.status}): pass --token (serve's hook token, default $PORTCULLIS_HOOK_TOKEN) or --function-key (the Functions app)${said ? `: ${said}` : ""}`,
     );
   if (res.status === 404 || res.status === 405)
-    throw new Error(
+    throw new ScanError(
+      "server-route-missing",
       `${method} ${url.href} not found (${res.status}): is ${base.origin} a portcullis server of this version?`,
     );
-  if (res.ok) throw new Error(`${url.href} answered ${res.status} with no JSON`);
-  throw new Error(`${url.href} answered ${res.status}${said ? `: ${said}` : ""}`);
+  if (res.ok) throw new ScanError("server-error", `${url.href} answered ${res.status} with no JSON`);
+  throw new ScanError("server-error", `${url.href} answered ${res.status}${said ? `: ${said}` : ""}`);
 }

@@ -1,6 +1,8 @@
 import type { TableStore } from "../ports/table-store.js";
 import { TABLES } from "../stages/tables.js";
 
+// The events table's one owner: a partition per kind of row (event, digest, github-delivery, refused).
+
 /** A claim older than this was left by a process that died before sending: a redelivery takes it over. */
 export const STALE_CLAIM_MS = 30_000;
 
@@ -72,4 +74,24 @@ export async function claimDigestWindow(
 /** The send failed: the digest is free again for the registry's retry. */
 export async function abandonDigestWindow(tables: TableStore, key: string, etag: string): Promise<void> {
   await tables.delete(TABLES.events, "digest", key, { etag });
+}
+
+/** A GitHub webhook delivery handled before (its id is recorded once handled). */
+export async function gitHubDeliverySeen(tables: TableStore, deliveryId: string): Promise<boolean> {
+  return (await tables.get(TABLES.events, "github-delivery", deliveryId)) !== undefined;
+}
+
+/** Recorded once handled: a delivery that failed half-way is GitHub's to redeliver. */
+export async function recordGitHubDelivery(tables: TableStore, deliveryId: string, now: Date): Promise<void> {
+  await tables.upsert(TABLES.events, "github-delivery", deliveryId, { seenAt: now.toISOString() });
+}
+
+/** An event from a registry off the allow list, kept beside the events that were taken. */
+export async function recordRefusedEvent(
+  tables: TableStore,
+  what: string,
+  refusal: { registry: string; reason: string },
+  now: Date,
+): Promise<void> {
+  await tables.upsert(TABLES.events, "refused", what.slice(0, 200), { ...refusal, at: now.toISOString() });
 }

@@ -2,6 +2,7 @@ import { parseEventGridEvents } from "./event-grid.js";
 import { isDeleteEvent, MalformedEventError } from "./push-event.js";
 import { acceptPushEvents, type IntakeDeps } from "./intake.js";
 import { acceptDeleteEvents } from "./registry-delete.js";
+import { ScanError } from "../model/errors.js";
 
 /**
  * One event from an Event Grid trigger (the runtime did the handshake and authentication): an ACR
@@ -29,6 +30,12 @@ export async function acceptEventGridEvent(
   );
   // Event Grid redelivers a failed event: the one in flight elsewhere may still fail
   if (inProgress + deletes.inProgress > 0)
-    throw new Error("a delivery of this event is being handled; Event Grid will retry");
+    throw new ScanError(
+      "delivery-in-progress",
+      "a delivery of this event is being handled; Event Grid will retry",
+      {
+        permanent: false,
+      },
+    );
   return accepted.length;
 }

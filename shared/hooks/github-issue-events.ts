@@ -5,7 +5,7 @@ import { type MatchingMessage, messageId, type VerdictMessage } from "../model/m
 import type { BusSender } from "../ports/bus.js";
 import type { TableStore } from "../ports/table-store.js";
 import { type HeaderBag, headerValue } from "./headers.js";
-import { blobKeys, TABLES } from "../stages/tables.js";
+import { blobKeys } from "../stages/tables.js";
 import { acceptRisk, removeRisk } from "../tracking/github-risks.js";
 import type { IssueCommand } from "../tracking/issue-commands.js";
 import { readStoredImage } from "../tracking/stored-image.js";
@@ -14,6 +14,7 @@ import type { IssueTracker, RepoRef } from "../tracking/issue-tracker.js";
 import type { TrackingConfig } from "../policy/tracking-config.js";
 import { findLedgerByIssue, type LedgerEntry, writeLedger } from "../tracking/tracking-ledger.js";
 import type { TrackingSetup } from "../tracking/tracking-setup.js";
+import { gitHubDeliverySeen, recordGitHubDelivery } from "./event-claim.js";
 
 /** What the GitHub webhook needs to act on tracking issues. */
 export interface GitHubEventDeps {
@@ -44,7 +45,7 @@ export async function receiveIssueEvent(
   delivery: { id: string; name: string; payload: unknown },
   deps: GitHubEventDeps,
 ): Promise<EventOutcome> {
-  if (await deps.tables.get(TABLES.events, "github-delivery", delivery.id))
+  if (await gitHubDeliverySeen(deps.tables, delivery.id))
     return { status: 200, body: { duplicate: delivery.id } };
   let outcome: EventOutcome = { status: 202, body: { ignored: `${delivery.name}` } };
   const handler = createEventHandler({});
@@ -66,9 +67,7 @@ export async function receiveIssueEvent(
     payload: delivery.payload,
   } as EmitterWebhookEvent);
   // recorded once handled: a delivery that failed half-way is GitHub's to redeliver
-  await deps.tables.upsert(TABLES.events, "github-delivery", delivery.id, {
-    seenAt: deps.now().toISOString(),
-  });
+  await recordGitHubDelivery(deps.tables, delivery.id, deps.now());
   return outcome;
 }
 

@@ -1,5 +1,5 @@
 import type { PushEvent } from "../hooks/push-event.js";
-import { TABLES } from "../stages/tables.js";
+import { recordRefusedEvent } from "../hooks/event-claim.js";
 import type { HttpDeps } from "./http-deps.js";
 import { errorResponse, type RouteResponse } from "./http-types.js";
 
@@ -31,10 +31,6 @@ export async function refuseUnlistedRegistry(
   if (!list || list.allows(registry)) return undefined;
   const reason = list.refusal(registry);
   deps.log(`refused ${what}: ${reason}`);
-  await deps.tables.upsert(TABLES.events, "refused", what.slice(0, 200), {
-    registry,
-    reason,
-    at: deps.now().toISOString(),
-  });
+  await recordRefusedEvent(deps.tables, what, { registry, reason }, deps.now());
   return errorResponse(403, reason);
 }

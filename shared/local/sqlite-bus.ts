@@ -1,6 +1,7 @@
 import { decodeEnvelope, type Envelope, type Lease, type QueueTransport } from "../ports/queue-transport.js";
 import { TransportBus, type TransportBusOptions } from "../ports/transport-bus.js";
 import type { SqliteDatabase } from "./sqlite-database.js";
+import { ScanError } from "../model/errors.js";
 
 interface SqliteHandle {
   id: number;
@@ -81,7 +82,8 @@ class SqliteQueueTransport implements QueueTransport {
     const { changes } = this.#db
       .prepare("UPDATE queue_messages SET visible_at = ? WHERE id = ? AND lock = ?")
       .run(Date.now() + visibilitySeconds * 1000, handle.id, handle.lock);
-    if (changes !== 1) throw new Error(`lock lost on a message in ${lease.queue}`);
+    if (changes !== 1)
+      throw new ScanError("lock-lost", `lock lost on a message in ${lease.queue}`, { permanent: false });
   }
 
   async release(lease: Lease, delaySeconds: number, envelopeJson?: string): Promise<void> {
@@ -97,7 +99,13 @@ class SqliteQueueTransport implements QueueTransport {
       .prepare("DELETE FROM queue_messages WHERE id = ? AND lock = ?")
       .run(handle.id, handle.lock);
     if (changes !== 1) {
-      throw new Error(`lock lost on a message in ${lease.queue}: it will be delivered again`);
+      throw new ScanError(
+        "lock-lost",
+        `lock lost on a message in ${lease.queue}: it will be delivered again`,
+        {
+          permanent: false,
+        },
+      );
     }
   }
 

@@ -3,6 +3,7 @@ import { decodeTableKey, encodeTableKey } from "../ports/table-key.js";
 import {
   assertTableName,
   assertTableProperties,
+  assertTableQuery,
   type TableBatchRow,
   type TableProperties,
   type TableQuery,
@@ -131,6 +132,7 @@ export class SqliteTableStore implements TableStore {
 
   async *query(table: string, query: TableQuery): AsyncIterable<TableRow> {
     const tbl = tableId(table);
+    assertTableQuery(query);
     let remaining = query.limit ?? Number.POSITIVE_INFINITY;
     if (remaining <= 0) return;
     const pkPrefix = query.partitionKeyPrefix === undefined ? "" : encodeTableKey(query.partitionKeyPrefix);

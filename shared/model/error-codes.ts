@@ -57,6 +57,22 @@ export const ERROR_CODES = {
   "vex-invalid": "a VEX document cannot be used; the message names the key and the line",
   // deployment
   "invalid-settings": "an app setting is missing or invalid; the message names the setting",
+  "deploy-not-ready": "`npm run deploy` cannot go on: a tool is missing or the app is not built or packaged",
+  // the pipeline's own tables, blobs and queues
+  "concurrent-update": "a table row kept changing, or vanished, under other handlers' writes (transient)",
+  "stage-blob-missing": "a blob one stage stored for the next is gone when the next reads it (transient)",
+  "layer-lease-timeout":
+    "another handler held a layer's lease past the wait bound with no report (transient)",
+  "delivery-in-progress": "another delivery of the same push event is still being handled (transient)",
+  "lock-lost": "a queue message's lock ran out before its handler was done: redelivered (transient)",
+  // content rules a user adds
+  "yara-rules-invalid": "a YARA rule directory is unreadable, or a rule file is too big, too many or broken",
+  // the CLI's --server commands
+  "server-unreachable": "the CLI cannot connect to the portcullis server --server names",
+  "server-refused": "the portcullis server refused the CLI's --token or --function-key (401/403)",
+  "server-route-missing": "the server has no such API route: not a portcullis server of this version",
+  "server-error": "the portcullis server answered an error status, or an answer the CLI cannot read",
+  "rescan-timeout": "`portcullis rescan` stopped waiting: the rescan was still running at --timeout",
 } as const satisfies Record<string, string>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -16,3 +16,14 @@ export class ScanError extends Error {
 }
 
 export const isPermanent = (err: unknown): boolean => err instanceof ScanError && err.permanent;
+
+/**
+ * A state the code rules out: seeing one is a bug in portcullis, not a problem with the input.
+ * Not a `ScanError` (no user can act on it), and never permanent: a retry may not meet it again.
+ */
+export class InvariantError extends Error {
+  constructor(message: string) {
+    super(`internal error: ${message}`);
+    this.name = "InvariantError";
+  }
+}

@@ -4,6 +4,7 @@ import { decodeTableKey, encodeTableKey } from "./table-key.js";
 import {
   assertTableName,
   assertTableProperties,
+  assertTableQuery,
   batchChunks,
   type TableBatchRow,
   type TableProperties,
@@ -22,7 +23,6 @@ export type AzureTableStoreOptions =
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
-const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
 const SYSTEM_PROPERTIES = new Set(["partitionKey", "rowKey", "etag", "timestamp", "odata.metadata"]);
 
 /** TableStore on Azure Table Storage (and Azurite) via `@azure/data-tables`. Tables are created on first use. */
@@ -167,7 +167,6 @@ function toEntity(partitionKey: string, rowKey: string, properties: TablePropert
   assertTableProperties(properties);
   const entity: Record<string, WireValue> = {};
   for (const [name, value] of Object.entries(properties)) {
-    if (!PROPERTY_NAME.test(name)) throw new TypeError(`invalid table property name "${name}"`);
     // Untyped JSON integers are stored as Int32, which overflows: anything else goes as an explicit Double.
     entity[name] =
       typeof value === "number" && !(Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX)
@@ -227,6 +226,7 @@ function rangeFilter(property: string, prefix: string): string[] {
 }
 
 function buildFilter(query: TableQuery): string | undefined {
+  assertTableQuery(query);
   const clauses: string[] = [];
   if (query.partitionKey !== undefined)
     clauses.push(`PartitionKey eq ${literal(encodeTableKey(query.partitionKey))}`);
@@ -234,7 +234,6 @@ function buildFilter(query: TableQuery): string | undefined {
     clauses.push(...rangeFilter("PartitionKey", query.partitionKeyPrefix));
   if (query.rowKeyPrefix !== undefined) clauses.push(...rangeFilter("RowKey", query.rowKeyPrefix));
   for (const [name, value] of Object.entries(query.where ?? {})) {
-    if (!PROPERTY_NAME.test(name)) throw new TypeError(`invalid table property name "${name}"`);
     clauses.push(`${name} eq ${literal(value)}`);
   }
   return clauses.length > 0 ? clauses.join(" and ") : undefined;

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { BlobStore } from "./blob-store.js";
+import { BlobKeyError } from "./blob-key-error.js";
 
 /** Where half-written blobs wait for their rename; reserved, so never a key. */
 const TMP_DIR = ".tmp";
@@ -18,7 +19,7 @@ export function assertBlobKey(key: string): void {
     key.startsWith("/") ||
     /[\\\u0000-\u001f]/.test(key) ||
     key.split("/").some((s) => s === "" || s === "." || s === "..");
-  if (bad) throw new Error(`invalid blob key: ${JSON.stringify(key)}`);
+  if (bad) throw new BlobKeyError(`invalid blob key: ${JSON.stringify(key)}`);
 }
 
 /** The CLI cache directory as a BlobStore: one file per key, written via temp file + rename. */
@@ -31,7 +32,8 @@ export class FsBlobStore implements BlobStore {
 
   private file(key: string): string {
     assertBlobKey(key);
-    if (key.split("/")[0] === TMP_DIR) throw new Error(`invalid blob key: ${JSON.stringify(key)} (reserved)`);
+    if (key.split("/")[0] === TMP_DIR)
+      throw new BlobKeyError(`invalid blob key: ${JSON.stringify(key)} (reserved)`);
     return path.join(this.root, ...key.split("/"));
   }
 

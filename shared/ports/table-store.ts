@@ -100,9 +100,25 @@ export function assertTableName(table: string): void {
     throw new TypeError(`invalid table name "${table}" (alphanumeric, 3–63, letter first)`);
 }
 
-/** Values Table Storage round-trips exactly: no NaN/Infinity, no undefined. */
+/** Property names the service accepts: an identifier of at most 255 characters. */
+export const TABLE_PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
+
+export function assertTablePropertyName(name: string): void {
+  if (!TABLE_PROPERTY_NAME.test(name)) throw new TypeError(`invalid table property name "${name}"`);
+}
+
+/** A query's filter names properties the service could hold (every adapter refuses the same ones). */
+export function assertTableQuery(query: TableQuery): void {
+  for (const name of Object.keys(query.where ?? {})) assertTablePropertyName(name);
+}
+
+/**
+ * Names and values Table Storage round-trips exactly: no NaN/Infinity, no undefined. Every adapter
+ * checks a row here, so a row that a local store takes is one Azure takes too.
+ */
 export function assertTableProperties(properties: TableProperties): void {
   for (const [name, value] of Object.entries(properties)) {
+    assertTablePropertyName(name);
     if (
       ["PartitionKey", "RowKey", "Timestamp", "partitionKey", "rowKey", "etag", "timestamp"].includes(name)
     ) {

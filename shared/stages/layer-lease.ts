@@ -1,5 +1,6 @@
 import type { TableProperties, TableStore } from "../ports/table-store.js";
 import { TABLES } from "./tables.js";
+import { ScanError } from "../model/errors.js";
 
 /**
  * A per-layer lease in the `layerleases` table (PK layer digest, RK analyzer set), so that scans
@@ -79,8 +80,10 @@ export async function ensureLayerReport(
     if ((await waitForReport(key, work, deps, options, giveUpAt)) === "stored") return "joined";
     if (performance.now() >= giveUpAt) break;
   }
-  throw new Error(
+  throw new ScanError(
+    "layer-lease-timeout",
     `layer ${key.digest}: still leased by another handler after waiting ${Math.round(options.maxWaitMs / 1000)} s`,
+    { permanent: false },
   );
 }
 

@@ -161,7 +161,10 @@ async function startPlatformScan(
           : undefined,
       deps.now,
     );
-    if (!restarted) throw new Error(`scan ${scanId} vanished while being restarted`);
+    if (!restarted)
+      throw new ScanError("concurrent-update", `scan ${scanId} vanished while being restarted`, {
+        permanent: false,
+      });
     if (!restarted.changed) {
       await sendOutstanding((await rememberTag(restarted.state, tag, deps)) ?? restarted.state, deps);
       return scanId;

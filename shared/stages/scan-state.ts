@@ -4,6 +4,7 @@ import type { ScanRequestMessage } from "../model/messages.js";
 import type { TableProperties, TableStore } from "../ports/table-store.js";
 import { jsonProperty } from "../ports/json-property.js";
 import { TABLES } from "./tables.js";
+import { ScanError } from "../model/errors.js";
 
 export const ScanStatusSchema = z.enum(["queued", "analyzing", "matching", "done", "failed"]);
 export type ScanStatus = z.infer<typeof ScanStatusSchema>;
@@ -116,7 +117,10 @@ export async function createScan(
   const write = await tables.insertIfAbsent(TABLES.scans, state.scanId, ROW, toProperties(state));
   if (write.ok) return { state, created: true };
   const existing = await readScan(tables, state.scanId);
-  if (!existing) throw new Error(`scan ${state.scanId} vanished while being created`);
+  if (!existing)
+    throw new ScanError("concurrent-update", `scan ${state.scanId} vanished while being created`, {
+      permanent: false,
+    });
   return { state: existing.state, created: false };
 }
 
@@ -142,7 +146,9 @@ export async function updateScan(
     // another handler wrote first: re-read and apply the change to its state
     await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** Math.min(attempt, 6)) * Math.random()));
   }
-  throw new Error(`scan ${scanId}: too many concurrent updates`);
+  throw new ScanError("concurrent-update", `scan ${scanId}: too many concurrent updates`, {
+    permanent: false,
+  });
 }
 
 /**
@@ -188,4 +194,9 @@ export async function failScan(
         : { ...s, status: "failed", reason },
     now,
   );
+}
+
+/** Reads a row that never exists: resolves when table storage answers (the health route's probe). */
+export async function probeScanTable(tables: TableStore): Promise<void> {
+  await tables.get(TABLES.scans, "health", "probe");
 }

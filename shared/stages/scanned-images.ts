@@ -3,6 +3,7 @@ import { PlatformSchema } from "../model/image.js";
 import type { TableProperties, TableQuery, TableStore } from "../ports/table-store.js";
 import { jsonProperty } from "../ports/json-property.js";
 import { TABLES } from "./tables.js";
+import { ScanError } from "../model/errors.js";
 
 /**
  * The `images` table: one row per scanned platform image (PK `registry/repository`, RK its digest),
@@ -82,7 +83,13 @@ export async function writeScannedImage(tables: TableStore, image: ImageVerdict)
     );
     if (write.ok) return;
   }
-  throw new Error(`image ${partition}@${image.digest}: too many concurrent updates`);
+  throw new ScanError(
+    "concurrent-update",
+    `image ${partition}@${image.digest}: too many concurrent updates`,
+    {
+      permanent: false,
+    },
+  );
 }
 
 /** Rewrites one row through `change` under its ETag (undefined = leave it); false when the row is missing. */
@@ -101,7 +108,9 @@ async function changeImage(
     if (write.ok) return true;
     if (!write.ok && write.conflict === "missing") return false;
   }
-  throw new Error(`image ${partition}@${digest}: too many concurrent updates`);
+  throw new ScanError("concurrent-update", `image ${partition}@${digest}: too many concurrent updates`, {
+    permanent: false,
+  });
 }
 
 /** The gate was asked about this digest (at most one write a minute per digest: the gate is hot). */

@@ -8,9 +8,11 @@ export const TABLES = {
   findings: "findings",
   /** findings.ts */
   packageIndex: "packageindex",
-  /** hooks/intake.ts */
+  /** hooks/event-claim.ts: push dedupe claims, GitHub deliveries seen, refused registries */
   events: "events",
+  /** tracking/github-risks.ts */
   exceptions: "exceptions",
+  /** tracking/tracking-ledger.ts */
   tracking: "tracking",
   /** per layer digest × analyzer set: who is analysing it now (layer-lease.ts) */
   layerLeases: "layerleases",

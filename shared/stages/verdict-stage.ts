@@ -9,6 +9,7 @@ import { readInventory, readMatches, storeReport } from "./stage-blobs.js";
 import { blobKeys } from "./tables.js";
 import { boundedDiff } from "./verdict-diff.js";
 import { recordVerdict } from "./verdict-history.js";
+import { ScanError } from "../model/errors.js";
 
 /** At most this many findings per diff list travel to tracking; the image API has them all. */
 const TRACKED_DIFF_ENTRIES = 200;
@@ -24,7 +25,10 @@ export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Pro
     readMatches(deps.blobs, msg.reportKey),
   ]);
   if (!found || found.state.status === "failed") return;
-  if (!inventory || !stored) throw new Error(`scan ${msg.scanId}: inventory or matches blob missing`);
+  if (!inventory || !stored)
+    throw new ScanError("stage-blob-missing", `scan ${msg.scanId}: inventory or matches blob missing`, {
+      permanent: false,
+    });
   inventory.image.tags = found.state.tags;
   // the inventory is stored per digest: the same image in another repository is this repository's (its accepted risks, its report)
   Object.assign(inventory.image, {

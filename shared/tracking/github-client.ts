@@ -3,6 +3,7 @@ import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
 import Bottleneck from "bottleneck";
+import { ScanError } from "../model/errors.js";
 
 /** Octokit with GitHub's recommended throttling and retries around every request. */
 export const TrackingOctokit = Octokit.plugin(throttling, retry);
@@ -80,7 +81,8 @@ export function githubClients(
     return async () => client;
   }
   if (!access.app)
-    throw new Error(
+    throw new ScanError(
+      "invalid-settings",
       "GitHub tracking needs PORTCULLIS_GITHUB_TOKEN or PORTCULLIS_GITHUB_APP_ID + PORTCULLIS_GITHUB_APP_PRIVATE_KEY",
     );
   const app = access.app;

@@ -1,6 +1,7 @@
 import type { FileHandle } from "node:fs/promises";
 import { Readable } from "node:stream";
 import yauzl from "yauzl";
+import { ZipReadError } from "./zip-read-error.js";
 
 const BLOCK_BYTES = 1024 * 1024;
 const CACHED_BLOCKS = 8;
@@ -31,7 +32,8 @@ export class BlockCacheReader extends yauzl.RandomAccessReader {
         const block = await self.#block(index);
         const from = position - index * BLOCK_BYTES;
         const to = Math.min(block.length, end - index * BLOCK_BYTES);
-        if (to <= from) throw new Error(`zip read past the end of the file at ${position}`);
+        if (to <= from)
+          throw new ZipReadError("truncated", `zip read past the end of the file at ${position}`);
         yield block.subarray(from, to);
         position = index * BLOCK_BYTES + to;
       }

@@ -1,6 +1,6 @@
 import { gunzipSync } from "node:zlib";
 import { z } from "zod";
-import { ScanError } from "../model/errors.js";
+import { InvariantError, ScanError } from "../model/errors.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import {
   type AdvisoryEntry,
@@ -130,7 +130,7 @@ export function openDbVersion(store: BlobStore, metadata: DbMetadata, pointer: C
     const key = shardKeyFor(metadata, ecosystem, name);
     if (key === undefined) return [];
     const shard = loaded.get(key);
-    if (!shard) throw new Error(`shard ${key} was not preloaded`);
+    if (!shard) throw new InvariantError(`shard ${key} was not preloaded`);
     return shard.packages[packageKey(ecosystem, name)] ?? [];
   };
   return {

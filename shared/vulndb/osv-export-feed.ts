@@ -10,6 +10,7 @@ import { crc32, inflateRawSync } from "node:zlib";
 import yauzl from "yauzl";
 import { BlockCacheReader } from "./block-cache-reader.js";
 import { ScanError } from "../model/errors.js";
+import { ZipReadError } from "./zip-read-error.js";
 
 /** The public OSV export bucket: `<base>/<Ecosystem>/all.zip`. */
 export const DEFAULT_OSV_BASE_URL = "https://osv-vulnerabilities.storage.googleapis.com";
@@ -120,7 +121,8 @@ export async function fetchOsvExport(options: FetchExportOptions): Promise<Expor
       counter,
       createWriteStream(file),
     );
-    if (Number.isFinite(declared) && bytes !== declared) throw new Error(`got ${bytes} of ${declared} bytes`);
+    if (Number.isFinite(declared) && bytes !== declared)
+      throw new ScanError("db-feed-interrupted", `got ${bytes} of ${declared} bytes`, { permanent: false });
   } catch (err) {
     await rm(file, { force: true });
     throw new ScanError(
@@ -158,10 +160,17 @@ function inflateEntry(entry: yauzl.Entry, raw: Buffer, maxEntryBytes: number): B
   let data: Buffer;
   if (entry.compressionMethod === 0) data = raw;
   else if (entry.compressionMethod === 8) data = inflateRawSync(raw, { maxOutputLength: maxEntryBytes });
-  else throw new Error(`${entry.fileName}: unsupported compression method ${entry.compressionMethod}`);
+  else
+    throw new ZipReadError(
+      "unsupported-compression",
+      `${entry.fileName}: unsupported compression method ${entry.compressionMethod}`,
+    );
   if (data.length !== entry.uncompressedSize)
-    throw new Error(`${entry.fileName}: ${data.length} bytes, the zip says ${entry.uncompressedSize}`);
-  if (crc32(data) !== entry.crc32) throw new Error(`${entry.fileName}: CRC mismatch`);
+    throw new ZipReadError(
+      "size-mismatch",
+      `${entry.fileName}: ${data.length} bytes, the zip says ${entry.uncompressedSize}`,
+    );
+  if (crc32(data) !== entry.crc32) throw new ZipReadError("crc-mismatch", `${entry.fileName}: CRC mismatch`);
   return data;
 }
 

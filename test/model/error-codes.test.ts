@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ERROR_CODES, isErrorCode } from "../../shared/model/error-codes.js";
@@ -29,5 +29,27 @@ describe("error codes", () => {
       expect(meaning, code).toMatch(/^\S.{9,}$/);
       expect(meaning, code).not.toContain("\n");
     }
+  });
+});
+
+/** Every `.ts` file under a folder of the repository. */
+function sourceFiles(folder: string): string[] {
+  return readdirSync(path.join(REPO_ROOT, folder), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith(".ts") && !e.parentPath.includes("node_modules"))
+    .map((e) => path.join(e.parentPath, e.name));
+}
+
+describe("typed errors only", () => {
+  it("shared/ and functions/ throw no plain Error: a ScanError code, a parser's error class or an InvariantError", () => {
+    const files = [...sourceFiles("shared"), ...sourceFiles("functions")];
+    expect(files.length).toBeGreaterThan(100);
+    const plain = files.flatMap((file) =>
+      readFileSync(file, "utf8")
+        .split("\n")
+        .flatMap((line, i) =>
+          /\bthrow\s+(?:new\s+)?Error\s*\(/.test(line) ? [`${path.relative(REPO_ROOT, file)}:${i + 1}`] : [],
+        ),
+    );
+    expect(plain).toEqual([]);
   });
 });

@@ -200,6 +200,16 @@ describe.each([
     await expect(store.get("bad-name", "p", "r")).rejects.toThrow(/invalid table name/);
     await expect(store.upsert(freshTable(), "p", "r", { n: Number.NaN })).rejects.toThrow(/finite number/);
   });
+
+  it("refuses the property names Azure refuses, in a row and in a query's filter", async () => {
+    const t = freshTable();
+    await expect(store.upsert(t, "p", "r", { "not-a-name": 1 })).rejects.toThrow(
+      /invalid table property name/,
+    );
+    await expect(collect(store.query(t, { where: { "a b": "x" } }))).rejects.toThrow(
+      /invalid table property name "a b"/,
+    );
+  });
 });
 
 describe("AzureTableStore identity-based construction", () => {

@@ -2,6 +2,7 @@ import { encodeTableKey } from "../../shared/ports/table-key.js";
 import {
   assertTableName,
   assertTableProperties,
+  assertTableQuery,
   type TableBatchRow,
   type TableProperties,
   type TableQuery,
@@ -77,6 +78,7 @@ export class MemoryTableStore implements TableStore {
   }
 
   async *query(table: string, query: TableQuery): AsyncIterable<TableRow> {
+    assertTableQuery(query);
     const matching = [...this.#rows(table).entries()]
       .filter(([, row]) => matches(row, query))
       // The service orders by encoded keys; so do we, or tests would pass here and fail on Azure.

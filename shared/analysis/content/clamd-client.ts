@@ -1,4 +1,6 @@
 import { connect, type Socket } from "node:net";
+import { ScanError } from "../../model/errors.js";
+import { ClamdError } from "./clamd-error.js";
 
 /** Where clamd listens: `tcp://127.0.0.1:3310`, `127.0.0.1:3310`, `unix:/run/clamav/clamd.ctl` or a socket path. */
 export type ClamdAddress = { kind: "tcp"; host: string; port: number } | { kind: "unix"; path: string };
@@ -11,7 +13,8 @@ export function parseClamdAddress(value: string): ClamdAddress {
   const match = /^(?:tcp:\/\/)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
   const port = Number(match?.[2]);
   if (!match || port < 1 || port > 65535)
-    throw new Error(
+    throw new ScanError(
+      "invalid-settings",
       `PORTCULLIS_CLAMD: not tcp://host:port, host:port or a socket path: ${JSON.stringify(value)}`,
     );
   return { kind: "tcp", host: match[1]!.replace(/^\[|\]$/g, ""), port };
@@ -49,7 +52,7 @@ export class ClamdClient {
   async scan(content: Buffer): Promise<ClamdVerdict> {
     // a clamd that just failed is not asked again for a while: one hung daemon must not cost a timeout per file
     if (this.failure !== undefined && Date.now() - this.failure.at < RETRY_AFTER_MS)
-      throw new Error(`${this.failure.message} (not retried for ${RETRY_AFTER_MS / 1000} s)`);
+      throw new ClamdError(`${this.failure.message} (not retried for ${RETRY_AFTER_MS / 1000} s)`);
     const reply = await this.exchange((socket) => {
       socket.write("zINSTREAM\0");
       for (let offset = 0; offset < content.length; offset += CHUNK) {
@@ -88,13 +91,21 @@ export class ClamdClient {
         reject(err);
       };
       socket.setTimeout(this.timeoutMs, () =>
-        fail(new Error(`clamd at ${describeClamd(this.address)} did not answer within ${this.timeoutMs} ms`)),
+        fail(
+          new ClamdError(
+            `clamd at ${describeClamd(this.address)} did not answer within ${this.timeoutMs} ms`,
+          ),
+        ),
       );
-      socket.on("error", (err) => fail(new Error(`clamd at ${describeClamd(this.address)}: ${err.message}`)));
+      socket.on("error", (err) =>
+        fail(new ClamdError(`clamd at ${describeClamd(this.address)}: ${err.message}`)),
+      );
       socket.on("data", (chunk: Buffer) => {
         size += chunk.length;
         if (size > MAX_REPLY)
-          fail(new Error(`clamd at ${describeClamd(this.address)}: reply longer than ${MAX_REPLY} bytes`));
+          fail(
+            new ClamdError(`clamd at ${describeClamd(this.address)}: reply longer than ${MAX_REPLY} bytes`),
+          );
         else chunks.push(chunk);
       });
       socket.on("end", () => {
@@ -112,5 +123,5 @@ export function parseScanReply(reply: string): ClamdVerdict {
   if (/^(?:\d+: )?stream: OK$/.test(text)) return { infected: false };
   const found = /^(?:\d+: )?stream: (.+) FOUND$/.exec(text);
   if (found) return { infected: true, signature: found[1]! };
-  throw new Error(`clamd could not scan the file: ${JSON.stringify(text.slice(0, 200))}`);
+  throw new ClamdError(`clamd could not scan the file: ${JSON.stringify(text.slice(0, 200))}`);
 }

@@ -3,6 +3,7 @@ import { compile, type RuleMatch, type YaraX } from "@litko/yara-x";
 import { ContentCategorySchema } from "../../model/content.js";
 import { SHIPPED_YARA_RULES, YARA_RULES_VERSION } from "./yara-rules.js";
 import type { UserYaraRules } from "./yara-rule-dirs.js";
+import { ScanError } from "../../model/errors.js";
 
 /** One YARA rule that matched a file: its stable id, threat kind, title and which patterns hit where. */
 export interface YaraHit {
@@ -55,7 +56,10 @@ export class YaraEngine {
       try {
         this.rules.addRuleSource(file.source);
       } catch (err) {
-        throw new Error(`YARA rule file ${file.path} does not compile: ${(err as Error).message}`);
+        throw new ScanError(
+          "yara-rules-invalid",
+          `YARA rule file ${file.path} does not compile: ${(err as Error).message}`,
+        );
       }
     }
     // at most this many matches per pattern: a file full of one string must not make a huge answer

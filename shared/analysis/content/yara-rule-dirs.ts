@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { ScanError } from "../../model/errors.js";
 
 /** The user's YARA rule files, read once when the analyzers are built. */
 export interface UserYaraRules {
@@ -24,7 +25,10 @@ export function readUserYaraRules(dirs: readonly string[], baseDir = "."): UserY
     try {
       names = readdirSync(root).sort();
     } catch (err) {
-      throw new Error(`YARA rule directory ${root} cannot be read: ${(err as Error).message}`);
+      throw new ScanError(
+        "yara-rules-invalid",
+        `YARA rule directory ${root} cannot be read: ${(err as Error).message}`,
+      );
     }
     for (const name of names) {
       if (!/\.(?:yar|yara)$/i.test(name)) continue;
@@ -32,11 +36,15 @@ export function readUserYaraRules(dirs: readonly string[], baseDir = "."): UserY
       const stat = statSync(path);
       if (!stat.isFile()) continue;
       if (stat.size > MAX_RULE_FILE_BYTES)
-        throw new Error(
+        throw new ScanError(
+          "yara-rules-invalid",
           `YARA rule file ${path} is ${stat.size} bytes; at most ${MAX_RULE_FILE_BYTES} are read`,
         );
       if (files.length >= MAX_RULE_FILES)
-        throw new Error(`more than ${MAX_RULE_FILES} YARA rule files under ${dirs.join(", ")}`);
+        throw new ScanError(
+          "yara-rules-invalid",
+          `more than ${MAX_RULE_FILES} YARA rule files under ${dirs.join(", ")}`,
+        );
       files.push({ path, source: readFileSync(path, "utf8") });
     }
   }

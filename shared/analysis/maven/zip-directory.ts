@@ -1,4 +1,5 @@
 import { inflateRawSync } from "node:zlib";
+import { ZipDirectoryError } from "./zip-directory-error.js";
 
 /** One central-directory record of a zip held in memory: what reading its data needs. */
 export interface ZipEntry {
@@ -21,7 +22,7 @@ const MAX_COMMENT = 0xffff;
  * The zip's entry count and a walk over its central directory that builds an entry only for names
  * `wanted` keeps. A jar's listing is most of its reading time, and it holds thousands of names of
  * which a handful are wanted: this reads the directory in place (yauzl made a buffer, an object and
- * an event per entry). Malformed input throws an Error with what is wrong.
+ * an event per entry). Malformed input throws a ZipDirectoryError saying what is wrong.
  */
 export function readZipDirectory(zip: Buffer): {
   count: number;
@@ -33,15 +34,17 @@ export function readZipDirectory(zip: Buffer): {
   let offset = zip.readUInt32LE(end + 16);
   if (count === 0xffff || size === 0xffffffff || offset === 0xffffffff) {
     const locator = end - 20;
-    if (locator < 0 || zip.readUInt32LE(locator) !== ZIP64_LOCATOR) throw new Error("zip64 locator missing");
+    if (locator < 0 || zip.readUInt32LE(locator) !== ZIP64_LOCATOR)
+      throw new ZipDirectoryError("zip64", "zip64 locator missing");
     const at = safeNumber(zip.readBigUInt64LE(locator + 8), "zip64 end offset");
     if (at + 56 > zip.length || zip.readUInt32LE(at) !== ZIP64_EOCD)
-      throw new Error("zip64 end record missing");
+      throw new ZipDirectoryError("zip64", "zip64 end record missing");
     count = safeNumber(zip.readBigUInt64LE(at + 32), "entry count");
     size = safeNumber(zip.readBigUInt64LE(at + 40), "central directory size");
     offset = safeNumber(zip.readBigUInt64LE(at + 48), "central directory offset");
   }
-  if (offset + size > zip.length) throw new Error("central directory runs past the end of the archive");
+  if (offset + size > zip.length)
+    throw new ZipDirectoryError("directory", "central directory runs past the end of the archive");
   return {
     count,
     entries(wanted) {
@@ -49,11 +52,12 @@ export function readZipDirectory(zip: Buffer): {
       let at = offset;
       for (let i = 0; i < count; i++) {
         if (at + 46 > zip.length || zip.readUInt32LE(at) !== CENTRAL)
-          throw new Error(`central directory entry ${i} is malformed`);
+          throw new ZipDirectoryError("directory", `central directory entry ${i} is malformed`);
         const nameLength = zip.readUInt16LE(at + 28);
         const extraLength = zip.readUInt16LE(at + 30);
         const next = at + 46 + nameLength + extraLength + zip.readUInt16LE(at + 32);
-        if (next > zip.length) throw new Error(`central directory entry ${i} runs past the end`);
+        if (next > zip.length)
+          throw new ZipDirectoryError("directory", `central directory entry ${i} runs past the end`);
         // names are UTF-8 (flag bit 11) or CP437; every name wanted here is ASCII, the same in both
         const fileName = zip.toString("utf8", at + 46, at + 46 + nameLength);
         if (wanted(fileName)) found.push(entryAt(zip, at, fileName, at + 46 + nameLength, extraLength));
@@ -83,7 +87,7 @@ function entryAt(zip: Buffer, at: number, fileName: string, extra: number, extra
     const length = zip.readUInt16LE(p + 2);
     if (id === 0x0001) {
       if (length < wide.length * 8 || p + 4 + length > extra + extraLength)
-        throw new Error(`${fileName}: zip64 extra field too short`);
+        throw new ZipDirectoryError("zip64", `${fileName}: zip64 extra field too short`);
       wide.forEach((k, j) => {
         entry[k] = safeNumber(zip.readBigUInt64LE(p + 4 + j * 8), `${fileName}: ${k}`);
       });
@@ -91,7 +95,7 @@ function entryAt(zip: Buffer, at: number, fileName: string, extra: number, extra
     }
     p += 4 + length;
   }
-  throw new Error(`${fileName}: zip64 sizes without a zip64 extra field`);
+  throw new ZipDirectoryError("zip64", `${fileName}: zip64 sizes without a zip64 extra field`);
 }
 
 /**
@@ -99,13 +103,14 @@ function entryAt(zip: Buffer, at: number, fileName: string, extra: number, extra
  * size its header declares (one byte more tells a lie from the truth, checked after).
  */
 export function readZipEntry(zip: Buffer, entry: ZipEntry): Buffer {
-  if (entry.flags & 1) throw new Error(`${entry.fileName}: encrypted entry`);
+  if (entry.flags & 1) throw new ZipDirectoryError("encrypted", `${entry.fileName}: encrypted entry`);
   const at = entry.localHeaderOffset;
   if (at + 30 > zip.length || zip.readUInt32LE(at) !== LOCAL)
-    throw new Error(`${entry.fileName}: no local file header at ${at}`);
+    throw new ZipDirectoryError("entry-data", `${entry.fileName}: no local file header at ${at}`);
   const start = at + 30 + zip.readUInt16LE(at + 26) + zip.readUInt16LE(at + 28);
   const end = start + entry.compressedSize;
-  if (end > zip.length) throw new Error(`${entry.fileName}: data runs past the end of the archive`);
+  if (end > zip.length)
+    throw new ZipDirectoryError("entry-data", `${entry.fileName}: data runs past the end of the archive`);
   const raw = zip.subarray(start, end);
   let bytes: Buffer;
   if (entry.compressionMethod === 0) bytes = raw;
@@ -113,11 +118,18 @@ export function readZipEntry(zip: Buffer, entry: ZipEntry): Buffer {
     try {
       bytes = inflateRawSync(raw, { maxOutputLength: entry.uncompressedSize + 1 });
     } catch (err) {
-      throw new Error(`${entry.fileName}: ${(err as Error).message}`);
+      throw new ZipDirectoryError("entry-data", `${entry.fileName}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
-  } else throw new Error(`${entry.fileName}: unsupported compression method ${entry.compressionMethod}`);
+  } else
+    throw new ZipDirectoryError(
+      "unsupported-compression",
+      `${entry.fileName}: unsupported compression method ${entry.compressionMethod}`,
+    );
   if (bytes.length !== entry.uncompressedSize)
-    throw new Error(
+    throw new ZipDirectoryError(
+      "size-mismatch",
       `${entry.fileName}: inflates to ${bytes.length > entry.uncompressedSize ? "more" : "less"} than the ${entry.uncompressedSize} bytes its header declares`,
     );
   return bytes;
@@ -129,10 +141,14 @@ function findEnd(zip: Buffer): number {
   for (let at = zip.length - 22; at >= stop; at--) {
     if (zip.readUInt32LE(at) === EOCD && at + 22 + zip.readUInt16LE(at + 20) <= zip.length) return at;
   }
-  throw new Error("end of central directory record not found (not a zip, or truncated)");
+  throw new ZipDirectoryError(
+    "not-a-zip",
+    "end of central directory record not found (not a zip, or truncated)",
+  );
 }
 
 function safeNumber(value: bigint, what: string): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`${what} is out of range`);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new ZipDirectoryError("out-of-range", `${what} is out of range`);
   return Number(value);
 }

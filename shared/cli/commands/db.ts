@@ -20,6 +20,7 @@ import { DEFAULT_NVD_URL, nvdMirrorUrl } from "../../vulndb/nvd/nvd-feed.js";
 import { defaultCacheDir } from "../image-options.js";
 import { callServer } from "../server-api.js";
 import { UsageError } from "../usage-error.js";
+import { ScanError } from "../../model/errors.js";
 
 /** `--cache-dir`, else `$PORTCULLIS_CACHE_DIR`, else `~/.cache/portcullis` (where the DB lives for the CLI). */
 export function resolveCacheDir(option?: string): string {
@@ -263,7 +264,8 @@ async function refreshOnServer(
     "db/refresh",
   );
   const result = DbRefreshAnswerSchema.safeParse(answer);
-  if (!result.success) throw new Error(`${opts.server} answered something other than a DB refresh result`);
+  if (!result.success)
+    throw new ScanError("server-error", `${opts.server} answered something other than a DB refresh result`);
   const r = result.data;
   const lines = [
     `${r.changed ? "updated" : "up to date"}: vulnerability DB ${r.version} on ${opts.server}`,

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { readSetting } from "../../composition/settings.js";
 import { callServer, DEFAULT_SERVER, type ServerOptions } from "../server-api.js";
 import { UsageError } from "../usage-error.js";
+import { ScanError } from "../../model/errors.js";
 
 interface RescanOptions {
   repository: string;
@@ -91,7 +92,10 @@ export function registerRescan(program: Command): void {
           return;
         }
         if (Date.now() > deadline)
-          throw new Error(`rescan ${rescanId}: still running after ${options.timeout} s`);
+          throw new ScanError(
+            "rescan-timeout",
+            `rescan ${rescanId}: still running after ${options.timeout} s`,
+          );
         await new Promise((r) => setTimeout(r, 1000));
       }
     });

@@ -19,6 +19,7 @@ import { collectInventories } from "../collect-inventories.js";
 import { addImageOptions, type ImageOptions } from "../image-options.js";
 import { UsageError } from "../usage-error.js";
 import { resolveFeedOptions } from "./db.js";
+import { ScanError } from "../../model/errors.js";
 
 interface TrackOptions extends ImageOptions {
   dryRun?: boolean;
@@ -98,7 +99,7 @@ export function registerTrack(program: Command): void {
       });
     }
     const first = inventories[0]?.image;
-    if (!first) throw new Error(`${image}: no platform image to track`);
+    if (!first) throw new ScanError("no-image", `${image}: no platform image to track`);
     let labels: Record<string, string> = {};
     let labelProblem = "";
     try {

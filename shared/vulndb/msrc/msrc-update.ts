@@ -1,5 +1,5 @@
 import { gunzipSync, gzipSync } from "node:zlib";
-import { ScanError } from "../../model/errors.js";
+import { InvariantError, ScanError } from "../../model/errors.js";
 import type { BlobStore } from "../../ports/blob-store.js";
 import { AdvisoryCollector, newDbVersion } from "../db-build.js";
 import { dbKeys, type FeedDocumentState, type FeedState, MSRC_FEED } from "../db-format.js";
@@ -163,7 +163,7 @@ export async function collectMsrc(
   for (const id of result.unchanged) {
     const before = known?.documents?.[id];
     // fetchMsrcUpdates only skips months the fingerprint names, and it names stored ones only
-    if (!before) throw new Error(`MSRC month ${id} reported unchanged without a stored copy`);
+    if (!before) throw new InvariantError(`MSRC month ${id} reported unchanged without a stored copy`);
     documents.push(await readStoredDocument(store, dbKeys.feedDocument(before.storedIn, MSRC_FEED, id)));
     states[id] = documentState(id, before.storedIn);
   }
