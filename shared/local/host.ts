@@ -18,6 +18,7 @@ import { DEFAULT_LAYER_LEASE } from "../stages/layer-lease.js";
 import type { AzuriteInstance } from "./azurite.js";
 import { type LocalStorage, openLocalStorage } from "./local-storage.js";
 import { readOrCreateHookToken } from "./hook-token.js";
+import { withBeforeWrite } from "../tracking/issue-tracker.js";
 import { trackingFromSettings } from "../tracking/tracking-from-settings.js";
 import { startHttpServer } from "./http-server.js";
 import { intervalTask } from "./interval-task.js";
@@ -80,7 +81,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const allowList = registryAllowListFromSettings(settings, "local", options.registry?.insecureRegistries);
     const access = await registryAccess(settings, allowList);
     const dbOptions = { ...dbUpdateOptions(settings), ...options.db };
-    const tracking = trackingFromSettings(settings, policy.tracking, log);
+    const configured = trackingFromSettings(settings, policy.tracking, log);
+    // GitHub hears of a change only once the ledger rows before it are durable
+    const tracking = configured && {
+      ...configured,
+      tracker: withBeforeWrite(configured.tracker, storage.sync),
+    };
     // clamd's signature version joins the layer-cache key before any layer is keyed
     const analyzers = await hostAnalyzers(policy.content?.yaraRules ?? [], log);
     const pipeline = buildPipelineDeps({
@@ -135,6 +141,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const server = await startHttpServer(http, {
       host: options.host ?? "127.0.0.1",
       port: options.port ?? 7071,
+      beforeWriteAnswer: storage.sync,
     });
     // The server stops first: no new work arrives while the workers finish theirs.
     cleanup.unshift(() => server.close());

@@ -16,11 +16,17 @@ export interface LocalHttpServer {
 /** The HTTP routes on node:http: bodies bounded while they stream, answers from the shared router. */
 export async function startHttpServer(
   deps: HttpDeps,
-  options: { host: string; port: number; requireTokenForQueries?: boolean },
+  options: {
+    host: string;
+    port: number;
+    requireTokenForQueries?: boolean;
+    /** runs before the answer to any request that may have written (not GET or HEAD) is sent */
+    beforeWriteAnswer?: () => void;
+  },
 ): Promise<LocalHttpServer> {
   const routes = localRoutes(options.requireTokenForQueries ?? !isLoopbackHost(options.host));
   const server = createServer((req, res) => {
-    handle(req, res, deps, routes).catch((err: unknown) => {
+    handle(req, res, deps, routes, options.beforeWriteAnswer).catch((err: unknown) => {
       deps.log(`http: ${(err as Error).message}`);
       if (!res.headersSent) send(res, errorResponse(500, "internal error"));
       else res.destroy();
@@ -47,6 +53,7 @@ async function handle(
   res: ServerResponse,
   deps: HttpDeps,
   routes: readonly RouteDefinition[],
+  beforeWriteAnswer: (() => void) | undefined,
 ): Promise<void> {
   const declared = Number(req.headers["content-length"] ?? 0);
   if (declared > MAX_BODY_BYTES) {
@@ -70,6 +77,8 @@ async function handle(
     deps,
     routes,
   );
+  // a 202 promises the work is kept: what the route wrote is made durable before anyone hears of it
+  if (beforeWriteAnswer && req.method !== "GET" && req.method !== "HEAD") beforeWriteAnswer();
   send(res, answer);
 }
 

@@ -12,7 +12,7 @@ import { type AzuriteInstance, startAzurite } from "./azurite.js";
 import { SqliteBlobStore } from "./sqlite-blob-store.js";
 import { SqliteBus } from "./sqlite-bus.js";
 import { SqliteTableStore } from "./sqlite-table-store.js";
-import { LOCAL_STORE_FILE, openLocalStore } from "./sqlite-database.js";
+import { LOCAL_STORE_FILE, openLocalStore, syncLocalStore } from "./sqlite-database.js";
 
 export interface LocalStorage {
   tables: TableStore;
@@ -20,14 +20,16 @@ export interface LocalStorage {
   bus: Bus & { depth(queue: string): Promise<number> };
   /** only with PORTCULLIS_LOCAL_STORE=azurite */
   azurite?: AzuriteInstance;
-  /** true when a write is durable once it returns; false on Azurite, which saves every few seconds */
+  /** true when `sync` makes every write so far durable; false on Azurite, which saves every few seconds */
   durableOnCommit: boolean;
+  /** every write so far survives a power cut once this returns (before anyone outside is told) */
+  sync(): void;
   close(): Promise<void>;
 }
 
 /**
- * The local host's storage under `dataDir`. Default: one SQLite file, WAL, synchronous=FULL, so
- * tables, queue hand-offs and blobs are fsync'd before a write returns. `azurite`: Storage Queues,
+ * The local host's storage under `dataDir`. Default: one SQLite file, WAL: tables, queue hand-offs
+ * and blobs survive a `kill -9` once a write returns, and a power cut once `sync` has run. `azurite`: Storage Queues,
  * Tables and Blobs on an embedded Azurite (the Functions-like setup, durable only after its save).
  */
 export async function openLocalStorage(
@@ -50,6 +52,7 @@ export async function openLocalStorage(
       blobs: new SqliteBlobStore(db),
       bus,
       durableOnCommit: true,
+      sync: () => syncLocalStore(db),
       async close() {
         await bus.close();
         db.close();
@@ -69,6 +72,8 @@ export async function openLocalStorage(
     bus,
     azurite,
     durableOnCommit: false,
+    // Azurite cannot be made to save now; intake's journal carries the 202s instead
+    sync: () => {},
     async close() {
       await bus.close();
       await azurite.stop();

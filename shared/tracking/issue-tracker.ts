@@ -34,6 +34,33 @@ export interface IssueTracker {
   react(repo: RepoRef, commentId: number, content: "+1" | "-1" | "eyes" | "confused"): Promise<void>;
 }
 
+/**
+ * The same tracker, with `beforeWrite` run before every call that changes GitHub: the local host
+ * makes its store durable there, so GitHub never shows a change whose ledger row a power cut lost.
+ */
+export function withBeforeWrite(tracker: IssueTracker, beforeWrite: () => void): IssueTracker {
+  return {
+    listTracked: (repo) => tracker.listTracked(repo),
+    recentComments: (repo, number) => tracker.recentComments(repo, number),
+    create: async (repo, issue) => {
+      beforeWrite();
+      return tracker.create(repo, issue);
+    },
+    update: async (repo, number, change) => {
+      beforeWrite();
+      return tracker.update(repo, number, change);
+    },
+    comment: async (repo, number, body) => {
+      beforeWrite();
+      return tracker.comment(repo, number, body);
+    },
+    react: async (repo, commentId, content) => {
+      beforeWrite();
+      return tracker.react(repo, commentId, content);
+    },
+  };
+}
+
 /** Status of a failed GitHub call, or 0 when none reached us (refused, reset, timed out). */
 export const statusOf = (err: unknown): number => {
   const status = (err as { status?: unknown } | undefined)?.status;
