@@ -155,10 +155,22 @@ describe("tracking tells GitHub of a change only after the store is durable", ()
     const calls: string[] = [];
     const issue = { number: 7, state: "open" as const, body: "", labels: [] };
     const inner: IssueTracker = {
-      listTracked: async () => (calls.push("list"), []),
-      recentComments: async () => (calls.push("recent"), []),
-      create: async () => (calls.push("create"), issue),
-      update: async () => (calls.push("update"), issue),
+      listTracked: async () => {
+        calls.push("list");
+        return [];
+      },
+      recentComments: async () => {
+        calls.push("recent");
+        return [];
+      },
+      create: async () => {
+        calls.push("create");
+        return issue;
+      },
+      update: async () => {
+        calls.push("update");
+        return issue;
+      },
       comment: async () => void calls.push("comment"),
       react: async () => void calls.push("react"),
     };
@@ -186,7 +198,12 @@ describe("tracking tells GitHub of a change only after the store is durable", ()
 
   it("a failed sync stops the GitHub call", async () => {
     let created = false;
-    const inner = { create: async () => ((created = true), {}) } as unknown as IssueTracker;
+    const inner = {
+      create: async () => {
+        created = true;
+        return {};
+      },
+    } as unknown as IssueTracker;
     const tracker = withBeforeWrite(inner, () => {
       throw new Error("fsync failed: EIO");
     });
