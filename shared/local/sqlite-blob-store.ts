@@ -1,6 +1,6 @@
 import type { BlobStore, BlobWrite } from "../ports/blob-store.js";
 import { assertBlobKey } from "../ports/fs-blob-store.js";
-import type { SqliteDatabase } from "./sqlite-database.js";
+import { type SqliteDatabase, prepared } from "./sqlite-database.js";
 
 /** Keys listed per round trip: the iterator never holds a statement open across an await. */
 const PAGE_KEYS = 512;
@@ -18,7 +18,7 @@ export class SqliteBlobStore implements BlobStore {
 
   async get(key: string): Promise<Buffer | undefined> {
     assertBlobKey(key);
-    const row = this.#db.prepare("SELECT data FROM blobs WHERE key = ?").get(key) as
+    const row = prepared(this.#db, "SELECT data FROM blobs WHERE key = ?").get(key) as
       | { data: Buffer }
       | undefined;
     return row?.data;
@@ -27,14 +27,17 @@ export class SqliteBlobStore implements BlobStore {
   async put(key: string, data: Buffer | string, options?: { contentType?: string }): Promise<void> {
     assertBlobKey(key);
     const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-    this.#db
-      .prepare("INSERT OR REPLACE INTO blobs (key, data, content_type) VALUES (?, ?, ?)")
-      .run(key, bytes, options?.contentType ?? null);
+    prepared(this.#db, "INSERT OR REPLACE INTO blobs (key, data, content_type) VALUES (?, ?, ?)").run(
+      key,
+      bytes,
+      options?.contentType ?? null,
+    );
   }
 
   async putMany(blobs: readonly BlobWrite[]): Promise<void> {
     for (const { key } of blobs) assertBlobKey(key);
-    const insert = this.#db.prepare(
+    const insert = prepared(
+      this.#db,
       "INSERT OR REPLACE INTO blobs (key, data, content_type) VALUES (?, ?, ?)",
     );
     this.#db.transaction(() => {
@@ -45,22 +48,22 @@ export class SqliteBlobStore implements BlobStore {
 
   async has(key: string): Promise<boolean> {
     assertBlobKey(key);
-    return this.#db.prepare("SELECT 1 FROM blobs WHERE key = ?").get(key) !== undefined;
+    return prepared(this.#db, "SELECT 1 FROM blobs WHERE key = ?").get(key) !== undefined;
   }
 
   async delete(key: string): Promise<void> {
     assertBlobKey(key);
-    this.#db.prepare("DELETE FROM blobs WHERE key = ?").run(key);
+    prepared(this.#db, "DELETE FROM blobs WHERE key = ?").run(key);
   }
 
   async *list(prefix: string): AsyncIterable<string> {
     let after = "";
     for (;;) {
       // keys in byte order: the first key past the prefix ends the listing
-      const page = this.#db
-        .prepare<[string, string], { key: string }>(
-          `SELECT key FROM blobs WHERE key >= ? AND key > ? ORDER BY key LIMIT ${PAGE_KEYS}`,
-        )
+      const page = prepared<[string, string], { key: string }>(
+        this.#db,
+        `SELECT key FROM blobs WHERE key >= ? AND key > ? ORDER BY key LIMIT ${PAGE_KEYS}`,
+      )
         .all(prefix, after)
         .map((r) => r.key);
       for (const key of page) {

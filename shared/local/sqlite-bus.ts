@@ -1,6 +1,6 @@
 import { decodeEnvelope, type Envelope, type Lease, type QueueTransport } from "../ports/queue-transport.js";
 import { TransportBus, type TransportBusOptions } from "../ports/transport-bus.js";
-import type { SqliteDatabase } from "./sqlite-database.js";
+import { type SqliteDatabase, prepared } from "./sqlite-database.js";
 import { ScanError } from "../model/errors.js";
 
 interface SqliteHandle {
@@ -43,15 +43,17 @@ class SqliteQueueTransport implements QueueTransport {
   }
 
   async depth(queue: string): Promise<number> {
-    const row = this.#db.prepare("SELECT count(*) AS n FROM queue_messages WHERE queue = ?").get(queue) as {
+    const row = prepared(this.#db, "SELECT count(*) AS n FROM queue_messages WHERE queue = ?").get(queue) as {
       n: number;
     };
     return row.n;
   }
 
   texts(queue: string): string[] {
-    return this.#db
-      .prepare<[string], { text: string }>("SELECT text FROM queue_messages WHERE queue = ? ORDER BY id")
+    return prepared<[string], { text: string }>(
+      this.#db,
+      "SELECT text FROM queue_messages WHERE queue = ? ORDER BY id",
+    )
       .all(queue)
       .map((r) => r.text);
   }
@@ -60,12 +62,12 @@ class SqliteQueueTransport implements QueueTransport {
     const now = Date.now();
     const hiddenUntil = now + visibilitySeconds * 1000;
     return this.#db.transaction(() => {
-      const rows = this.#db
-        .prepare<[string, number, number], { id: number; text: string }>(
-          "SELECT id, text FROM queue_messages WHERE queue = ? AND visible_at <= ? ORDER BY id LIMIT ?",
-        )
-        .all(queue, now, max);
-      const take = this.#db.prepare<[number, number], { delivery_count: number; lock: number }>(
+      const rows = prepared<[string, number, number], { id: number; text: string }>(
+        this.#db,
+        "SELECT id, text FROM queue_messages WHERE queue = ? AND visible_at <= ? ORDER BY id LIMIT ?",
+      ).all(queue, now, max);
+      const take = prepared<[number, number], { delivery_count: number; lock: number }>(
+        this.#db,
         `UPDATE queue_messages SET visible_at = ?, delivery_count = delivery_count + 1, lock = lock + 1
          WHERE id = ? RETURNING delivery_count, lock`,
       );
@@ -79,25 +81,28 @@ class SqliteQueueTransport implements QueueTransport {
 
   async extend(lease: Lease, visibilitySeconds: number): Promise<void> {
     const handle = lease.handle as SqliteHandle;
-    const { changes } = this.#db
-      .prepare("UPDATE queue_messages SET visible_at = ? WHERE id = ? AND lock = ?")
-      .run(Date.now() + visibilitySeconds * 1000, handle.id, handle.lock);
+    const { changes } = prepared(
+      this.#db,
+      "UPDATE queue_messages SET visible_at = ? WHERE id = ? AND lock = ?",
+    ).run(Date.now() + visibilitySeconds * 1000, handle.id, handle.lock);
     if (changes !== 1)
       throw new ScanError("lock-lost", `lock lost on a message in ${lease.queue}`, { permanent: false });
   }
 
   async release(lease: Lease, delaySeconds: number, envelopeJson?: string): Promise<void> {
     const handle = lease.handle as SqliteHandle;
-    this.#db
-      .prepare("UPDATE queue_messages SET visible_at = ?, text = coalesce(?, text) WHERE id = ? AND lock = ?")
-      .run(Date.now() + delaySeconds * 1000, envelopeJson ?? null, handle.id, handle.lock);
+    prepared(
+      this.#db,
+      "UPDATE queue_messages SET visible_at = ?, text = coalesce(?, text) WHERE id = ? AND lock = ?",
+    ).run(Date.now() + delaySeconds * 1000, envelopeJson ?? null, handle.id, handle.lock);
   }
 
   async complete(lease: Lease): Promise<void> {
     const handle = lease.handle as SqliteHandle;
-    const { changes } = this.#db
-      .prepare("DELETE FROM queue_messages WHERE id = ? AND lock = ?")
-      .run(handle.id, handle.lock);
+    const { changes } = prepared(this.#db, "DELETE FROM queue_messages WHERE id = ? AND lock = ?").run(
+      handle.id,
+      handle.lock,
+    );
     if (changes !== 1) {
       throw new ScanError(
         "lock-lost",
@@ -135,10 +140,12 @@ class SqliteQueueTransport implements QueueTransport {
   ): Promise<boolean[]> {
     const now = Date.now();
     const cutoff = now - windowSeconds * 1000;
-    const free = this.#db.prepare(
+    const free = prepared(
+      this.#db,
       "DELETE FROM queue_sent_ids WHERE queue = ? AND message_id = ? AND sent_at <= ?",
     );
-    const claim = this.#db.prepare(
+    const claim = prepared(
+      this.#db,
       "INSERT OR IGNORE INTO queue_sent_ids (queue, message_id, sent_at) VALUES (?, ?, ?)",
     );
     // one commit for the whole batch; each id still checked against the window (and the batch itself)
@@ -154,14 +161,16 @@ class SqliteQueueTransport implements QueueTransport {
     const before = this.#sends;
     this.#sends += messages.length;
     if (Math.floor(before / SWEEP_EVERY) !== Math.floor(this.#sends / SWEEP_EVERY)) {
-      this.#db.prepare("DELETE FROM queue_sent_ids WHERE sent_at <= ?").run(cutoff);
+      prepared(this.#db, "DELETE FROM queue_sent_ids WHERE sent_at <= ?").run(cutoff);
     }
     return sent;
   }
 
   #insert(queue: string, text: string, delaySeconds: number, now: number): void {
-    this.#db
-      .prepare("INSERT INTO queue_messages (queue, text, visible_at) VALUES (?, ?, ?)")
-      .run(queue, text, now + Math.max(0, delaySeconds) * 1000);
+    prepared(this.#db, "INSERT INTO queue_messages (queue, text, visible_at) VALUES (?, ?, ?)").run(
+      queue,
+      text,
+      now + Math.max(0, delaySeconds) * 1000,
+    );
   }
 }

@@ -4,6 +4,26 @@ import Database from "better-sqlite3";
 
 export type SqliteDatabase = Database.Database;
 
+const statements = new WeakMap<SqliteDatabase, Map<string, Database.Statement>>();
+/** Distinct SQL texts kept per database; the stores use a few dozen, so this only bounds a mistake. */
+const MAX_CACHED_STATEMENTS = 256;
+
+/** `db.prepare(sql)`, prepared once per database: preparing costs more than a small write. */
+export function prepared<P extends unknown[] = unknown[], R = unknown>(
+  db: SqliteDatabase,
+  sql: string,
+): Database.Statement<P, R> {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map()));
+  let statement = cache.get(sql);
+  if (!statement) {
+    if (cache.size >= MAX_CACHED_STATEMENTS) cache.clear();
+    statement = db.prepare(sql);
+    cache.set(sql, statement);
+  }
+  return statement as unknown as Database.Statement<P, R>;
+}
+
 /** The file the local host keeps its tables, queues and blobs in, inside its data dir. */
 export const LOCAL_STORE_FILE = "portcullis.sqlite";
 
@@ -54,7 +74,7 @@ export function openLocalStore(file: string): SqliteDatabase {
 export function syncLocalStore(db: SqliteDatabase): void {
   db.pragma("synchronous = FULL");
   try {
-    db.prepare("UPDATE sync_marks SET n = n + 1 WHERE id = 1").run();
+    prepared(db, "UPDATE sync_marks SET n = n + 1 WHERE id = 1").run();
   } finally {
     db.pragma("synchronous = NORMAL");
   }

@@ -11,7 +11,7 @@ import {
   type TableStore,
   type TableWrite,
 } from "../ports/table-store.js";
-import type { SqliteDatabase } from "./sqlite-database.js";
+import { type SqliteDatabase, prepared } from "./sqlite-database.js";
 
 /** Rows read per query round trip: the iterator never holds a statement open across an await. */
 const PAGE_ROWS = 256;
@@ -36,11 +36,10 @@ export class SqliteTableStore implements TableStore {
   }
 
   async get(table: string, partitionKey: string, rowKey: string): Promise<TableRow | undefined> {
-    const row = this.#db
-      .prepare<[string, string, string], StoredRow>(
-        "SELECT pk, rk, etag, props FROM table_rows WHERE tbl = ? AND pk = ? AND rk = ?",
-      )
-      .get(tableId(table), encodeTableKey(partitionKey), encodeTableKey(rowKey));
+    const row = prepared<[string, string, string], StoredRow>(
+      this.#db,
+      "SELECT pk, rk, etag, props FROM table_rows WHERE tbl = ? AND pk = ? AND rk = ?",
+    ).get(tableId(table), encodeTableKey(partitionKey), encodeTableKey(rowKey));
     return row && toRow(row);
   }
 
@@ -51,17 +50,17 @@ export class SqliteTableStore implements TableStore {
     properties: TableProperties,
   ): Promise<string> {
     const etag = newEtag();
-    this.#db
-      .prepare(
-        `INSERT INTO table_rows (tbl, pk, rk, etag, props) VALUES (?, ?, ?, ?, ?)
+    prepared(
+      this.#db,
+      `INSERT INTO table_rows (tbl, pk, rk, etag, props) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (tbl, pk, rk) DO UPDATE SET etag = excluded.etag, props = excluded.props`,
-      )
-      .run(...this.#values(table, partitionKey, rowKey, properties), etag, propsJson(properties));
+    ).run(...this.#values(table, partitionKey, rowKey, properties), etag, propsJson(properties));
     return etag;
   }
 
   async upsertMany(table: string, partitionKey: string, rows: readonly TableBatchRow[]): Promise<void> {
-    const statement = this.#db.prepare(
+    const statement = prepared(
+      this.#db,
       `INSERT INTO table_rows (tbl, pk, rk, etag, props) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (tbl, pk, rk) DO UPDATE SET etag = excluded.etag, props = excluded.props`,
     );
@@ -83,9 +82,10 @@ export class SqliteTableStore implements TableStore {
     properties: TableProperties,
   ): Promise<TableWrite> {
     const etag = newEtag();
-    const { changes } = this.#db
-      .prepare("INSERT OR IGNORE INTO table_rows (tbl, pk, rk, etag, props) VALUES (?, ?, ?, ?, ?)")
-      .run(...this.#values(table, partitionKey, rowKey, properties), etag, propsJson(properties));
+    const { changes } = prepared(
+      this.#db,
+      "INSERT OR IGNORE INTO table_rows (tbl, pk, rk, etag, props) VALUES (?, ?, ?, ?, ?)",
+    ).run(...this.#values(table, partitionKey, rowKey, properties), etag, propsJson(properties));
     return changes === 1 ? { ok: true, etag } : { ok: false, conflict: "exists" };
   }
 
@@ -101,9 +101,10 @@ export class SqliteTableStore implements TableStore {
     const props = propsJson(properties);
     // compare and swap in one transaction: no writer can slip in between the check and the write
     return this.#db.transaction((): TableWrite => {
-      const { changes } = this.#db
-        .prepare("UPDATE table_rows SET etag = ?, props = ? WHERE tbl = ? AND pk = ? AND rk = ? AND etag = ?")
-        .run(next, props, tbl, pk, rk, etag);
+      const { changes } = prepared(
+        this.#db,
+        "UPDATE table_rows SET etag = ?, props = ? WHERE tbl = ? AND pk = ? AND rk = ? AND etag = ?",
+      ).run(next, props, tbl, pk, rk, etag);
       if (changes === 1) return { ok: true, etag: next };
       return { ok: false, conflict: this.#exists(tbl, pk, rk) ? "changed" : "missing" };
     })();
@@ -118,13 +119,14 @@ export class SqliteTableStore implements TableStore {
     const [tbl, pk, rk] = [tableId(table), encodeTableKey(partitionKey), encodeTableKey(rowKey)];
     const { etag } = options;
     if (etag === undefined) {
-      this.#db.prepare("DELETE FROM table_rows WHERE tbl = ? AND pk = ? AND rk = ?").run(tbl, pk, rk);
+      prepared(this.#db, "DELETE FROM table_rows WHERE tbl = ? AND pk = ? AND rk = ?").run(tbl, pk, rk);
       return { ok: true, etag: "" };
     }
     return this.#db.transaction((): TableWrite => {
-      const { changes } = this.#db
-        .prepare("DELETE FROM table_rows WHERE tbl = ? AND pk = ? AND rk = ? AND etag = ?")
-        .run(tbl, pk, rk, etag);
+      const { changes } = prepared(
+        this.#db,
+        "DELETE FROM table_rows WHERE tbl = ? AND pk = ? AND rk = ? AND etag = ?",
+      ).run(tbl, pk, rk, etag);
       if (changes === 1) return { ok: true, etag: "" };
       return { ok: false, conflict: this.#exists(tbl, pk, rk) ? "changed" : "missing" };
     })();
@@ -156,11 +158,10 @@ export class SqliteTableStore implements TableStore {
         clauses.push("(pk, rk) > (?, ?)");
         params.push(...after);
       }
-      const page = this.#db
-        .prepare<string[], StoredRow>(
-          `SELECT pk, rk, etag, props FROM table_rows WHERE ${clauses.join(" AND ")} ORDER BY pk, rk LIMIT ${PAGE_ROWS}`,
-        )
-        .all(...params);
+      const page = prepared<string[], StoredRow>(
+        this.#db,
+        `SELECT pk, rk, etag, props FROM table_rows WHERE ${clauses.join(" AND ")} ORDER BY pk, rk LIMIT ${PAGE_ROWS}`,
+      ).all(...params);
       for (const stored of page) {
         // rows come in key order: the first partition past the prefix ends the query
         if (!stored.pk.startsWith(pkPrefix)) return;
@@ -188,7 +189,7 @@ export class SqliteTableStore implements TableStore {
 
   #exists(tbl: string, pk: string, rk: string): boolean {
     return (
-      this.#db.prepare("SELECT 1 FROM table_rows WHERE tbl = ? AND pk = ? AND rk = ?").get(tbl, pk, rk) !==
+      prepared(this.#db, "SELECT 1 FROM table_rows WHERE tbl = ? AND pk = ? AND rk = ?").get(tbl, pk, rk) !==
       undefined
     );
   }
