@@ -73,6 +73,7 @@ class LayerWalk {
   private readonly everyFile = new Map<string, FileResult[]>();
   /** analyzers that look at every file's header (modes), not at contents */
   private readonly inspectors: readonly Analyzer[];
+  private scratch = Buffer.alloc(0);
 
   constructor(
     private readonly layer: LayerRef,
@@ -197,7 +198,10 @@ class LayerWalk {
     if (fits.length === 0) return undefined;
     // only path-specific analyzers (package databases) need the bytes again for a hardlink
     const keep = fits.some((a) => !a.readsEveryFile);
-    return readEntry(entry, size).then((content) => {
+    // engines that read every file keep nothing of it once analysed: their files share one buffer,
+    // so most of a layer's bytes allocate nothing (fresh buffers make V8 collect garbage far more often)
+    const scratch = keep ? undefined : this.scratchFor(size);
+    return readEntry(entry, size, scratch).then((content) => {
       if (keep && this.readBytes + content.length <= limits.maxFileBytes) {
         // a copy: `content` may be a view into the decompressor's larger chunk
         this.read.set(path, Buffer.from(content));
@@ -205,6 +209,13 @@ class LayerWalk {
       }
       return this.runAnalyzers(fits, path, content);
     });
+  }
+
+  /** The shared buffer for files only `readsEveryFile` analyzers read, grown to the largest such file. */
+  private scratchFor(size: number): Buffer {
+    if (this.scratch.length < size)
+      this.scratch = Buffer.allocUnsafeSlow(Math.max(size, 2 * this.scratch.length));
+    return this.scratch;
   }
 
   /** Header-only analyzers (file modes): no content is read for them. */
@@ -275,9 +286,10 @@ class LayerWalk {
 
 /**
  * Reads one tar entry into a single buffer of its declared size. An entry that arrives in one chunk
- * (most files: the inflater hands out 128 KiB) is that chunk itself, not a copy; others are copied once.
+ * (most files: the inflater hands out 128 KiB) is that chunk itself, not a copy; others are copied
+ * once, into `into` when given (large enough for `size`) or a new buffer.
  */
-function readEntry(entry: EntryStream, size: number): Promise<Buffer> {
+function readEntry(entry: EntryStream, size: number, into?: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let first: Buffer | undefined;
     let content: Buffer | undefined;
@@ -290,7 +302,8 @@ function readEntry(entry: EntryStream, size: number): Promise<Buffer> {
         return;
       }
       if (content === undefined) {
-        content = Buffer.allocUnsafe(Math.max(size, offset + chunk.length));
+        const need = Math.max(size, offset + chunk.length);
+        content = into !== undefined && into.length >= need ? into : Buffer.allocUnsafe(need);
         first!.copy(content, 0);
         first = undefined;
       }

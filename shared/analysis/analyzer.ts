@@ -83,7 +83,8 @@ export interface Analyzer {
   required(path: string): boolean;
   /**
    * true for an engine that reads every file (content): a symlink is not a database it must follow,
-   * and a hardlink gets its target's result under its own name (the walk keeps no bytes for it)
+   * and a hardlink gets its target's result under its own name (the walk keeps no bytes for it);
+   * its `content` may be a buffer the walk reuses for the next file once `analyze` has settled
    */
   readonly readsEveryFile?: boolean;
   /** the rule set it runs beyond its own code (YARA: shipped version + user rules' digest), in the cache key */

@@ -1,8 +1,8 @@
-import { hash } from "node:crypto";
 import type { Analyzer, AnalyzerOutput } from "../analyzer.js";
 import { type ClamdClient, describeClamd } from "./clamd-client.js";
 import type { ContentData } from "./content-data.js";
 import { contentFindings } from "./content-findings.js";
+import { fileDigests } from "./file-digests.js";
 import { DPKG_STATUS, md5sumsPackage, parseMd5sums, parseStatusForIntegrity } from "./dpkg-records.js";
 import { findMalware, worthScanning } from "./malware-rules.js";
 import { persistencePlace } from "./persistence-paths.js";
@@ -62,7 +62,7 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
         yaraHits.length > 0 ||
         version !== undefined ||
         (pe !== undefined && !("error" in pe) && pe.signals.length > 0);
-      const file = fileData(content, subject);
+      const file = fileData(path, content, subject);
       if (yaraHits.length > 0) file.yara = yaraHits;
       if (pe !== undefined) {
         if ("error" in pe) file.peError = pe.error;
@@ -148,20 +148,19 @@ export async function pinClamdSignatures(
 }
 
 /**
- * MD5 for every file: a later layer's file is checked against md5sums of packages it cannot know
- * of here (the report is cached per layer). SHA-256 only where a finding is likely to name the file:
- * executables and scripts (the integrity and malware subjects), small files (configuration, units,
- * keys — also what a hardlink into a persistence place usually shares), persistence places, the dpkg
- * database, and any rule hit — it is a third of the hashing time on every other byte.
+ * MD5 for every file a package may own (file-digests.ts): a later layer's file is checked against
+ * md5sums of packages it cannot know of here (the report is cached per layer). SHA-256 only where a
+ * finding is likely to name the file: executables and scripts (the integrity and malware subjects),
+ * small files (configuration, units, keys — also what a hardlink into a persistence place usually
+ * shares), persistence places, the dpkg database, and any rule hit.
  */
-function fileData(content: Buffer, subject: boolean): Extract<ContentData, { kind: "file" }> {
+function fileData(path: string, content: Buffer, subject: boolean): Extract<ContentData, { kind: "file" }> {
   const secrets = findSecrets(content);
   const malware = findMalware(content);
   const withSha = subject || secrets.length > 0 || malware.length > 0;
   return {
     kind: "file",
-    md5: hash("md5", content),
-    ...(withSha ? { sha256: hash("sha256", content) } : {}),
+    ...fileDigests(path, content, withSha),
     ...(secrets.length > 0 ? { secrets } : {}),
     ...(malware.length > 0 ? { malware } : {}),
   };

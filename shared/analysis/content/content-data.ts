@@ -9,7 +9,8 @@ export const SecretHitSchema = z.object({ rule: z.string(), title: z.string(), l
 export const ContentDataSchema = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("file"),
-    md5: Hex,
+    /** absent where no package installs files (file-digests.ts: usr/local, home, srv, caches …) */
+    md5: Hex.optional(),
     /** only for executables, scripts, persistence places, the dpkg database and rule hits (hashing cost) */
     sha256: Hex.optional(),
     secrets: z.array(SecretHitSchema).optional(),

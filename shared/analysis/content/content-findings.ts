@@ -109,6 +109,17 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
       code: "pe-unreadable",
       message: `${unreadPe.length - MAX_PE_WARNINGS} more MZ files could not be analyzed as PE files`,
     });
+  const unhashed = md5sums.flatMap(({ record }) =>
+    record.files.filter(([path]) => {
+      const file = files.get(canonical(path));
+      return file !== undefined && file.md5 === undefined;
+    }),
+  );
+  if (unhashed.length > 0)
+    warnings.push({
+      code: "content-integrity-unhashed",
+      message: `${unhashed.length} files that packages list lie where packages install nothing (e.g. /${unhashed[0]![0]}); they are not hashed, so not checked against md5sums`,
+    });
   findings.sort(compareContent);
   if (findings.length > MAX_FINDINGS) {
     // a hostile or mass-modified image must not make the stored inventory unbounded; blocking ones sort first
@@ -196,6 +207,8 @@ function md5sumsMismatches(
       const file = files.get(canonical(path));
       // a file the image deleted (docs in slim images) is not tampering; a too-large one was warned about
       if (file === undefined || file.md5 === md5) continue;
+      // a place no package installs in is not hashed (file-digests.ts): counted, never called a mismatch
+      if (file.md5 === undefined) continue;
       out.push(
         finding({
           rule: "integrity/dpkg-md5sums",
@@ -287,7 +300,7 @@ function persistence(
             ? "no installed package ships this file"
             : packaged
               ? `shipped by package ${owner.package}`
-              : `package ${owner.package} ships it with MD5 ${owner.md5}; this one has ${file.md5}`,
+              : `package ${owner.package} ships it with MD5 ${owner.md5}; this one has ${file.md5 ?? "no MD5 (not hashed here)"}`,
         ],
       }),
     );
@@ -300,7 +313,7 @@ function secrets(files: Map<string, SeenFile>, expected: Map<string, Expected>):
   const out: ContentFinding[] = [];
   for (const file of files.values()) {
     if (!file.secrets?.length) continue;
-    if (expected.get(canonical(file.path))?.md5 === file.md5) continue;
+    if (file.md5 !== undefined && expected.get(canonical(file.path))?.md5 === file.md5) continue;
     const byRule = new Map<string, typeof file.secrets>();
     for (const hit of file.secrets) byRule.set(hit.rule, [...(byRule.get(hit.rule) ?? []), hit]);
     for (const [rule, hits] of byRule) {

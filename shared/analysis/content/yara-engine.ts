@@ -4,6 +4,7 @@ import { ContentCategorySchema } from "../../model/content.js";
 import { SHIPPED_YARA_RULES, YARA_RULES_VERSION } from "./yara-rules.js";
 import type { UserYaraRules } from "./yara-rule-dirs.js";
 import { ScanError } from "../../model/errors.js";
+import { needsFullRuleSet, nonPeRules } from "./yara-non-pe-rules.js";
 
 /** One YARA rule that matched a file: its stable id, threat kind, title and which patterns hit where. */
 export interface YaraHit {
@@ -47,23 +48,15 @@ export function yaraScans(path: string, content: Buffer): boolean {
  */
 export class YaraEngine {
   private readonly rules: YaraX;
+  /** the same hits for non-PE files over 128 bytes, with PE-only patterns left out (yara-non-pe-rules.ts) */
+  private readonly nonPe: YaraX | undefined;
   /** the rule set's identity in the layer-cache key: shipped version plus a digest of the user rules */
   readonly version: string;
 
   constructor(user: UserYaraRules = { files: [] }) {
-    this.rules = compile(SHIPPED_YARA_RULES);
-    for (const file of user.files) {
-      try {
-        this.rules.addRuleSource(file.source);
-      } catch (err) {
-        throw new ScanError(
-          "yara-rules-invalid",
-          `YARA rule file ${file.path} does not compile: ${(err as Error).message}`,
-        );
-      }
-    }
-    // at most this many matches per pattern: a file full of one string must not make a huge answer
-    this.rules.setMaxMatchesPerPattern(16);
+    this.rules = withUserRules(compile(SHIPPED_YARA_RULES), user);
+    const nonPe = nonPeRules(SHIPPED_YARA_RULES);
+    this.nonPe = nonPe === undefined ? undefined : nonPeEngine(nonPe, user);
     const digest = createHash("sha256");
     for (const file of user.files) digest.update(`${file.path}\0${file.source}\0`);
     this.version =
@@ -73,8 +66,34 @@ export class YaraEngine {
   }
 
   scan(content: Buffer): YaraHit[] {
-    return this.rules.scan(content).map(toHit);
+    const rules = this.nonPe === undefined || needsFullRuleSet(content) ? this.rules : this.nonPe;
+    return rules.scan(content).map(toHit);
   }
+}
+
+/** A user rule that names a dropped shipped rule does not compile here: the full set then scans every file. */
+function nonPeEngine(source: string, user: UserYaraRules): YaraX | undefined {
+  try {
+    return withUserRules(compile(source), user);
+  } catch {
+    return undefined;
+  }
+}
+
+function withUserRules(rules: YaraX, user: UserYaraRules): YaraX {
+  for (const file of user.files) {
+    try {
+      rules.addRuleSource(file.source);
+    } catch (err) {
+      throw new ScanError(
+        "yara-rules-invalid",
+        `YARA rule file ${file.path} does not compile: ${(err as Error).message}`,
+      );
+    }
+  }
+  // at most this many matches per pattern: a file full of one string must not make a huge answer
+  rules.setMaxMatchesPerPattern(16);
+  return rules;
 }
 
 function toHit(match: RuleMatch): YaraHit {

@@ -89,8 +89,23 @@ function parseRpmManifest(content: Buffer, path: string): AnalyzerOutput {
   };
 }
 
-/** The header blobs of an rpm database, its format told by magic; throws RpmDbError when it is none. */
-export function readRpmDbBlobs(content: Buffer): RpmDbBlobs | Promise<RpmDbBlobs> {
+/**
+ * The rpm analyzer, the os-owned file lists and the configuration audit read the same database
+ * file in the same walk (the walk hands each the same buffer): it is parsed once for all three.
+ */
+const parsedDbs = new WeakMap<Buffer, Promise<RpmDbBlobs>>();
+
+/** The header blobs of an rpm database, its format told by magic; rejects with RpmDbError when it is none. */
+export function readRpmDbBlobs(content: Buffer): Promise<RpmDbBlobs> {
+  let read = parsedDbs.get(content);
+  if (read === undefined) {
+    read = (async () => readRpmDbFormat(content))();
+    parsedDbs.set(content, read);
+  }
+  return read;
+}
+
+function readRpmDbFormat(content: Buffer): RpmDbBlobs | Promise<RpmDbBlobs> {
   if (content.toString("latin1", 0, 6) === "SQLite") return readSqliteDb(content);
   if (content.toString("latin1", 0, 4) === "RpmP") return readNdb(content);
   if (content.length >= 16) return readBerkeleyDb(content);
