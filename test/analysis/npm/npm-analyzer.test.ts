@@ -17,6 +17,7 @@ import {
   dirAsEntries,
   flattenNpmLs,
   flattenPnpmLs,
+  type NpmLsNode,
   type NpmTestTree,
 } from "../../support/npm-tree.js";
 import { type Entry, layerBlob, streamOf } from "../layers.js";
@@ -58,6 +59,34 @@ describe("npm, a real tree installed by npm", () => {
     // the installed tree is the truth: the lockfile beside it adds nothing
     for (const p of packages) expect(p.paths.every((x) => x.includes("node_modules/"))).toBe(true);
   });
+
+  it("marks the installed tree's dev dependencies from npm's hidden lockfile, as npm ls --omit=dev leaves them out", async () => {
+    const { packages } = await inventory(await app());
+    expect(ids(packages.filter((p) => !p.dev))).toEqual(flattenNpmLs(tree.lsProd));
+    expect(ids(packages.filter((p) => p.dev)).length).toBeGreaterThan(0);
+  });
+
+  it("marks nothing dev in a tree that npm ci --omit=dev installed: what is there is production", async () => {
+    const prod = mkdtempSync(path.join(tmpdir(), "portcullis-npm-prod-"));
+    try {
+      execFileSync("cp", ["-r", `${tree.dir}/.`, prod]);
+      rmSync(path.join(prod, "node_modules"), { recursive: true, force: true });
+      const quiet = ["--no-audit", "--no-fund", "--ignore-scripts", "--prefer-offline"];
+      execFileSync("npm", ["ci", "--omit=dev", ...quiet], { cwd: prod, stdio: "pipe" });
+      const ls = JSON.parse(
+        execFileSync("npm", ["ls", "--json", "--all", "--long", "--omit=dev"], {
+          cwd: prod,
+          encoding: "utf8",
+        }),
+      ) as NpmLsNode;
+      const { packages } = await inventory(await dirAsEntries(prod, "app/"));
+      expect(ids(packages)).toEqual(flattenNpmLs(ls));
+      expect(ids(packages)).toEqual(flattenNpmLs(tree.lsProd));
+      expect(packages.filter((p) => p.dev)).toEqual([]);
+    } finally {
+      rmSync(prod, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it("reads the lockfile alone, dev dependencies marked, as npm ls and npm ls --omit=dev do", async () => {
     const { packages } = await inventory(
@@ -150,6 +179,23 @@ describe("pnpm and yarn, the same app installed by the real tools", () => {
     const { packages } = await inventory(entries);
     expect(ids(packages)).toEqual(flattenNpmLs(tree.ls));
   });
+
+  it("marks yarn.lock's dev dependencies from the project's package.json beside it, as npm ls --omit=dev does", async () => {
+    const entries = await dirAsEntries(tree.yarnDir, "srv/", (rel) => !rel.startsWith("node_modules"));
+    const { packages } = await inventory(entries);
+    expect(ids(packages.filter((p) => !p.dev))).toEqual(flattenNpmLs(tree.lsProd));
+    // yarn.lock alone does not say dev: without the package.json nothing is marked
+    const alone = await inventory(entries.filter((e) => e.name !== "srv/package.json"));
+    expect(alone.packages.filter((p) => p.dev)).toEqual([]);
+  });
+
+  it("marks the dev dependencies of a tree yarn installed (no hidden lockfile) from its yarn.lock", async () => {
+    const entries = await dirAsEntries(tree.yarnDir, "srv/");
+    expect(entries.some((e) => e.name.endsWith(".package-lock.json"))).toBe(false);
+    const { packages } = await inventory(entries);
+    expect(packages.every((p) => p.paths.every((x) => x.includes("node_modules/")))).toBe(true);
+    expect(ids(packages.filter((p) => !p.dev))).toEqual(flattenNpmLs(tree.lsProd));
+  });
 });
 
 describe("npm, hostile", () => {
@@ -170,12 +216,46 @@ describe("npm, hostile", () => {
       ["app/pnpm-lock.yaml", "packages:\n  /a@1.0.0: [\n"],
       ["app/yarn.lock", '__metadata:\n  version: 6\n"a@npm:1": {'],
       ["app/yarn.lock", '"a@^1":\n  resolved "x"\n'],
+      ["app/node_modules/.package-lock.json", '{"packages": {"node_modules/a": {"dev": tru'],
+      ["app/node_modules/.package-lock.json", '{"packages": ["node_modules/a"]}'],
     ];
     for (const [p, text] of cases) {
       const out = await npmAnalyzer.analyze({ path: p, content: Buffer.from(text) });
       expect(out.packages ?? []).toEqual([]);
       expect(out.warnings?.length, `${p}: ${text}`).toBeGreaterThan(0);
     }
+  });
+
+  it("keeps dev marks to what the files say: a devOptional package, a dependency cycle, a manifest that is no project", async () => {
+    const hidden = {
+      packages: {
+        "node_modules/a": { version: "1.0.0", dev: true },
+        // also an optional dependency of a production package: a production install keeps it
+        "node_modules/b": { version: "1.0.0", devOptional: true },
+      },
+    };
+    const manifest = (name: string) => ({
+      name: `app/node_modules/${name}/package.json`,
+      content: Buffer.from(JSON.stringify({ name, version: "1.0.0" })),
+    });
+    const { packages } = await inventory([
+      { name: "app/node_modules/.package-lock.json", content: Buffer.from(JSON.stringify(hidden)) },
+      manifest("a"),
+      manifest("b"),
+      manifest("c"),
+    ]);
+    expect(packages.filter((p) => p.dev).map((p) => p.name)).toEqual(["a"]);
+    // yarn dependencies that loop back on themselves end; a project package.json that is not an object is no project
+    const cycle =
+      'x@^1:\n  version "1.0.0"\n  dependencies:\n    y "^1"\n\ny@^1:\n  version "1.0.0"\n  dependencies:\n    x "^1"\n';
+    const project = JSON.stringify({ devDependencies: { x: "^1" } });
+    const yarn = await inventory([
+      { name: "srv/yarn.lock", content: Buffer.from(cycle) },
+      { name: "srv/package.json", content: Buffer.from(project) },
+      { name: "other/package.json", content: Buffer.from("[1") },
+    ]);
+    expect(ids(yarn.packages.filter((p) => p.dev))).toEqual(["x@1.0.0", "y@1.0.0"]);
+    expect(yarn.warnings.map((w) => w.code)).toEqual(["os-unknown"]);
   });
 
   it("bounds a lockfile that nests dependencies without end", () => {
@@ -206,6 +286,9 @@ describe("npm, hostile", () => {
       "app/node_modules/@s/b/package.json",
       "x/package-lock.json",
       "yarn.lock",
+      // what tells dev apart: npm's hidden lockfile, a project's own manifest
+      "node_modules/.package-lock.json",
+      "app/package.json",
     ]) {
       expect(npmAnalyzer.required(p)).toBe(true);
     }
@@ -213,8 +296,7 @@ describe("npm, hostile", () => {
       "node_modules/a/lib/package.json",
       "node_modules/.bin/package.json",
       "node_modules/a/package-lock.json",
-      "node_modules/.package-lock.json",
-      "app/package.json",
+      "node_modules/a/test/package.json",
     ]) {
       expect(npmAnalyzer.required(p)).toBe(false);
     }
