@@ -85,8 +85,10 @@ function analyzeProject(path: string, content: Buffer): AnalyzerOutput {
 
 function analyzeInstalled(path: string, content: Buffer): AnalyzerOutput {
   const at = path.indexOf("node_modules/");
-  // only a tree's top level marks it: enough to know a lockfile beside it is superseded
-  const top = !path.slice(at + "node_modules/".length).includes("node_modules/");
+  // only a tree's top level marks it: enough to know a lockfile beside it is superseded; pnpm's
+  // top level is links into its store, so a store entry marks it
+  const rest = path.slice(at + "node_modules/".length);
+  const top = !rest.includes("node_modules/") || rest.startsWith(".pnpm/");
   const data: NpmData | undefined = top ? { tree: at === 0 ? "" : path.slice(0, at - 1) } : undefined;
   if (content.length > MAX_PACKAGE_JSON) {
     return {

@@ -169,9 +169,12 @@ describe("pnpm and yarn, the same app installed by the real tools", () => {
     expect(packages.every((p) => p.paths[0] === "srv/pnpm-lock.yaml")).toBe(true);
   });
 
-  it("reads pnpm's installed store (node_modules/.pnpm) as pnpm ls does", async () => {
+  it("reads pnpm's installed store (node_modules/.pnpm) as pnpm ls does, dev marked from pnpm-lock.yaml as --prod leaves out", async () => {
     const { packages } = await inventory(await dirAsEntries(tree.pnpmDir, "srv/"));
     expect(ids(packages)).toEqual(flattenPnpmLs(tree.pnpmLs));
+    expect(ids(packages.filter((p) => !p.dev))).toEqual(flattenPnpmLs(tree.pnpmLsProd));
+    // the installed tree is the truth: the pnpm-lock.yaml beside it adds nothing
+    for (const p of packages) expect(p.paths.every((x) => x.includes("node_modules/"))).toBe(true);
   });
 
   it("reads yarn.lock v1 as npm resolved the same manifest (yarn list prints an alias under its alias)", async () => {
