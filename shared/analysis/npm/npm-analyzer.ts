@@ -10,6 +10,10 @@ import { readYarnLock } from "./yarn-lock.js";
 // `<root>/node_modules/[@scope/]<name>/package.json`, nested trees included; `.bin`, `.cache` are not packages
 const INSTALLED = /^(?:(.*?)\/)?node_modules\/(?:@[^/.][^/]*\/)?[^/.@][^/]*\/package\.json$/;
 const LOCKFILES = new Set(["package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml"]);
+// Debian's node-* packages install modules outside any node_modules: /usr/share/nodejs/<name>,
+// /usr/lib/nodejs/<name>, /usr/lib/<triplet>/nodejs/<name>
+const DEBIAN_NODEJS =
+  /^usr\/(?:share|lib(?:\/[^/]+)?)\/nodejs\/(?:@[^/.][^/]*\/)?[^/.@][^/]*\/package\.json$/;
 // npm 7+ writes it beside the tree it installed, with the lockfile's dev flags
 const HIDDEN_LOCK = /(?:^|\/)node_modules\/\.package-lock\.json$/;
 // real manifests stay far below this; bigger ones are not worth parsing
@@ -41,7 +45,9 @@ export const npmAnalyzer: Analyzer = {
   analyze({ path, content }): AnalyzerOutput {
     if (HIDDEN_LOCK.test(path)) return analyzeHiddenLock(path, content);
     if (basename(path) === "package.json")
-      return path.includes("node_modules/") ? analyzeInstalled(path, content) : analyzeProject(path, content);
+      return path.includes("node_modules/") || DEBIAN_NODEJS.test(path)
+        ? analyzeInstalled(path, content)
+        : analyzeProject(path, content);
     const name = basename(path);
     const text = content.toString("utf8");
     if (name === "yarn.lock") {
@@ -86,10 +92,12 @@ function analyzeProject(path: string, content: Buffer): AnalyzerOutput {
 function analyzeInstalled(path: string, content: Buffer): AnalyzerOutput {
   const at = path.indexOf("node_modules/");
   // only a tree's top level marks it: enough to know a lockfile beside it is superseded; pnpm's
-  // top level is links into its store, so a store entry marks it
+  // top level is links into its store, so a store entry marks it; Debian's module directories (no
+  // node_modules) are no tree a lockfile sits beside
   const rest = path.slice(at + "node_modules/".length);
   const top = !rest.includes("node_modules/") || rest.startsWith(".pnpm/");
-  const data: NpmData | undefined = top ? { tree: at === 0 ? "" : path.slice(0, at - 1) } : undefined;
+  const data: NpmData | undefined =
+    at >= 0 && top ? { tree: at === 0 ? "" : path.slice(0, at - 1) } : undefined;
   if (content.length > MAX_PACKAGE_JSON) {
     return {
       ...(data ? { data } : {}),

@@ -292,6 +292,10 @@ describe("npm, hostile", () => {
       // what tells dev apart: npm's hidden lockfile, a project's own manifest
       "node_modules/.package-lock.json",
       "app/package.json",
+      // Debian's node-* packages
+      "usr/share/nodejs/ms/package.json",
+      "usr/share/nodejs/@types/ms/package.json",
+      "usr/lib/x86_64-linux-gnu/nodejs/bufferutil/package.json",
     ]) {
       expect(npmAnalyzer.required(p)).toBe(true);
     }
