@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Analyzer } from "../../../shared/analysis/analyzer.js";
 import { analyzeLayer } from "../../../shared/analysis/analyze-layer.js";
 import { npmAnalyzer } from "../../../shared/analysis/npm/npm-analyzer.js";
@@ -104,6 +104,71 @@ describe("npm, a real tree installed by npm", () => {
     const { packages } = await inventory(lockOnly, treeOnly);
     expect(ids(packages)).toEqual(flattenNpmLs(tree.ls));
   });
+});
+
+describe("npm, dev and devOptional in a real tree installed from local tarballs", () => {
+  // p-opt is a dev dependency and an optional dependency of the production p-prod: npm marks it
+  // devOptional and a production install keeps it; p-devonly is dev only
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "portcullis-npm-devopt-"));
+    const manifests = {
+      "p-opt": { name: "p-opt", version: "1.0.0" },
+      "p-devonly": { name: "p-devonly", version: "1.0.0" },
+      "p-prod": { name: "p-prod", version: "1.0.0", optionalDependencies: { "p-opt": "1.0.0" } },
+    };
+    const tarball = (name: string) => `file:../${name}/${name}-1.0.0.tgz`;
+    for (const [name, manifest] of Object.entries(manifests)) {
+      mkdirSync(path.join(dir, name));
+      writeFileSync(path.join(dir, name, "package.json"), JSON.stringify(manifest));
+      execFileSync("npm", ["pack", "--silent"], { cwd: path.join(dir, name), stdio: "ignore" });
+    }
+    const app = {
+      name: "app",
+      version: "1.0.0",
+      dependencies: { "p-prod": tarball("p-prod") },
+      devDependencies: { "p-opt": tarball("p-opt"), "p-devonly": tarball("p-devonly") },
+      // p-prod asks for p-opt by version: the override points it at the local tarball (no registry)
+      overrides: { "p-opt": tarball("p-opt") },
+    };
+    mkdirSync(path.join(dir, "app"));
+    writeFileSync(path.join(dir, "app", "package.json"), JSON.stringify(app));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const npm = (args: string[]) =>
+    execFileSync("npm", [...args, "--no-audit", "--no-fund", "--offline"], {
+      cwd: path.join(dir, "app"),
+      encoding: "utf8",
+    });
+  const lsIds = (args: string[]) => {
+    const names: string[] = [];
+    const walk = (node: NpmLsNode) => {
+      for (const [key, dep] of Object.entries(node.dependencies ?? {})) {
+        names.push(`${dep.name ?? key}@${dep.version}`);
+        walk(dep);
+      }
+    };
+    walk(JSON.parse(npm(["ls", "--json", "--all", "--long", ...args])) as NpmLsNode);
+    return [...new Set(names)].sort();
+  };
+
+  it("marks dev only what npm --omit=dev leaves out: devOptional stays production", async () => {
+    npm(["install"]);
+    const { packages } = await inventory(await dirAsEntries(path.join(dir, "app"), "app/"));
+    expect(ids(packages)).toEqual(lsIds([]));
+    expect(ids(packages.filter((p) => !p.dev))).toEqual(lsIds(["--omit=dev"]));
+    expect(ids(packages.filter((p) => p.dev))).toEqual(["p-devonly@1.0.0"]);
+  }, 120_000);
+
+  it("marks nothing dev in the tree npm ci --omit=dev installed from the same lockfile", async () => {
+    rmSync(path.join(dir, "app", "node_modules"), { recursive: true, force: true });
+    npm(["ci", "--omit=dev"]);
+    const { packages } = await inventory(await dirAsEntries(path.join(dir, "app"), "app/"));
+    expect(ids(packages)).toEqual(lsIds(["--omit=dev"]));
+    expect(ids(packages)).toEqual(["p-opt@1.0.0", "p-prod@1.0.0"]);
+    expect(packages.filter((p) => p.dev)).toEqual([]);
+  }, 120_000);
 });
 
 describe("npm lockfiles from other projects", () => {
