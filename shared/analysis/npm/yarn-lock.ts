@@ -121,7 +121,8 @@ function readBerry(text: string): YarnRead {
     const descriptors = key.split(",").map((d) => d.trim());
     const depends = Object.entries({ ...asRecord(dependencies), ...asRecord(optionalDependencies) })
       .filter((d): d is [string, string] => typeof d[1] === "string")
-      .map(([name, range]) => `${name}@${range}`);
+      // berry keys a bare range as `npm:<range>` but writes it bare in a dependency list
+      .map(([name, range]) => `${name}@${/^[a-z]+:/.test(range) ? range : `npm:${range}`}`);
     // the resolution names what was installed: workspaces, links and patches are not registry packages
     const resolved = typeof resolution === "string" ? resolution : descriptors[0]!;
     const at = resolved.indexOf("@", 1);

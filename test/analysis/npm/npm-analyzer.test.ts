@@ -294,6 +294,35 @@ describe("npm, hostile", () => {
     }
   });
 
+  it("follows yarn berry's graph (bare ranges in package.json and dependency lists, npm: in keys) from dev and production roots", async () => {
+    // another project's real berry lock, split into production and dev roots by this test
+    const lock = readFileSync(corpusPath("pkgdb/npm/syft/yarn-berry.lock"));
+    const project = {
+      dependencies: { ajv: "6.12.3", atob: "2.1.2" },
+      devDependencies: { "@babel/code-frame": "7.10.4", "@types/qs": "6.9.4", "asn1.js": "4.10.1" },
+    };
+    const { packages } = await inventory([
+      { name: "srv/yarn.lock", content: lock },
+      { name: "srv/package.json", content: Buffer.from(JSON.stringify(project)) },
+    ]);
+    expect(ids(packages.filter((p) => p.dev))).toEqual([
+      "@babel/code-frame@7.10.4",
+      "@types/qs@6.9.4",
+      "asn1.js@4.10.1",
+    ]);
+    // transitively, through a dependency list's bare range
+    const berry = [
+      "__metadata:\n  version: 6\n",
+      '"a@npm:1.0.0":\n  version: 1.0.0\n  resolution: "a@npm:1.0.0"\n  dependencies:\n    b: ^1.0.0\n',
+      '"b@npm:^1.0.0":\n  version: 1.2.0\n  resolution: "b@npm:1.2.0"\n',
+    ].join("\n");
+    const chained = await inventory([
+      { name: "srv/yarn.lock", content: Buffer.from(berry) },
+      { name: "srv/package.json", content: Buffer.from(JSON.stringify({ devDependencies: { a: "1.0.0" } })) },
+    ]);
+    expect(ids(chained.packages.filter((p) => p.dev))).toEqual(["a@1.0.0", "b@1.2.0"]);
+  });
+
   it("keeps dev marks to what the files say: a devOptional package, a dependency cycle, a manifest that is no project", async () => {
     const hidden = {
       packages: {
