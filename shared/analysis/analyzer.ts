@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { OsInfoSchema, type OsInfo, WarningSchema } from "../model/inventory.js";
+import { OsInfoSchema, type OsInfo, type Package, WarningSchema } from "../model/inventory.js";
 import type { MisconfigurationMatch } from "../model/report.js";
 
 /** A package as an analyzer sees it in one file, before the image's OS names its ecosystem. */
@@ -105,6 +105,11 @@ export interface Analyzer {
    * packages, with the image config as context (Windows: OS from the overlaid hive deltas).
    */
   inventory?(fact: unknown, context: InventoryContext): ImageInventoryOutput;
+  /**
+   * Revises the image's squashed packages in place with this analyzer's image fact (npm: an installed
+   * tree's dev dependencies, which only its hidden lockfile knows); runs after every `inventory` hook.
+   */
+  annotate?(packages: Package[], fact: unknown): void;
   /**
    * Sees every regular file's header without its content (the configuration audit's setuid check):
    * what it returns is stored like an `analyze` result for that path. Must be cheap: it runs per entry.

@@ -85,6 +85,7 @@ export function squashLayers(reports: readonly LayerReport[], options: SquashOpt
   const os = resolveOs(osFiles(state)) ?? hooked.os;
   const packages = finalPackages(state, introduced, os, byName);
   for (const p of hooked.packages(os)) packages.push(p);
+  for (const analyzer of options.analyzers) analyzer.annotate?.(packages, facts[analyzer.name]);
   warnings.addAll(hooked.warnings);
   if (!os && packages.length > 0) {
     warnings.add({

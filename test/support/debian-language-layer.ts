@@ -1,5 +1,5 @@
 // A real Debian bookworm root filesystem with language packages that Debian packages install
-// (python3-yaml's PyYAML dist-info, libjackson2-core-java's jar), built by mmdebstrap once per machine
+// (python3-yaml's PyYAML dist-info, libjackson2-core-java's jar, node-ms's modules in /usr/share/nodejs), built by mmdebstrap once per machine
 // and cached as one plain layer tar; what dpkg-query -S and importlib.metadata say about it is the
 // expected answer.
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -7,8 +7,8 @@ import path from "node:path";
 import { runTool } from "./run-tool.js";
 import { cachedTestBuild, oncePerProcess } from "./test-cache.js";
 
-const RECIPE = "debian-language-layer-v2";
-export const OS_PACKAGES = ["python3-yaml", "libjackson2-core-java"] as const;
+const RECIPE = "debian-language-layer-v3";
+export const OS_PACKAGES = ["python3-yaml", "libjackson2-core-java", "node-ms"] as const;
 
 export interface DebianLanguageLayer {
   /** the root filesystem as one uncompressed layer tar */
@@ -56,6 +56,7 @@ export const buildDebianLanguageLayer: () => Promise<DebianLanguageLayer> = once
       "-S",
       "*.dist-info/METADATA",
       "*.jar",
+      "*/nodejs/*package.json",
     ]);
     const owners: Record<string, string> = {};
     for (const line of stdout.split("\n")) {

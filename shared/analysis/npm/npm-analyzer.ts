@@ -1,22 +1,25 @@
-import type { Analyzer, AnalyzerOutput, ImageInventoryOutput, LayerData } from "../analyzer.js";
+import type { Analyzer, AnalyzerOutput, ImageInventoryOutput } from "../analyzer.js";
 import { languageIdentity } from "../package-identity.js";
-import { type NpmPackage, type NpmRead, problemsToWarnings, toRecord } from "./npm-record.js";
-import { readInstalledPackageJson } from "./package-json.js";
-import { readPackageLock } from "./package-lock.js";
+import { markInstalledDev, type NpmData, type NpmFact, squashNpm } from "./dev-dependencies.js";
+import { type NpmRead, problemsToWarnings, toRecord } from "./npm-record.js";
+import { readInstalledPackageJson, readProjectPackageJson } from "./package-json.js";
+import { readHiddenLockDevPaths, readPackageLock } from "./package-lock.js";
 import { readPnpmLock } from "./pnpm-lock.js";
 import { readYarnLock } from "./yarn-lock.js";
 
 // `<root>/node_modules/[@scope/]<name>/package.json`, nested trees included; `.bin`, `.cache` are not packages
 const INSTALLED = /^(?:(.*?)\/)?node_modules\/(?:@[^/.][^/]*\/)?[^/.@][^/]*\/package\.json$/;
 const LOCKFILES = new Set(["package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml"]);
+// Debian's node-* packages install modules outside any node_modules: /usr/share/nodejs/<name>,
+// /usr/lib/nodejs/<name>, /usr/lib/<triplet>/nodejs/<name>
+const DEBIAN_NODEJS =
+  /^usr\/(?:share|lib(?:\/[^/]+)?)\/nodejs\/(?:@[^/.][^/]*\/)?[^/.@][^/]*\/package\.json$/;
+// npm 7+ writes it beside the tree it installed, with the lockfile's dev flags
+const HIDDEN_LOCK = /(?:^|\/)node_modules\/\.package-lock\.json$/;
 // real manifests stay far below this; bigger ones are not worth parsing
 const MAX_PACKAGE_JSON = 4 * 1024 * 1024;
 
-/** What one file leaves for the image-level step: the tree root it belongs to, or a lockfile's packages. */
-type NpmData = { tree: string } | { lock: NpmPackage[] };
-
 const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
-const dirname = (path: string) => (path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "");
 
 /**
  * npm packages: the installed tree (`node_modules/** `pkg:npm/%40scope/name@1.2.3`, in the `npm` ecosystem. */
@@ -31,28 +34,70 @@ export const identifyNpmPackage = languageIdentity({
  */
 export const npmAnalyzer: Analyzer = {
   name: "npm",
-  version: 2,
+  version: 3,
   maxFileSize: 32 * 1024 * 1024,
   required(path) {
-    if (path.endsWith("/package.json")) return INSTALLED.test(path);
+    if (HIDDEN_LOCK.test(path)) return true;
+    // a project's own package.json says which of its lockfile's packages are dev
+    if (basename(path) === "package.json") return INSTALLED.test(path) || !path.includes("node_modules/");
     return LOCKFILES.has(basename(path)) && !path.includes("node_modules/");
   },
   analyze({ path, content }): AnalyzerOutput {
-    if (path.endsWith("package.json")) return analyzeInstalled(path, content);
-    const read = readLockfile(basename(path), content);
+    if (HIDDEN_LOCK.test(path)) return analyzeHiddenLock(path, content);
+    if (basename(path) === "package.json")
+      return path.includes("node_modules/") || DEBIAN_NODEJS.test(path)
+        ? analyzeInstalled(path, content)
+        : analyzeProject(path, content);
+    const name = basename(path);
+    const text = content.toString("utf8");
+    if (name === "yarn.lock") {
+      const { packages, problems, entries, berry } = readYarnLock(text);
+      const data: NpmData = { lock: packages, yarn: { entries, berry } };
+      return { data, warnings: problemsToWarnings(path, problems) };
+    }
+    const read = name === "pnpm-lock.yaml" ? readPnpmLock(text) : readJsonLock(text);
     const data: NpmData = { lock: read.packages };
     return { data, warnings: problemsToWarnings(path, read.problems) };
   },
   identify: identifyNpmPackage,
-  squash: lockfilesWithoutTree,
+  squash: squashNpm,
   inventory: lockfileInventory,
+  annotate: markInstalledDev,
 };
+
+function analyzeHiddenLock(path: string, content: Buffer): AnalyzerOutput {
+  let json: unknown;
+  try {
+    json = JSON.parse(content.toString("utf8"));
+  } catch (err) {
+    return { warnings: problemsToWarnings(path, [`not JSON (${(err as Error).message})`]) };
+  }
+  const { devPaths, problems } = readHiddenLockDevPaths(json);
+  const data: NpmData = { hiddenDev: devPaths };
+  return { data, warnings: problemsToWarnings(path, problems) };
+}
+
+function analyzeProject(path: string, content: Buffer): AnalyzerOutput {
+  if (content.length > MAX_PACKAGE_JSON)
+    return {
+      warnings: problemsToWarnings(path, [`${content.length} bytes is too large for a package manifest`]),
+    };
+  const read = readProjectPackageJson(content);
+  // a package.json that is no project's (a tool's data file) says nothing about dev: not worth a warning
+  if (typeof read === "string") return {};
+  const data: NpmData = { project: read };
+  return { data };
+}
 
 function analyzeInstalled(path: string, content: Buffer): AnalyzerOutput {
   const at = path.indexOf("node_modules/");
-  // only a tree's top level marks it: enough to know a lockfile beside it is superseded
-  const top = !path.slice(at + "node_modules/".length).includes("node_modules/");
-  const data: NpmData | undefined = top ? { tree: at === 0 ? "" : path.slice(0, at - 1) } : undefined;
+  // only a tree's top level marks it: enough to know a lockfile beside it is superseded; pnpm's
+  // top level is links into its store, so a store entry marks it; Debian's module directories (no
+  // node_modules) are no tree a lockfile sits beside
+  const rest = path.slice(at + "node_modules/".length);
+  const top = !rest.includes("node_modules/") || rest.startsWith(".pnpm/");
+  const data: NpmData | undefined =
+    at >= 0 && top ? { tree: at === 0 ? "" : path.slice(0, at - 1) } : undefined;
   if (content.length > MAX_PACKAGE_JSON) {
     return {
       ...(data ? { data } : {}),
@@ -65,10 +110,7 @@ function analyzeInstalled(path: string, content: Buffer): AnalyzerOutput {
   return { packages: [toRecord(read)], ...(data ? { data } : {}) };
 }
 
-function readLockfile(name: string, content: Buffer): NpmRead {
-  const text = content.toString("utf8");
-  if (name === "yarn.lock") return readYarnLock(text);
-  if (name === "pnpm-lock.yaml") return readPnpmLock(text);
+function readJsonLock(text: string): NpmRead {
   try {
     return readPackageLock(JSON.parse(text));
   } catch (err) {
@@ -76,28 +118,11 @@ function readLockfile(name: string, content: Buffer): NpmRead {
   }
 }
 
-interface LockfileFact {
-  lockfiles: { layer: string; path: string; packages: NpmPackage[] }[];
-}
-
-/** Keeps the surviving lockfiles whose directory has no surviving installed tree. */
-function lockfilesWithoutTree(layers: readonly LayerData[]): LockfileFact | undefined {
-  const trees = new Set<string>();
-  for (const l of layers) {
-    const data = l.data as NpmData;
-    if (l.survives && "tree" in data) trees.add(data.tree);
-  }
-  const lockfiles = layers
-    .filter((l) => l.survives && "lock" in (l.data as NpmData) && !trees.has(dirname(l.path)))
-    .map((l) => ({ layer: l.layer, path: l.path, packages: (l.data as { lock: NpmPackage[] }).lock }));
-  return lockfiles.length > 0 ? { lockfiles } : undefined;
-}
-
 function lockfileInventory(fact: unknown): ImageInventoryOutput {
   const out: ImageInventoryOutput = { packages: [], warnings: [] };
   if (!fact) return out;
   const seen = new Map<string, (typeof out.packages)[number]>();
-  for (const { layer, path, packages } of (fact as LockfileFact).lockfiles) {
+  for (const { layer, path, packages } of (fact as NpmFact).lockfiles) {
     for (const p of packages) {
       const key = `${p.name}@${p.version}`;
       const known = seen.get(key);

@@ -9,6 +9,15 @@ export interface NpmPackage {
   dev?: boolean;
 }
 
+/** A project's own package.json (outside node_modules): what it asks for, production and dev. */
+export interface ProjectManifest {
+  /** dependencies, optionalDependencies and peerDependencies: name → range */
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+}
+
+export const packageId = (p: NpmPackage) => `${p.name}@${p.version}`;
+
 /** What a lockfile reader hands back. */
 export interface NpmRead {
   packages: NpmPackage[];

@@ -66,3 +66,21 @@ function readDependencies(root: Json): NpmRead {
   }
   return { packages, problems };
 }
+
+/**
+ * The install paths (`node_modules/a/node_modules/b`) that npm's hidden lockfile
+ * (`node_modules/.package-lock.json`, written by npm 7+ beside what it installed) marks `dev`. A
+ * `devOptional` package is also an optional dependency of a production one, so a production install
+ * keeps it: not dev.
+ */
+export function readHiddenLockDevPaths(json: unknown): { devPaths: string[]; problems: string[] } {
+  if (!isObject(json) || !isObject(json.packages))
+    return { devPaths: [], problems: ["not a lockfile with a packages object"] };
+  const devPaths: string[] = [];
+  for (const [key, entry] of Object.entries(json.packages)) {
+    if (isObject(entry) && entry.dev === true && key.includes("node_modules/")) devPaths.push(key);
+    if (devPaths.length >= MAX_LOCK_PACKAGES)
+      return { devPaths, problems: [`more than ${MAX_LOCK_PACKAGES} packages; the rest were not read`] };
+  }
+  return { devPaths, problems: [] };
+}

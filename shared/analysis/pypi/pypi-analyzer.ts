@@ -1,6 +1,7 @@
 import type { Analyzer, AnalyzerOutput } from "../analyzer.js";
 import { languageIdentity } from "../package-identity.js";
 import { readCoreMetadata } from "./core-metadata.js";
+import { markPoetryDev, type PypiData, readPyproject, squashPypi } from "./poetry-groups.js";
 import { type PythonRead, readPackageTables, readPipfileLock, readRequirements } from "./python-lockfiles.js";
 import { pythonRecord } from "./python-package.js";
 import { excerpt } from "../excerpt.js";
@@ -23,30 +24,44 @@ export const identifyPypiPackage = languageIdentity({ type: "pypi", ecosystem: "
  */
 export const pypiAnalyzer: Analyzer = {
   name: "pypi",
-  version: 2,
+  version: 3,
   maxFileSize: 32 * 1024 * 1024,
   required(path) {
     if (INSTALLED.test(path)) return true;
     const base = basename(path);
     if (LOCKFILES.has(base)) return true;
+    // a project's groups say which of an unmarked poetry.lock's packages are dev
+    if (base === "pyproject.toml") return !/(?:site|dist)-packages\//.test(path);
     // an installed package's own requirements files are not what the image installed
     return REQUIREMENTS.test(base) && !/(?:site|dist)-packages\//.test(path);
   },
   analyze({ path, content }): AnalyzerOutput {
+    if (basename(path) === "pyproject.toml") return analyzePyproject(path, content);
     const read = INSTALLED.test(path) ? readInstalled(content) : readProjectFile(basename(path), content);
+    const data: PypiData | undefined =
+      basename(path) === "poetry.lock" && read.graph ? { poetryGraph: read.graph } : undefined;
     return {
       packages: read.packages,
-      warnings: read.problems.map((p) => ({
-        code: "pypi-metadata-unreadable",
-        message: `${path}: ${excerpt(p)}`,
-        path,
-      })),
+      ...(data ? { data } : {}),
+      warnings: toWarnings(path, read.problems),
     };
   },
   identify: identifyPypiPackage,
+  squash: squashPypi,
+  annotate: markPoetryDev,
 };
 
-function readInstalled(content: Buffer): PythonRead {
+const toWarnings = (path: string, problems: readonly string[]) =>
+  problems.map((p) => ({ code: "pypi-metadata-unreadable", message: `${path}: ${excerpt(p)}`, path }));
+
+function analyzePyproject(path: string, content: Buffer): AnalyzerOutput {
+  const read = readPyproject(content.toString("utf8"));
+  if (typeof read === "string") return { warnings: toWarnings(path, [read]) };
+  const data: PypiData = { pyproject: read };
+  return { data };
+}
+
+function readInstalled(content: Buffer): PythonRead & { graph?: undefined } {
   const head = content.subarray(0, MAX_METADATA).toString("utf8");
   const { name, version } = readCoreMetadata(head);
   const record = pythonRecord(name, version);
@@ -54,7 +69,7 @@ function readInstalled(content: Buffer): PythonRead {
   return { packages: [], problems: [`no Name and Version headers (${String(name)} ${String(version)})`] };
 }
 
-function readProjectFile(base: string, content: Buffer): PythonRead {
+function readProjectFile(base: string, content: Buffer): PythonRead & { graph?: Record<string, string[]> } {
   const text = content.toString("utf8");
   if (base === "Pipfile.lock") return readPipfileLock(text);
   if (LOCKFILES.has(base)) return readPackageTables(text);

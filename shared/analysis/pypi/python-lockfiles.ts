@@ -1,5 +1,6 @@
 import { parse as parseToml } from "smol-toml";
 import type { PackageRecord } from "../analyzer.js";
+import { pep503Name } from "../../model/package-name.js";
 import { pythonRecord } from "./python-package.js";
 
 export interface PythonRead {
@@ -10,8 +11,12 @@ export interface PythonRead {
 type Table = Record<string, unknown>;
 const isTable = (v: unknown): v is Table => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** poetry.lock and uv.lock: `[[package]]` tables with `name` and `version`; poetry ≤ 1.1 marks dev ones (`category`). */
-export function readPackageTables(text: string): PythonRead {
+/**
+ * poetry.lock and uv.lock: `[[package]]` tables with `name` and `version`; poetry ≤ 1.4 marks dev
+ * ones (`category`), poetry ≥ 2 lists each package's `groups` (dev: not in `main`); a poetry.lock
+ * that does neither (1.5–1.8) hands back its dependency graph, for the pyproject.toml beside it.
+ */
+export function readPackageTables(text: string): PythonRead & { graph?: Record<string, string[]> } {
   let doc: Table;
   try {
     doc = parseToml(text) as Table;
@@ -21,16 +26,25 @@ export function readPackageTables(text: string): PythonRead {
   const tables = Array.isArray(doc.package) ? doc.package : [];
   const packages: PackageRecord[] = [];
   const problems: string[] = [];
+  const graph: Record<string, string[]> = {};
+  let marked = false;
   for (const t of tables) {
     if (!isTable(t)) continue;
     // uv lists the project itself (and workspace members) with a virtual or editable source
     const source = isTable(t.source) ? t.source : undefined;
     if (source && ("virtual" in source || "editable" in source)) continue;
     const record = pythonRecord(t.name, t.version);
-    if (record) packages.push(t.category === "dev" ? { ...record, dev: true } : record);
-    else problems.push(`package ${String(t.name)} ${String(t.version)} is not a name and version`);
+    if (!record) {
+      problems.push(`package ${String(t.name)} ${String(t.version)} is not a name and version`);
+      continue;
+    }
+    const groups = Array.isArray(t.groups) ? t.groups : undefined;
+    if (groups || typeof t.category === "string") marked = true;
+    const dev = t.category === "dev" || (groups !== undefined && !groups.includes("main"));
+    packages.push(dev ? { ...record, dev: true } : record);
+    if (isTable(t.dependencies)) graph[record.name] = Object.keys(t.dependencies).map(pep503Name);
   }
-  return { packages, problems };
+  return { packages, problems, ...(marked ? {} : { graph }) };
 }
 
 /** Pipfile.lock: `default` holds what a deployment installs, `develop` the dev packages (marked), each `"==1.2.3"`. */

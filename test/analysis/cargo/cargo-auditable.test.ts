@@ -5,10 +5,16 @@ import path from "node:path";
 import { deflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cargoAnalyzer } from "../../../shared/analysis/cargo/cargo-analyzer.js";
+import {
+  type AuditableBinary,
+  BINARY_NAME,
+  buildAuditableBinary,
+} from "../../support/cargo-auditable-binary.js";
 
-// No cargo-auditable in bookworm and no crates.io here: real binaries from gcc (ELF) and mingw-w64
-// (PE) get a `.dep-v0` section added by binutils' objcopy, holding JSON in the published format
-// (cargo-auditable.schema.json: packages with name, version, source, optional kind and root).
+// Hostile and PE cases: real binaries from gcc (ELF) and mingw-w64 (PE) get a `.dep-v0` section added
+// by binutils' objcopy, holding JSON in the published format (cargo-auditable.schema.json: packages
+// with name, version, source, optional kind and root). The last block reads a binary that Debian
+// trixie's own cargo auditable built (test/support/cargo-auditable-binary.ts).
 const DEPS = {
   packages: [
     { name: "app", version: "0.1.0", source: "local", dependencies: [1, 2, 3], root: true },
@@ -92,5 +98,36 @@ describe("cargo auditable binaries", () => {
     const whole = binaryWith(deflateSync(JSON.stringify(DEPS)), "elf");
     const truncated = await analyze(whole.subarray(0, whole.length - 200));
     expect(truncated.warnings?.[0]?.message).toMatch(/outside the file/);
+  });
+});
+
+describe("a real cargo auditable binary", () => {
+  let built: AuditableBinary | undefined;
+  let unavailable: string | undefined;
+  beforeAll(async () => {
+    try {
+      built = await buildAuditableBinary();
+    } catch (err) {
+      // only a mirror without trixie's cargo-auditable is a reason to skip; anything else fails
+      const message = (err as Error).message;
+      if (
+        !/Failed to fetch|Unable to locate package|Temporary failure resolving|Could not resolve/.test(
+          message,
+        )
+      )
+        throw err;
+      unavailable = `Debian trixie's cargo-auditable cannot be fetched from the mirror: ${message.split("\n")[0]}`;
+    }
+  }, 30 * 60_000);
+
+  it("reads the crates Debian's cargo auditable recorded, as cargo tree -e normal lists them", async (ctx) => {
+    if (!built) return ctx.skip(unavailable);
+    const file = `usr/local/bin/${BINARY_NAME}`;
+    expect(cargoAnalyzer.required(file)).toBe(true);
+    const out = await analyze(readFileSync(built.binary), file);
+    expect(out.warnings ?? []).toEqual([]);
+    expect(ids(out)).toEqual(built.linked);
+    // the build-only crate is in Cargo.lock but not in the binary's runtime list
+    expect(built.locked.length).toBeGreaterThan(built.linked.length);
   });
 });

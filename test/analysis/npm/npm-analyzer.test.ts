@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Analyzer } from "../../../shared/analysis/analyzer.js";
 import { analyzeLayer } from "../../../shared/analysis/analyze-layer.js";
 import { npmAnalyzer } from "../../../shared/analysis/npm/npm-analyzer.js";
@@ -17,6 +17,7 @@ import {
   dirAsEntries,
   flattenNpmLs,
   flattenPnpmLs,
+  type NpmLsNode,
   type NpmTestTree,
 } from "../../support/npm-tree.js";
 import { type Entry, layerBlob, streamOf } from "../layers.js";
@@ -59,6 +60,34 @@ describe("npm, a real tree installed by npm", () => {
     for (const p of packages) expect(p.paths.every((x) => x.includes("node_modules/"))).toBe(true);
   });
 
+  it("marks the installed tree's dev dependencies from npm's hidden lockfile, as npm ls --omit=dev leaves them out", async () => {
+    const { packages } = await inventory(await app());
+    expect(ids(packages.filter((p) => !p.dev))).toEqual(flattenNpmLs(tree.lsProd));
+    expect(ids(packages.filter((p) => p.dev)).length).toBeGreaterThan(0);
+  });
+
+  it("marks nothing dev in a tree that npm ci --omit=dev installed: what is there is production", async () => {
+    const prod = mkdtempSync(path.join(tmpdir(), "portcullis-npm-prod-"));
+    try {
+      execFileSync("cp", ["-r", `${tree.dir}/.`, prod]);
+      rmSync(path.join(prod, "node_modules"), { recursive: true, force: true });
+      const quiet = ["--no-audit", "--no-fund", "--ignore-scripts", "--prefer-offline"];
+      execFileSync("npm", ["ci", "--omit=dev", ...quiet], { cwd: prod, stdio: "pipe" });
+      const ls = JSON.parse(
+        execFileSync("npm", ["ls", "--json", "--all", "--long", "--omit=dev"], {
+          cwd: prod,
+          encoding: "utf8",
+        }),
+      ) as NpmLsNode;
+      const { packages } = await inventory(await dirAsEntries(prod, "app/"));
+      expect(ids(packages)).toEqual(flattenNpmLs(ls));
+      expect(ids(packages)).toEqual(flattenNpmLs(tree.lsProd));
+      expect(packages.filter((p) => p.dev)).toEqual([]);
+    } finally {
+      rmSync(prod, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it("reads the lockfile alone, dev dependencies marked, as npm ls and npm ls --omit=dev do", async () => {
     const { packages } = await inventory(
       await dirAsEntries(tree.dir, "app/", (rel) => !rel.startsWith("node_modules")),
@@ -75,6 +104,71 @@ describe("npm, a real tree installed by npm", () => {
     const { packages } = await inventory(lockOnly, treeOnly);
     expect(ids(packages)).toEqual(flattenNpmLs(tree.ls));
   });
+});
+
+describe("npm, dev and devOptional in a real tree installed from local tarballs", () => {
+  // p-opt is a dev dependency and an optional dependency of the production p-prod: npm marks it
+  // devOptional and a production install keeps it; p-devonly is dev only
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "portcullis-npm-devopt-"));
+    const manifests = {
+      "p-opt": { name: "p-opt", version: "1.0.0" },
+      "p-devonly": { name: "p-devonly", version: "1.0.0" },
+      "p-prod": { name: "p-prod", version: "1.0.0", optionalDependencies: { "p-opt": "1.0.0" } },
+    };
+    const tarball = (name: string) => `file:../${name}/${name}-1.0.0.tgz`;
+    for (const [name, manifest] of Object.entries(manifests)) {
+      mkdirSync(path.join(dir, name));
+      writeFileSync(path.join(dir, name, "package.json"), JSON.stringify(manifest));
+      execFileSync("npm", ["pack", "--silent"], { cwd: path.join(dir, name), stdio: "ignore" });
+    }
+    const app = {
+      name: "app",
+      version: "1.0.0",
+      dependencies: { "p-prod": tarball("p-prod") },
+      devDependencies: { "p-opt": tarball("p-opt"), "p-devonly": tarball("p-devonly") },
+      // p-prod asks for p-opt by version: the override points it at the local tarball (no registry)
+      overrides: { "p-opt": tarball("p-opt") },
+    };
+    mkdirSync(path.join(dir, "app"));
+    writeFileSync(path.join(dir, "app", "package.json"), JSON.stringify(app));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const npm = (args: string[]) =>
+    execFileSync("npm", [...args, "--no-audit", "--no-fund", "--offline"], {
+      cwd: path.join(dir, "app"),
+      encoding: "utf8",
+    });
+  const lsIds = (args: string[]) => {
+    const names: string[] = [];
+    const walk = (node: NpmLsNode) => {
+      for (const [key, dep] of Object.entries(node.dependencies ?? {})) {
+        names.push(`${dep.name ?? key}@${dep.version}`);
+        walk(dep);
+      }
+    };
+    walk(JSON.parse(npm(["ls", "--json", "--all", "--long", ...args])) as NpmLsNode);
+    return [...new Set(names)].sort();
+  };
+
+  it("marks dev only what npm --omit=dev leaves out: devOptional stays production", async () => {
+    npm(["install"]);
+    const { packages } = await inventory(await dirAsEntries(path.join(dir, "app"), "app/"));
+    expect(ids(packages)).toEqual(lsIds([]));
+    expect(ids(packages.filter((p) => !p.dev))).toEqual(lsIds(["--omit=dev"]));
+    expect(ids(packages.filter((p) => p.dev))).toEqual(["p-devonly@1.0.0"]);
+  }, 120_000);
+
+  it("marks nothing dev in the tree npm ci --omit=dev installed from the same lockfile", async () => {
+    rmSync(path.join(dir, "app", "node_modules"), { recursive: true, force: true });
+    npm(["ci", "--omit=dev"]);
+    const { packages } = await inventory(await dirAsEntries(path.join(dir, "app"), "app/"));
+    expect(ids(packages)).toEqual(lsIds(["--omit=dev"]));
+    expect(ids(packages)).toEqual(["p-opt@1.0.0", "p-prod@1.0.0"]);
+    expect(packages.filter((p) => p.dev)).toEqual([]);
+  }, 120_000);
 });
 
 describe("npm lockfiles from other projects", () => {
@@ -140,15 +234,35 @@ describe("pnpm and yarn, the same app installed by the real tools", () => {
     expect(packages.every((p) => p.paths[0] === "srv/pnpm-lock.yaml")).toBe(true);
   });
 
-  it("reads pnpm's installed store (node_modules/.pnpm) as pnpm ls does", async () => {
+  it("reads pnpm's installed store (node_modules/.pnpm) as pnpm ls does, dev marked from pnpm-lock.yaml as --prod leaves out", async () => {
     const { packages } = await inventory(await dirAsEntries(tree.pnpmDir, "srv/"));
     expect(ids(packages)).toEqual(flattenPnpmLs(tree.pnpmLs));
+    expect(ids(packages.filter((p) => !p.dev))).toEqual(flattenPnpmLs(tree.pnpmLsProd));
+    // the installed tree is the truth: the pnpm-lock.yaml beside it adds nothing
+    for (const p of packages) expect(p.paths.every((x) => x.includes("node_modules/"))).toBe(true);
   });
 
   it("reads yarn.lock v1 as npm resolved the same manifest (yarn list prints an alias under its alias)", async () => {
     const entries = await dirAsEntries(tree.yarnDir, "srv/", (rel) => !rel.startsWith("node_modules"));
     const { packages } = await inventory(entries);
     expect(ids(packages)).toEqual(flattenNpmLs(tree.ls));
+  });
+
+  it("marks yarn.lock's dev dependencies from the project's package.json beside it, as npm ls --omit=dev does", async () => {
+    const entries = await dirAsEntries(tree.yarnDir, "srv/", (rel) => !rel.startsWith("node_modules"));
+    const { packages } = await inventory(entries);
+    expect(ids(packages.filter((p) => !p.dev))).toEqual(flattenNpmLs(tree.lsProd));
+    // yarn.lock alone does not say dev: without the package.json nothing is marked
+    const alone = await inventory(entries.filter((e) => e.name !== "srv/package.json"));
+    expect(alone.packages.filter((p) => p.dev)).toEqual([]);
+  });
+
+  it("marks the dev dependencies of a tree yarn installed (no hidden lockfile) from its yarn.lock", async () => {
+    const entries = await dirAsEntries(tree.yarnDir, "srv/");
+    expect(entries.some((e) => e.name.endsWith(".package-lock.json"))).toBe(false);
+    const { packages } = await inventory(entries);
+    expect(packages.every((p) => p.paths.every((x) => x.includes("node_modules/")))).toBe(true);
+    expect(ids(packages.filter((p) => !p.dev))).toEqual(flattenNpmLs(tree.lsProd));
   });
 });
 
@@ -170,12 +284,75 @@ describe("npm, hostile", () => {
       ["app/pnpm-lock.yaml", "packages:\n  /a@1.0.0: [\n"],
       ["app/yarn.lock", '__metadata:\n  version: 6\n"a@npm:1": {'],
       ["app/yarn.lock", '"a@^1":\n  resolved "x"\n'],
+      ["app/node_modules/.package-lock.json", '{"packages": {"node_modules/a": {"dev": tru'],
+      ["app/node_modules/.package-lock.json", '{"packages": ["node_modules/a"]}'],
     ];
     for (const [p, text] of cases) {
       const out = await npmAnalyzer.analyze({ path: p, content: Buffer.from(text) });
       expect(out.packages ?? []).toEqual([]);
       expect(out.warnings?.length, `${p}: ${text}`).toBeGreaterThan(0);
     }
+  });
+
+  it("follows yarn berry's graph (bare ranges in package.json and dependency lists, npm: in keys) from dev and production roots", async () => {
+    // another project's real berry lock, split into production and dev roots by this test
+    const lock = readFileSync(corpusPath("pkgdb/npm/syft/yarn-berry.lock"));
+    const project = {
+      dependencies: { ajv: "6.12.3", atob: "2.1.2" },
+      devDependencies: { "@babel/code-frame": "7.10.4", "@types/qs": "6.9.4", "asn1.js": "4.10.1" },
+    };
+    const { packages } = await inventory([
+      { name: "srv/yarn.lock", content: lock },
+      { name: "srv/package.json", content: Buffer.from(JSON.stringify(project)) },
+    ]);
+    expect(ids(packages.filter((p) => p.dev))).toEqual([
+      "@babel/code-frame@7.10.4",
+      "@types/qs@6.9.4",
+      "asn1.js@4.10.1",
+    ]);
+    // transitively, through a dependency list's bare range
+    const berry = [
+      "__metadata:\n  version: 6\n",
+      '"a@npm:1.0.0":\n  version: 1.0.0\n  resolution: "a@npm:1.0.0"\n  dependencies:\n    b: ^1.0.0\n',
+      '"b@npm:^1.0.0":\n  version: 1.2.0\n  resolution: "b@npm:1.2.0"\n',
+    ].join("\n");
+    const chained = await inventory([
+      { name: "srv/yarn.lock", content: Buffer.from(berry) },
+      { name: "srv/package.json", content: Buffer.from(JSON.stringify({ devDependencies: { a: "1.0.0" } })) },
+    ]);
+    expect(ids(chained.packages.filter((p) => p.dev))).toEqual(["a@1.0.0", "b@1.2.0"]);
+  });
+
+  it("keeps dev marks to what the files say: a devOptional package, a dependency cycle, a manifest that is no project", async () => {
+    const hidden = {
+      packages: {
+        "node_modules/a": { version: "1.0.0", dev: true },
+        // also an optional dependency of a production package: a production install keeps it
+        "node_modules/b": { version: "1.0.0", devOptional: true },
+      },
+    };
+    const manifest = (name: string) => ({
+      name: `app/node_modules/${name}/package.json`,
+      content: Buffer.from(JSON.stringify({ name, version: "1.0.0" })),
+    });
+    const { packages } = await inventory([
+      { name: "app/node_modules/.package-lock.json", content: Buffer.from(JSON.stringify(hidden)) },
+      manifest("a"),
+      manifest("b"),
+      manifest("c"),
+    ]);
+    expect(packages.filter((p) => p.dev).map((p) => p.name)).toEqual(["a"]);
+    // yarn dependencies that loop back on themselves end; a project package.json that is not an object is no project
+    const cycle =
+      'x@^1:\n  version "1.0.0"\n  dependencies:\n    y "^1"\n\ny@^1:\n  version "1.0.0"\n  dependencies:\n    x "^1"\n';
+    const project = JSON.stringify({ devDependencies: { x: "^1" } });
+    const yarn = await inventory([
+      { name: "srv/yarn.lock", content: Buffer.from(cycle) },
+      { name: "srv/package.json", content: Buffer.from(project) },
+      { name: "other/package.json", content: Buffer.from("[1") },
+    ]);
+    expect(ids(yarn.packages.filter((p) => p.dev))).toEqual(["x@1.0.0", "y@1.0.0"]);
+    expect(yarn.warnings.map((w) => w.code)).toEqual(["os-unknown"]);
   });
 
   it("bounds a lockfile that nests dependencies without end", () => {
@@ -206,6 +383,13 @@ describe("npm, hostile", () => {
       "app/node_modules/@s/b/package.json",
       "x/package-lock.json",
       "yarn.lock",
+      // what tells dev apart: npm's hidden lockfile, a project's own manifest
+      "node_modules/.package-lock.json",
+      "app/package.json",
+      // Debian's node-* packages
+      "usr/share/nodejs/ms/package.json",
+      "usr/share/nodejs/@types/ms/package.json",
+      "usr/lib/x86_64-linux-gnu/nodejs/bufferutil/package.json",
     ]) {
       expect(npmAnalyzer.required(p)).toBe(true);
     }
@@ -213,8 +397,7 @@ describe("npm, hostile", () => {
       "node_modules/a/lib/package.json",
       "node_modules/.bin/package.json",
       "node_modules/a/package-lock.json",
-      "node_modules/.package-lock.json",
-      "app/package.json",
+      "node_modules/a/test/package.json",
     ]) {
       expect(npmAnalyzer.required(p)).toBe(false);
     }

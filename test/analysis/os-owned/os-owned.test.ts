@@ -10,6 +10,7 @@ import { goAnalyzer } from "../../../shared/analysis/go/go-analyzer.js";
 import { assembleInventory } from "../../../shared/analysis/inventory-image.js";
 import type { LayerReport } from "../../../shared/analysis/layer-report.js";
 import { mavenAnalyzer } from "../../../shared/analysis/maven/maven-analyzer.js";
+import { npmAnalyzer } from "../../../shared/analysis/npm/npm-analyzer.js";
 import { osAnalyzer } from "../../../shared/analysis/os/os-analyzer.js";
 import { osOwnedFilesAnalyzer } from "../../../shared/analysis/os-owned/os-owned-analyzer.js";
 import { readApkFiles, readRpmOwnedFiles } from "../../../shared/analysis/os-owned/package-manager-files.js";
@@ -22,7 +23,7 @@ import { corpusPath } from "../../support/corpus.js";
 import { buildDebianLanguageLayer, type DebianLanguageLayer } from "../../support/debian-language-layer.js";
 import { type Entry, layerBlob, refFor, streamOf } from "../layers.js";
 
-const LANGUAGE: Analyzer[] = [pypiAnalyzer, mavenAnalyzer, goAnalyzer];
+const LANGUAGE: Analyzer[] = [pypiAnalyzer, mavenAnalyzer, goAnalyzer, npmAnalyzer];
 const ANALYZERS: Analyzer[] = [osAnalyzer, dpkgAnalyzer, ...LANGUAGE, osOwnedFilesAnalyzer(LANGUAGE)];
 
 function image(layers: LayerReport[]): ResolvedImage {
@@ -76,7 +77,7 @@ describe("language packages Debian packages installed (a real bookworm built by 
   it("names the dpkg package dpkg-query -S names for each language package, with its version and purl", () => {
     const inv = inventoryOf([debian]);
     const dpkg = new Map(inv.packages.filter((p) => p.purl.startsWith("pkg:deb/")).map((p) => [p.name, p]));
-    const language = inv.packages.filter((p) => p.ecosystem === "PyPI" || p.ecosystem === "Maven");
+    const language = inv.packages.filter((p) => ["PyPI", "Maven", "npm"].includes(p.ecosystem));
     expect(language.length).toBeGreaterThan(0);
     for (const pkg of language) {
       const owners = new Set(pkg.paths.map((p) => built.owners[p]));
@@ -94,6 +95,15 @@ describe("language packages Debian packages installed (a real bookworm built by 
     expect(
       inv.packages.find((p) => p.name === "com.fasterxml.jackson.core:jackson-core")?.installedBy?.name,
     ).toBe("libjackson2-core-java");
+    // node-ms ships ms and, as a bundled component (`+~cs<version>`), @types/ms in /usr/share/nodejs
+    const nodeMs = dpkg.get("node-ms")!.version;
+    const [upstream, component] = /^([^+]+)\+~cs([^-]+)-/.exec(nodeMs)!.slice(1);
+    const ms = inv.packages.find((p) => p.ecosystem === "npm" && p.name === "ms");
+    expect(ms).toMatchObject({ version: upstream, installedBy: { name: "node-ms" } });
+    expect(inv.packages.find((p) => p.name === "@types/ms")).toMatchObject({
+      version: component,
+      installedBy: { name: "node-ms" },
+    });
     // the attribution is done with the file lists: they are not part of the inventory
     expect(inv.facts?.["os-owned-files"]).toBeUndefined();
   });

@@ -1,10 +1,15 @@
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { analyzeLayer } from "../../../shared/analysis/analyze-layer.js";
 import type { PackageRecord } from "../../../shared/analysis/analyzer.js";
 import { pypiAnalyzer } from "../../../shared/analysis/pypi/pypi-analyzer.js";
+import { squashLayers } from "../../../shared/analysis/squash.js";
+import { DEFAULT_LIMITS } from "../../../shared/model/limits.js";
 import { corpusPath } from "../../support/corpus.js";
+import { buildPoetryProject, type PoetryProject } from "../../support/poetry-project.js";
+import { type Entry, layerBlob, streamOf } from "../layers.js";
 
 /** Python's own reading (importlib.metadata, packaging, tomllib) of the same files, PEP 503 names. */
 function python(script: string, ...args: string[]): string[] {
@@ -36,7 +41,8 @@ async function analyzeTree(dir: string, prefix: string, keep: (file: string) => 
   await walk("");
   return { packages, warnings };
 }
-const ids = (packages: PackageRecord[]) => [...new Set(packages.map((p) => `${p.name}@${p.version}`))].sort();
+const ids = (packages: { name: string; version: string }[]) =>
+  [...new Set(packages.map((p) => `${p.name}@${p.version}`))].sort();
 
 describe("PyPI, installed distributions", () => {
   it("reads Debian's python3-* packages (dist-info and egg-info) as importlib.metadata does", async () => {
@@ -162,5 +168,61 @@ describe("PyPI, hostile", () => {
     for (const p of ["a/b.dist-info/RECORD", "x/site-packages/foo/requirements.txt", "app/requirements.in"]) {
       expect(pypiAnalyzer.required(p)).toBe(false);
     }
+  });
+});
+
+describe("PyPI, poetry dependency groups (a real Poetry 2 lock)", () => {
+  let project: PoetryProject;
+  beforeAll(async () => {
+    project = await buildPoetryProject();
+  }, 30 * 60_000);
+
+  async function inventory(entries: Entry[]) {
+    const blob = await layerBlob(entries);
+    const analyzers = [pypiAnalyzer];
+    const report = await analyzeLayer(streamOf(blob.bytes), blob.ref, { analyzers, limits: DEFAULT_LIMITS });
+    return squashLayers([report], { analyzers });
+  }
+  const lockText = () => readFileSync(project.lock, "utf8");
+  const files = (lock: string, withPyproject = true): Entry[] => [
+    { name: "srv/app/poetry.lock", content: Buffer.from(lock) },
+    ...(withPyproject ? [{ name: "srv/app/pyproject.toml", content: readFileSync(project.pyproject) }] : []),
+  ];
+
+  it("marks dev what poetry show --only main leaves out, from the lock's groups alone", async () => {
+    expect(lockText()).toMatch(/^groups = /m);
+    const { packages } = await inventory(files(lockText(), false));
+    expect(ids(packages)).toEqual(project.all);
+    expect(ids(packages.filter((p) => !p.dev))).toEqual(project.main);
+  });
+
+  it("marks dev from the pyproject.toml's groups when the lock has no groups (poetry 1.5–1.8)", async () => {
+    // the same lock as Poetry 1.5–1.8 writes it: no per-package groups, no category
+    const ungrouped = lockText().replace(/^groups = .*\n/gm, "");
+    expect(ungrouped).not.toMatch(/^(?:groups|category) = /m);
+    const { packages } = await inventory(files(ungrouped));
+    expect(ids(packages.filter((p) => !p.dev))).toEqual(project.main);
+    expect(ids(packages)).toEqual(project.all);
+    // without the pyproject.toml nothing tells dev apart: nothing is marked
+    const alone = await inventory(files(ungrouped, false));
+    expect(alone.packages.filter((p) => p.dev)).toEqual([]);
+  });
+
+  it("answers a malformed pyproject.toml with a warning, and ends on a dependency cycle", async () => {
+    const bad = await pypiAnalyzer.analyze({
+      path: "app/pyproject.toml",
+      content: Buffer.from("[tool.poetry\n"),
+    });
+    expect(bad.warnings?.[0]?.message).toMatch(/not TOML/);
+    const cycle = [
+      '[[package]]\nname = "a"\nversion = "1.0"\n[package.dependencies]\nb = "*"\n',
+      '[[package]]\nname = "b"\nversion = "1.0"\n[package.dependencies]\na = "*"\n',
+    ].join("\n");
+    const pyproject = '[tool.poetry.group.dev.dependencies]\na = "*"\n';
+    const { packages } = await inventory([
+      { name: "app/poetry.lock", content: Buffer.from(cycle) },
+      { name: "app/pyproject.toml", content: Buffer.from(pyproject) },
+    ]);
+    expect(ids(packages.filter((p) => p.dev))).toEqual(["a@1.0", "b@1.0"]);
   });
 });
