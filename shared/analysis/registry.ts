@@ -62,7 +62,7 @@ export const ANALYZERS: readonly Analyzer[] = [
 export function analyzersWithYaraRules(dirs: readonly string[]): readonly Analyzer[] {
   if (dirs.length === 0) return ANALYZERS;
   const content = contentAnalyzers(process.env.PORTCULLIS_CLAMD, readUserYaraRules(dirs));
-  return [...READERS, ...content, unreadPackageDbAnalyzer(READERS)];
+  return [...READERS, OS_OWNED, ...content, unreadPackageDbAnalyzer(READERS)];
 }
 
 /**

@@ -8,7 +8,7 @@ import { analyzeLayer } from "../../../shared/analysis/analyze-layer.js";
 import type { Analyzer } from "../../../shared/analysis/analyzer.js";
 import { contentAnalyzers, readUserYaraRules, YaraEngine } from "../../../shared/analysis/content/index.js";
 import { MAX_YARA_TEXT_BYTES } from "../../../shared/analysis/content/yara-engine.js";
-import { analyzersWithYaraRules, analyzerSetVersion } from "../../../shared/analysis/registry.js";
+import { ANALYZERS, analyzersWithYaraRules, analyzerSetVersion } from "../../../shared/analysis/registry.js";
 import { squashLayers } from "../../../shared/analysis/squash.js";
 import { type ContentFact, ContentFactSchema } from "../../../shared/model/content.js";
 import { DEFAULT_LIMITS } from "../../../shared/model/limits.js";
@@ -167,6 +167,8 @@ describe("the user's YARA rules", () => {
     const { policy } = await loadPolicyFile(join(dir, "portcullis.yaml"));
     expect(policy.content.yaraRules).toEqual([rules]);
     const analyzers = analyzersWithYaraRules(policy.content.yaraRules);
+    // user rules swap the content engine only: every other analyzer (os-owned attribution too) stays
+    expect(analyzers.map((a) => a.name)).toEqual(ANALYZERS.map((a) => a.name));
     const findings = await contentOf(
       [{ name: "opt/app/run.sh", content: "#!/bin/sh\n# PORTCULLIS-CANARY-42\n" }],
       analyzers.filter((a) => a.name === "content"),
