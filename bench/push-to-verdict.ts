@@ -1,4 +1,4 @@
-// Issue 4's bench. (a) Push-to-verdict on the local host (Azurite, storage queues, the real
+// Issue 4's bench. (a) Push-to-verdict on the local host (its SQLite store, durable queues, the real
 // Distribution registry notifying it) against the CLI's own `scan` of the same image, cold and warm,
 // with the same DB (the pipeline suites' fixture OSV records). (b) 20 images sharing the Debian base
 // layer pushed at once: time until every gate answers, and how many layer blobs were downloaded.

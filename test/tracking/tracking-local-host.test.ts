@@ -16,7 +16,7 @@ import { pushImage } from "../support/push-image.js";
 import { type RegistryServer, startRegistry } from "../support/registry-server.js";
 
 /**
- * Tracking on the local host as `portcullis serve` runs it: Azurite tables and queues, the real
+ * Tracking on the local host as `portcullis serve` runs it: its SQLite tables, queues and blobs, the real
  * Distribution registry notifying the host, skopeo pushing the real Debian image, GitHub settings
  * pointing at the OpenAPI-checked fake GitHub.
  */
