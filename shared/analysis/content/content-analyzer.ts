@@ -5,6 +5,7 @@ import type { ContentData } from "./content-data.js";
 import { contentFindings } from "./content-findings.js";
 import { DPKG_STATUS, md5sumsPackage, parseMd5sums, parseStatusForIntegrity } from "./dpkg-records.js";
 import { findMalware, worthScanning } from "./malware-rules.js";
+import { isPackageDigestDatabase, readPackageDigests } from "./package-digests.js";
 import { persistencePlace } from "./persistence-paths.js";
 import { findSecrets } from "./secret-rules.js";
 import { isPersistenceHive, readHivePersistence } from "./hive-persistence.js";
@@ -16,7 +17,7 @@ import { MAX_YARA_EXECUTABLE_BYTES, type YaraEngine, yaraScans } from "./yara-en
  * Bumped whenever a rule, a persistence place or an integrity check changes: it feeds the layer
  * cache key, so cached layers are re-scanned lazily with the new rules.
  */
-export const CONTENT_RULES_VERSION = 3;
+export const CONTENT_RULES_VERSION = 4;
 
 /** Largest file sent to clamd (its own StreamMaxLength defaults to 25 MB in Debian's config). */
 export const MAX_CLAMD_BYTES = 25 * 1024 * 1024;
@@ -58,6 +59,7 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
         scan ||
         content.length <= SMALL_FILE ||
         path === DPKG_STATUS ||
+        isPackageDigestDatabase(path) ||
         persistencePlace(path) !== undefined ||
         yaraHits.length > 0 ||
         version !== undefined ||
@@ -81,6 +83,7 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
       const pkg = md5sumsPackage(path);
       if (pkg !== undefined) data.push(parseMd5sums(pkg, content.toString("utf8")));
       if (path === DPKG_STATUS) data.push(parseStatusForIntegrity(content));
+      if (isPackageDigestDatabase(path)) data.push(await readPackageDigests(path, content));
       if (isPersistenceHive(path)) {
         const hive = readHivePersistence(path, content);
         if ("error" in hive)
@@ -161,7 +164,7 @@ function fileData(content: Buffer, subject: boolean): Extract<ContentData, { kin
   return {
     kind: "file",
     md5: hash("md5", content),
-    ...(withSha ? { sha256: hash("sha256", content) } : {}),
+    ...(withSha ? { sha256: hash("sha256", content), sha1: hash("sha1", content) } : {}),
     ...(secrets.length > 0 ? { secrets } : {}),
     ...(malware.length > 0 ? { malware } : {}),
   };

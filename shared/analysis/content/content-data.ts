@@ -12,6 +12,8 @@ export const ContentDataSchema = z.discriminatedUnion("kind", [
     md5: Hex,
     /** only for executables, scripts, persistence places, the dpkg database and rule hits (hashing cost) */
     sha256: Hex.optional(),
+    /** SHA-1 where the SHA-256 is taken: apk's installed database records files by it */
+    sha1: Hex.optional(),
     secrets: z.array(SecretHitSchema).optional(),
     /** the portcullis engine's own malware rules that matched */
     malware: z.array(z.object({ rule: z.string(), title: z.string() })).optional(),
@@ -62,6 +64,22 @@ export const ContentDataSchema = z.discriminatedUnion("kind", [
         conffiles: z.array(z.tuple([z.string(), Hex])),
       }),
     ),
+  }),
+  /** apk's `installed` or the rpm database: each package's files and their digests (config files apart) */
+  z.object({
+    kind: z.literal("package-digests"),
+    manager: z.enum(["apk", "rpm"]),
+    packages: z.array(
+      z.object({
+        name: z.string(),
+        algo: z.enum(["md5", "sha1", "sha256", "sha384", "sha512"]),
+        files: z.array(z.tuple([z.string(), Hex])),
+        /** rpm %config files and apk's protected etc/: edited by users, so only vouched for when unchanged */
+        config: z.array(z.tuple([z.string(), Hex])).optional(),
+      }),
+    ),
+    /** headers or checksum lines that could not be read (the rpm analyzer warns about the database) */
+    unreadable: z.number().int().optional(),
   }),
 ]);
 export type ContentData = z.infer<typeof ContentDataSchema>;

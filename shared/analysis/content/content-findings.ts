@@ -12,18 +12,35 @@ export const ENGINE = "portcullis";
 type FileData = Extract<ContentData, { kind: "file" }>;
 type Md5sums = Extract<ContentData, { kind: "md5sums" }>;
 type Status = Extract<ContentData, { kind: "dpkg-status" }>;
+type Digests = Extract<ContentData, { kind: "package-digests" }>;
+type Algo = Digests["packages"][number]["algo"];
 
 interface SeenFile extends FileData {
   layer: string;
   path: string;
 }
 
-/** What a package says a file should hash to: its md5sums entry, or a conffile in `status`. */
+/** What a package says a file should hash to: its md5sums entry, a conffile in `status`, apk's or rpm's digest. */
 interface Expected {
   package: string;
-  md5: string;
+  algo: Algo;
+  digest: string;
   conffile: boolean;
 }
+
+/** The file's digest in `algo`, when the content analyzer took it (SHA-1 and SHA-256 only for likely subjects). */
+function digestOf(file: FileData, algo: Algo): string | undefined {
+  return algo === "md5"
+    ? file.md5
+    : algo === "sha1"
+      ? file.sha1
+      : algo === "sha256"
+        ? file.sha256
+        : undefined;
+}
+
+const shipped = (file: FileData, owner: Expected | undefined) =>
+  owner !== undefined && digestOf(file, owner.algo) === owner.digest;
 
 // bookworm's packages still name /bin, /lib …; merged-/usr images store those files under usr/
 const MERGED = /^(?:bin|sbin|lib|lib32|lib64|libx32)\//;
@@ -39,6 +56,7 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
   const written = new Map<string, Set<string>>();
   const md5sums: { layer: string; path: string; record: Md5sums }[] = [];
   const statuses: { layer: string; record: Status; sha256?: string; survives: boolean }[] = [];
+  const digests: { layer: string; path: string; record: Digests }[] = [];
   const unscanned = new Map<string, { count: number; error: string }>();
   const unreadPe: { layer: string; path: string; error: string }[] = [];
   const hives: { layer: string; entries: Extract<ContentData, { kind: "hive-persistence" }>["entries"] }[] =
@@ -62,6 +80,9 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
         hives.push({ layer, entries: item.entries });
       } else if (item.kind === "md5sums") {
         if (survives) md5sums.push({ layer, path, record: item });
+      } else if (item.kind === "package-digests") {
+        // apk and rpm rewrite their database on every install: the surviving one is the installed state
+        if (survives) digests.push({ layer, path, record: item });
       } else statuses.push({ layer, record: item, ...(sha256 ? { sha256 } : {}), survives });
     }
   }
@@ -69,17 +90,27 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
   const expected = new Map<string, Expected>();
   for (const { record } of md5sums)
     for (const [path, md5] of record.files)
-      expected.set(canonical(path), { package: record.package, md5, conffile: false });
+      expected.set(canonical(path), { package: record.package, algo: "md5", digest: md5, conffile: false });
+  for (const { record } of digests)
+    for (const pkg of record.packages)
+      for (const [list, conffile] of [
+        [pkg.files, false],
+        [pkg.config ?? [], true],
+      ] as const)
+        for (const [path, digest] of list)
+          expected.set(canonical(path), { package: pkg.name, algo: pkg.algo, digest, conffile });
   const finalStatus = statuses.filter((s) => s.survives).at(-1);
   for (const pkg of finalStatus?.record.packages ?? [])
     for (const [path, md5] of pkg.conffiles)
-      expected.set(canonical(path), { package: pkg.name, md5, conffile: true });
+      expected.set(canonical(path), { package: pkg.name, algo: "md5", digest: md5, conffile: true });
+  const checked = digestMismatches(digests, files);
 
   const findings = [
     ...malware(files),
     ...md5sumsMismatches(md5sums, files),
+    ...checked.findings,
     ...forgedVersions(statuses, written),
-    ...persistence(files, expected, finalStatus !== undefined),
+    ...persistence(files, expected, finalStatus !== undefined || digests.length > 0),
     ...hivePersistenceFindings(hives),
     ...windowsBuildMismatches(
       hiveBuild(hives),
@@ -97,6 +128,7 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
     message: `the second engine (clamd) could not scan ${count} file${count === 1 ? "" : "s"} of this layer, which were checked by portcullis's rules alone: ${error}`,
     layer,
   }));
+  warnings.push(...checked.warnings);
   // a PE that could not be analyzed was still hashed, YARA-scanned and sent to clamd: said, not fatal
   for (const { layer, path, error } of unreadPe.slice(0, MAX_PE_WARNINGS))
     warnings.push({
@@ -216,6 +248,86 @@ function md5sumsMismatches(
 }
 
 /**
+ * apk's and rpm's own record of each file against the file (`apk audit`, `rpm -V`'s digest check).
+ * A path several packages own (rpm multilib) is fine when any of them matches. A file whose digest in
+ * the database's algorithm was not taken (a large data file: SHA-1/SHA-256 cost) is counted in a warning.
+ */
+function digestMismatches(
+  digests: readonly { layer: string; path: string; record: Digests }[],
+  files: Map<string, SeenFile>,
+): { findings: ContentFinding[]; warnings: ScanWarning[] } {
+  const owners = new Map<
+    string,
+    { package: string; algo: Algo; digest: string; db: string; layer: string }[]
+  >();
+  for (const { layer, path: db, record } of digests)
+    for (const pkg of record.packages)
+      for (const [path, digest] of pkg.files) {
+        const key = canonical(path);
+        (owners.get(key) ?? owners.set(key, []).get(key)!).push({
+          package: pkg.name,
+          algo: pkg.algo,
+          digest,
+          db,
+          layer,
+        });
+      }
+  const findings: ContentFinding[] = [];
+  const unverified = new Map<string, number>();
+  for (const [path, claims] of owners) {
+    const file = files.get(path);
+    // a file the image deleted (docs under tsflags=nodocs) is not tampering
+    if (file === undefined) continue;
+    const known = claims.filter((c) => digestOf(file, c.algo) !== undefined);
+    if (known.length === 0) {
+      const db = claims[0]!.db;
+      unverified.set(db, (unverified.get(db) ?? 0) + 1);
+      continue;
+    }
+    if (known.some((c) => digestOf(file, c.algo) === c.digest)) continue;
+    const claim = known[0]!;
+    const manager = /apk/.test(claim.db) ? "apk" : "rpm";
+    findings.push(
+      finding({
+        rule: `integrity/${manager}-digest`,
+        category: "integrity",
+        path: `/${file.path}`,
+        layer: file.layer,
+        sha256: file.sha256,
+        summary: `/${file.path} is not the file package ${claim.package} installed: the package database does not match the files`,
+        evidence: [
+          ...known.map(
+            (c) =>
+              `/${c.db} (layer ${c.layer}) records /${path} of ${c.package} with ${c.algo.toUpperCase()} ${c.digest}`,
+          ),
+          `the file in the image (layer ${file.layer}) has ${claim.algo.toUpperCase()} ${digestOf(file, claim.algo)}`,
+        ],
+      }),
+    );
+  }
+  const warnings: ScanWarning[] = [];
+  for (const { layer, path: db, record } of digests) {
+    const count = unverified.get(db) ?? 0;
+    const unreadable = record.unreadable ?? 0;
+    if (count === 0 && unreadable === 0) continue;
+    const parts = [
+      ...(count > 0
+        ? [
+            `${count} file${count === 1 ? " it lists was" : "s it lists were"} not hashed in its digest algorithm (large data files)`,
+          ]
+        : []),
+      ...(unreadable > 0 ? [`${unreadable} of its records or checksums could not be read`] : []),
+    ];
+    warnings.push({
+      code: "integrity-unverified",
+      message: `/${db}: ${parts.join("; ")}; those files were not checked against the package database`,
+      layer,
+    });
+  }
+  return { findings, warnings };
+}
+
+/**
  * A package whose version `status` changes in a layer that wrote none of the package's files: dpkg
  * rewrites `info/<pkg>.list` whenever it unpacks a package, so only an edit of `status` does this.
  */
@@ -272,7 +384,7 @@ function persistence(
     const place = persistencePlace(file.path);
     if (place === undefined) continue;
     const owner = expected.get(canonical(file.path));
-    const packaged = owner !== undefined && owner.md5 === file.md5;
+    const packaged = shipped(file, owner);
     if (!place.always && (packaged || !haveDpkg)) continue;
     out.push(
       finding({
@@ -287,7 +399,7 @@ function persistence(
             ? "no installed package ships this file"
             : packaged
               ? `shipped by package ${owner.package}`
-              : `package ${owner.package} ships it with MD5 ${owner.md5}; this one has ${file.md5}`,
+              : `package ${owner.package} ships it with ${owner.algo.toUpperCase()} ${owner.digest}; this one has ${digestOf(file, owner.algo) ?? "a digest that was not taken"}`,
         ],
       }),
     );
@@ -300,7 +412,7 @@ function secrets(files: Map<string, SeenFile>, expected: Map<string, Expected>):
   const out: ContentFinding[] = [];
   for (const file of files.values()) {
     if (!file.secrets?.length) continue;
-    if (expected.get(canonical(file.path))?.md5 === file.md5) continue;
+    if (shipped(file, expected.get(canonical(file.path)))) continue;
     const byRule = new Map<string, typeof file.secrets>();
     for (const hit of file.secrets) byRule.set(hit.rule, [...(byRule.get(hit.rule) ?? []), hit]);
     for (const [rule, hits] of byRule) {
