@@ -7,6 +7,7 @@ import { DPKG_STATUS, md5sumsPackage, parseMd5sums, parseStatusForIntegrity } fr
 import { findMalware, worthScanning } from "./malware-rules.js";
 import { isPackageDigestDatabase, readPackageDigests } from "./package-digests.js";
 import { persistencePlace } from "./persistence-paths.js";
+import { readScheduledTask, taskName } from "./scheduled-tasks.js";
 import { findSecrets } from "./secret-rules.js";
 import { isPersistenceHive, readHivePersistence } from "./hive-persistence.js";
 import { analyzePe, isPe } from "./pe-analysis.js";
@@ -61,6 +62,7 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
         path === DPKG_STATUS ||
         isPackageDigestDatabase(path) ||
         persistencePlace(path) !== undefined ||
+        taskName(path) !== undefined ||
         yaraHits.length > 0 ||
         version !== undefined ||
         (pe !== undefined && !("error" in pe) && pe.signals.length > 0);
@@ -84,6 +86,13 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
       if (pkg !== undefined) data.push(parseMd5sums(pkg, content.toString("utf8")));
       if (path === DPKG_STATUS) data.push(parseStatusForIntegrity(content));
       if (isPackageDigestDatabase(path)) data.push(await readPackageDigests(path, content));
+      const task = taskName(path);
+      if (task !== undefined) {
+        const read = readScheduledTask(task, content);
+        if ("error" in read)
+          return { data, warnings: [{ code: "content-task-unreadable", message: read.error, path }] };
+        data.push(read);
+      }
       if (isPersistenceHive(path)) {
         const hive = readHivePersistence(path, content);
         if ("error" in hive)

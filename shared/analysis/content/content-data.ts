@@ -81,5 +81,14 @@ export const ContentDataSchema = z.discriminatedUnion("kind", [
     /** headers or checksum lines that could not be read (the rpm analyzer warns about the database) */
     unreadable: z.number().int().optional(),
   }),
+  /** a task definition under Windows\System32\Tasks: what it runs, when, hidden or not, as whom */
+  z.object({
+    kind: z.literal("scheduled-task"),
+    name: z.string(),
+    actions: z.array(z.object({ command: z.string(), arguments: z.string().optional() })),
+    triggers: z.array(z.string()),
+    hidden: z.boolean(),
+    runAs: z.string().optional(),
+  }),
 ]);
 export type ContentData = z.infer<typeof ContentDataSchema>;

