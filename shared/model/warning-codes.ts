@@ -55,7 +55,8 @@ export const WARNING_CODES = {
   "content-findings-truncated": "a layer gave more content findings than are kept",
   "pe-unreadable": "a PE file's headers are malformed: it was not analysed for imports",
   "content-task-unreadable": "a scheduled task's definition could not be read: its actions were not checked",
-  "integrity-unverified": "files an apk or rpm database lists were not hashed in its algorithm: not cross-checked",
+  "integrity-unverified":
+    "files an apk or rpm database lists were not hashed in its algorithm: not cross-checked",
   // the policy
   "accepted-risk-expired": "an accepted risk in the policy has expired and no longer suppresses",
 } as const;

@@ -99,7 +99,8 @@ const SUSPICIOUS_ARGUMENT = [
 ] as const;
 
 // Defender updates its platform under ProgramData; Windows' own tasks run it from there
-const DEFENDER_PLATFORM = /^"?(?:[A-Z]:\\ProgramData|%ProgramData%)\\Microsoft\\Windows Defender\\Platform\\/i;
+const DEFENDER_PLATFORM =
+  /^"?(?:[A-Z]:\\ProgramData|%ProgramData%)\\Microsoft\\Windows Defender\\Platform\\/i;
 const standard = (path: string) => STANDARD_IMAGE.test(path) || DEFENDER_PLATFORM.test(path);
 
 /** Why a task is a persistence entry worth a look, or nothing for Windows' own kind of task. */
