@@ -11,6 +11,7 @@ import { readScheduledTask, taskName } from "./scheduled-tasks.js";
 import { findSecrets } from "./secret-rules.js";
 import { isPersistenceHive, readHivePersistence } from "./hive-persistence.js";
 import { analyzePe, isPe } from "./pe-analysis.js";
+import { analyzeElf, isElf } from "./elf-analysis.js";
 import { CORE_SYSTEM_FILE, fileVersion } from "./windows-build-check.js";
 import { MAX_YARA_EXECUTABLE_BYTES, type YaraEngine, yaraScans } from "./yara-engine.js";
 
@@ -24,7 +25,8 @@ export const CONTENT_RULES_VERSION = 4;
 export const MAX_CLAMD_BYTES = 25 * 1024 * 1024;
 
 // pseudo-filesystems and Windows layers' utility VM are not read here
-const SKIPPED = /^(?:proc|sys|dev)\/|^UtilityVM\//;
+// (dev/shm is kept: a layer that writes a program there is the content engine's business)
+const SKIPPED = /^(?:proc|sys)\/|^dev\/(?!shm\/)|^UtilityVM\//;
 
 export interface ContentAnalyzerOptions {
   /** the second engine; without it every finding comes from the portcullis engine alone */
@@ -54,6 +56,8 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
       const yaraHits = yara !== undefined && yaraScans(path, content) ? yara.scan(content) : [];
       const pe =
         isPe(content) && content.length <= MAX_YARA_EXECUTABLE_BYTES ? analyzePe(path, content) : undefined;
+      const elf =
+        isElf(content) && content.length <= MAX_YARA_EXECUTABLE_BYTES ? analyzeElf(path, content) : undefined;
       const version = pe && CORE_SYSTEM_FILE.test(path) ? fileVersion(content) : undefined;
       // SHA-256 only for what may become a finding's subject (perf): a rule hit or a PE signal is one
       const subject =
@@ -65,12 +69,17 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
         taskName(path) !== undefined ||
         yaraHits.length > 0 ||
         version !== undefined ||
-        (pe !== undefined && !("error" in pe) && pe.signals.length > 0);
+        (pe !== undefined && !("error" in pe) && pe.signals.length > 0) ||
+        (elf !== undefined && !("error" in elf) && elf.signals.length > 0);
       const file = fileData(content, subject);
       if (yaraHits.length > 0) file.yara = yaraHits;
       if (pe !== undefined) {
         if ("error" in pe) file.peError = pe.error;
         else if (pe.signals.length > 0) file.pe = pe.signals;
+      }
+      if (elf !== undefined) {
+        if ("error" in elf) file.elfError = elf.error;
+        else if (elf.signals.length > 0) file.elf = elf.signals;
       }
       if (version !== undefined) file.fileVersion = version;
       if (clamd && content.length <= MAX_CLAMD_BYTES && scan) {

@@ -39,6 +39,19 @@ export const ContentDataSchema = z.discriminatedUnion("kind", [
         }),
       )
       .optional(),
+    /** elf-analysis.ts's signals on a Linux executable (UPX, packed code, drop location) */
+    elf: z
+      .array(
+        z.object({
+          rule: z.string(),
+          category: z.enum(["malware", "injection"]),
+          title: z.string(),
+          evidence: z.array(z.string()),
+        }),
+      )
+      .optional(),
+    /** why an ELF file's headers could not be read (truncated, bogus tables) */
+    elfError: z.string().optional(),
     /** FileVersion of a core system file (ntoskrnl.exe, kernel32.dll, ntdll.dll), for the build cross-check */
     fileVersion: z.string().optional(),
     /** why an MZ file could not be analyzed as a PE (truncated, bogus section table) */

@@ -61,6 +61,7 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
   const tasks: { layer: string; path: string; sha256?: string; task: ScheduledTask }[] = [];
   const unscanned = new Map<string, { count: number; error: string }>();
   const unreadPe: { layer: string; path: string; error: string }[] = [];
+  const unreadElf: { layer: string; path: string; error: string }[] = [];
   const hives: { layer: string; entries: Extract<ContentData, { kind: "hive-persistence" }>["entries"] }[] =
     [];
   for (const { layer, path, data, survives } of layers) {
@@ -76,6 +77,7 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
           unscanned.set(layer, { ...seen, count: seen.count + 1 });
         }
         if (item.peError !== undefined && survives) unreadPe.push({ layer, path, error: item.peError });
+        if (item.elfError !== undefined && survives) unreadElf.push({ layer, path, error: item.elfError });
         if (survives) files.set(canonical(path), { ...item, layer, path });
       } else if (item.kind === "hive-persistence") {
         // every layer's delta counts, base first: a hive file's later copies do not replace its changes
@@ -146,6 +148,18 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
       code: "pe-unreadable",
       message: `${unreadPe.length - MAX_PE_WARNINGS} more MZ files could not be analyzed as PE files`,
     });
+  // an ELF whose headers are damaged was still hashed, YARA-scanned and sent to clamd
+  for (const { layer, path, error } of unreadElf.slice(0, MAX_PE_WARNINGS))
+    warnings.push({
+      code: "elf-unreadable",
+      message: `/${path} could not be analyzed as an ELF file: ${error}`,
+      layer,
+    });
+  if (unreadElf.length > MAX_PE_WARNINGS)
+    warnings.push({
+      code: "elf-unreadable",
+      message: `${unreadElf.length - MAX_PE_WARNINGS} more ELF files could not be analyzed`,
+    });
   findings.sort(compareContent);
   if (findings.length > MAX_FINDINGS) {
     // a hostile or mass-modified image must not make the stored inventory unbounded; blocking ones sort first
@@ -184,7 +198,7 @@ function malware(files: Map<string, SeenFile>): ContentFinding[] {
         title: hit.title,
         evidence: [`portcullis rule ${hit.rule}`],
       });
-    for (const signal of file.pe ?? [])
+    for (const signal of [...(file.pe ?? []), ...(file.elf ?? [])])
       hits.set(signal.rule, { category: signal.category, title: signal.title, evidence: signal.evidence });
     for (const hit of file.yara ?? []) {
       const yara = `YARA rule ${hit.rule}${hit.patterns.length > 0 ? `: ${hit.patterns.join(", ")}` : ""}`;
