@@ -54,6 +54,7 @@ export const WARNING_CODES = {
   "content-hive-unreadable": "a hive the content engine reads for persistence could not be read",
   "content-findings-truncated": "a layer gave more content findings than are kept",
   "pe-unreadable": "a PE file's headers are malformed: it was not analysed for imports",
+  "yara-timeout": "a YARA scan passed its time bound: the rules gave no verdict on some files",
   "elf-unreadable": "an ELF file's headers are malformed: it was not analysed for packing",
   "content-task-unreadable": "a scheduled task's definition could not be read: its actions were not checked",
   "integrity-unverified":

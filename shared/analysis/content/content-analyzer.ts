@@ -53,7 +53,9 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
     required: (path) => path !== "" && !SKIPPED.test(path) && !/(?:^|\/)\.\.(?:\/|$)|\0/.test(path),
     async analyze({ path, content }): Promise<AnalyzerOutput> {
       const scan = worthScanning(path, content);
-      const yaraHits = yara !== undefined && yaraScans(path, content) ? yara.scan(content) : [];
+      const yaraOutcome =
+        yara !== undefined && yaraScans(path, content) ? await yara.scanWithin(content) : undefined;
+      const yaraHits = yaraOutcome !== undefined && "hits" in yaraOutcome ? yaraOutcome.hits : [];
       const pe =
         isPe(content) && content.length <= MAX_YARA_EXECUTABLE_BYTES ? analyzePe(path, content) : undefined;
       const elf =
@@ -73,6 +75,7 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
         (elf !== undefined && !("error" in elf) && elf.signals.length > 0);
       const file = fileData(content, subject);
       if (yaraHits.length > 0) file.yara = yaraHits;
+      if (yaraOutcome !== undefined && "error" in yaraOutcome) file.yaraError = yaraOutcome.error;
       if (pe !== undefined) {
         if ("error" in pe) file.peError = pe.error;
         else if (pe.signals.length > 0) file.pe = pe.signals;

@@ -62,6 +62,7 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
   const unscanned = new Map<string, { count: number; error: string }>();
   const unreadPe: { layer: string; path: string; error: string }[] = [];
   const unreadElf: { layer: string; path: string; error: string }[] = [];
+  const yaraGaps = new Map<string, { paths: string[]; timedOut: number }>();
   const hives: { layer: string; entries: Extract<ContentData, { kind: "hive-persistence" }>["entries"] }[] =
     [];
   for (const { layer, path, data, survives } of layers) {
@@ -77,6 +78,12 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
           unscanned.set(layer, { ...seen, count: seen.count + 1 });
         }
         if (item.peError !== undefined && survives) unreadPe.push({ layer, path, error: item.peError });
+        if (item.yaraError !== undefined) {
+          const gap = yaraGaps.get(layer) ?? { paths: [], timedOut: 0 };
+          gap.paths.push(path);
+          if (item.yaraError.includes("timed out after")) gap.timedOut++;
+          yaraGaps.set(layer, gap);
+        }
         if (item.elfError !== undefined && survives) unreadElf.push({ layer, path, error: item.elfError });
         if (survives) files.set(canonical(path), { ...item, layer, path });
       } else if (item.kind === "hive-persistence") {
@@ -147,6 +154,12 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
     warnings.push({
       code: "pe-unreadable",
       message: `${unreadPe.length - MAX_PE_WARNINGS} more MZ files could not be analyzed as PE files`,
+    });
+  for (const [layer, { paths, timedOut }] of yaraGaps)
+    warnings.push({
+      code: "yara-timeout",
+      message: `YARA gave no verdict on ${paths.length} file${paths.length === 1 ? "" : "s"} of this layer (${timedOut} timed out, the rest waited on a timed-out scan), e.g. /${paths[0]}; portcullis's other rules and clamd still looked at them`,
+      layer,
     });
   // an ELF whose headers are damaged was still hashed, YARA-scanned and sent to clamd
   for (const { layer, path, error } of unreadElf.slice(0, MAX_PE_WARNINGS))
