@@ -87,6 +87,8 @@ export const ContentDataSchema = z.discriminatedUnion("kind", [
     packages: z.array(
       z.object({
         name: z.string(),
+        /** apk's V:, rpm's [EPOCH:]VERSION-RELEASE: a version change no file write explains is an edit */
+        version: z.string().optional(),
         algo: z.enum(["md5", "sha1", "sha256", "sha384", "sha512"]),
         files: z.array(z.tuple([z.string(), Hex])),
         /** rpm %config files and apk's protected etc/: edited by users, so only vouched for when unchanged */

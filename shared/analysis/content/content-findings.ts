@@ -58,6 +58,7 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
   const md5sums: { layer: string; path: string; record: Md5sums }[] = [];
   const statuses: { layer: string; record: Status; sha256?: string; survives: boolean }[] = [];
   const digests: { layer: string; path: string; record: Digests }[] = [];
+  const everyDigests: { layer: string; path: string; record: Digests }[] = [];
   const tasks: { layer: string; path: string; sha256?: string; task: ScheduledTask }[] = [];
   const unscanned = new Map<string, { count: number; error: string }>();
   const unreadPe: { layer: string; path: string; error: string }[] = [];
@@ -96,6 +97,7 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
       } else if (item.kind === "package-digests") {
         // apk and rpm rewrite their database on every install: the surviving one is the installed state
         if (survives) digests.push({ layer, path, record: item });
+        everyDigests.push({ layer, path, record: item });
       } else statuses.push({ layer, record: item, ...(sha256 ? { sha256 } : {}), survives });
     }
   }
@@ -122,6 +124,7 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
     ...malware(files),
     ...md5sumsMismatches(md5sums, files),
     ...checked.findings,
+    ...editedDigestVersions(everyDigests, written),
     ...forgedVersions(statuses, written),
     ...persistence(files, expected, finalStatus !== undefined || digests.length > 0),
     ...hivePersistenceFindings(hives),
@@ -357,6 +360,54 @@ function digestMismatches(
     });
   }
   return { findings, warnings };
+}
+
+/**
+ * apk's and rpm's version of `forgedVersions`: a package whose version changes between two copies of
+ * the same database while the layer that wrote the new copy wrote none of the package's files (both
+ * rewrite every file of a package they upgrade). The final database must still claim it.
+ */
+function editedDigestVersions(
+  records: readonly { layer: string; path: string; record: Digests }[],
+  written: Map<string, Set<string>>,
+): ContentFinding[] {
+  const out: ContentFinding[] = [];
+  const previous = new Map<string, Map<string, string>>();
+  const final = new Map<string, Map<string, string>>();
+  for (const { path, record } of records)
+    final.set(
+      path,
+      new Map(record.packages.flatMap((p) => (p.version ? [[p.name, p.version] as const] : []))),
+    );
+  for (const { layer, path, record } of records) {
+    const before = previous.get(path);
+    const paths = written.get(layer) ?? new Set<string>();
+    for (const pkg of before === undefined ? [] : record.packages) {
+      const was = before!.get(pkg.name);
+      if (pkg.version === undefined || was === undefined || was === pkg.version) continue;
+      if (final.get(path)?.get(pkg.name) !== pkg.version) continue;
+      const files = [...pkg.files, ...(pkg.config ?? [])].map(([f]) => f);
+      if (files.length === 0 || files.some((f) => paths.has(f))) continue;
+      out.push(
+        finding({
+          rule: `integrity/${record.manager}-version`,
+          category: "integrity",
+          path: `/${path}`,
+          layer,
+          summary: `the package database claims ${pkg.name} ${pkg.version}, but the files installed are those of ${was}: the package database does not match the files`,
+          evidence: [
+            `/${path} in layer ${layer} changes ${pkg.name} from ${was} to ${pkg.version}`,
+            `that layer writes none of the ${files.length} files the database lists for ${pkg.name} (${record.manager} rewrites them on every upgrade)`,
+          ],
+        }),
+      );
+    }
+    previous.set(
+      path,
+      new Map(record.packages.flatMap((p) => (p.version ? [[p.name, p.version] as const] : []))),
+    );
+  }
+  return out;
 }
 
 /**

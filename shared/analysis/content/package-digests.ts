@@ -53,6 +53,8 @@ export function parseApkDigests(text: string): PackageDigests {
     if (line[0] === "P") {
       pkg = { name: value, algo: "sha1", files: [] };
       packages.push(pkg);
+    } else if (line[0] === "V" && pkg !== undefined) {
+      pkg.version = value;
     } else if (line[0] === "F") {
       dir = value.replace(/^\/+|\/+$/g, "");
       file = undefined;
@@ -124,7 +126,15 @@ export async function readRpmDigests(content: Buffer): Promise<PackageDigests> {
       const index = h.int32Array(TAG.DIRINDEXES, bases.length);
       const digests = h.stringArray(FILEDIGESTS, bases.length);
       const flags = h.int32Array(FILEFLAGS, bases.length);
-      const pkg: PackageDigests["packages"][number] = { name, algo, files: [] };
+      const [epoch, version, release] = [h.int32(TAG.EPOCH), h.string(TAG.VERSION), h.string(TAG.RELEASE)];
+      const evr =
+        version === undefined ? undefined : `${epoch ? `${epoch}:` : ""}${version}-${release ?? ""}`;
+      const pkg: PackageDigests["packages"][number] = {
+        name,
+        ...(evr !== undefined ? { version: evr } : {}),
+        algo,
+        files: [],
+      };
       for (const [i, base] of bases.entries()) {
         const dir = dirs[index[i] ?? -1];
         const digest = digests[i]?.toLowerCase();

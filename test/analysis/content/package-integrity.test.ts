@@ -95,10 +95,10 @@ describe("rpm databases of the corpus (Berkeley DB, sqlite, ndb)", () => {
 const q1 = (content: string) => `Q1${createHash("sha1").update(content).digest("base64")}`;
 
 /** An apk installed database in the format apk-tools writes. */
-function apkInstalled(packages: { name: string; files: [string, string][] }[]): string {
+function apkInstalled(packages: { name: string; version?: string; files: [string, string][] }[]): string {
   return packages
-    .map(({ name, files }) => {
-      const lines = [`C:Q1${"A".repeat(27)}=`, `P:${name}`, "V:1.0-r0", "A:x86_64"];
+    .map(({ name, version, files }) => {
+      const lines = [`C:Q1${"A".repeat(27)}=`, `P:${name}`, `V:${version ?? "1.0-r0"}`, "A:x86_64"];
       let dir: string | undefined;
       for (const [path, content] of files) {
         const slash = path.lastIndexOf("/");
@@ -162,6 +162,45 @@ describe("apk integrity", () => {
     expect(integrity(fact)[0]!.evidence[0]).toContain(
       `SHA1 ${createHash("sha1").update(tool).digest("hex")}`,
     );
+  });
+
+  it("reports a database edited to claim a fixed version while the files stay old; a real upgrade is not", async () => {
+    const edited = await contentOf([
+      base,
+      [
+        {
+          name: "lib/apk/db/installed",
+          content: apkInstalled([
+            { name: "tool", version: "1.0-r5", files: [["usr/bin/tool", tool]] },
+            { name: "alpine-base", files: [["etc/motd", motd]] },
+          ]),
+        },
+      ],
+    ]);
+    expect(integrity(edited.fact)).toEqual([
+      expect.objectContaining({
+        rule: "integrity/apk-version",
+        path: "/lib/apk/db/installed",
+        layer: edited.reports[1]!.digest,
+        summary:
+          "the package database claims tool 1.0-r5, but the files installed are those of 1.0-r0: the package database does not match the files",
+      }),
+    ]);
+    const upgraded = "#!/bin/sh\necho tool 1.0-r5\n";
+    const real = await contentOf([
+      base,
+      [
+        { name: "usr/bin/tool", content: upgraded },
+        {
+          name: "lib/apk/db/installed",
+          content: apkInstalled([
+            { name: "tool", version: "1.0-r5", files: [["usr/bin/tool", upgraded]] },
+            { name: "alpine-base", files: [["etc/motd", motd]] },
+          ]),
+        },
+      ],
+    ]);
+    expect(integrity(real.fact)).toEqual([]);
   });
 
   it("reads hostile databases without trusting them: bad checksums are counted, stray lines skipped", () => {
