@@ -8,10 +8,13 @@ import {
   readdirSync,
   readFileSync,
 } from "node:fs";
-import { dirname, join, relative, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import yazl from "yazl";
 import { ScanError } from "../shared/model/errors.js";
+import { YaraEngine } from "../shared/analysis/content/yara-engine.js";
+import { readUserYaraRules } from "../shared/analysis/content/yara-rule-dirs.js";
+import { parsePolicy } from "../shared/policy/load-policy.js";
 
 /** Where `npm run package` writes the Functions zip (ignored by git, beside the other local state). */
 export const DEFAULT_PACKAGE_PATH = new URL("../.portcullis/deploy/functions.zip", import.meta.url);
@@ -80,11 +83,43 @@ export function packageEntries(options: PackageOptions): Entry[] {
     if (!/^(functions|shared)\//.test(rel) || /\.test\.js(\.map)?$/.test(rel)) continue;
     entries.push({ source: file, path: `dist/${rel}` });
   }
-  if (options.policyFile) entries.push({ source: options.policyFile, path: "portcullis.yaml" });
+  if (options.policyFile) {
+    entries.push({ source: options.policyFile, path: "portcullis.yaml" });
+    entries.push(...yaraRuleEntries(options.policyFile));
+  }
   // Each lockfile entry owns its folder except the nested node_modules, which are entries of their own.
   for (const pkg of productionPackages(root))
     for (const file of walk(join(root, pkg), new Set(["node_modules"])))
       entries.push({ source: file, path: posix(relative(root, file)) });
+  return entries;
+}
+
+/**
+ * The policy's YARA rule directories (`content.yaraRules`, relative to the policy file), shipped at
+ * the same place relative to the app root, where the shipped `portcullis.yaml` resolves them. Each
+ * rule file must compile with the shipped rules here, so a broken rule fails the package, not the
+ * Function's cold start; a directory outside the policy's folder cannot be shipped and is an error.
+ */
+export function yaraRuleEntries(policyFile: string): Entry[] {
+  const baseDir = dirname(resolve(policyFile));
+  const policy = parsePolicy(readFileSync(policyFile, "utf8"), policyFile);
+  const entries: Entry[] = [];
+  for (const dir of policy.content.yaraRules) {
+    const rel = posix(relative(baseDir, resolve(baseDir, dir)));
+    if (rel === ".." || rel.startsWith("../") || isAbsolute(rel))
+      throw new ScanError(
+        "invalid-settings",
+        `YARA rule directory ${dir} lies outside ${baseDir}: keep it beside the policy file so the package can ship it`,
+      );
+    const rules = readUserYaraRules([dir], baseDir);
+    for (const file of rules.files)
+      entries.push({
+        source: file.path,
+        path: rel === "" ? basename(file.path) : `${rel}/${basename(file.path)}`,
+      });
+  }
+  const all = readUserYaraRules(policy.content.yaraRules, baseDir);
+  if (all.files.length > 0) new YaraEngine(all);
   return entries;
 }
 

@@ -5,10 +5,13 @@ import { contentFindings } from "./content-findings.js";
 import { fileDigests } from "./file-digests.js";
 import { DPKG_STATUS, md5sumsPackage, parseMd5sums, parseStatusForIntegrity } from "./dpkg-records.js";
 import { findMalware, worthScanning } from "./malware-rules.js";
+import { isPackageDigestDatabase, readPackageDigests } from "./package-digests.js";
 import { persistencePlace } from "./persistence-paths.js";
+import { readScheduledTask, taskName } from "./scheduled-tasks.js";
 import { findSecrets } from "./secret-rules.js";
 import { isPersistenceHive, readHivePersistence } from "./hive-persistence.js";
 import { analyzePe, isPe } from "./pe-analysis.js";
+import { analyzeElf, isElf } from "./elf-analysis.js";
 import { CORE_SYSTEM_FILE, fileVersion } from "./windows-build-check.js";
 import { MAX_YARA_EXECUTABLE_BYTES, type YaraEngine, yaraScans } from "./yara-engine.js";
 
@@ -16,13 +19,14 @@ import { MAX_YARA_EXECUTABLE_BYTES, type YaraEngine, yaraScans } from "./yara-en
  * Bumped whenever a rule, a persistence place or an integrity check changes: it feeds the layer
  * cache key, so cached layers are re-scanned lazily with the new rules.
  */
-export const CONTENT_RULES_VERSION = 3;
+export const CONTENT_RULES_VERSION = 4;
 
 /** Largest file sent to clamd (its own StreamMaxLength defaults to 25 MB in Debian's config). */
 export const MAX_CLAMD_BYTES = 25 * 1024 * 1024;
 
 // pseudo-filesystems and Windows layers' utility VM are not read here
-const SKIPPED = /^(?:proc|sys|dev)\/|^UtilityVM\//;
+// (dev/shm is kept: a layer that writes a program there is the content engine's business)
+const SKIPPED = /^(?:proc|sys)\/|^dev\/(?!shm\/)|^UtilityVM\//;
 
 export interface ContentAnalyzerOptions {
   /** the second engine; without it every finding comes from the portcullis engine alone */
@@ -49,24 +53,36 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
     required: (path) => path !== "" && !SKIPPED.test(path) && !/(?:^|\/)\.\.(?:\/|$)|\0/.test(path),
     async analyze({ path, content }): Promise<AnalyzerOutput> {
       const scan = worthScanning(path, content);
-      const yaraHits = yara !== undefined && yaraScans(path, content) ? yara.scan(content) : [];
+      const yaraOutcome =
+        yara !== undefined && yaraScans(path, content) ? await yara.scanWithin(content) : undefined;
+      const yaraHits = yaraOutcome !== undefined && "hits" in yaraOutcome ? yaraOutcome.hits : [];
       const pe =
         isPe(content) && content.length <= MAX_YARA_EXECUTABLE_BYTES ? analyzePe(path, content) : undefined;
+      const elf =
+        isElf(content) && content.length <= MAX_YARA_EXECUTABLE_BYTES ? analyzeElf(path, content) : undefined;
       const version = pe && CORE_SYSTEM_FILE.test(path) ? fileVersion(content) : undefined;
       // SHA-256 only for what may become a finding's subject (perf): a rule hit or a PE signal is one
       const subject =
         scan ||
         content.length <= SMALL_FILE ||
         path === DPKG_STATUS ||
+        isPackageDigestDatabase(path) ||
         persistencePlace(path) !== undefined ||
+        taskName(path) !== undefined ||
         yaraHits.length > 0 ||
         version !== undefined ||
-        (pe !== undefined && !("error" in pe) && pe.signals.length > 0);
+        (pe !== undefined && !("error" in pe) && pe.signals.length > 0) ||
+        (elf !== undefined && !("error" in elf) && elf.signals.length > 0);
       const file = fileData(path, content, subject);
       if (yaraHits.length > 0) file.yara = yaraHits;
+      if (yaraOutcome !== undefined && "error" in yaraOutcome) file.yaraError = yaraOutcome.error;
       if (pe !== undefined) {
         if ("error" in pe) file.peError = pe.error;
         else if (pe.signals.length > 0) file.pe = pe.signals;
+      }
+      if (elf !== undefined) {
+        if ("error" in elf) file.elfError = elf.error;
+        else if (elf.signals.length > 0) file.elf = elf.signals;
       }
       if (version !== undefined) file.fileVersion = version;
       if (clamd && content.length <= MAX_CLAMD_BYTES && scan) {
@@ -81,6 +97,14 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
       const pkg = md5sumsPackage(path);
       if (pkg !== undefined) data.push(parseMd5sums(pkg, content.toString("utf8")));
       if (path === DPKG_STATUS) data.push(parseStatusForIntegrity(content));
+      if (isPackageDigestDatabase(path)) data.push(await readPackageDigests(path, content));
+      const task = taskName(path);
+      if (task !== undefined) {
+        const read = readScheduledTask(task, content);
+        if ("error" in read)
+          return { data, warnings: [{ code: "content-task-unreadable", message: read.error, path }] };
+        data.push(read);
+      }
       if (isPersistenceHive(path)) {
         const hive = readHivePersistence(path, content);
         if ("error" in hive)

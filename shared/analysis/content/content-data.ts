@@ -13,6 +13,8 @@ export const ContentDataSchema = z.discriminatedUnion("kind", [
     md5: Hex.optional(),
     /** only for executables, scripts, persistence places, the dpkg database and rule hits (hashing cost) */
     sha256: Hex.optional(),
+    /** SHA-1 where the SHA-256 is taken: apk's installed database records files by it */
+    sha1: Hex.optional(),
     secrets: z.array(SecretHitSchema).optional(),
     /** the portcullis engine's own malware rules that matched */
     malware: z.array(z.object({ rule: z.string(), title: z.string() })).optional(),
@@ -27,6 +29,8 @@ export const ContentDataSchema = z.discriminatedUnion("kind", [
         }),
       )
       .optional(),
+    /** why YARA gave no verdict on this file (its scan timed out, or waited on one that did) */
+    yaraError: z.string().optional(),
     /** pe-analysis.ts's signals on a Windows executable (imports, packing, location) */
     pe: z
       .array(
@@ -38,6 +42,19 @@ export const ContentDataSchema = z.discriminatedUnion("kind", [
         }),
       )
       .optional(),
+    /** elf-analysis.ts's signals on a Linux executable (UPX, packed code, drop location) */
+    elf: z
+      .array(
+        z.object({
+          rule: z.string(),
+          category: z.enum(["malware", "injection"]),
+          title: z.string(),
+          evidence: z.array(z.string()),
+        }),
+      )
+      .optional(),
+    /** why an ELF file's headers could not be read (truncated, bogus tables) */
+    elfError: z.string().optional(),
     /** FileVersion of a core system file (ntoskrnl.exe, kernel32.dll, ntdll.dll), for the build cross-check */
     fileVersion: z.string().optional(),
     /** why an MZ file could not be analyzed as a PE (truncated, bogus section table) */
@@ -63,6 +80,33 @@ export const ContentDataSchema = z.discriminatedUnion("kind", [
         conffiles: z.array(z.tuple([z.string(), Hex])),
       }),
     ),
+  }),
+  /** apk's `installed` or the rpm database: each package's files and their digests (config files apart) */
+  z.object({
+    kind: z.literal("package-digests"),
+    manager: z.enum(["apk", "rpm"]),
+    packages: z.array(
+      z.object({
+        name: z.string(),
+        /** apk's V:, rpm's [EPOCH:]VERSION-RELEASE: a version change no file write explains is an edit */
+        version: z.string().optional(),
+        algo: z.enum(["md5", "sha1", "sha256", "sha384", "sha512"]),
+        files: z.array(z.tuple([z.string(), Hex])),
+        /** rpm %config files and apk's protected etc/: edited by users, so only vouched for when unchanged */
+        config: z.array(z.tuple([z.string(), Hex])).optional(),
+      }),
+    ),
+    /** headers or checksum lines that could not be read (the rpm analyzer warns about the database) */
+    unreadable: z.number().int().optional(),
+  }),
+  /** a task definition under Windows\System32\Tasks: what it runs, when, hidden or not, as whom */
+  z.object({
+    kind: z.literal("scheduled-task"),
+    name: z.string(),
+    actions: z.array(z.object({ command: z.string(), arguments: z.string().optional() })),
+    triggers: z.array(z.string()),
+    hidden: z.boolean(),
+    runAs: z.string().optional(),
   }),
 ]);
 export type ContentData = z.infer<typeof ContentDataSchema>;

@@ -5,6 +5,7 @@ import { type ContentData, ContentDataSchema } from "./content-data.js";
 import { DPKG_STATUS } from "./dpkg-records.js";
 import { hivePersistenceFindings } from "./hive-persistence.js";
 import { persistencePlace } from "./persistence-paths.js";
+import { type ScheduledTask, scheduledTaskFindings } from "./scheduled-tasks.js";
 import { hiveBuild, windowsBuildMismatches } from "./windows-build-check.js";
 
 export const ENGINE = "portcullis";
@@ -12,18 +13,35 @@ export const ENGINE = "portcullis";
 type FileData = Extract<ContentData, { kind: "file" }>;
 type Md5sums = Extract<ContentData, { kind: "md5sums" }>;
 type Status = Extract<ContentData, { kind: "dpkg-status" }>;
+type Digests = Extract<ContentData, { kind: "package-digests" }>;
+type Algo = Digests["packages"][number]["algo"];
 
 interface SeenFile extends FileData {
   layer: string;
   path: string;
 }
 
-/** What a package says a file should hash to: its md5sums entry, or a conffile in `status`. */
+/** What a package says a file should hash to: its md5sums entry, a conffile in `status`, apk's or rpm's digest. */
 interface Expected {
   package: string;
-  md5: string;
+  algo: Algo;
+  digest: string;
   conffile: boolean;
 }
+
+/** The file's digest in `algo`, when the content analyzer took it (SHA-1 and SHA-256 only for likely subjects). */
+function digestOf(file: FileData, algo: Algo): string | undefined {
+  return algo === "md5"
+    ? file.md5
+    : algo === "sha1"
+      ? file.sha1
+      : algo === "sha256"
+        ? file.sha256
+        : undefined;
+}
+
+const shipped = (file: FileData, owner: Expected | undefined) =>
+  owner !== undefined && digestOf(file, owner.algo) === owner.digest;
 
 // bookworm's packages still name /bin, /lib …; merged-/usr images store those files under usr/
 const MERGED = /^(?:bin|sbin|lib|lib32|lib64|libx32)\//;
@@ -39,8 +57,13 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
   const written = new Map<string, Set<string>>();
   const md5sums: { layer: string; path: string; record: Md5sums }[] = [];
   const statuses: { layer: string; record: Status; sha256?: string; survives: boolean }[] = [];
+  const digests: { layer: string; path: string; record: Digests }[] = [];
+  const everyDigests: { layer: string; path: string; record: Digests }[] = [];
+  const tasks: { layer: string; path: string; sha256?: string; task: ScheduledTask }[] = [];
   const unscanned = new Map<string, { count: number; error: string }>();
   const unreadPe: { layer: string; path: string; error: string }[] = [];
+  const unreadElf: { layer: string; path: string; error: string }[] = [];
+  const yaraGaps = new Map<string, { paths: string[]; timedOut: number }>();
   const hives: { layer: string; entries: Extract<ContentData, { kind: "hive-persistence" }>["entries"] }[] =
     [];
   for (const { layer, path, data, survives } of layers) {
@@ -56,12 +79,25 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
           unscanned.set(layer, { ...seen, count: seen.count + 1 });
         }
         if (item.peError !== undefined && survives) unreadPe.push({ layer, path, error: item.peError });
+        if (item.yaraError !== undefined) {
+          const gap = yaraGaps.get(layer) ?? { paths: [], timedOut: 0 };
+          gap.paths.push(path);
+          if (item.yaraError.includes("timed out after")) gap.timedOut++;
+          yaraGaps.set(layer, gap);
+        }
+        if (item.elfError !== undefined && survives) unreadElf.push({ layer, path, error: item.elfError });
         if (survives) files.set(canonical(path), { ...item, layer, path });
       } else if (item.kind === "hive-persistence") {
         // every layer's delta counts, base first: a hive file's later copies do not replace its changes
         hives.push({ layer, entries: item.entries });
       } else if (item.kind === "md5sums") {
         if (survives) md5sums.push({ layer, path, record: item });
+      } else if (item.kind === "scheduled-task") {
+        if (survives) tasks.push({ layer, path, ...(sha256 ? { sha256 } : {}), task: item });
+      } else if (item.kind === "package-digests") {
+        // apk and rpm rewrite their database on every install: the surviving one is the installed state
+        if (survives) digests.push({ layer, path, record: item });
+        everyDigests.push({ layer, path, record: item });
       } else statuses.push({ layer, record: item, ...(sha256 ? { sha256 } : {}), survives });
     }
   }
@@ -69,18 +105,30 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
   const expected = new Map<string, Expected>();
   for (const { record } of md5sums)
     for (const [path, md5] of record.files)
-      expected.set(canonical(path), { package: record.package, md5, conffile: false });
+      expected.set(canonical(path), { package: record.package, algo: "md5", digest: md5, conffile: false });
+  for (const { record } of digests)
+    for (const pkg of record.packages)
+      for (const [list, conffile] of [
+        [pkg.files, false],
+        [pkg.config ?? [], true],
+      ] as const)
+        for (const [path, digest] of list)
+          expected.set(canonical(path), { package: pkg.name, algo: pkg.algo, digest, conffile });
   const finalStatus = statuses.filter((s) => s.survives).at(-1);
   for (const pkg of finalStatus?.record.packages ?? [])
     for (const [path, md5] of pkg.conffiles)
-      expected.set(canonical(path), { package: pkg.name, md5, conffile: true });
+      expected.set(canonical(path), { package: pkg.name, algo: "md5", digest: md5, conffile: true });
+  const checked = digestMismatches(digests, files);
 
   const findings = [
     ...malware(files),
     ...md5sumsMismatches(md5sums, files),
+    ...checked.findings,
+    ...editedDigestVersions(everyDigests, written),
     ...forgedVersions(statuses, written),
-    ...persistence(files, expected, finalStatus !== undefined),
+    ...persistence(files, expected, finalStatus !== undefined || digests.length > 0),
     ...hivePersistenceFindings(hives),
+    ...scheduledTaskFindings(tasks),
     ...windowsBuildMismatches(
       hiveBuild(hives),
       [...files.values()].flatMap((f) =>
@@ -97,6 +145,7 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
     message: `the second engine (clamd) could not scan ${count} file${count === 1 ? "" : "s"} of this layer, which were checked by portcullis's rules alone: ${error}`,
     layer,
   }));
+  warnings.push(...checked.warnings);
   // a PE that could not be analyzed was still hashed, YARA-scanned and sent to clamd: said, not fatal
   for (const { layer, path, error } of unreadPe.slice(0, MAX_PE_WARNINGS))
     warnings.push({
@@ -119,6 +168,24 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
     warnings.push({
       code: "content-integrity-unhashed",
       message: `${unhashed.length} files that packages list lie where packages install nothing (e.g. /${unhashed[0]![0]}); they are not hashed, so not checked against md5sums`,
+    });
+  for (const [layer, { paths, timedOut }] of yaraGaps)
+    warnings.push({
+      code: "yara-timeout",
+      message: `YARA gave no verdict on ${paths.length} file${paths.length === 1 ? "" : "s"} of this layer (${timedOut} timed out, the rest waited on a timed-out scan), e.g. /${paths[0]}; portcullis's other rules and clamd still looked at them`,
+      layer,
+    });
+  // an ELF whose headers are damaged was still hashed, YARA-scanned and sent to clamd
+  for (const { layer, path, error } of unreadElf.slice(0, MAX_PE_WARNINGS))
+    warnings.push({
+      code: "elf-unreadable",
+      message: `/${path} could not be analyzed as an ELF file: ${error}`,
+      layer,
+    });
+  if (unreadElf.length > MAX_PE_WARNINGS)
+    warnings.push({
+      code: "elf-unreadable",
+      message: `${unreadElf.length - MAX_PE_WARNINGS} more ELF files could not be analyzed`,
     });
   findings.sort(compareContent);
   if (findings.length > MAX_FINDINGS) {
@@ -158,7 +225,7 @@ function malware(files: Map<string, SeenFile>): ContentFinding[] {
         title: hit.title,
         evidence: [`portcullis rule ${hit.rule}`],
       });
-    for (const signal of file.pe ?? [])
+    for (const signal of [...(file.pe ?? []), ...(file.elf ?? [])])
       hits.set(signal.rule, { category: signal.category, title: signal.title, evidence: signal.evidence });
     for (const hit of file.yara ?? []) {
       const yara = `YARA rule ${hit.rule}${hit.patterns.length > 0 ? `: ${hit.patterns.join(", ")}` : ""}`;
@@ -229,6 +296,134 @@ function md5sumsMismatches(
 }
 
 /**
+ * apk's and rpm's own record of each file against the file (`apk audit`, `rpm -V`'s digest check).
+ * A path several packages own (rpm multilib) is fine when any of them matches. A file whose digest in
+ * the database's algorithm was not taken (a large data file: SHA-1/SHA-256 cost) is counted in a warning.
+ */
+function digestMismatches(
+  digests: readonly { layer: string; path: string; record: Digests }[],
+  files: Map<string, SeenFile>,
+): { findings: ContentFinding[]; warnings: ScanWarning[] } {
+  const owners = new Map<
+    string,
+    { package: string; algo: Algo; digest: string; db: string; layer: string }[]
+  >();
+  for (const { layer, path: db, record } of digests)
+    for (const pkg of record.packages)
+      for (const [path, digest] of pkg.files) {
+        const key = canonical(path);
+        (owners.get(key) ?? owners.set(key, []).get(key)!).push({
+          package: pkg.name,
+          algo: pkg.algo,
+          digest,
+          db,
+          layer,
+        });
+      }
+  const findings: ContentFinding[] = [];
+  const unverified = new Map<string, number>();
+  for (const [path, claims] of owners) {
+    const file = files.get(path);
+    // a file the image deleted (docs under tsflags=nodocs) is not tampering
+    if (file === undefined) continue;
+    const known = claims.filter((c) => digestOf(file, c.algo) !== undefined);
+    if (known.length === 0) {
+      const db = claims[0]!.db;
+      unverified.set(db, (unverified.get(db) ?? 0) + 1);
+      continue;
+    }
+    if (known.some((c) => digestOf(file, c.algo) === c.digest)) continue;
+    const claim = known[0]!;
+    const manager = /apk/.test(claim.db) ? "apk" : "rpm";
+    findings.push(
+      finding({
+        rule: `integrity/${manager}-digest`,
+        category: "integrity",
+        path: `/${file.path}`,
+        layer: file.layer,
+        sha256: file.sha256,
+        summary: `/${file.path} is not the file package ${claim.package} installed: the package database does not match the files`,
+        evidence: [
+          ...known.map(
+            (c) =>
+              `/${c.db} (layer ${c.layer}) records /${path} of ${c.package} with ${c.algo.toUpperCase()} ${c.digest}`,
+          ),
+          `the file in the image (layer ${file.layer}) has ${claim.algo.toUpperCase()} ${digestOf(file, claim.algo)}`,
+        ],
+      }),
+    );
+  }
+  const warnings: ScanWarning[] = [];
+  for (const { layer, path: db, record } of digests) {
+    const count = unverified.get(db) ?? 0;
+    const unreadable = record.unreadable ?? 0;
+    if (count === 0 && unreadable === 0) continue;
+    const parts = [
+      ...(count > 0
+        ? [
+            `${count} file${count === 1 ? " it lists was" : "s it lists were"} not hashed in its digest algorithm (large data files)`,
+          ]
+        : []),
+      ...(unreadable > 0 ? [`${unreadable} of its records or checksums could not be read`] : []),
+    ];
+    warnings.push({
+      code: "integrity-unverified",
+      message: `/${db}: ${parts.join("; ")}; those files were not checked against the package database`,
+      layer,
+    });
+  }
+  return { findings, warnings };
+}
+
+/**
+ * apk's and rpm's version of `forgedVersions`: a package whose version changes between two copies of
+ * the same database while the layer that wrote the new copy wrote none of the package's files (both
+ * rewrite every file of a package they upgrade). The final database must still claim it.
+ */
+function editedDigestVersions(
+  records: readonly { layer: string; path: string; record: Digests }[],
+  written: Map<string, Set<string>>,
+): ContentFinding[] {
+  const out: ContentFinding[] = [];
+  const previous = new Map<string, Map<string, string>>();
+  const final = new Map<string, Map<string, string>>();
+  for (const { path, record } of records)
+    final.set(
+      path,
+      new Map(record.packages.flatMap((p) => (p.version ? [[p.name, p.version] as const] : []))),
+    );
+  for (const { layer, path, record } of records) {
+    const before = previous.get(path);
+    const paths = written.get(layer) ?? new Set<string>();
+    for (const pkg of before === undefined ? [] : record.packages) {
+      const was = before!.get(pkg.name);
+      if (pkg.version === undefined || was === undefined || was === pkg.version) continue;
+      if (final.get(path)?.get(pkg.name) !== pkg.version) continue;
+      const files = [...pkg.files, ...(pkg.config ?? [])].map(([f]) => f);
+      if (files.length === 0 || files.some((f) => paths.has(f))) continue;
+      out.push(
+        finding({
+          rule: `integrity/${record.manager}-version`,
+          category: "integrity",
+          path: `/${path}`,
+          layer,
+          summary: `the package database claims ${pkg.name} ${pkg.version}, but the files installed are those of ${was}: the package database does not match the files`,
+          evidence: [
+            `/${path} in layer ${layer} changes ${pkg.name} from ${was} to ${pkg.version}`,
+            `that layer writes none of the ${files.length} files the database lists for ${pkg.name} (${record.manager} rewrites them on every upgrade)`,
+          ],
+        }),
+      );
+    }
+    previous.set(
+      path,
+      new Map(record.packages.flatMap((p) => (p.version ? [[p.name, p.version] as const] : []))),
+    );
+  }
+  return out;
+}
+
+/**
  * A package whose version `status` changes in a layer that wrote none of the package's files: dpkg
  * rewrites `info/<pkg>.list` whenever it unpacks a package, so only an edit of `status` does this.
  */
@@ -285,7 +480,7 @@ function persistence(
     const place = persistencePlace(file.path);
     if (place === undefined) continue;
     const owner = expected.get(canonical(file.path));
-    const packaged = owner !== undefined && owner.md5 === file.md5;
+    const packaged = shipped(file, owner);
     if (!place.always && (packaged || !haveDpkg)) continue;
     out.push(
       finding({
@@ -300,7 +495,7 @@ function persistence(
             ? "no installed package ships this file"
             : packaged
               ? `shipped by package ${owner.package}`
-              : `package ${owner.package} ships it with MD5 ${owner.md5}; this one has ${file.md5 ?? "no MD5 (not hashed here)"}`,
+              : `package ${owner.package} ships it with ${owner.algo.toUpperCase()} ${owner.digest}; this one has ${digestOf(file, owner.algo) ?? "a digest that was not taken"}`,
         ],
       }),
     );
@@ -313,7 +508,7 @@ function secrets(files: Map<string, SeenFile>, expected: Map<string, Expected>):
   const out: ContentFinding[] = [];
   for (const file of files.values()) {
     if (!file.secrets?.length) continue;
-    if (file.md5 !== undefined && expected.get(canonical(file.path))?.md5 === file.md5) continue;
+    if (shipped(file, expected.get(canonical(file.path)))) continue;
     const byRule = new Map<string, typeof file.secrets>();
     for (const hit of file.secrets) byRule.set(hit.rule, [...(byRule.get(hit.rule) ?? []), hit]);
     for (const [rule, hits] of byRule) {

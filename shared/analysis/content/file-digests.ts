@@ -22,14 +22,19 @@ export const mayBePackaged = (path: string): boolean => !NOT_PACKAGED.test(path)
 export interface FileDigests {
   /** dpkg's integrity digest, for every file a package may own */
   md5?: string;
-  /** the findings' evidence, for files that may become a finding's subject */
+  /** the findings' evidence, for files that may become a finding's subject; rpm's usual digest */
   sha256?: string;
+  /** apk's integrity digest, taken beside the SHA-256 (a file without it is counted, not passed) */
+  sha1?: string;
 }
 
-/** The digests one file needs: MD5 where a package may own it, SHA-256 where a finding may name it. */
+/**
+ * The digests one file needs: MD5 where a package may own it, SHA-256 and SHA-1 where a finding may
+ * name it (the apk and rpm cross-checks use those; files without them are counted as unverified).
+ */
 export function fileDigests(path: string, content: Buffer, subject: boolean): FileDigests {
   return {
     ...(mayBePackaged(path) ? { md5: hash("md5", content) } : {}),
-    ...(subject ? { sha256: hash("sha256", content) } : {}),
+    ...(subject ? { sha256: hash("sha256", content), sha1: hash("sha1", content) } : {}),
   };
 }

@@ -91,8 +91,8 @@ function services(hive: Hive): HiveEntry[] {
   return out;
 }
 
-// where Windows and installed software keep their service binaries
-const STANDARD_IMAGE =
+// where Windows and installed software keep their service binaries (scheduled-tasks.ts judges commands by it too)
+export const STANDARD_IMAGE =
   /^"?(?:\\\?\?\\)?(?:(?:%SystemRoot%|%windir%|\\SystemRoot|[A-Z]:\\Windows)\\(?:System32|SysWOW64|Microsoft\.NET|WinSxS|servicing)\\|(?:System32|system32)\\|[A-Z]:\\Program Files(?: \(x86\))?\\|%ProgramFiles(?:\(x86\))?%\\)/i;
 const DEFAULT_USERINIT = /^(?:[A-Z]:\\Windows\\system32\\userinit\.exe|userinit\.exe),?$/i;
 const DEFAULT_SHELL = /^explorer\.exe$/i;

@@ -12,12 +12,22 @@ const SYSTEMD =
   /^(?:etc|usr\/lib|lib|run)\/systemd\/(?:system|user)\/(?:[^/]+\/)*[^/]+\.(?:service|timer|socket|path)$/;
 const AUTHORIZED_KEYS = /^(?:root|home\/[^/]+)\/\.ssh\/authorized_keys2?$/;
 
+// Windows layers keep the file system under Files/; Windows ships no program in a Startup folder
+const STARTUP =
+  /^(?:Files\/)?(?:ProgramData|Users\/[^/]+\/AppData\/Roaming)\/Microsoft\/Windows\/Start Menu\/Programs\/Startup\/(?!desktop\.ini$)[^/]+$/i;
+
 /** The persistence place a path is, or undefined. Paths have no leading slash. */
 export function persistencePlace(path: string): PersistencePlace | undefined {
   if (path === "etc/ld.so.preload")
     return { rule: "persistence/ld-so-preload", what: "preloads a library into every process", always: true };
   if (AUTHORIZED_KEYS.test(path))
     return { rule: "persistence/authorized-keys", what: "lets a key log in over SSH", always: true };
+  if (STARTUP.test(path))
+    return {
+      rule: "persistence/windows-startup-folder",
+      what: "starts at every logon (Startup folder)",
+      always: true,
+    };
   if (CRON.test(path) && !path.endsWith("/.placeholder"))
     return { rule: "persistence/cron", what: "runs on a schedule (cron)", always: false };
   if (SYSTEMD.test(path))

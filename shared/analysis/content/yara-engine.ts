@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
 import { compile, type RuleMatch, type YaraX } from "@litko/yara-x";
 import { ContentCategorySchema } from "../../model/content.js";
 import { SHIPPED_YARA_RULES, YARA_RULES_VERSION } from "./yara-rules.js";
@@ -42,6 +44,16 @@ export function yaraScans(path: string, content: Buffer): boolean {
 }
 
 /**
+ * A file's scan is abandoned after this long. @litko/yara-x 0.3.0 exposes no scan timeout (its
+ * scanner options are the match cap and mmap), so the scan runs on libuv's thread pool and is raced
+ * against a timer; the native scan cannot be cancelled and runs on to its end.
+ */
+export const DEFAULT_YARA_SCAN_TIMEOUT_MS = 10_000;
+
+/** One file's YARA outcome: the hits, or why the file was not (fully) scanned. */
+export type YaraOutcome = { hits: YaraHit[] } | { error: string };
+
+/**
  * YARA-X over the shipped rule set and the user's rules, compiled once. A user rule that fails to
  * compile, or that YARA-X judges slow, is refused here with its file and line: a scan never runs a
  * rule set other than the one configured.
@@ -53,10 +65,17 @@ export class YaraEngine {
   /** the rule set's identity in the layer-cache key: shipped version plus a digest of the user rules */
   readonly version: string;
 
-  constructor(user: UserYaraRules = { files: [] }) {
+  private readonly timeoutMs: number;
+  /** every rule source, shipped first: what a worker thread compiles */
+  private readonly sources: string[] = [];
+  private worker: YaraWorker | undefined;
+
+  constructor(user: UserYaraRules = { files: [] }, options: { scanTimeoutMs?: number } = {}) {
+    this.timeoutMs = options.scanTimeoutMs ?? DEFAULT_YARA_SCAN_TIMEOUT_MS;
     this.rules = withUserRules(compile(SHIPPED_YARA_RULES), user);
     const nonPe = nonPeRules(SHIPPED_YARA_RULES);
     this.nonPe = nonPe === undefined ? undefined : nonPeEngine(nonPe, user);
+    if (user.files.length > 0) this.sources.push(SHIPPED_YARA_RULES, ...user.files.map((f) => f.source));
     const digest = createHash("sha256");
     for (const file of user.files) digest.update(`${file.path}\0${file.source}\0`);
     this.version =
@@ -68,6 +87,35 @@ export class YaraEngine {
   scan(content: Buffer): YaraHit[] {
     const rules = this.nonPe === undefined || needsFullRuleSet(content) ? this.rules : this.nonPe;
     return rules.scan(content).map(toHit);
+  }
+
+  /**
+   * The file's hits within the time bound. The user's rules run in a worker thread (YARA-X's
+   * scanAsync holds the event loop, so no timer could fire beside it in this thread); a scan past the
+   * bound is abandoned with an error, and runs on in the worker (native code cannot be interrupted).
+   * Until it ends, files are not YARA-scanned and say so: a pathological rule costs one thread.
+   * With the shipped rules alone (reviewed, linear) the scan stays in this thread.
+   */
+  async scanWithin(content: Buffer): Promise<YaraOutcome> {
+    if (this.sources.length === 0) return { hits: this.scan(content) };
+    if (this.worker?.exited) this.worker = undefined;
+    this.worker ??= new YaraWorker(this.sources);
+    if (this.worker.busy)
+      return { error: "not scanned by YARA: an earlier scan that timed out is still running" };
+    const outcome = await this.worker.scan(content, this.timeoutMs);
+    if (outcome === "timeout")
+      return {
+        error: `YARA scan timed out after ${this.timeoutMs} ms (a slow rule); the rules' verdict on it is unknown`,
+      };
+    if ("error" in outcome) return { error: `YARA could not scan it: ${outcome.error}` };
+    return { hits: outcome.matches.map(toHit) };
+  }
+
+  /** Stops the worker thread (shutdown); the engine starts another on its next bounded scan. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    await worker?.terminate();
   }
 }
 
@@ -114,3 +162,93 @@ function toHit(match: RuleMatch): YaraHit {
 }
 
 const SHIPPED_RULES = new Set([...SHIPPED_YARA_RULES.matchAll(/^rule (\w+)/gm)].map((m) => m[1]!));
+
+// the worker compiles the same sources and answers one scan at a time; CommonJS, as an eval worker runs
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const { compile } = require(workerData.module);
+const rules = compile(workerData.sources[0]);
+for (const source of workerData.sources.slice(1)) rules.addRuleSource(source);
+rules.setMaxMatchesPerPattern(16);
+rules.scan(Buffer.alloc(1)); // the first scan builds the scanner: start-up, not the file's time
+parentPort.postMessage({ ready: true });
+parentPort.on("message", ({ id, data }) => {
+  try {
+    parentPort.postMessage({ id, matches: rules.scan(Buffer.from(data.buffer, data.byteOffset, data.byteLength)) });
+  } catch (err) {
+    parentPort.postMessage({ id, error: String(err && err.message || err) });
+  }
+});
+`;
+
+const YARA_MODULE = createRequire(import.meta.url).resolve("@litko/yara-x");
+
+/** One worker thread holding the compiled rules; scans are sent to it one at a time, in order. */
+class YaraWorker {
+  private readonly worker: Worker;
+  private next = 0;
+  /** the thread ended (crashed or terminated): the engine starts another */
+  exited = false;
+  /** the id of an abandoned scan the worker is still running */
+  private abandoned: number | undefined;
+  private readonly waiting = new Map<
+    number,
+    (answer: { matches: RuleMatch[] } | { error: string }) => void
+  >();
+
+  /** resolves once the worker has compiled the rules: the time bound covers scanning, not start-up */
+  private readonly ready: Promise<void>;
+
+  constructor(sources: string[]) {
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: YARA_MODULE, sources } });
+    this.worker.unref();
+    let started: () => void = () => {};
+    this.ready = new Promise((resolve) => {
+      started = resolve;
+    });
+    this.worker.on("message", (m: { id: number; ready?: true; matches?: RuleMatch[]; error?: string }) => {
+      if (m.ready) return started();
+      if (m.id === this.abandoned) this.abandoned = undefined;
+      this.waiting.get(m.id)?.(m.error !== undefined ? { error: m.error } : { matches: m.matches ?? [] });
+      this.waiting.delete(m.id);
+    });
+    const fail = (why: string) => {
+      started();
+      for (const answer of this.waiting.values()) answer({ error: why });
+      this.waiting.clear();
+    };
+    this.worker.on("error", (err) => fail(err.message));
+    this.worker.on("exit", (code) => {
+      this.exited = true;
+      fail(`the YARA worker exited (${code})`);
+    });
+  }
+
+  scan(
+    content: Buffer,
+    timeoutMs: number,
+  ): Promise<{ matches: RuleMatch[] } | { error: string } | "timeout"> {
+    const id = this.next++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        this.abandoned = id;
+        resolve("timeout");
+      }, timeoutMs);
+      this.waiting.set(id, (answer) => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
+      this.worker.postMessage({ id, data: content });
+    });
+  }
+
+  /** true while an abandoned scan still runs: a new one would only queue behind it */
+  get busy(): boolean {
+    return this.abandoned !== undefined;
+  }
+
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+}

@@ -41,12 +41,13 @@ describe("file digests", () => {
       expect(mayBePackaged(p)).toBe(true);
   });
 
-  it("takes MD5 where a package may own the file and SHA-256 only for a finding's subject", () => {
+  it("takes MD5 where a package may own the file and SHA-256 + SHA-1 only for a finding's subject", () => {
     const content = Buffer.from("hello\n");
     expect(fileDigests("usr/bin/x", content, false)).toEqual({ md5: md5(content) });
     expect(fileDigests("usr/local/bin/x", content, false)).toEqual({});
     expect(fileDigests("usr/local/bin/x", content, true)).toEqual({
       sha256: createHash("sha256").update(content).digest("hex"),
+      sha1: createHash("sha1").update(content).digest("hex"),
     });
   });
 

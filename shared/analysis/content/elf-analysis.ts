@@ -1,0 +1,173 @@
+/**
+ * Static signals on a Linux executable, read from its ELF headers by hand (bounded: every table is
+ * checked against the file before it is walked): packed by UPX, compressed or encrypted code, an
+ * executable dropped where nothing is installed. Same shape as `pe-analysis.ts`'s signals.
+ */
+export interface ElfSignal {
+  rule: string;
+  category: "malware" | "injection";
+  title: string;
+  evidence: string[];
+}
+
+export type ElfAnalysis = { signals: ElfSignal[] } | { error: string };
+
+export const isElf = (content: Buffer): boolean =>
+  content.length >= 4 && content.readUInt32BE(0) === 0x7f454c46;
+
+// the kernel itself refuses program header tables over 64 KiB; section tables this long are hostile
+const MAX_PROGRAM_HEADERS = 1024;
+const MAX_SECTIONS = 4096;
+const SHF_EXECINSTR = 0x4;
+const SHT_NOBITS = 8;
+const PT_LOAD = 1;
+const PF_X = 1;
+/** code regions smaller than this say nothing by their entropy */
+const MIN_CODE_BYTES = 4096;
+/** entropy is sampled over at most this many bytes of a region: packed bytes are uniform throughout */
+const ENTROPY_SAMPLE_BYTES = 256 * 1024;
+/** compiled code sits near 6 bits per byte; compressed or encrypted bytes near 8 */
+const HIGH_ENTROPY = 7.2;
+// where a build never installs a program, and where droppers write (dev/shm is memory, often executable)
+const DROP_PLACE = /^(?:tmp|var\/tmp|dev\/shm|run\/shm)\//;
+
+interface Region {
+  name: string;
+  offset: number;
+  size: number;
+}
+
+const inFile = (b: Buffer, at: number, size: number) =>
+  Number.isSafeInteger(at) && Number.isSafeInteger(size) && at >= 0 && size >= 0 && at + size <= b.length;
+
+/** The executable sections (or, with no section table as UPX leaves it, the executable segments). */
+function codeRegions(b: Buffer): Region[] | string {
+  if (b.length < 52) return "truncated: the ELF header is incomplete";
+  const is64 = b[4] === 2;
+  if (b[4] !== 1 && b[4] !== 2) return `unknown ELF class ${b[4]}`;
+  if (b[5] !== 1 && b[5] !== 2) return `unknown ELF byte order ${b[5]}`;
+  if (is64 && b.length < 64) return "truncated: the ELF header is incomplete";
+  const le = b[5] === 1;
+  const u16 = (at: number) => (le ? b.readUInt16LE(at) : b.readUInt16BE(at));
+  const u32 = (at: number) => (le ? b.readUInt32LE(at) : b.readUInt32BE(at));
+  const word = (at: number) => (is64 ? Number(le ? b.readBigUInt64LE(at) : b.readBigUInt64BE(at)) : u32(at));
+  const phoff = word(is64 ? 0x20 : 0x1c);
+  const shoff = word(is64 ? 0x28 : 0x20);
+  const [phentsize, phnum] = [u16(is64 ? 0x36 : 0x2a), u16(is64 ? 0x38 : 0x2c)];
+  const [shentsize, shnum, shstrndx] = [
+    u16(is64 ? 0x3a : 0x2e),
+    u16(is64 ? 0x3c : 0x30),
+    u16(is64 ? 0x3e : 0x32),
+  ];
+  if (shnum > 0 && shoff > 0) {
+    if (shnum > MAX_SECTIONS) return `bogus section table: ${shnum} sections`;
+    if (shentsize < (is64 ? 64 : 40) || !inFile(b, shoff, shnum * shentsize))
+      return "truncated or bogus: the section header table lies outside the file";
+    const header = (i: number) => {
+      const at = shoff + i * shentsize;
+      return {
+        name: u32(at),
+        type: u32(at + 4),
+        flags: word(at + 8),
+        offset: word(at + (is64 ? 0x18 : 0x10)),
+        size: word(at + (is64 ? 0x20 : 0x14)),
+      };
+    };
+    const names = shstrndx < shnum ? header(shstrndx) : undefined;
+    const nameOf = (n: number) => {
+      if (names === undefined || !inFile(b, names.offset, names.size) || n >= names.size) return "";
+      const start = names.offset + n;
+      const end = b.indexOf(0, start);
+      return b.toString(
+        "latin1",
+        start,
+        Math.min(end < 0 ? start : end, start + 64, names.offset + names.size),
+      );
+    };
+    const out: Region[] = [];
+    for (let i = 0; i < shnum; i++) {
+      const h = header(i);
+      if (h.type === SHT_NOBITS || (h.flags & SHF_EXECINSTR) === 0 || h.size === 0) continue;
+      if (!inFile(b, h.offset, h.size))
+        return `truncated or bogus: section ${JSON.stringify(nameOf(h.name))} claims ${h.size} bytes at ${h.offset}, past the end of the ${b.length}-byte file`;
+      out.push({ name: nameOf(h.name) || `section ${i}`, offset: h.offset, size: h.size });
+    }
+    return out;
+  }
+  if (phnum > MAX_PROGRAM_HEADERS) return `bogus program header table: ${phnum} entries`;
+  if (phnum > 0 && (phentsize < (is64 ? 56 : 32) || !inFile(b, phoff, phnum * phentsize)))
+    return "truncated or bogus: the program header table lies outside the file";
+  const out: Region[] = [];
+  for (let i = 0; i < phnum; i++) {
+    const at = phoff + i * phentsize;
+    const type = u32(at);
+    const flags = u32(at + (is64 ? 4 : 0x18));
+    const offset = word(at + (is64 ? 8 : 4));
+    const size = word(at + (is64 ? 0x20 : 0x10));
+    if (type !== PT_LOAD || (flags & PF_X) === 0 || size === 0) continue;
+    // a segment may run past a truncated file; what is there is what the loader would map
+    if (!inFile(b, offset, 0)) return `truncated or bogus: segment ${i} starts past the end of the file`;
+    out.push({ name: `executable segment ${i}`, offset, size: Math.min(size, b.length - offset) });
+  }
+  return out;
+}
+
+/** Entropy in bits per byte over evenly spaced 4 KiB samples (all of it when small). */
+function sampledEntropy(b: Buffer, offset: number, size: number): number {
+  const counts = new Float64Array(256);
+  const chunk = 4096;
+  const chunks = Math.ceil(Math.min(size, ENTROPY_SAMPLE_BYTES) / chunk);
+  const stride = Math.max(chunk, Math.floor(size / chunks));
+  let total = 0;
+  for (let c = 0; c < chunks; c++) {
+    const start = offset + c * stride;
+    const end = Math.min(start + chunk, offset + size);
+    for (let i = start; i < end; i++) counts[b[i]!]!++;
+    total += Math.max(0, end - start);
+  }
+  let h = 0;
+  for (const n of counts) if (n > 0) h -= (n / total) * Math.log2(n / total);
+  return h;
+}
+
+/** UPX writes its magic in the loader info right after the program headers, and leaves no section table. */
+function upxMagicAt(b: Buffer): number | undefined {
+  const at = b.subarray(0, Math.min(b.length, 4096)).indexOf("UPX!", 0, "latin1");
+  return at >= 0 ? at : undefined;
+}
+
+/** The signals of one ELF file at `path` (no leading slash); a damaged header is an error message. */
+export function analyzeElf(path: string, content: Buffer): ElfAnalysis {
+  const regions = codeRegions(content);
+  if (typeof regions === "string") return { error: regions };
+  const signals: ElfSignal[] = [];
+  const upx = upxMagicAt(content);
+  if (upx !== undefined) {
+    signals.push({
+      rule: "elf/packed-upx",
+      category: "malware",
+      title: "a UPX-packed Linux executable (its code is unpacked only at run time)",
+      evidence: [`UPX's "UPX!" loader magic at offset 0x${upx.toString(16)}`],
+    });
+  }
+  for (const r of regions) {
+    if (r.size < MIN_CODE_BYTES) continue;
+    const h = sampledEntropy(content, r.offset, r.size);
+    if (h < HIGH_ENTROPY) continue;
+    signals.push({
+      rule: "elf/high-entropy-code",
+      category: "malware",
+      title: "a Linux executable whose code is compressed or encrypted",
+      evidence: [`${r.name}: ${h.toFixed(2)} bits of entropy per byte over ${r.size} bytes`],
+    });
+  }
+  if (DROP_PLACE.test(path)) {
+    signals.push({
+      rule: "elf/unusual-location",
+      category: "malware",
+      title: "a Linux executable in a drop location (/tmp, /var/tmp, /dev/shm)",
+      evidence: [`an ELF file at /${path}, where droppers write, not where software is installed`],
+    });
+  }
+  return { signals };
+}
