@@ -22,6 +22,8 @@ import { trackingFromSettings } from "../tracking/tracking-from-settings.js";
 import { startHttpServer } from "./http-server.js";
 import { intervalTask } from "./interval-task.js";
 import { DEFAULT_STAGE_WORKERS, type StageWorkerOptions, subscribeStages } from "./stage-workers.js";
+import { STAGE_HANDLERS } from "../stages/stage-queues.js";
+import { KILL_AT_VARIABLE, killingDeps, killingHandlers, killSwitchFromEnv } from "./kill-points.js";
 
 export interface LocalHostOptions {
   /** the store (SQLite file or Azurite's data), the hook token: kept across restarts */
@@ -81,6 +83,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const access = await registryAccess(settings, allowList);
     const dbOptions = { ...dbUpdateOptions(settings), ...options.db };
     const tracking = trackingFromSettings(settings, policy.tracking, log);
+    // test-only fault injection (kill-points.ts): unset in production, and then nothing is wrapped
+    const killSwitch = killSwitchFromEnv();
+    if (killSwitch) log(`TEST ONLY: ${KILL_AT_VARIABLE}=${process.env[KILL_AT_VARIABLE]} is armed`);
     // clamd's signature version joins the layer-cache key before any layer is keyed
     const analyzers = await hostAnalyzers(policy.content?.yaraRules ?? [], log);
     const pipeline = buildPipelineDeps({
@@ -102,6 +107,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const lockSeconds = settings.PORTCULLIS_LOCAL_LOCK_SECONDS;
     if (lockSeconds !== undefined) {
       Object.assign(pipeline, { layerLease: { ...DEFAULT_LAYER_LEASE, leaseMs: lockSeconds * 1000 } });
+      if (tracking) tracking.intentLeaseMs = lockSeconds * 1000;
     }
     const workers = {
       ...DEFAULT_STAGE_WORKERS,
@@ -109,7 +115,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       ...(lockSeconds !== undefined ? { visibilityTimeoutSeconds: lockSeconds } : {}),
       ...options.workers,
     };
-    const subscriptions: Subscription[] = subscribeStages(bus, pipeline, workers);
+    const handlers = killSwitch ? killingHandlers(STAGE_HANDLERS, killSwitch) : STAGE_HANDLERS;
+    const subscriptions: Subscription[] = subscribeStages(bus, pipeline, workers, handlers);
     cleanup.unshift(async () => {
       await Promise.all(subscriptions.map((s) => s.stop()));
     });
@@ -123,9 +130,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       cleanup.push(() => journal.close());
       intakeBus = journaledIntakeBus(bus, journal, now);
     }
+    const intake = { tables, blobs, bus: intakeBus };
     const http = httpDepsFromSettings(
       settings,
-      { tables, blobs, bus: intakeBus, now, log },
+      { ...(killSwitch ? killingDeps(intake, "intake", killSwitch) : intake), now, log },
       allowList,
       hookToken,
     );
