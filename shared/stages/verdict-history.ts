@@ -58,7 +58,15 @@ export async function recordVerdict(
   const { registry, repository, digest } = image;
   const latestKey = blobKeys.verdictLatest(registry, repository, digest);
   const previous = await readJson(blobs, latestKey, LatestSchema);
-  if (previous?.verdictId === verdict.verdictId) return previous.record;
+  if (previous?.verdictId === verdict.verdictId) {
+    // a crash may have come between the two writes: the record goes (again) under its own time
+    await blobs.put(
+      blobKeys.verdictRecord(registry, repository, digest, previous.record.at),
+      JSON.stringify(previous.record),
+      JSON_BLOB,
+    );
+    return previous.record;
+  }
   const states = findings.map(findingStateOf);
   const record: VerdictRecord = {
     cause: verdict.cause,
@@ -75,14 +83,15 @@ export async function recordVerdict(
         }
       : {}),
   };
-  await blobs.put(
-    blobKeys.verdictRecord(registry, repository, digest, verdict.at),
-    JSON.stringify(record),
-    JSON_BLOB,
-  );
+  // the latest first: a redelivery after a crash finds it and writes this record, not a second one
   await blobs.put(
     latestKey,
     JSON.stringify({ verdictId: verdict.verdictId, decision: verdict.decision, record, findings: states }),
+    JSON_BLOB,
+  );
+  await blobs.put(
+    blobKeys.verdictRecord(registry, repository, digest, verdict.at),
+    JSON.stringify(record),
     JSON_BLOB,
   );
   await blobs.delete(blobKeys.rescanFailure(registry, repository, digest));
