@@ -15,6 +15,7 @@ const all = [
   "tracking.ts",
   "analyzer-overhead.ts",
   "rescan-fleet.ts",
+  "decompression-bombs.ts",
 ];
 const only = process.argv.slice(2);
 const chosen = only.length ? all.filter((b) => only.some((o) => b.startsWith(o))) : all;
