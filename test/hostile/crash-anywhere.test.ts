@@ -229,7 +229,8 @@ it(
 
     // each push tracked by exactly one GitHub issue, however often tracking was killed mid-write
     const titles = repositories.map((r) => `Vulnerable image: ${registry.host}/${r}`).sort();
-    const issuesUntil = Date.now() + 120_000;
+    // tracking is one stream at a time, and the GitHub client paces its writes: time per push
+    const issuesUntil = Date.now() + 120_000 + PUSHES * 3_000;
     while (github.issuesOf("acme", "app").length < titles.length && Date.now() < issuesUntil)
       await sleep(500);
     await sleep(2000);
