@@ -16,6 +16,7 @@ const all = [
   "analyzer-overhead.ts",
   "rescan-fleet.ts",
   "language-inventory.ts",
+  "decompression-bombs.ts",
 ];
 const only = process.argv.slice(2);
 const chosen = only.length ? all.filter((b) => only.some((o) => b.startsWith(o))) : all;

@@ -49,21 +49,26 @@ export async function abandonEvent(tables: TableStore, key: string, etag: string
 
 /**
  * The same (digest, tag) announced by a second event within the window is the same push: the
- * first to insert (or to replace an expired row under its ETag) wins, atomically. Returns the
- * won row's ETag, or undefined for a duplicate.
+ * first to insert (or to replace an expired row under its ETag) wins, atomically. The row names the
+ * event that won it: that event's own redelivery (a process died after this claim, before the scan
+ * request was sent) takes it back instead of being dropped as a duplicate. Returns the won row's
+ * ETag, or undefined for a duplicate.
  */
 export async function claimDigestWindow(
   tables: TableStore,
   key: string,
   now: Date,
   windowMs: number,
+  eventKey: string,
 ): Promise<string | undefined> {
-  const seen = { seenAt: now.toISOString() };
+  const seen = { seenAt: now.toISOString(), event: eventKey };
   const inserted = await tables.insertIfAbsent(TABLES.events, "digest", key, seen);
   if (inserted.ok) return inserted.etag;
   const row = await tables.get(TABLES.events, "digest", key);
+  const ours = row?.properties.event === eventKey;
   const retried = row
-    ? Number.isFinite(Date.parse(String(row.properties.seenAt))) &&
+    ? !ours &&
+      Number.isFinite(Date.parse(String(row.properties.seenAt))) &&
       now.getTime() - Date.parse(String(row.properties.seenAt)) < windowMs
       ? undefined
       : await tables.updateIfMatch(TABLES.events, "digest", key, seen, row.etag)

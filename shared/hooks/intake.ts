@@ -42,7 +42,9 @@ export async function acceptPushEvents(
     const digestKey = keys.digest ? `${keys.digest}#${event.tag ?? ""}` : undefined;
     let digestEtag: string | undefined;
     try {
-      digestEtag = digestKey ? await claimDigestWindow(deps.tables, digestKey, now, windowMs) : undefined;
+      digestEtag = digestKey
+        ? await claimDigestWindow(deps.tables, digestKey, now, windowMs, keys.event)
+        : undefined;
       if (digestKey && digestEtag === undefined) {
         duplicates++;
       } else {

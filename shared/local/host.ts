@@ -23,6 +23,8 @@ import { trackingFromSettings } from "../tracking/tracking-from-settings.js";
 import { startHttpServer } from "./http-server.js";
 import { intervalTask } from "./interval-task.js";
 import { DEFAULT_STAGE_WORKERS, type StageWorkerOptions, subscribeStages } from "./stage-workers.js";
+import { STAGE_HANDLERS } from "../stages/stage-queues.js";
+import { KILL_AT_VARIABLE, killingDeps, killingHandlers, killSwitchFromEnv } from "./kill-points.js";
 
 export interface LocalHostOptions {
   /** the store (SQLite file or Azurite's data), the hook token: kept across restarts */
@@ -87,6 +89,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       ...configured,
       tracker: withBeforeWrite(configured.tracker, storage.sync),
     };
+    // test-only fault injection (kill-points.ts): unset in production, and then nothing is wrapped
+    const killSwitch = killSwitchFromEnv();
+    if (killSwitch) log(`TEST ONLY: ${KILL_AT_VARIABLE}=${process.env[KILL_AT_VARIABLE]} is armed`);
     // clamd's signature version joins the layer-cache key before any layer is keyed
     const analyzers = await hostAnalyzers(policy.content?.yaraRules ?? [], log);
     const pipeline = buildPipelineDeps({
@@ -108,6 +113,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const lockSeconds = settings.PORTCULLIS_LOCAL_LOCK_SECONDS;
     if (lockSeconds !== undefined) {
       Object.assign(pipeline, { layerLease: { ...DEFAULT_LAYER_LEASE, leaseMs: lockSeconds * 1000 } });
+      if (tracking) tracking.intentLeaseMs = lockSeconds * 1000;
     }
     const workers = {
       ...DEFAULT_STAGE_WORKERS,
@@ -115,7 +121,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       ...(lockSeconds !== undefined ? { visibilityTimeoutSeconds: lockSeconds } : {}),
       ...options.workers,
     };
-    const subscriptions: Subscription[] = subscribeStages(bus, pipeline, workers);
+    const handlers = killSwitch ? killingHandlers(STAGE_HANDLERS, killSwitch) : STAGE_HANDLERS;
+    const subscriptions: Subscription[] = subscribeStages(bus, pipeline, workers, handlers);
     cleanup.unshift(async () => {
       await Promise.all(subscriptions.map((s) => s.stop()));
     });
@@ -129,9 +136,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       cleanup.push(() => journal.close());
       intakeBus = journaledIntakeBus(bus, journal, now);
     }
+    const intake = { tables, blobs, bus: intakeBus };
     const http = httpDepsFromSettings(
       settings,
-      { tables, blobs, bus: intakeBus, now, log },
+      { ...(killSwitch ? killingDeps(intake, "intake", killSwitch) : intake), now, log },
       allowList,
       hookToken,
     );

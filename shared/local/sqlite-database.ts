@@ -14,7 +14,10 @@ export function prepared<P extends unknown[] = unknown[], R = unknown>(
   sql: string,
 ): Database.Statement<P, R> {
   let cache = statements.get(db);
-  if (!cache) statements.set(db, (cache = new Map()));
+  if (!cache) {
+    cache = new Map();
+    statements.set(db, cache);
+  }
   let statement = cache.get(sql);
   if (!statement) {
     if (cache.size >= MAX_CACHED_STATEMENTS) cache.clear();

@@ -58,7 +58,15 @@ export async function recordVerdict(
   const { registry, repository, digest } = image;
   const latestKey = blobKeys.verdictLatest(registry, repository, digest);
   const previous = await readJson(blobs, latestKey, LatestSchema);
-  if (previous?.verdictId === verdict.verdictId) return previous.record;
+  if (previous?.verdictId === verdict.verdictId) {
+    // a crash may have come between the two writes: the record goes (again) under its own time
+    await blobs.put(
+      blobKeys.verdictRecord(registry, repository, digest, previous.record.at),
+      JSON.stringify(previous.record),
+      JSON_BLOB,
+    );
+    return previous.record;
+  }
   const states = findings.map(findingStateOf);
   const record: VerdictRecord = {
     cause: verdict.cause,
@@ -75,13 +83,9 @@ export async function recordVerdict(
         }
       : {}),
   };
-  // the record and the latest pointer in one commit where the store can (one fsync per verdict, not two)
+  // one commit where the store can; elsewhere in this order, the latest first: a redelivery after a
+  // crash finds it and writes this record, not a second one
   await putBlobs(blobs, [
-    {
-      key: blobKeys.verdictRecord(registry, repository, digest, verdict.at),
-      data: JSON.stringify(record),
-      ...JSON_BLOB,
-    },
     {
       key: latestKey,
       data: JSON.stringify({
@@ -90,6 +94,11 @@ export async function recordVerdict(
         record,
         findings: states,
       }),
+      ...JSON_BLOB,
+    },
+    {
+      key: blobKeys.verdictRecord(registry, repository, digest, verdict.at),
+      data: JSON.stringify(record),
       ...JSON_BLOB,
     },
   ]);

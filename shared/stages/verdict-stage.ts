@@ -46,7 +46,14 @@ export async function verdictStage(msg: VerdictMessage, deps: PipelineDeps): Pro
     { registry, repository, digest },
     {
       // the DB version, the rescan run and a person's request name the run: a second `/portcullis rescan` or sweep is a new verdict, not a redelivery
-      verdictId: [msg.scanId, msg.reportKey, msg.cause ?? "push", msg.dbVersion, msg.rescanId ?? "", msg.request ?? ""].join("|"),
+      verdictId: [
+        msg.scanId,
+        msg.reportKey,
+        msg.cause ?? "push",
+        msg.dbVersion,
+        msg.rescanId ?? "",
+        msg.request ?? "",
+      ].join("|"),
       cause: msg.cause ?? "push",
       at: deps.now().toISOString(),
       dbVersion: msg.dbVersion,
