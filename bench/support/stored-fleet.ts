@@ -128,15 +128,22 @@ export interface FleetSource {
   image(i: number): StoredFleetImage;
 }
 
+/** One image in this many carries the fleet's rare package (a targeted update touching 1 %). */
+export const RARE_EVERY = 100;
+
 /**
  * Image `i`: a base layer (round robin over the real OS databases) and an app layer of packages
- * drawn from the lockfiles, sized so the image has 100–400 packages. Deterministic per `i`.
+ * drawn from the lockfiles, sized so the image has 100–400 packages; every `RARE_EVERY`-th image
+ * also carries the rare package, one real lockfile package kept out of the others' draw.
+ * Deterministic per `i`.
  */
 export async function storedFleet(registry: string): Promise<FleetSource> {
   const bases = await baseLayers();
-  const apps = await appPool();
+  const pool = await appPool();
+  const rare = pool.at(-1)!;
+  const apps = pool.slice(0, -1).filter((p) => p.ecosystem !== rare.ecosystem || p.name !== rare.name);
   const all = new Map<string, Package>();
-  for (const p of [...bases.flatMap((b) => b.packages), ...apps])
+  for (const p of [...bases.flatMap((b) => b.packages), ...apps, rare])
     all.set(`${p.ecosystem}\0${p.name}\0${p.version}`, p);
   return {
     packages: [...all.values()],
@@ -152,7 +159,13 @@ export async function storedFleet(registry: string): Promise<FleetSource> {
         const p = apps[(start + k) % apps.length]!;
         return { ...p, layer: appLayer, paths: [`opt/app-${Math.floor(k / apps.length)}/${p.paths[0]}`] };
       });
-      const packages = [...base.packages, ...app];
+      const packages = [
+        ...base.packages,
+        ...app,
+        ...(i % RARE_EVERY === 0
+          ? [{ ...rare, layer: appLayer, paths: [`opt/app-rare/${rare.paths[0]}`] }]
+          : []),
+      ];
       return {
         digest,
         inventory: {
