@@ -6,6 +6,18 @@ const Hex = z.string().regex(/^[0-9a-f]+$/);
 export const SecretHitSchema = z.object({ rule: z.string(), title: z.string(), line: z.number().int() });
 
 /** What the content analyzer keeps per file in a layer report (and so in the layer cache). */
+/** pe-analysis.ts's and elf-analysis.ts's signals on an executable: the rule, its reason and evidence */
+const ExecutableSignals = z
+  .array(
+    z.object({
+      rule: z.string(),
+      category: z.enum(["malware", "injection"]),
+      title: z.string(),
+      evidence: z.array(z.string()),
+    }),
+  )
+  .optional();
+
 export const ContentDataSchema = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("file"),
@@ -32,27 +44,9 @@ export const ContentDataSchema = z.discriminatedUnion("kind", [
     /** why YARA gave no verdict on this file (its scan timed out, or waited on one that did) */
     yaraError: z.string().optional(),
     /** pe-analysis.ts's signals on a Windows executable (imports, packing, location) */
-    pe: z
-      .array(
-        z.object({
-          rule: z.string(),
-          category: z.enum(["malware", "injection"]),
-          title: z.string(),
-          evidence: z.array(z.string()),
-        }),
-      )
-      .optional(),
+    pe: ExecutableSignals,
     /** elf-analysis.ts's signals on a Linux executable (UPX, packed code, drop location) */
-    elf: z
-      .array(
-        z.object({
-          rule: z.string(),
-          category: z.enum(["malware", "injection"]),
-          title: z.string(),
-          evidence: z.array(z.string()),
-        }),
-      )
-      .optional(),
+    elf: ExecutableSignals,
     /** why an ELF file's headers could not be read (truncated, bogus tables) */
     elfError: z.string().optional(),
     /** FileVersion of a core system file (ntoskrnl.exe, kernel32.dll, ntdll.dll), for the build cross-check */

@@ -146,18 +146,13 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
     layer,
   }));
   warnings.push(...checked.warnings);
-  // a PE that could not be analyzed was still hashed, YARA-scanned and sent to clamd: said, not fatal
-  for (const { layer, path, error } of unreadPe.slice(0, MAX_PE_WARNINGS))
-    warnings.push({
-      code: "pe-unreadable",
-      message: `/${path} could not be analyzed as a PE file: ${error}`,
-      layer,
-    });
-  if (unreadPe.length > MAX_PE_WARNINGS)
-    warnings.push({
-      code: "pe-unreadable",
-      message: `${unreadPe.length - MAX_PE_WARNINGS} more MZ files could not be analyzed as PE files`,
-    });
+  warnings.push(
+    ...unreadableExecutables(
+      { code: "pe-unreadable", kind: "a PE file" },
+      unreadPe,
+      (n) => `${n} more MZ files could not be analyzed as PE files`,
+    ),
+  );
   const unhashed = md5sums.flatMap(({ record }) =>
     record.files.filter(([path]) => {
       const file = files.get(canonical(path));
@@ -175,18 +170,13 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
       message: `YARA gave no verdict on ${paths.length} file${paths.length === 1 ? "" : "s"} of this layer (${timedOut} timed out, the rest waited on a timed-out scan), e.g. /${paths[0]}; portcullis's other rules and clamd still looked at them`,
       layer,
     });
-  // an ELF whose headers are damaged was still hashed, YARA-scanned and sent to clamd
-  for (const { layer, path, error } of unreadElf.slice(0, MAX_PE_WARNINGS))
-    warnings.push({
-      code: "elf-unreadable",
-      message: `/${path} could not be analyzed as an ELF file: ${error}`,
-      layer,
-    });
-  if (unreadElf.length > MAX_PE_WARNINGS)
-    warnings.push({
-      code: "elf-unreadable",
-      message: `${unreadElf.length - MAX_PE_WARNINGS} more ELF files could not be analyzed`,
-    });
+  warnings.push(
+    ...unreadableExecutables(
+      { code: "elf-unreadable", kind: "an ELF file" },
+      unreadElf,
+      (n) => `${n} more ELF files could not be analyzed`,
+    ),
+  );
   findings.sort(compareContent);
   if (findings.length > MAX_FINDINGS) {
     // a hostile or mass-modified image must not make the stored inventory unbounded; blocking ones sort first
@@ -264,6 +254,24 @@ function finding(fields: Omit<ContentFinding, "confidence" | "engines" | "tier">
 }
 
 /** debsums: a file a package lists whose content is not what the package installed. */
+/**
+ * One warning per executable whose headers could not be analyzed, the rest counted: the file was
+ * still hashed, YARA-scanned and sent to clamd, so this is said, not fatal.
+ */
+function unreadableExecutables(
+  { code, kind }: { code: "pe-unreadable" | "elf-unreadable"; kind: string },
+  unread: readonly { layer: string; path: string; error: string }[],
+  more: (count: number) => string,
+): ScanWarning[] {
+  const out: ScanWarning[] = unread.slice(0, MAX_PE_WARNINGS).map(({ layer, path, error }) => ({
+    code,
+    message: `/${path} could not be analyzed as ${kind}: ${error}`,
+    layer,
+  }));
+  if (unread.length > MAX_PE_WARNINGS) out.push({ code, message: more(unread.length - MAX_PE_WARNINGS) });
+  return out;
+}
+
 function md5sumsMismatches(
   md5sums: readonly { layer: string; path: string; record: Md5sums }[],
   files: Map<string, SeenFile>,
