@@ -17,7 +17,8 @@ const SWEEP_EVERY = 500;
  * (visibility timeout, delivery count, lock renewal, `<queue>-poison`), with the duplicate window
  * kept in the file too and checked in the send's own transaction, so a message id is dropped within
  * the window even across restarts, as Service Bus does. Every send, receive and completion is
- * committed (and fsync'd) before it returns.
+ * committed before it returns (durable against `kill -9`; `syncLocalStore` makes it survive a power
+ * cut before anyone outside is told).
  */
 export class SqliteBus extends TransportBus {
   readonly #transport: SqliteQueueTransport;

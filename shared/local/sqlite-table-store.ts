@@ -64,7 +64,7 @@ export class SqliteTableStore implements TableStore {
       `INSERT INTO table_rows (tbl, pk, rk, etag, props) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (tbl, pk, rk) DO UPDATE SET etag = excluded.etag, props = excluded.props`,
     );
-    // one commit (one fsync) for the whole set, where row-by-row upserts pay one each
+    // one commit for the whole set, where row-by-row upserts pay one each
     this.#db.transaction(() => {
       for (const r of rows)
         statement.run(

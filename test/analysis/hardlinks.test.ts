@@ -18,7 +18,7 @@ import { ANALYZERS } from "../../shared/analysis/registry.js";
 import { squashLayers } from "../../shared/analysis/squash.js";
 import { type ContentFinding, ContentFactSchema } from "../../shared/model/content.js";
 import { DEFAULT_LIMITS } from "../../shared/model/limits.js";
-import { type RunningClamd, startClamd } from "../support/clamd.js";
+import { EICAR, type RunningClamd, startTestClamd } from "../support/clamd.js";
 import { runTool } from "../support/run-tool.js";
 import { refFor, streamOf } from "./layers.js";
 
@@ -81,18 +81,13 @@ describe("a hardlink to a package database after more than the read-cache budget
   }, 120_000);
 });
 
-const EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 const MINER = "#!/bin/sh\nexec ./xmrig -o stratum+tcp://127.0.0.1:3333 -u wallet\n";
 const AWS = "[default]\naws_access_key_id = AKIAQWERTYUIOPASDFGH\n";
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE4ZbVv3yVQ2n8X5m1qj0Zq1xYwq3J8Lx0H2cQm7bT1d dev@laptop\n";
-const hex = (s: string) => Buffer.from(s).toString("hex");
 
 let clamd: RunningClamd;
 beforeAll(async () => {
-  clamd = await startClamd({
-    "portcullis-test.hdb": `${createHash("md5").update(EICAR).digest("hex")}:${EICAR.length}:Portcullis.Test.EICAR\n`,
-    "portcullis-test.ndb": `Portcullis.Test.Stratum:0:*:${hex("stratum+tcp://")}\n`,
-  });
+  clamd = await startTestClamd();
 }, 60_000);
 afterAll(() => clamd?.stop());
 

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import os from "node:os";
@@ -60,5 +61,20 @@ function pong(port: number): Promise<boolean> {
     });
     socket.on("end", () => resolve(reply.startsWith("PONG")));
     socket.on("error", () => resolve(false));
+  });
+}
+
+/** The EICAR test string, which the content suites' clamd knows by its MD5. */
+export const EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+
+/**
+ * clamd with the content suites' two signatures: EICAR by its MD5 (`Portcullis.Test.EICAR`) and
+ * any file carrying a stratum URL (`Portcullis.Test.Stratum`).
+ */
+export function startTestClamd(): Promise<RunningClamd> {
+  const hex = (s: string) => Buffer.from(s).toString("hex");
+  return startClamd({
+    "portcullis-test.hdb": `${createHash("md5").update(EICAR).digest("hex")}:${EICAR.length}:Portcullis.Test.EICAR\n`,
+    "portcullis-test.ndb": `Portcullis.Test.Stratum:0:*:${hex("stratum+tcp://")}\n`,
   });
 }

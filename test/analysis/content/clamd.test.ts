@@ -23,20 +23,15 @@ import { DEFAULT_LIMITS } from "../../../shared/model/limits.js";
 import type { Inventory } from "../../../shared/model/report.js";
 import { PolicySchema } from "../../../shared/policy/policy.js";
 import { makeReport } from "../../../shared/stages/make-report.js";
-import { type RunningClamd, startClamd } from "../../support/clamd.js";
+import { EICAR, type RunningClamd, startTestClamd } from "../../support/clamd.js";
 import { freePort } from "../../support/free-port.js";
 import { layerBlob, streamOf } from "../layers.js";
 
-const EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 const MINER = "#!/bin/sh\nexec ./xmrig -o stratum+tcp://127.0.0.1:3333 -u wallet\n";
-const hex = (s: string) => Buffer.from(s).toString("hex");
 
 let clamd: RunningClamd;
 beforeAll(async () => {
-  clamd = await startClamd({
-    "portcullis-test.hdb": `${createHash("md5").update(EICAR).digest("hex")}:${EICAR.length}:Portcullis.Test.EICAR\n`,
-    "portcullis-test.ndb": `Portcullis.Test.Stratum:0:*:${hex("stratum+tcp://")}\n`,
-  });
+  clamd = await startTestClamd();
 }, 60_000);
 afterAll(() => clamd?.stop());
 
