@@ -17,6 +17,7 @@ const all = [
   "rescan-fleet.ts",
   "language-inventory.ts",
   "decompression-bombs.ts",
+  "yara-rules.ts",
 ];
 const only = process.argv.slice(2);
 const chosen = only.length ? all.filter((b) => only.some((o) => b.startsWith(o))) : all;
