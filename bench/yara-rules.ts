@@ -10,7 +10,7 @@ import { compile, type YaraX } from "@litko/yara-x";
 import { analyzeLayer } from "../shared/analysis/analyze-layer.js";
 import type { Analyzer } from "../shared/analysis/analyzer.js";
 import { YaraEngine, yaraScans } from "../shared/analysis/content/yara-engine.js";
-import { ruleBlocks } from "../shared/analysis/content/yara-non-pe-rules.js";
+import { ruleBlocks, ruleSetPasses, yaraFileKind } from "../shared/analysis/content/yara-rule-sets.js";
 import { SHIPPED_YARA_RULES } from "../shared/analysis/content/yara-rules.js";
 import { DEFAULT_LIMITS } from "../shared/model/limits.js";
 import { buildDebianTestImage } from "../test/support/debian-image.js";
@@ -82,50 +82,57 @@ function measure(scan: (b: Buffer) => unknown, files: Buffer[], runs = 5): { cal
   return { call, perByte: Math.max(0, total - call * files.length) / bytes };
 }
 
-const kindOf = (f: File): string => {
-  if (f.content.subarray(0, 4).toString("latin1") === "\x7fELF") return "ELF";
-  if (f.content[0] === 0x4d && f.content[1] === 0x5a) return "PE";
-  return "script/text";
-};
-
 async function main() {
   const all = [...(await debianFiles()), ...(await appFiles())];
   const groups = new Map<string, Buffer[]>();
   for (const f of all) {
-    const k = kindOf(f);
+    const k = yaraFileKind(f.content);
     groups.set(k, [...(groups.get(k) ?? []), f.content]);
   }
-  const mb = (bs: Buffer[]) => (bs.reduce((n, b) => n + b.length, 0) / 1e6).toFixed(1);
+  const size = (bs: Buffer[]) => bs.reduce((n, b) => n + b.length, 0);
   console.log(
-    `corpus: ${[...groups].map(([k, bs]) => `${k} ${bs.length} files ${mb(bs)} MB`).join(", ")} (files YARA reads)`,
+    `corpus (the files YARA reads), by kind: ${[...groups].map(([k, bs]) => `${k} ${bs.length} files ${(size(bs) / 1e6).toFixed(1)} MB`).join(", ")}`,
   );
   const kinds = [...groups.keys()].sort();
-  const head = `${"rule".padEnd(34)} ${"ns/call".padStart(8)} ${kinds.map((k) => `${k} ns/B`.padStart(16)).join(" ")} ${"total ms".padStart(9)}`;
-  console.log(head);
-  const row = (name: string, scan: (b: Buffer) => unknown) => {
+  console.log(
+    `${"rules".padEnd(40)} ${"ns/call".padStart(8)} ${kinds.map((k) => `${k} ns/B`.padStart(14)).join(" ")} ${"ms".padStart(6)}`,
+  );
+  const row = (name: string, scan: (b: Buffer) => unknown, only?: string) => {
     let totalNs = 0;
     let call = 0;
     const cells = kinds.map((k) => {
+      if (only !== undefined && k !== only) return "".padStart(14);
       const files = groups.get(k)!;
       const m = measure(scan, files);
       call = m.call;
-      totalNs += m.perByte * files.reduce((n, f) => n + f.length, 0) + m.call * files.length;
-      return m.perByte.toFixed(2).padStart(16);
+      totalNs += m.perByte * size(files) + m.call * files.length;
+      return m.perByte.toFixed(2).padStart(14);
     });
     console.log(
-      `${name.padEnd(34)} ${call.toFixed(0).padStart(8)} ${cells.join(" ")} ${(totalNs / 1e6).toFixed(0).padStart(9)}`,
+      `${name.padEnd(40)} ${call.toFixed(0).padStart(8)} ${cells.join(" ")} ${(totalNs / 1e6).toFixed(0).padStart(6)}`,
     );
   };
-  for (const { name, text } of ruleBlocks(SHIPPED_YARA_RULES)) {
-    const rules: YaraX = compile(text);
+  const compiled = (source: string) => {
+    const rules: YaraX = compile(source);
     rules.setMaxMatchesPerPattern(16);
-    row(name, (b) => rules.scan(b));
-  }
-  const whole = compile(SHIPPED_YARA_RULES);
-  whole.setMaxMatchesPerPattern(16);
-  row("(all rules, one set)", (b) => whole.scan(b));
+    return (b: Buffer) => rules.scan(b);
+  };
+  console.log("-- each shipped rule alone, on every kind");
+  for (const { name, text } of ruleBlocks(SHIPPED_YARA_RULES)) row(name, compiled(text));
+  row("(every rule in one set, as before #15)", compiled(SHIPPED_YARA_RULES));
+  console.log("-- each kind's passes (yara-rule-sets.ts), on files of that kind");
+  const passes = ruleSetPasses();
+  for (const kind of kinds)
+    (passes[kind as keyof typeof passes] ?? []).forEach((source, i) => {
+      const names = ruleBlocks(source).map((b) => b.name);
+      row(
+        `${kind} ${i + 1}: ${names.length > 2 ? `${names.length} rules` : names.join(", ")}`,
+        compiled(source),
+        kind,
+      );
+    });
   const engine = new YaraEngine();
-  row("(the engine, as the analyzer calls it)", (b) => engine.scan(b));
+  row("(the engine: every kind's passes)", (b) => engine.scan(b));
 }
 
 await main();

@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
-import { compile, type RuleMatch, type YaraX } from "@litko/yara-x";
+import { compile, create, type RuleMatch, type YaraX } from "@litko/yara-x";
 import { ContentCategorySchema } from "../../model/content.js";
-import { SHIPPED_YARA_RULES, YARA_RULES_VERSION } from "./yara-rules.js";
+import { YARA_RULES_VERSION } from "./yara-rules.js";
 import type { UserYaraRules } from "./yara-rule-dirs.js";
 import { ScanError } from "../../model/errors.js";
-import { needsFullRuleSet, nonPeRules } from "./yara-non-pe-rules.js";
+import { ruleSetPasses, type YaraFileKind, yaraFileKind } from "./yara-rule-sets.js";
 
 /** One YARA rule that matched a file: its stable id, threat kind, title and which patterns hit where. */
 export interface YaraHit {
@@ -50,32 +50,33 @@ export function yaraScans(path: string, content: Buffer): boolean {
  */
 export const DEFAULT_YARA_SCAN_TIMEOUT_MS = 10_000;
 
-/** One file's YARA outcome: the hits, or why the file was not (fully) scanned. */
-export type YaraOutcome = { hits: YaraHit[] } | { error: string };
+/** One file's YARA outcome: the hits, and why the user's rules gave no verdict on it, if they did not. */
+export type YaraOutcome = { hits: YaraHit[]; error?: string };
 
 /**
  * YARA-X over the shipped rule set and the user's rules, compiled once. A user rule that fails to
  * compile, or that YARA-X judges slow, is refused here with its file and line: a scan never runs a
- * rule set other than the one configured.
+ * rule set other than the one configured. The shipped rules run by file kind (`yara-rule-sets.ts`);
+ * the user's are a rule set of their own, run on every file YARA reads.
  */
 export class YaraEngine {
-  private readonly rules: YaraX;
-  /** the same hits for non-PE files over 128 bytes, with PE-only patterns left out (yara-non-pe-rules.ts) */
-  private readonly nonPe: YaraX | undefined;
+  /** each file kind's shipped rules, in passes */
+  private readonly shipped: Record<YaraFileKind, YaraX[]>;
+  /** the user's rules, for `scan` (`scanWithin` runs them in a worker thread) */
+  private readonly user: YaraX | undefined;
   /** the rule set's identity in the layer-cache key: shipped version plus a digest of the user rules */
   readonly version: string;
 
   private readonly timeoutMs: number;
-  /** every rule source, shipped first: what a worker thread compiles */
-  private readonly sources: string[] = [];
+  /** the user's rule sources: what a worker thread compiles */
+  private readonly sources: string[];
   private worker: YaraWorker | undefined;
 
   constructor(user: UserYaraRules = { files: [] }, options: { scanTimeoutMs?: number } = {}) {
     this.timeoutMs = options.scanTimeoutMs ?? DEFAULT_YARA_SCAN_TIMEOUT_MS;
-    this.rules = withUserRules(compile(SHIPPED_YARA_RULES), user);
-    const nonPe = nonPeRules(SHIPPED_YARA_RULES);
-    this.nonPe = nonPe === undefined ? undefined : nonPeEngine(nonPe, user);
-    if (user.files.length > 0) this.sources.push(SHIPPED_YARA_RULES, ...user.files.map((f) => f.source));
+    this.shipped = compiledPasses();
+    this.user = user.files.length > 0 ? userRules(user) : undefined;
+    this.sources = user.files.map((f) => f.source);
     const digest = createHash("sha256");
     for (const file of user.files) digest.update(`${file.path}\0${file.source}\0`);
     this.version =
@@ -84,31 +85,48 @@ export class YaraEngine {
         : `shipped@${YARA_RULES_VERSION}+user-${digest.digest("hex").slice(0, 16)}`;
   }
 
+  /** Every rule's hits, the user's too, in this thread and without a time bound. */
   scan(content: Buffer): YaraHit[] {
-    const rules = this.nonPe === undefined || needsFullRuleSet(content) ? this.rules : this.nonPe;
-    return rules.scan(content).map(toHit);
+    const hits = this.scanShipped(content);
+    if (this.user !== undefined) for (const m of this.user.scan(content)) hits.push(toHit(m, false));
+    return hits;
+  }
+
+  /** The shipped rules of the file's kind: reviewed and linear, so in this thread, unbounded. */
+  private scanShipped(content: Buffer): YaraHit[] {
+    const hits: YaraHit[] = [];
+    for (const rules of this.shipped[yaraFileKind(content)])
+      for (const m of rules.scan(content)) hits.push(toHit(m, true));
+    return hits;
   }
 
   /**
    * The file's hits within the time bound. The user's rules run in a worker thread (YARA-X's
    * scanAsync holds the event loop, so no timer could fire beside it in this thread); a scan past the
    * bound is abandoned with an error, and runs on in the worker (native code cannot be interrupted).
-   * Until it ends, files are not YARA-scanned and say so: a pathological rule costs one thread.
-   * With the shipped rules alone (reviewed, linear) the scan stays in this thread.
+   * Until it ends, files get no verdict from the user's rules and say so: a pathological rule costs
+   * one thread. The shipped rules' hits are always there.
    */
   async scanWithin(content: Buffer): Promise<YaraOutcome> {
-    if (this.sources.length === 0) return { hits: this.scan(content) };
+    const hits = this.scanShipped(content);
+    if (this.sources.length === 0) return { hits };
     if (this.worker?.exited) this.worker = undefined;
     this.worker ??= new YaraWorker(this.sources);
     if (this.worker.busy)
-      return { error: "not scanned by YARA: an earlier scan that timed out is still running" };
+      return {
+        hits,
+        error: "not scanned by the user's YARA rules: an earlier scan that timed out is still running",
+      };
     const outcome = await this.worker.scan(content, this.timeoutMs);
     if (outcome === "timeout")
       return {
-        error: `YARA scan timed out after ${this.timeoutMs} ms (a slow rule); the rules' verdict on it is unknown`,
+        hits,
+        error: `the user's YARA rules timed out after ${this.timeoutMs} ms (a slow rule); their verdict on it is unknown`,
       };
-    if ("error" in outcome) return { error: `YARA could not scan it: ${outcome.error}` };
-    return { hits: outcome.matches.map(toHit) };
+    if ("error" in outcome)
+      return { hits, error: `the user's YARA rules could not scan it: ${outcome.error}` };
+    for (const m of outcome.matches) hits.push(toHit(m, false));
+    return { hits };
   }
 
   /** Stops the worker thread (shutdown); the engine starts another on its next bounded scan. */
@@ -119,16 +137,30 @@ export class YaraEngine {
   }
 }
 
-/** A user rule that names a dropped shipped rule does not compile here: the full set then scans every file. */
-function nonPeEngine(source: string, user: UserYaraRules): YaraX | undefined {
-  try {
-    return withUserRules(compile(source), user);
-  } catch {
-    return undefined;
-  }
+/** Each kind's passes compiled once per process: kinds with the same rule text share one compiled set. */
+let compiled: Record<YaraFileKind, YaraX[]> | undefined;
+function compiledPasses(): Record<YaraFileKind, YaraX[]> {
+  if (compiled !== undefined) return compiled;
+  const byText = new Map<string, YaraX>();
+  const one = (source: string) => {
+    const known = byText.get(source);
+    if (known !== undefined) return known;
+    const rules: YaraX = compile(source);
+    // at most this many matches per pattern: a file full of one string must not make a huge answer
+    rules.setMaxMatchesPerPattern(16);
+    byText.set(source, rules);
+    return rules;
+  };
+  const passes = ruleSetPasses();
+  const out = {} as Record<YaraFileKind, YaraX[]>;
+  for (const kind of Object.keys(passes) as YaraFileKind[])
+    out[kind] = passes[kind].filter((p) => p.trim() !== "").map(one);
+  compiled = out;
+  return out;
 }
 
-function withUserRules(rules: YaraX, user: UserYaraRules): YaraX {
+function userRules(user: UserYaraRules): YaraX {
+  const rules = create();
   for (const file of user.files) {
     try {
       rules.addRuleSource(file.source);
@@ -139,12 +171,12 @@ function withUserRules(rules: YaraX, user: UserYaraRules): YaraX {
       );
     }
   }
-  // at most this many matches per pattern: a file full of one string must not make a huge answer
   rules.setMaxMatchesPerPattern(16);
   return rules;
 }
 
-function toHit(match: RuleMatch): YaraHit {
+/** A hit; `shipped` says which rule set it came from (a user rule never gets a shipped rule id). */
+function toHit(match: RuleMatch, shipped: boolean): YaraHit {
   const meta = match.meta as Record<string, unknown>;
   const category = ContentCategorySchema.safeParse(meta.category);
   const id =
@@ -153,22 +185,19 @@ function toHit(match: RuleMatch): YaraHit {
   for (const m of match.matches) seen.add(`${m.identifier} at 0x${m.offset.toString(16)}`);
   return {
     // a user rule is named by its identifier, so it can never pose as a shipped rule id
-    rule:
-      id !== undefined && SHIPPED_RULES.has(match.ruleIdentifier) ? id : `yara-user/${match.ruleIdentifier}`,
+    rule: shipped && id !== undefined ? id : `yara-user/${match.ruleIdentifier}`,
     category: category.success ? category.data : "malware",
     title: typeof meta.title === "string" ? meta.title : `YARA rule ${match.ruleIdentifier}`,
     patterns: [...seen].slice(0, 8),
   };
 }
 
-const SHIPPED_RULES = new Set([...SHIPPED_YARA_RULES.matchAll(/^rule (\w+)/gm)].map((m) => m[1]!));
-
-// the worker compiles the same sources and answers one scan at a time; CommonJS, as an eval worker runs
+// the worker compiles the user's sources and answers one scan at a time; CommonJS, as an eval worker runs
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
-const { compile } = require(workerData.module);
-const rules = compile(workerData.sources[0]);
-for (const source of workerData.sources.slice(1)) rules.addRuleSource(source);
+const { create } = require(workerData.module);
+const rules = create();
+for (const source of workerData.sources) rules.addRuleSource(source);
 rules.setMaxMatchesPerPattern(16);
 rules.scan(Buffer.alloc(1)); // the first scan builds the scanner: start-up, not the file's time
 parentPort.postMessage({ ready: true });
