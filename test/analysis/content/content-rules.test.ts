@@ -1,5 +1,5 @@
 // The content engine's rules and parsers on their own: precision on near misses, hostile input bounded.
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { contentFindings, MAX_FINDINGS } from "../../../shared/analysis/content/content-findings.js";
 import {
@@ -22,6 +22,32 @@ describe("secret rules", () => {
     const hits = findSecrets(Buffer.from(`# deploy key\n${key}`));
     expect(hits).toEqual([{ rule: "secret/private-key", title: "private key block", line: 2 }]);
     expect(JSON.stringify(hits)).not.toContain(key.split("\n")[1]);
+  });
+
+  it("finds each provider's token shape, on the line it is on (the keyword pass lets every rule through)", () => {
+    // made at test time from random characters: shaped like real tokens, valid for no account
+    const pick = (alphabet: string, n: number) =>
+      Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join("");
+    const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    const tokens: [string, string][] = [
+      ["secret/aws-access-key-id", `AKIA${pick("ABCDFGHIJKLMNOPQRSTUVWYZ234567", 16)}`],
+      ["secret/github-token", `ghp_${pick(ALNUM, 36)}`],
+      ["secret/github-token", `github_pat_${pick(ALNUM, 82)}`],
+      ["secret/gitlab-token", `glpat-${pick(ALNUM, 20)}`],
+      ["secret/slack-token", `xoxb-${pick("0123456789", 12)}-${pick("0123456789", 12)}-${pick(ALNUM, 24)}`],
+      ["secret/stripe-secret-key", `sk_live_${pick(ALNUM, 24)}`],
+      ["secret/google-api-key", `AIza${pick(ALNUM, 35)}`],
+      ["secret/azure-storage-key", `AccountName=x;AccountKey=${pick(`${ALNUM}+/`, 86)}==`],
+    ];
+    for (const [i, [rule, token]] of tokens.entries()) {
+      const text = `# config\nother = 1\nkey = "${token}"\n`;
+      expect([i, findSecrets(Buffer.from(text))]).toEqual([i, [expect.objectContaining({ rule, line: 3 })]]);
+      // short of the shape (the Slack token's first number too short): not a secret
+      const short = rule.includes("slack")
+        ? text.replace(/xoxb-\d+/, "xoxb-123")
+        : text.replace(token, token.slice(0, -3) + (rule.includes("azure") ? "=" : ""));
+      expect([i, findSecrets(Buffer.from(short))]).toEqual([i, []]);
+    }
   });
 
   it("ignores near misses: a bare PEM header, the documented AWS example key, short or embedded tokens", () => {
