@@ -10,7 +10,12 @@ import { compile, type YaraX } from "@litko/yara-x";
 import { analyzeLayer } from "../shared/analysis/analyze-layer.js";
 import type { Analyzer } from "../shared/analysis/analyzer.js";
 import { YaraEngine, yaraScans } from "../shared/analysis/content/yara-engine.js";
-import { ruleBlocks, ruleSetPasses, yaraFileKind } from "../shared/analysis/content/yara-rule-sets.js";
+import {
+  passNeeded,
+  ruleBlocks,
+  ruleSetPasses,
+  yaraFileKind,
+} from "../shared/analysis/content/yara-rule-sets.js";
 import { SHIPPED_YARA_RULES } from "../shared/analysis/content/yara-rules.js";
 import { DEFAULT_LIMITS } from "../shared/model/limits.js";
 import { buildDebianTestImage } from "../test/support/debian-image.js";
@@ -123,11 +128,13 @@ async function main() {
   console.log("-- each kind's passes (yara-rule-sets.ts), on files of that kind");
   const passes = ruleSetPasses();
   for (const kind of kinds)
-    (passes[kind as keyof typeof passes] ?? []).forEach((source, i) => {
-      const names = ruleBlocks(source).map((b) => b.name);
+    (passes[kind as keyof typeof passes] ?? []).forEach((pass, i) => {
+      const names = ruleBlocks(pass.source).map((b) => b.name);
+      const scan = compiled(pass.source);
+      // a gated pass costs its gate's Buffer.indexOf, and its scan only on the files the gate lets through
       row(
-        `${kind} ${i + 1}: ${names.length > 2 ? `${names.length} rules` : names.join(", ")}`,
-        compiled(source),
+        `${kind} ${i + 1}: ${names.length > 2 ? `${names.length} rules` : names.join(", ")}${pass.gate ? " (gated)" : ""}`,
+        (b) => passNeeded(pass, b) && scan(b),
         kind,
       );
     });

@@ -6,7 +6,13 @@ import { ContentCategorySchema } from "../../model/content.js";
 import { YARA_RULES_VERSION } from "./yara-rules.js";
 import type { UserYaraRules } from "./yara-rule-dirs.js";
 import { ScanError } from "../../model/errors.js";
-import { ruleSetPasses, type YaraFileKind, yaraFileKind } from "./yara-rule-sets.js";
+import {
+  passNeeded,
+  type RulePass,
+  ruleSetPasses,
+  type YaraFileKind,
+  yaraFileKind,
+} from "./yara-rule-sets.js";
 
 /** One YARA rule that matched a file: its stable id, threat kind, title and which patterns hit where. */
 export interface YaraHit {
@@ -61,7 +67,7 @@ export type YaraOutcome = { hits: YaraHit[]; error?: string };
  */
 export class YaraEngine {
   /** each file kind's shipped rules, in passes */
-  private readonly shipped: Record<YaraFileKind, YaraX[]>;
+  private readonly shipped: Record<YaraFileKind, CompiledPass[]>;
   /** the user's rules, for `scan` (`scanWithin` runs them in a worker thread) */
   private readonly user: YaraX | undefined;
   /** the rule set's identity in the layer-cache key: shipped version plus a digest of the user rules */
@@ -95,8 +101,8 @@ export class YaraEngine {
   /** The shipped rules of the file's kind: reviewed and linear, so in this thread, unbounded. */
   private scanShipped(content: Buffer): YaraHit[] {
     const hits: YaraHit[] = [];
-    for (const rules of this.shipped[yaraFileKind(content)])
-      for (const m of rules.scan(content)) hits.push(toHit(m, true));
+    for (const pass of this.shipped[yaraFileKind(content)])
+      if (passNeeded(pass, content)) for (const m of pass.rules.scan(content)) hits.push(toHit(m, true));
     return hits;
   }
 
@@ -137,24 +143,27 @@ export class YaraEngine {
   }
 }
 
-/** Each kind's passes compiled once per process: kinds with the same rule text share one compiled set. */
-let compiled: Record<YaraFileKind, YaraX[]> | undefined;
-function compiledPasses(): Record<YaraFileKind, YaraX[]> {
+type CompiledPass = RulePass & { rules: YaraX };
+
+/** Each kind's passes compiled once per process: passes with the same rule text share one compiled set. */
+let compiled: Record<YaraFileKind, CompiledPass[]> | undefined;
+function compiledPasses(): Record<YaraFileKind, CompiledPass[]> {
   if (compiled !== undefined) return compiled;
   const byText = new Map<string, YaraX>();
-  const one = (source: string) => {
-    const known = byText.get(source);
-    if (known !== undefined) return known;
-    const rules: YaraX = compile(source);
-    // at most this many matches per pattern: a file full of one string must not make a huge answer
-    rules.setMaxMatchesPerPattern(16);
-    byText.set(source, rules);
-    return rules;
+  const one = (pass: RulePass): CompiledPass => {
+    let rules = byText.get(pass.source);
+    if (rules === undefined) {
+      const fresh: YaraX = compile(pass.source);
+      // at most this many matches per pattern: a file full of one string must not make a huge answer
+      fresh.setMaxMatchesPerPattern(16);
+      byText.set(pass.source, fresh);
+      rules = fresh;
+    }
+    return { ...pass, rules };
   };
   const passes = ruleSetPasses();
-  const out = {} as Record<YaraFileKind, YaraX[]>;
-  for (const kind of Object.keys(passes) as YaraFileKind[])
-    out[kind] = passes[kind].filter((p) => p.trim() !== "").map(one);
+  const out = {} as Record<YaraFileKind, CompiledPass[]>;
+  for (const kind of Object.keys(passes) as YaraFileKind[]) out[kind] = passes[kind].map(one);
   compiled = out;
   return out;
 }

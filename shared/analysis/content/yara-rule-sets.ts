@@ -3,9 +3,10 @@
  * patterns with one Aho-Corasick automaton, whose memchr prefilter works only while every atom of the
  * set shares at most three "rare" bytes. The whole set has far more, so YARA-X steps its automaton over
  * every byte (≈ 1.7–3.8 ns/byte); a pass of a few rules whose atoms share their rare bytes costs
- * 0.04–0.3 ns/byte (measured per pass with `bench/yara-rules.ts`). ELF files are most of an image's
- * bytes, so ELF gets passes; the other kinds are small or rare and get one set each.
+ * 0.04–0.3 ns/byte (measured per pass with `bench/yara-rules.ts`). ELF files (most of an image's
+ * bytes) and text get passes; the other kinds are small or rare and get one set each.
  */
+import { createHash } from "node:crypto";
 import { SHIPPED_YARA_RULES } from "./yara-rules.js";
 
 export type YaraFileKind = "tiny" | "pe" | "elf" | "text" | "binary";
@@ -52,18 +53,55 @@ const RULE_KINDS: Record<string, readonly YaraFileKind[]> = {
 };
 
 /**
- * ELF's passes: rules compiled together only where their atoms share few rare bytes (each pass
- * 0.04–0.3 ns/byte on ELF; any two of them together fall back to ≈ 1.7 ns/byte). A rule the table
- * does not place joins the last pass.
+ * Passes for the kinds that hold most bytes: ELF (most of an image) and text (scripts, configs,
+ * node_modules). Rules share a pass only where their atoms share few rare bytes (each pass
+ * 0.04–0.3 ns/byte on ELF, 0.2–0.6 on source code; the pairs not merged here fall back to ≈ 1.7
+ * together). A rule no pass names gets a pass of its own at the end; other kinds get one set.
  */
-const ELF_PASSES: readonly (readonly string[])[] = [
-  ["coin_miner_stratum_url", "reverse_shell_dev_tcp"],
-  ["reverse_shell_netcat", "reverse_shell_python_perl"],
-  ["coin_miner_xmrig_config"],
-  ["reverse_shell_socat"],
-  ["reverse_shell_powershell"],
-  ["windows_credential_dumping_commands"],
-];
+const PASSES: Partial<Record<YaraFileKind, readonly (readonly string[])[]>> = {
+  elf: [
+    ["coin_miner_stratum_url", "reverse_shell_dev_tcp"],
+    ["reverse_shell_netcat", "reverse_shell_python_perl"],
+    ["coin_miner_xmrig_config"],
+    ["reverse_shell_socat"],
+    ["reverse_shell_powershell"],
+    ["windows_credential_dumping_commands"],
+  ],
+  text: [
+    ["coin_miner_stratum_url", "reverse_shell_dev_tcp"],
+    ["reverse_shell_netcat", "reverse_shell_python_perl"],
+    ["webshell_php"],
+    ["reverse_shell_socat"],
+    ["reverse_shell_powershell"],
+    ["windows_credential_dumping_commands"],
+    ["coin_miner_xmrig_config"],
+    ["webshell_aspx"],
+    ["webshell_jsp"],
+  ],
+};
+
+/**
+ * A rule alone in its pass is skipped when the file holds none of its gate's strings, each a string
+ * its condition cannot hold without (one `Buffer.indexOf`, 0.1–0.3 ns/byte, against 0.7–1.8 for the
+ * rule: nocase letters and common punctuation make poor atoms). Pinned to the rule's exact text
+ * (`ruleDigest`): after a rule edit the gate is off — slower, never a missed hit — until checked again.
+ */
+const GATES: Record<string, { digest: string; anyOf: readonly string[] }> = {
+  // `3 of ($xmrig*)` needs two of the three quoted keys, and any two hold "pools" or "randomx"
+  coin_miner_xmrig_config: { digest: "726478013218fa53", anyOf: ['"pools"', '"randomx"'] },
+  // `$page and …`: $page starts with the literal `<%@`
+  webshell_aspx: { digest: "3efa278834eea18f", anyOf: ["<%@"] },
+  // both patterns end in the literal `request\.getParameter\(` (no nocase)
+  webshell_jsp: { digest: "8df6754dc5afd09e", anyOf: ["getParameter("] },
+};
+
+export const ruleDigest = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
+
+/** One YARA-X scan of a file: its rules' source, and the strings one of which the file must hold to need it. */
+export interface RulePass {
+  source: string;
+  gate?: readonly string[];
+}
 
 /** The rules, one block each: from `rule <name> {` at a line start to the `}` that closes it. */
 export function ruleBlocks(source: string): { name: string; text: string }[] {
@@ -77,25 +115,37 @@ export function ruleBlocks(source: string): { name: string; text: string }[] {
  */
 const asciiOnly = (text: string) => text.replace(/ ascii wide/g, " ascii");
 
-/** Each kind's passes, as YARA source texts (one or more rules each), from the shipped source. */
-export function ruleSetPasses(source: string = SHIPPED_YARA_RULES): Record<YaraFileKind, string[]> {
+/** Each kind's passes, from the shipped source. */
+export function ruleSetPasses(source: string = SHIPPED_YARA_RULES): Record<YaraFileKind, RulePass[]> {
   const blocks = ruleBlocks(source);
-  const scanned = (kind: YaraFileKind) =>
-    blocks.filter((b) => (RULE_KINDS[b.name] ?? EVERY_KIND).includes(kind));
-  const one = (kind: YaraFileKind, edit = (t: string) => t) => [
-    scanned(kind)
-      .map((b) => edit(b.text))
-      .join("\n\n"),
-  ];
-  const elf = scanned("elf");
-  const placed = new Set(ELF_PASSES.flat());
-  const passes = ELF_PASSES.map((names) => elf.filter((b) => names.includes(b.name)));
-  passes[passes.length - 1]!.push(...elf.filter((b) => !placed.has(b.name)));
+  const passesOf = (kind: YaraFileKind): RulePass[] => {
+    const edit = kind === "text" || kind === "elf" ? asciiOnly : (t: string) => t;
+    const scanned = blocks.filter((b) => (RULE_KINDS[b.name] ?? EVERY_KIND).includes(kind));
+    const groups = PASSES[kind] ?? [];
+    const placed = new Set(groups.flat());
+    const passes = [...groups, scanned.filter((b) => !placed.has(b.name)).map((b) => b.name)].map((names) =>
+      scanned.filter((b) => names.includes(b.name)),
+    );
+    return passes
+      .filter((rules) => rules.length > 0)
+      .map((rules) => {
+        const gate = rules.length === 1 ? GATES[rules[0]!.name] : undefined;
+        const pinned = gate !== undefined && gate.digest === ruleDigest(rules[0]!.text);
+        return {
+          source: rules.map((b) => edit(b.text)).join("\n\n"),
+          ...(pinned ? { gate: gate.anyOf } : {}),
+        };
+      });
+  };
   return {
-    tiny: one("tiny"),
-    pe: one("pe"),
-    text: one("text", asciiOnly),
-    binary: one("binary"),
-    elf: passes.filter((p) => p.length > 0).map((p) => p.map((b) => asciiOnly(b.text)).join("\n\n")),
+    tiny: passesOf("tiny"),
+    pe: passesOf("pe"),
+    elf: passesOf("elf"),
+    text: passesOf("text"),
+    binary: passesOf("binary"),
   };
 }
+
+/** Whether the file needs the pass: no gate, or it holds one of the gate's strings. */
+export const passNeeded = (pass: RulePass, content: Buffer) =>
+  pass.gate === undefined || pass.gate.some((s) => content.includes(s, 0, "latin1"));
