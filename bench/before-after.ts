@@ -59,7 +59,7 @@ const blobs = debian.layers.map((l) =>
 const image = [...blobs.map((b) => () => createReadStream(b) as Readable), () => streamOf(app)];
 const runs = Number(process.argv[3] ?? 5);
 // alternate which tree runs first in a pair. Beware: the tree imported from argv ran the 100 MB
-// layer up to 1.5× slower even when both sides were the same tree (equal at 400 MB): run it swapped too
+// layer about 1.5× slower even when both sides were the same tree (equal at 400 MB): run it swapped too
 const order = (i: number) => (i % 2 === 0 ? (["before", "after"] as const) : (["after", "before"] as const));
 for (const mb of [100, 400]) {
   const file = await syntheticLayer(mb);
