@@ -1,3 +1,4 @@
+import { hash } from "node:crypto";
 import type { Analyzer, AnalyzerOutput } from "../analyzer.js";
 import { type ClamdClient, describeClamd } from "./clamd-client.js";
 import type { ContentData } from "./content-data.js";
@@ -19,7 +20,7 @@ import { MAX_YARA_EXECUTABLE_BYTES, type YaraEngine, yaraScans } from "./yara-en
  * Bumped whenever a rule, a persistence place or an integrity check changes: it feeds the layer
  * cache key, so cached layers are re-scanned lazily with the new rules.
  */
-export const CONTENT_RULES_VERSION = 4;
+export const CONTENT_RULES_VERSION = 5;
 
 /** Largest file sent to clamd (its own StreamMaxLength defaults to 25 MB in Debian's config). */
 export const MAX_CLAMD_BYTES = 25 * 1024 * 1024;
@@ -33,6 +34,17 @@ export interface ContentAnalyzerOptions {
   clamd?: ClamdClient;
   /** the portcullis engine's YARA rules (shipped and the user's) */
   yara?: YaraEngine;
+  /**
+   * Which halves run, both by default: the rules (YARA, secrets, EICAR, PE/ELF signals, clamd) and
+   * the integrity digests (MD5, SHA-1, SHA-256 for the package databases). One alone is for
+   * `bench/analyzer-overhead.ts`, which measures each half's cost; it is named in the cache key.
+   */
+  parts?: ContentParts;
+}
+
+export interface ContentParts {
+  rules: boolean;
+  integrity: boolean;
 }
 
 /**
@@ -42,13 +54,17 @@ export interface ContentAnalyzerOptions {
  * (`contentFindings`) checks the files against.
  */
 export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Analyzer {
-  const { clamd, yara } = options;
+  const { clamd } = options;
+  const { rules, integrity } = options.parts ?? { rules: true, integrity: true };
+  const yara = rules ? options.yara : undefined;
+  const partial = rules && integrity ? [] : [`parts:${rules ? "rules" : ""}${integrity ? "integrity" : ""}`];
+  const ruleSet = [...(yara ? [`yara:${yara.version}`] : []), ...partial].join(";");
   return {
     name: "content",
     version: CONTENT_RULES_VERSION,
     maxFileSize: 64 * 1024 * 1024,
     readsEveryFile: true,
-    ...(yara ? { ruleSet: `yara:${yara.version}` } : {}),
+    ...(ruleSet !== "" ? { ruleSet } : {}),
     // an empty, climbing or NUL-bearing name is no file of the image
     required: (path) => path !== "" && !SKIPPED.test(path) && !/(?:^|\/)\.\.(?:\/|$)|\0/.test(path),
     async analyze({ path, content }): Promise<AnalyzerOutput> {
@@ -56,24 +72,37 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
       const yaraOutcome =
         yara !== undefined && yaraScans(path, content) ? await yara.scanWithin(content) : undefined;
       const yaraHits = yaraOutcome !== undefined && "hits" in yaraOutcome ? yaraOutcome.hits : [];
-      const pe =
-        isPe(content) && content.length <= MAX_YARA_EXECUTABLE_BYTES ? analyzePe(path, content) : undefined;
-      const elf =
-        isElf(content) && content.length <= MAX_YARA_EXECUTABLE_BYTES ? analyzeElf(path, content) : undefined;
+      const small = content.length <= MAX_YARA_EXECUTABLE_BYTES;
+      const pe = rules && small && isPe(content) ? analyzePe(path, content) : undefined;
+      const elf = rules && small && isElf(content) ? analyzeElf(path, content) : undefined;
       const version = pe && CORE_SYSTEM_FILE.test(path) ? fileVersion(content) : undefined;
-      // SHA-256 only for what may become a finding's subject (perf): a rule hit or a PE signal is one
-      const subject =
-        scan ||
-        content.length <= SMALL_FILE ||
+      const database = isPackageDigestDatabase(path);
+      const task = taskName(path);
+      const secrets = rules ? findSecrets(content) : [];
+      const malware = rules ? findMalware(content) : [];
+      // what a finding may name (its evidence carries the SHA-256): a rule hit, a signal, a place
+      const named =
         path === DPKG_STATUS ||
-        isPackageDigestDatabase(path) ||
         persistencePlace(path) !== undefined ||
-        taskName(path) !== undefined ||
+        task !== undefined ||
         yaraHits.length > 0 ||
+        secrets.length > 0 ||
+        malware.length > 0 ||
         version !== undefined ||
         (pe !== undefined && !("error" in pe) && pe.signals.length > 0) ||
         (elf !== undefined && !("error" in elf) && elf.signals.length > 0);
-      const file = fileData(path, content, subject);
+      // SHA-256 and SHA-1 also for executables, scripts, small files and the databases: what the apk
+      // and rpm cross-checks can verify (file-digests.ts)
+      const file: Extract<ContentData, { kind: "file" }> = integrity
+        ? {
+            kind: "file",
+            ...fileDigests(path, content, named || scan || database || content.length <= SMALL_FILE),
+          }
+        : named
+          ? { kind: "file", sha256: hash("sha256", content) }
+          : { kind: "file" };
+      if (secrets.length > 0) file.secrets = secrets;
+      if (malware.length > 0) file.malware = malware;
       if (yaraHits.length > 0) file.yara = yaraHits;
       if (yaraOutcome !== undefined && "error" in yaraOutcome) file.yaraError = yaraOutcome.error;
       if (pe !== undefined) {
@@ -85,7 +114,7 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
         else if (elf.signals.length > 0) file.elf = elf.signals;
       }
       if (version !== undefined) file.fileVersion = version;
-      if (clamd && content.length <= MAX_CLAMD_BYTES && scan) {
+      if (rules && clamd && content.length <= MAX_CLAMD_BYTES && scan) {
         try {
           const verdict = await clamd.scan(content);
           if (verdict.infected) file.clamav = { signature: verdict.signature };
@@ -97,8 +126,7 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
       const pkg = md5sumsPackage(path);
       if (pkg !== undefined) data.push(parseMd5sums(pkg, content.toString("utf8")));
       if (path === DPKG_STATUS) data.push(parseStatusForIntegrity(content));
-      if (isPackageDigestDatabase(path)) data.push(await readPackageDigests(path, content));
-      const task = taskName(path);
+      if (database) data.push(await readPackageDigests(path, content));
       if (task !== undefined) {
         const read = readScheduledTask(task, content);
         if ("error" in read)
@@ -169,23 +197,4 @@ export async function pinClamdSignatures(
       return { ...marker, ruleSet: `clamav:${pinned}` };
     }),
   );
-}
-
-/**
- * MD5 for every file a package may own (file-digests.ts): a later layer's file is checked against
- * md5sums of packages it cannot know of here (the report is cached per layer). SHA-256 only where a
- * finding is likely to name the file: executables and scripts (the integrity and malware subjects),
- * small files (configuration, units, keys — also what a hardlink into a persistence place usually
- * shares), persistence places, the dpkg database, and any rule hit.
- */
-function fileData(path: string, content: Buffer, subject: boolean): Extract<ContentData, { kind: "file" }> {
-  const secrets = findSecrets(content);
-  const malware = findMalware(content);
-  const withSha = subject || secrets.length > 0 || malware.length > 0;
-  return {
-    kind: "file",
-    ...fileDigests(path, content, withSha),
-    ...(secrets.length > 0 ? { secrets } : {}),
-    ...(malware.length > 0 ? { malware } : {}),
-  };
 }

