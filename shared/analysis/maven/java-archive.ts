@@ -5,6 +5,7 @@ import {
   readManifest,
   readProperties,
 } from "./java-metadata.js";
+import { ChunkedBytes } from "./chunked-bytes.js";
 import { readZipDirectory, readZipEntry, type ZipEntry } from "./zip-directory.js";
 
 /** How far a hostile archive may make us go. */
@@ -33,9 +34,12 @@ export interface ArchiveRead {
   problems: string[];
 }
 
-/** Every Maven artifact a Java archive carries: its pom.properties (all of them: shaded jars), else its manifest. */
+/**
+ * Every Maven artifact a Java archive carries: its pom.properties (all of them: shaded jars), else its
+ * manifest. The archive may be whole or the chunks the layer walk read it in.
+ */
 export async function readJavaArchive(
-  content: Buffer,
+  content: Buffer | ChunkedBytes,
   name: string,
   limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS,
 ): Promise<ArchiveRead> {
@@ -58,15 +62,16 @@ interface WalkState {
 }
 
 async function readArchive(
-  content: Buffer,
+  content: Buffer | ChunkedBytes,
   name: string,
   depth: number,
   limits: ArchiveLimits,
   state: WalkState,
 ) {
+  const bytes = ChunkedBytes.of(content);
   let zip: ReturnType<typeof readZipDirectory>;
   try {
-    zip = readZipDirectory(content);
+    zip = readZipDirectory(bytes);
   } catch (err) {
     state.problems.push(`${name}: not a readable zip archive (${(err as Error).message})`);
     return;
@@ -83,7 +88,7 @@ async function readArchive(
     for (const entry of zip.entries(wanted)) {
       const path = entry.fileName;
       if (POM_PROPERTIES.test(path) || path === MANIFEST) {
-        const text = inflate(content, entry, Math.min(MAX_METADATA_BYTES, budget(limits, state)), state);
+        const text = inflate(bytes, entry, Math.min(MAX_METADATA_BYTES, budget(limits, state)), state);
         if (text === undefined) {
           state.problems.push(`${name}!/${path}: larger than the metadata limit; skipped`);
           continue;
@@ -108,14 +113,14 @@ async function readArchive(
         state.problems.push(`${inner.name}: nested deeper than ${limits.maxDepth} archives; not read`);
         continue;
       }
-      const bytes = inflate(content, inner.entry, budget(limits, state), state);
-      if (bytes === undefined) {
+      const inflated = inflate(bytes, inner.entry, budget(limits, state), state);
+      if (inflated === undefined) {
         state.problems.push(
           `${inner.name}: would inflate past ${limits.maxInflatedBytes} bytes for this file; not read`,
         );
         continue;
       }
-      await readArchive(bytes, inner.name, depth + 1, limits, state);
+      await readArchive(inflated, inner.name, depth + 1, limits, state);
     }
   } catch (err) {
     state.problems.push(`${name}: ${(err as Error).message}`);
@@ -126,8 +131,8 @@ const budget = (limits: ArchiveLimits, state: WalkState) =>
   Math.max(0, limits.maxInflatedBytes - state.inflated);
 
 /** The entry's bytes, or undefined when its declared size is over `max` (the real size is checked too). */
-function inflate(content: Buffer, entry: ZipEntry, max: number, state: WalkState): Buffer | undefined {
+function inflate(bytes: ChunkedBytes, entry: ZipEntry, max: number, state: WalkState): Buffer | undefined {
   if (entry.uncompressedSize > max) return undefined;
   state.inflated += entry.uncompressedSize;
-  return readZipEntry(content, entry);
+  return readZipEntry(bytes, entry);
 }
