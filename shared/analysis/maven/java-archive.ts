@@ -5,7 +5,7 @@ import {
   readManifest,
   readProperties,
 } from "./java-metadata.js";
-import { ChunkedBytes } from "./chunked-bytes.js";
+import { ChunkedBytes } from "../chunked-bytes.js";
 import { readZipDirectory, readZipEntry, type ZipEntry } from "./zip-directory.js";
 
 /** How far a hostile archive may make us go. */

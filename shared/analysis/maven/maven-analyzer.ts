@@ -1,6 +1,6 @@
 import type { Analyzer, AnalyzerOutput, PackageRecord } from "../analyzer.js";
 import { languageIdentity } from "../package-identity.js";
-import { ChunkedBytes } from "./chunked-bytes.js";
+import { ChunkedBytes } from "../chunked-bytes.js";
 import { JAVA_ARCHIVE, readJavaArchive } from "./java-archive.js";
 import { excerpt } from "../excerpt.js";
 

@@ -1,5 +1,5 @@
 import { inflateRawSync } from "node:zlib";
-import { ChunkedBytes } from "./chunked-bytes.js";
+import { ChunkedBytes } from "../chunked-bytes.js";
 import { ZipDirectoryError } from "./zip-directory-error.js";
 
 /** One central-directory record of a zip held in memory (whole or in chunks): what reading its data needs. */

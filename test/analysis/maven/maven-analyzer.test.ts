@@ -14,7 +14,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { analyzeLayer } from "../../../shared/analysis/analyze-layer.js";
-import { ChunkedBytes } from "../../../shared/analysis/maven/chunked-bytes.js";
+import { ChunkedBytes } from "../../../shared/analysis/chunked-bytes.js";
 import { readJavaArchive } from "../../../shared/analysis/maven/java-archive.js";
 import { identifyMavenPackage, mavenAnalyzer } from "../../../shared/analysis/maven/maven-analyzer.js";
 import { DEFAULT_LIMITS } from "../../../shared/model/limits.js";

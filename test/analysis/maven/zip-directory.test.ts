@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ChunkedBytes } from "../../../shared/analysis/maven/chunked-bytes.js";
+import { ChunkedBytes } from "../../../shared/analysis/chunked-bytes.js";
 import { readJavaArchive } from "../../../shared/analysis/maven/java-archive.js";
 import { readZipDirectory } from "../../../shared/analysis/maven/zip-directory.js";
 
@@ -60,18 +60,6 @@ function cutAt(bytes: Buffer, offsets: number[]): Buffer[] {
 }
 
 describe("zip read from chunks", () => {
-  it("slices across chunks, empty ones included, as the joined bytes", () => {
-    const bytes = Buffer.from("0123456789abcdefghij");
-    const chunked = new ChunkedBytes(cutAt(bytes, [0, 3, 3, 4, 11, 20]));
-    expect(chunked.length).toBe(20);
-    for (let start = 0; start <= 20; start++)
-      for (let end = start; end <= 20; end++)
-        expect(chunked.slice(start, end).toString(), `${start}..${end}`).toBe(
-          bytes.toString("latin1", start, end),
-        );
-    expect(() => chunked.slice(5, 21)).toThrow(RangeError);
-  });
-
   it("reads the real jar cut at every byte of its directory and end record as it reads it whole", async () => {
     const whole = await readJavaArchive(jar, "x.jar");
     const end = jar.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));

@@ -1,7 +1,8 @@
 /**
  * A file held as the chunks the layer walk received it in, read by offset: a range inside one chunk
  * is a view of it, a range across chunks a copy of just that range. A jar is read from its tail (the
- * central directory) and a few entries, so it is never joined into one buffer.
+ * central directory) and a few entries, a binary from its section table or one marker, so neither is
+ * ever joined into one buffer.
  */
 export class ChunkedBytes {
   readonly length: number;
@@ -37,6 +38,25 @@ export class ChunkedBytes {
     let written = first.copy(out, 0, from);
     while (written < out.length) written += this.chunks[++i]!.copy(out, written, 0, out.length - written);
     return out;
+  }
+
+  /** The first offset at or after `from` where `needle` starts, as `Buffer.indexOf` on the joined bytes; -1 if none. */
+  indexOf(needle: Buffer, from = 0): number {
+    if (needle.length === 0 || from + needle.length > this.length) return -1;
+    const overlap = needle.length - 1;
+    for (let i = this.chunkAt(from); i < this.chunks.length; i++) {
+      const start = this.starts[i]!;
+      const chunk = this.chunks[i]!;
+      const found = chunk.indexOf(needle, Math.max(0, from - start));
+      if (found >= 0) return start + found;
+      // a match cut by the chunk's end: search the bytes either side of it
+      const end = start + chunk.length;
+      if (overlap === 0 || end >= this.length) continue;
+      const seam = Math.max(from, end - overlap);
+      const across = this.slice(seam, Math.min(this.length, end + overlap)).indexOf(needle);
+      if (across >= 0) return seam + across;
+    }
+    return -1;
   }
 
   /** The index of the chunk holding byte `at`: a binary search over the chunk starts. */
