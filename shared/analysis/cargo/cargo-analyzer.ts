@@ -1,7 +1,7 @@
 import { parse } from "smol-toml";
 import type { Analyzer, AnalyzerOutput, PackageRecord } from "../analyzer.js";
 import { languageIdentity } from "../package-identity.js";
-import { EXECUTABLE_PLACES } from "../executable-places.js";
+import { isExecutablePlace } from "../executable-places.js";
 import { excerpt } from "../excerpt.js";
 import { ChunkedBytes } from "../chunked-bytes.js";
 import { readAuditableCrates } from "./cargo-auditable.js";
@@ -23,7 +23,7 @@ export const cargoAnalyzer: Analyzer = {
   name: "cargo",
   version: 2,
   maxFileSize: 512 * 1024 * 1024,
-  required: (path) => isLockfile(path) || EXECUTABLE_PLACES.test(path),
+  required: (path) => isLockfile(path) || isExecutablePlace(path),
   // a binary's .dep-v0 is found through its section table in the walk's chunks: none is joined or kept
   analyzeChunks({ path, chunks }) {
     const bytes = new ChunkedBytes(chunks);

@@ -3,7 +3,7 @@ import { languageIdentity } from "../package-identity.js";
 import { ChunkedBytes } from "../chunked-bytes.js";
 import { readGoBuildInfo } from "./go-buildinfo.js";
 import { readGoMod } from "./go-mod.js";
-import { EXECUTABLE_PLACES } from "../executable-places.js";
+import { isExecutablePlace } from "../executable-places.js";
 import { excerpt } from "../excerpt.js";
 
 /** "go1.22.4" → "1.22.4" (release candidates keep their suffix: "1.23rc1"). */
@@ -29,7 +29,7 @@ export const goAnalyzer: Analyzer = {
     // a module's sources in the module cache or a vendor tree are not what the image builds
     if (path === "go.mod" || path.endsWith("/go.mod")) return !/(?:^|\/)(?:pkg\/mod|vendor)\//.test(path);
     // the OS's own bin directories too: a binary dpkg, rpm or apk installed is named installed-by (os-owned/)
-    return EXECUTABLE_PLACES.test(path);
+    return isExecutablePlace(path);
   },
   analyze: ({ path, content }) => analyzeGo(path, content),
   // a binary is searched for its build info in the walk's chunks: none is joined or kept

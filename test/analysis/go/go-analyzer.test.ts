@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { EXECUTABLE_PLACES, isExecutablePlace } from "../../../shared/analysis/executable-places.js";
 import { goAnalyzer, identifyGoPackage } from "../../../shared/analysis/go/go-analyzer.js";
 import { corpusPath } from "../../support/corpus.js";
 import { buildGoTestBinaries, type GoTestBinaries, modulesFromGoVersion } from "../../support/go-binaries.js";
@@ -145,6 +146,31 @@ describe("Go binaries, hostile", () => {
         await goAnalyzer.analyze({ path: "usr/bin/app", content }),
       );
     }
+  });
+
+  it("selects executables without a regex exactly as the EXECUTABLE_PLACES pattern does", () => {
+    const dirs = [
+      "bin",
+      "sbin",
+      "BIN",
+      "Sbin",
+      "libexec",
+      "ko-app",
+      "App",
+      "xbin",
+      "bins",
+      "abin",
+      "lib",
+      "",
+      "bin/x",
+    ];
+    const names = ["x", "busybox", "x.y", "", ".x", "X.EXE", "a.exe", "a.Exe", "exe", ".exe", "x.exe/y"];
+    for (const prefix of ["", "usr/", "/", "a/b/", "sbin.d/"])
+      for (const dir of dirs)
+        for (const name of names) {
+          const p = `${prefix}${dir}${dir ? "/" : ""}${name}`;
+          expect(isExecutablePlace(p), JSON.stringify(p)).toBe(EXECUTABLE_PLACES.test(p));
+        }
   });
 
   it("selects the places executables live, the OS's own bin directories included, not every file", () => {
