@@ -102,6 +102,16 @@ async function analyzeCpu(file: string, analyzers: readonly Analyzer[]): Promise
   return (used.user + used.system) / 1e6;
 }
 
+/** The new readers that read a file of this layer: only they can cost it anything but noise. */
+async function readersIn(file: string): Promise<Set<string>> {
+  const report = await analyzeLayer(
+    createReadStream(file),
+    { digest: `sha256:${"0".repeat(64)}`, mediaType: "x", size: 0 },
+    { analyzers: withLanguage, limits: DEFAULT_LIMITS },
+  );
+  return new Set(report.files.map((f) => f.analyzer).filter((n) => NEW.has(n)));
+}
+
 /** CPU seconds of `gzip -dc` over the same file, as the shell's `times` reports its children's. */
 function gzipCpu(file: string): number {
   const r = spawnSync("sh", ["-c", 'gzip -dc "$1" > /dev/null; times', "sh", file], { encoding: "utf8" });
@@ -173,7 +183,8 @@ async function main() {
     // where a layer goes over, which new reader it is: each one alone over OS-only
     for (const { name, file } of heavy) {
       const parts: string[] = [];
-      for (const a of withLanguage.filter((x) => NEW.has(x.name))) {
+      const reading = await readersIn(file);
+      for (const a of withLanguage.filter((x) => reading.has(x.name))) {
         const [base, one] = [[] as number[], [] as number[]];
         for (let i = 0; i < READER_RUNS; i++) {
           base.push(await analyzeCpu(file, osOnly));
@@ -182,7 +193,8 @@ async function main() {
         const pct = ((Math.min(...one) - Math.min(...base)) / Math.min(...base)) * 100;
         if (pct >= 3) parts.push(`${a.name} +${pct.toFixed(0)} %`);
       }
-      console.log(`  ${name}: ${parts.join(", ") || "no single reader over +3 %"}`);
+      const readers = [...reading].join(", ") || "none";
+      console.log(`  ${name} (read by ${readers}): ${parts.join(", ") || "no single reader over +3 %"}`);
     }
     console.log(
       `load average at end: ${loadavg()
