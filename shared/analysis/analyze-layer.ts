@@ -6,6 +6,7 @@ import type { Limits } from "../model/limits.js";
 import { ScanError } from "../model/errors.js";
 import type { Analyzer } from "./analyzer.js";
 import { createDecompressor, detectCompression, peek } from "./decompress.js";
+import { readEntryChunks } from "./entry-chunks.js";
 import type { Compression, FileResult, LayerReport, LinkEntry } from "./layer-report.js";
 import { analyzerSetVersion } from "./registry.js";
 import { normalizeTarPath, parseWhiteout, resolveLinkTarget } from "./tar-path.js";
@@ -196,6 +197,9 @@ class LayerWalk {
       return false;
     });
     if (fits.length === 0) return undefined;
+    // readers of parts of a large file (a jar's directory) get its chunks, neither joined nor kept
+    if (fits.every((a) => a.analyzeChunks !== undefined))
+      return readEntryChunks(entry).then((chunks) => this.runAnalyzers(fits, path, chunks));
     // only path-specific analyzers (package databases) need the bytes again for a hardlink
     const keep = fits.some((a) => !a.readsEveryFile);
     // engines that read every file keep nothing of it once analysed: their files share one buffer,
@@ -259,12 +263,20 @@ class LayerWalk {
     return undefined;
   }
 
-  private async runAnalyzers(analyzers: readonly Analyzer[], path: string, content: Buffer): Promise<void> {
+  private async runAnalyzers(
+    analyzers: readonly Analyzer[],
+    path: string,
+    content: Buffer | readonly Buffer[],
+  ): Promise<void> {
+    const chunked = !Buffer.isBuffer(content);
     for (const analyzer of analyzers) {
       try {
-        const { warnings, ...output } = await analyzer.analyze({ path, content });
+        const { warnings, ...output } = await (chunked
+          ? analyzer.analyzeChunks!({ path, chunks: content })
+          : analyzer.analyze({ path, content }));
         for (const w of warnings ?? []) this.warnings.add({ ...w, layer: this.layer.digest });
-        this.record({ analyzer: analyzer.name, path, output }, analyzer.readsEveryFile === true);
+        // no bytes were kept of a chunked read: a hardlink to it gets this result, as an engine's does
+        this.record({ analyzer: analyzer.name, path, output }, analyzer.readsEveryFile === true || chunked);
       } catch (err) {
         this.warn("analyzer-failed", `${analyzer.name} failed on ${path}: ${(err as Error).message}`, path);
       }

@@ -23,6 +23,12 @@ export interface AnalyzerFile {
   content: Buffer;
 }
 
+/** A file as the layer walk read it: its chunks in order, never joined (`Analyzer.analyzeChunks`). */
+export interface ChunkedAnalyzerFile {
+  path: string;
+  chunks: readonly Buffer[];
+}
+
 export const AnalyzerWarningSchema = WarningSchema.omit({ layer: true });
 export type AnalyzerWarning = z.infer<typeof AnalyzerWarningSchema>;
 
@@ -90,6 +96,12 @@ export interface Analyzer {
   /** the rule set it runs beyond its own code (YARA: shipped version + user rules' digest), in the cache key */
   readonly ruleSet?: string;
   analyze(file: AnalyzerFile): AnalyzerOutput | Promise<AnalyzerOutput>;
+  /**
+   * `analyze` for a reader that needs only parts of a large file (a jar's directory and a few
+   * entries): the walk hands it the chunks it read instead of a joined copy. It answers exactly as
+   * `analyze` does on the joined bytes.
+   */
+  analyzeChunks?(file: ChunkedAnalyzerFile): AnalyzerOutput | Promise<AnalyzerOutput>;
   /**
    * Names a package this analyzer found, once the image's OS is known (dpkg → "Debian:12").
    * Without it, the record's own `ecosystem` and a generic purl are used.

@@ -241,6 +241,26 @@ describe.each(ANALYZERS.map((a) => [a.name, a] as const))("analyzer %s", (_name,
       }
     },
   );
+
+  it.skipIf(analyzer.analyzeChunks === undefined)(
+    "answers every hostile input handed over in chunks exactly as it answers the joined bytes",
+    async () => {
+      for (const [what, content] of hostileInputs(analyzer.maxFileSize)) {
+        // uneven cuts, an empty chunk among them, as a layer walk's chunks come
+        const a = Math.floor(content.length / 3);
+        const chunks = [
+          content.subarray(0, a),
+          content.subarray(a, a),
+          content.subarray(a, a + 7),
+          content.subarray(a + 7),
+        ];
+        for (const path of wanted)
+          expect(await analyzer.analyzeChunks!({ path, chunks }), `${what} at ${path}`).toEqual(
+            await analyzer.analyze({ path, content }),
+          );
+      }
+    },
+  );
 });
 
 describe("the I/O trap the purity check relies on", () => {

@@ -1,8 +1,9 @@
 import { parse } from "smol-toml";
 import type { Analyzer, AnalyzerOutput, PackageRecord } from "../analyzer.js";
 import { languageIdentity } from "../package-identity.js";
-import { EXECUTABLE_PLACES } from "../executable-places.js";
+import { isExecutablePlace } from "../executable-places.js";
 import { excerpt } from "../excerpt.js";
+import { ChunkedBytes } from "../chunked-bytes.js";
 import { readAuditableCrates } from "./cargo-auditable.js";
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -22,7 +23,13 @@ export const cargoAnalyzer: Analyzer = {
   name: "cargo",
   version: 2,
   maxFileSize: 512 * 1024 * 1024,
-  required: (path) => isLockfile(path) || EXECUTABLE_PLACES.test(path),
+  required: (path) => isLockfile(path) || isExecutablePlace(path),
+  // a binary's .dep-v0 is found through its section table in the walk's chunks: none is joined or kept
+  analyzeChunks({ path, chunks }) {
+    const bytes = new ChunkedBytes(chunks);
+    if (!isLockfile(path)) return analyzeBinary(path, bytes);
+    return cargoAnalyzer.analyze({ path, content: bytes.slice(0, bytes.length) });
+  },
   analyze({ path, content }): AnalyzerOutput {
     if (!isLockfile(path)) return analyzeBinary(path, content);
     const warn = (message: string) => ({
@@ -54,7 +61,7 @@ export const cargoAnalyzer: Analyzer = {
   identify: languageIdentity({ type: "cargo", ecosystem: "crates.io" }),
 };
 
-function analyzeBinary(path: string, content: Buffer): AnalyzerOutput {
+function analyzeBinary(path: string, content: Buffer | ChunkedBytes): AnalyzerOutput {
   const crates = readAuditableCrates(content);
   if (crates === undefined) return {};
   if (typeof crates === "string")

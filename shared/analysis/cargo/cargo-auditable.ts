@@ -1,4 +1,5 @@
 import { inflateSync } from "node:zlib";
+import type { ChunkedBytes } from "../chunked-bytes.js";
 import { readBinarySection } from "./binary-section.js";
 
 /** One crate cargo auditable recorded: its `source` is "crates.io", "git", "local", "registry" or "other". */
@@ -18,7 +19,7 @@ const VERSION = /^\d+\.\d+\.\d+[\w.+-]*$/;
  * `{"packages":[{name, version, source, kind, …}]}`): published runtime crates only, as Trivy reads
  * them (build-time crates are not in the binary). Undefined when the binary has no such section.
  */
-export function readAuditableCrates(binary: Buffer): AuditableCrate[] | undefined | string {
+export function readAuditableCrates(binary: Buffer | ChunkedBytes): AuditableCrate[] | undefined | string {
   const section = readBinarySection(binary, ".dep-v0");
   if (section === undefined || typeof section === "string") return section;
   let json: Buffer;

@@ -4,6 +4,8 @@
  * Go version and the module list as uvarint-length-prefixed strings.
  */
 
+import { ChunkedBytes } from "../chunked-bytes.js";
+
 const MAGIC = Buffer.from("\xff Go buildinf:", "latin1");
 const FLAG_VERSION_INLINE = 0x2;
 // the module list of a large binary runs to tens of kilobytes; a string this long is damage
@@ -22,12 +24,16 @@ export interface GoBuildInfo {
   deps: GoModule[];
 }
 
-/** The build info of an ELF, PE or Mach-O binary; undefined when there is none, a string when it cannot be read. */
-export function readGoBuildInfo(binary: Buffer): GoBuildInfo | string | undefined {
+/**
+ * The build info of an ELF, PE or Mach-O binary, whole or in the layer walk's chunks; undefined when
+ * there is none, a string when it cannot be read.
+ */
+export function readGoBuildInfo(content: Buffer | ChunkedBytes): GoBuildInfo | string | undefined {
+  const binary = ChunkedBytes.of(content);
   let at = binary.indexOf(MAGIC);
   while (at >= 0 && at % 16 !== 0) at = binary.indexOf(MAGIC, at + 1);
   if (at < 0 || at + 32 > binary.length) return undefined;
-  const flags = binary[at + 15]!;
+  const flags = binary.slice(at + 15, at + 16)[0]!;
   if ((flags & FLAG_VERSION_INLINE) === 0) {
     return "built by Go before 1.18 (module information held by pointer); not read";
   }
@@ -38,19 +44,22 @@ export function readGoBuildInfo(binary: Buffer): GoBuildInfo | string | undefine
   return { goVersion: version.text, ...parseModinfo(modinfo.text) };
 }
 
-function readString(buf: Buffer, from: number): { text: string; next: number } | undefined {
+function readString(buf: ChunkedBytes, from: number): { text: string; next: number } | undefined {
+  // a uvarint of at most 5 bytes (shift ≤ 28)
+  const prefix = buf.slice(Math.min(from, buf.length), Math.min(from + 5, buf.length));
   let length = 0;
   let shift = 0;
-  let at = from;
+  let at = 0;
   for (;;) {
-    if (at >= buf.length || shift > 28) return undefined;
-    const b = buf[at++]!;
+    if (at >= prefix.length || shift > 28) return undefined;
+    const b = prefix[at++]!;
     length |= (b & 0x7f) << shift;
     if ((b & 0x80) === 0) break;
     shift += 7;
   }
-  if (length > MAX_STRING || at + length > buf.length) return undefined;
-  return { text: buf.toString("utf8", at, at + length), next: at + length };
+  const start = from + at;
+  if (length > MAX_STRING || start + length > buf.length) return undefined;
+  return { text: buf.slice(start, start + length).toString("utf8"), next: start + length };
 }
 
 /** `path`, `mod`, `dep` and `=>` (replacement of the line before) lines, between 16-byte sentinels. */

@@ -1,7 +1,14 @@
 import { inflateRawSync } from "node:zlib";
+import { ChunkedBytes } from "../chunked-bytes.js";
 import { ZipDirectoryError } from "./zip-directory-error.js";
 
-/** One central-directory record of a zip held in memory: what reading its data needs. */
+/**
+ * A test of a name's raw bytes (`dir[start..end)`) before it is decoded: false skips the entry. A
+ * jar lists thousands of classes; a string for each name was most of the listing's cost.
+ */
+export type NameFilter = (dir: Buffer, start: number, end: number) => boolean;
+
+/** One central-directory record of a zip held in memory (whole or in chunks): what reading its data needs. */
 export interface ZipEntry {
   fileName: string;
   flags: number;
@@ -22,45 +29,53 @@ const MAX_COMMENT = 0xffff;
  * The zip's entry count and a walk over its central directory that builds an entry only for names
  * `wanted` keeps. A jar's listing is most of its reading time, and it holds thousands of names of
  * which a handful are wanted: this reads the directory in place (yauzl made a buffer, an object and
- * an event per entry). Malformed input throws a ZipDirectoryError saying what is wrong.
+ * an event per entry). The zip may be the chunks a layer walk read it in: only the tail and the
+ * directory are touched, never the whole file. Malformed input throws a ZipDirectoryError.
  */
-export function readZipDirectory(zip: Buffer): {
+export function readZipDirectory(zip: Buffer | ChunkedBytes): {
   count: number;
-  entries(wanted: (name: string) => boolean): ZipEntry[];
+  entries(wanted: (name: string) => boolean, candidate?: NameFilter): ZipEntry[];
 } {
-  const end = findEnd(zip);
-  let count = zip.readUInt16LE(end + 10);
-  let size = zip.readUInt32LE(end + 12);
-  let offset = zip.readUInt32LE(end + 16);
+  const bytes = ChunkedBytes.of(zip);
+  const end = findEnd(bytes);
+  const record = bytes.slice(end, end + 22);
+  let count = record.readUInt16LE(10);
+  let size = record.readUInt32LE(12);
+  let offset = record.readUInt32LE(16);
   if (count === 0xffff || size === 0xffffffff || offset === 0xffffffff) {
     const locator = end - 20;
-    if (locator < 0 || zip.readUInt32LE(locator) !== ZIP64_LOCATOR)
+    if (locator < 0 || bytes.slice(locator, end).readUInt32LE(0) !== ZIP64_LOCATOR)
       throw new ZipDirectoryError("zip64", "zip64 locator missing");
-    const at = safeNumber(zip.readBigUInt64LE(locator + 8), "zip64 end offset");
-    if (at + 56 > zip.length || zip.readUInt32LE(at) !== ZIP64_EOCD)
+    const at = safeNumber(bytes.slice(locator + 8, locator + 16).readBigUInt64LE(0), "zip64 end offset");
+    const zip64 = at + 56 <= bytes.length ? bytes.slice(at, at + 56) : undefined;
+    if (zip64 === undefined || zip64.readUInt32LE(0) !== ZIP64_EOCD)
       throw new ZipDirectoryError("zip64", "zip64 end record missing");
-    count = safeNumber(zip.readBigUInt64LE(at + 32), "entry count");
-    size = safeNumber(zip.readBigUInt64LE(at + 40), "central directory size");
-    offset = safeNumber(zip.readBigUInt64LE(at + 48), "central directory offset");
+    count = safeNumber(zip64.readBigUInt64LE(32), "entry count");
+    size = safeNumber(zip64.readBigUInt64LE(40), "central directory size");
+    offset = safeNumber(zip64.readBigUInt64LE(48), "central directory offset");
   }
-  if (offset + size > zip.length)
+  if (offset + size > bytes.length)
     throw new ZipDirectoryError("directory", "central directory runs past the end of the archive");
   return {
     count,
-    entries(wanted) {
+    entries(wanted, candidate) {
+      // the directory alone, as one buffer: a view when one chunk holds it
+      const dir = bytes.slice(offset, offset + size);
       const found: ZipEntry[] = [];
-      let at = offset;
+      let at = 0;
       for (let i = 0; i < count; i++) {
-        if (at + 46 > zip.length || zip.readUInt32LE(at) !== CENTRAL)
+        if (at + 46 > dir.length || dir.readUInt32LE(at) !== CENTRAL)
           throw new ZipDirectoryError("directory", `central directory entry ${i} is malformed`);
-        const nameLength = zip.readUInt16LE(at + 28);
-        const extraLength = zip.readUInt16LE(at + 30);
-        const next = at + 46 + nameLength + extraLength + zip.readUInt16LE(at + 32);
-        if (next > zip.length)
+        const nameLength = dir.readUInt16LE(at + 28);
+        const extraLength = dir.readUInt16LE(at + 30);
+        const next = at + 46 + nameLength + extraLength + dir.readUInt16LE(at + 32);
+        if (next > dir.length)
           throw new ZipDirectoryError("directory", `central directory entry ${i} runs past the end`);
         // names are UTF-8 (flag bit 11) or CP437; every name wanted here is ASCII, the same in both
-        const fileName = zip.toString("utf8", at + 46, at + 46 + nameLength);
-        if (wanted(fileName)) found.push(entryAt(zip, at, fileName, at + 46 + nameLength, extraLength));
+        if (candidate === undefined || candidate(dir, at + 46, at + 46 + nameLength)) {
+          const fileName = dir.toString("utf8", at + 46, at + 46 + nameLength);
+          if (wanted(fileName)) found.push(entryAt(dir, at, fileName, at + 46 + nameLength, extraLength));
+        }
         at = next;
       }
       return found;
@@ -102,21 +117,25 @@ function entryAt(zip: Buffer, at: number, fileName: string, extra: number, extra
  * The entry's bytes, inflated synchronously straight from the archive in memory and capped at the
  * size its header declares (one byte more tells a lie from the truth, checked after).
  */
-export function readZipEntry(zip: Buffer, entry: ZipEntry): Buffer {
+export function readZipEntry(zip: Buffer | ChunkedBytes, entry: ZipEntry): Buffer {
   if (entry.flags & 1) throw new ZipDirectoryError("encrypted", `${entry.fileName}: encrypted entry`);
+  const archive = ChunkedBytes.of(zip);
   const at = entry.localHeaderOffset;
-  if (at + 30 > zip.length || zip.readUInt32LE(at) !== LOCAL)
+  const local = at + 30 <= archive.length ? archive.slice(at, at + 30) : undefined;
+  if (local === undefined || local.readUInt32LE(0) !== LOCAL)
     throw new ZipDirectoryError("entry-data", `${entry.fileName}: no local file header at ${at}`);
-  const start = at + 30 + zip.readUInt16LE(at + 26) + zip.readUInt16LE(at + 28);
+  const start = at + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
   const end = start + entry.compressedSize;
-  if (end > zip.length)
+  if (end > archive.length)
     throw new ZipDirectoryError("entry-data", `${entry.fileName}: data runs past the end of the archive`);
-  const raw = zip.subarray(start, end);
+  const raw = archive.slice(start, end);
   let bytes: Buffer;
   if (entry.compressionMethod === 0) bytes = raw;
   else if (entry.compressionMethod === 8) {
     try {
-      bytes = inflateRawSync(raw, { maxOutputLength: entry.uncompressedSize + 1 });
+      // an output buffer of the declared size (zlib would take 16 KiB a call): inflating many small entries churns no memory
+      const chunkSize = Math.min(Math.max(entry.uncompressedSize + 1, 64), 1024 * 1024);
+      bytes = inflateRawSync(raw, { maxOutputLength: entry.uncompressedSize + 1, chunkSize });
     } catch (err) {
       throw new ZipDirectoryError("entry-data", `${entry.fileName}: ${(err as Error).message}`, {
         cause: err,
@@ -135,11 +154,19 @@ export function readZipEntry(zip: Buffer, entry: ZipEntry): Buffer {
   return bytes;
 }
 
-/** The end-of-central-directory record: the last 22 bytes, or further back behind a comment. */
-function findEnd(zip: Buffer): number {
-  const stop = Math.max(0, zip.length - 22 - MAX_COMMENT);
-  for (let at = zip.length - 22; at >= stop; at--) {
-    if (zip.readUInt32LE(at) === EOCD && at + 22 + zip.readUInt16LE(at + 20) <= zip.length) return at;
+/**
+ * The end-of-central-directory record: the last 22 bytes, or further back behind a comment (the
+ * last KiB is searched first: most archives have no comment, and the whole window may be a copy).
+ */
+function findEnd(zip: ChunkedBytes): number {
+  for (const window of [22 + 1024, 22 + MAX_COMMENT]) {
+    const from = Math.max(0, zip.length - window);
+    const tail = zip.slice(from, zip.length);
+    for (let at = tail.length - 22; at >= 0; at--) {
+      if (tail.readUInt32LE(at) === EOCD && at + 22 + tail.readUInt16LE(at + 20) <= tail.length)
+        return from + at;
+    }
+    if (from === 0) break;
   }
   throw new ZipDirectoryError(
     "not-a-zip",

@@ -37,10 +37,13 @@ export const npmAnalyzer: Analyzer = {
   version: 3,
   maxFileSize: 32 * 1024 * 1024,
   required(path) {
-    if (HIDDEN_LOCK.test(path)) return true;
+    // asked of every path of every layer: every name it takes ends so
+    if (!path.endsWith(".json") && !path.endsWith(".lock") && !path.endsWith(".yaml")) return false;
+    const base = basename(path);
+    if (base === ".package-lock.json") return HIDDEN_LOCK.test(path);
     // a project's own package.json says which of its lockfile's packages are dev
-    if (basename(path) === "package.json") return INSTALLED.test(path) || !path.includes("node_modules/");
-    return LOCKFILES.has(basename(path)) && !path.includes("node_modules/");
+    if (base === "package.json") return INSTALLED.test(path) || !path.includes("node_modules/");
+    return LOCKFILES.has(base) && !path.includes("node_modules/");
   },
   analyze({ path, content }): AnalyzerOutput {
     if (HIDDEN_LOCK.test(path)) return analyzeHiddenLock(path, content);

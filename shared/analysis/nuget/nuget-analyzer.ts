@@ -20,6 +20,9 @@ export const nugetAnalyzer: Analyzer = {
   version: 1,
   maxFileSize: 32 * 1024 * 1024,
   required(path) {
+    // every name it takes ends in "n" (json) or "c" (nuspec): no lower-cased copy of every other path
+    const last = path.charCodeAt(path.length - 1) | 0x20;
+    if (last !== 0x6e && last !== 0x63) return false;
     const lower = path.toLowerCase();
     if (lower.endsWith(".deps.json")) return !RUNTIME.test(path);
     if (lower.endsWith("/packages.lock.json") || lower === "packages.lock.json") return true;

@@ -8,11 +8,14 @@ import { excerpt } from "../excerpt.js";
 
 const INSTALLED = /(?:^|\/)[^/]+\.(?:dist-info\/METADATA|egg-info\/PKG-INFO|egg-info)$/;
 const REQUIREMENTS = /^requirements[\w.-]*\.txt$/;
+const INSTALLED_TREE = /(?:site|dist)-packages\//;
 const LOCKFILES = new Set(["poetry.lock", "Pipfile.lock", "uv.lock"]);
 // metadata headers come first; a description this large is never read past them
 const MAX_METADATA = 8 * 1024 * 1024;
 
 const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
+const hasInstalledName = (path: string) =>
+  path.endsWith("/METADATA") || path.endsWith("/PKG-INFO") || path.endsWith(".egg-info");
 
 /** `pkg:pypi/<pep-503-name>@<version>`, in the `PyPI` ecosystem. */
 export const identifyPypiPackage = languageIdentity({ type: "pypi", ecosystem: "PyPI" });
@@ -27,13 +30,14 @@ export const pypiAnalyzer: Analyzer = {
   version: 3,
   maxFileSize: 32 * 1024 * 1024,
   required(path) {
-    if (INSTALLED.test(path)) return true;
-    const base = basename(path);
-    if (LOCKFILES.has(base)) return true;
+    // asked of every path of every layer: the name's ending first, a regex only where it can match
+    if (hasInstalledName(path)) return INSTALLED.test(path);
+    if (path.endsWith(".lock")) return LOCKFILES.has(basename(path));
     // a project's groups say which of an unmarked poetry.lock's packages are dev
-    if (base === "pyproject.toml") return !/(?:site|dist)-packages\//.test(path);
+    if (path.endsWith("pyproject.toml"))
+      return basename(path) === "pyproject.toml" && !INSTALLED_TREE.test(path);
     // an installed package's own requirements files are not what the image installed
-    return REQUIREMENTS.test(base) && !/(?:site|dist)-packages\//.test(path);
+    return path.endsWith(".txt") && REQUIREMENTS.test(basename(path)) && !INSTALLED_TREE.test(path);
   },
   analyze({ path, content }): AnalyzerOutput {
     if (basename(path) === "pyproject.toml") return analyzePyproject(path, content);

@@ -13,7 +13,10 @@ export const rubygemsAnalyzer: Analyzer = {
   name: "rubygems",
   version: 1,
   maxFileSize: 16 * 1024 * 1024,
-  required: (path) => INSTALLED.test(path) || path === "Gemfile.lock" || path.endsWith("/Gemfile.lock"),
+  required: (path) =>
+    (path.endsWith(".gemspec") && INSTALLED.test(path)) ||
+    path === "Gemfile.lock" ||
+    path.endsWith("/Gemfile.lock"),
   analyze({ path, content }): AnalyzerOutput {
     const text = content.toString("utf8");
     let gems: Gem[];

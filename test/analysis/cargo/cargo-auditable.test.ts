@@ -101,6 +101,30 @@ describe("cargo auditable binaries", () => {
   });
 });
 
+describe("cargo auditable binaries from the layer walk's chunks", () => {
+  it.each(["elf", "pe"] as const)(
+    "reads a %s binary cut at every third byte as it reads it whole",
+    async (target) => {
+      const binary = binaryWith(deflateSync(JSON.stringify(DEPS)), target);
+      const path = target === "pe" ? "app/server.exe" : "usr/local/bin/app";
+      const whole = await analyze(binary, path);
+      expect(ids(whole)).toEqual(["serde@1.0.197", "smallvec@1.6.0"]);
+      // every cut of the file: its headers, section table, name table and .dep-v0 each split somewhere
+      for (let cut = 0; cut <= binary.length; cut += 3) {
+        const chunks = [binary.subarray(0, cut), binary.subarray(cut)];
+        expect(await cargoAnalyzer.analyzeChunks!({ path, chunks }), `cut at ${cut}`).toEqual(whole);
+      }
+      const truncated = binary.subarray(0, binary.length - 200);
+      expect(
+        await cargoAnalyzer.analyzeChunks!({
+          path,
+          chunks: [truncated.subarray(0, 100), truncated.subarray(100)],
+        }),
+      ).toEqual(await analyze(truncated, path));
+    },
+  );
+});
+
 describe("a real cargo auditable binary", () => {
   let built: AuditableBinary | undefined;
   let unavailable: string | undefined;

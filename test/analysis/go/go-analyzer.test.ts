@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { EXECUTABLE_PLACES, isExecutablePlace } from "../../../shared/analysis/executable-places.js";
 import { goAnalyzer, identifyGoPackage } from "../../../shared/analysis/go/go-analyzer.js";
 import { corpusPath } from "../../support/corpus.js";
 import { buildGoTestBinaries, type GoTestBinaries, modulesFromGoVersion } from "../../support/go-binaries.js";
@@ -120,6 +121,56 @@ describe("Go binaries, hostile", () => {
     expect((await goAnalyzer.analyze({ path: "usr/bin/app", content: truncated })).packages ?? []).toEqual(
       [],
     );
+  });
+
+  it("reads a binary from the layer walk's chunks cut anywhere (through the marker, the varints, the list) as whole", async () => {
+    const elf = readFileSync(bins.elf);
+    const at = elf.indexOf(Buffer.from("\xff Go buildinf:", "latin1"));
+    const whole = await goAnalyzer.analyze({ path: "usr/bin/app", content: elf });
+    expect(whole.packages?.length).toBeGreaterThan(1);
+    const twoAt = (cut: number) => [elf.subarray(0, cut), elf.subarray(cut)];
+    for (let cut = at - 20; cut <= at + 200; cut++)
+      expect(
+        await goAnalyzer.analyzeChunks!({ path: "usr/bin/app", chunks: twoAt(cut) }),
+        `cut at ${cut}`,
+      ).toEqual(whole);
+    const pages = Array.from({ length: Math.ceil(elf.length / 4093) }, (_, i) =>
+      elf.subarray(i * 4093, (i + 1) * 4093),
+    );
+    expect(await goAnalyzer.analyzeChunks!({ path: "usr/bin/app", chunks: pages })).toEqual(whole);
+    // damage and truncation read the same in chunks as whole
+    const damaged = Buffer.from(elf).fill(0xff, at + 32, at + 40);
+    for (const content of [damaged, elf.subarray(0, at + 20), elf.subarray(0, at + 40)]) {
+      const chunks = [content.subarray(0, at + 16), content.subarray(at + 16)];
+      expect(await goAnalyzer.analyzeChunks!({ path: "usr/bin/app", chunks })).toEqual(
+        await goAnalyzer.analyze({ path: "usr/bin/app", content }),
+      );
+    }
+  });
+
+  it("selects executables without a regex exactly as the EXECUTABLE_PLACES pattern does", () => {
+    const dirs = [
+      "bin",
+      "sbin",
+      "BIN",
+      "Sbin",
+      "libexec",
+      "ko-app",
+      "App",
+      "xbin",
+      "bins",
+      "abin",
+      "lib",
+      "",
+      "bin/x",
+    ];
+    const names = ["x", "busybox", "x.y", "", ".x", "X.EXE", "a.exe", "a.Exe", "exe", ".exe", "x.exe/y"];
+    for (const prefix of ["", "usr/", "/", "a/b/", "sbin.d/"])
+      for (const dir of dirs)
+        for (const name of names) {
+          const p = `${prefix}${dir}${dir ? "/" : ""}${name}`;
+          expect(isExecutablePlace(p), JSON.stringify(p)).toBe(EXECUTABLE_PLACES.test(p));
+        }
   });
 
   it("selects the places executables live, the OS's own bin directories included, not every file", () => {

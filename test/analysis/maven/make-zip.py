@@ -1,7 +1,8 @@
 # Builds test archives with Python's zipfile from a JSON plan on stdin (run at test time, never committed):
 # {"out": path, "entries": [{"name", "file"?: path to copy, "text"?: str, "zeros"?: n, "zip"?: plan}],
 #  "lie": {"name", "size"}?} — "zip" nests a plan, "zeros" streams n zero bytes, "lie" rewrites
-#  the central directory's uncompressed size of one entry.
+#  the central directory's uncompressed size of one entry; "zip64": true writes every size and offset
+#  it can in zip64 form (extra fields, the zip64 end record and locator), as an archive past 4 GiB has them.
 import io, json, struct, sys, zipfile
 
 def build(plan):
@@ -22,6 +23,10 @@ def build(plan):
                         w.write(chunk[: min(left, len(chunk))])
                         left -= len(chunk)
     data = bytearray(buf.getvalue())
+    if plan.get("zip64"):
+        # the end record's own fields say "see the zip64 record", as when they overflow
+        end = data.rfind(b"PK\x05\x06")
+        struct.pack_into("<HHII", data, end + 8, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
     lie = plan.get("lie")
     if lie:
         at = data.find(b"PK\x01\x02")
@@ -33,4 +38,8 @@ def build(plan):
     return bytes(data)
 
 plan = json.load(sys.stdin)
+if plan.get("zip64"):
+    # zipfile switches to zip64 past these limits: at zero, every offset and count past the first is over
+    zipfile.ZIP64_LIMIT = 0
+    zipfile.ZIP_FILECOUNT_LIMIT = 0
 open(plan["out"], "wb").write(build(plan))

@@ -1,12 +1,26 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  copyFileSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { analyzeLayer } from "../../../shared/analysis/analyze-layer.js";
+import { ChunkedBytes } from "../../../shared/analysis/chunked-bytes.js";
 import { readJavaArchive } from "../../../shared/analysis/maven/java-archive.js";
 import { identifyMavenPackage, mavenAnalyzer } from "../../../shared/analysis/maven/maven-analyzer.js";
+import { DEFAULT_LIMITS } from "../../../shared/model/limits.js";
 import { corpusPath } from "../../support/corpus.js";
+import { runTool } from "../../support/run-tool.js";
+import { refFor, streamOf } from "../layers.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DEBIAN_JARS = "/usr/share/java";
@@ -30,9 +44,16 @@ function javaReading(files: string[]): Map<string, string[]> {
 }
 
 type Plan = { name: string; file?: string; text?: string; zeros?: number; zip?: { entries: Plan[] } };
-function makeZip(name: string, entries: Plan[], lie?: { name: string; size: number }): Buffer {
+function makeZip(
+  name: string,
+  entries: Plan[],
+  lie?: { name: string; size: number },
+  options: { zip64?: boolean } = {},
+): Buffer {
   const out = path.join(work, name);
-  execFileSync("python3", [path.join(HERE, "make-zip.py")], { input: JSON.stringify({ out, entries, lie }) });
+  execFileSync("python3", [path.join(HERE, "make-zip.py")], {
+    input: JSON.stringify({ out, entries, lie, ...options }),
+  });
   return readFileSync(out);
 }
 
@@ -95,6 +116,76 @@ describe("Maven, Debian's jars", () => {
       "com.fasterxml.jackson.core:jackson-core@2.15.2",
     ]);
   });
+});
+
+describe("Maven, jars as the layer walk hands them over (chunks, never joined)", () => {
+  it("reads zip64 archives (zip64 end record, locator and extra fields) as Java does, whole and in chunks", async () => {
+    const jars = withPom.slice(0, 3);
+    const zip64 = makeZip(
+      "zip64.jar",
+      [
+        { name: "META-INF/MANIFEST.MF", text: "Manifest-Version: 1.0\n" },
+        ...jars.map((f) => ({ name: `lib/${path.basename(f)}`, file: f })),
+        {
+          name: "META-INF/maven/org.example/app/pom.properties",
+          text: "groupId=org.example\nartifactId=app\nversion=2.1\n",
+        },
+      ],
+      undefined,
+      { zip64: true },
+    );
+    // the end record defers to the zip64 one: this is the zip64 path, not the classic one
+    expect(zip64.readUInt16LE(zip64.length - 22 + 10)).toBe(0xffff);
+    const file = path.join(work, "zip64.jar");
+    const want = [
+      ...new Set([...javaReading([file]).get(file)!, ...jars.flatMap((f) => expected.get(f)!)]),
+    ].sort();
+    expect(want).toContain("org.example:app@2.1");
+    for (const content of [
+      zip64,
+      new ChunkedBytes([
+        zip64.subarray(0, 100),
+        zip64.subarray(100, zip64.length - 50),
+        zip64.subarray(zip64.length - 50),
+      ]),
+    ]) {
+      const read = await readJavaArchive(content, "zip64.jar");
+      expect(read.problems).toEqual([]);
+      expect(ids(read.packages)).toEqual(want);
+    }
+  });
+
+  it("lists every jar of a layer (a 2.9 MB one in many chunks, a hardlinked one) as Java reads it", async () => {
+    const root = path.join(work, "layer");
+    const jars = withPom.filter((f) => statSync(f).size > 1024 * 1024).concat(withPom.slice(0, 5));
+    expect(jars.some((f) => statSync(f).size > 2 * 1024 * 1024)).toBe(true);
+    mkdirSync(path.join(root, "opt/app/lib"), { recursive: true });
+    for (const f of jars) copyFileSync(f, path.join(root, "opt/app/lib", path.basename(f)));
+    mkdirSync(path.join(root, "srv"), { recursive: true });
+    linkSync(path.join(root, "opt/app/lib", path.basename(jars[0]!)), path.join(root, "srv/linked.jar"));
+    const out = path.join(work, "layer.tar.gz");
+    await runTool("tar", ["--sort=name", "-czf", out, "-C", root, "opt", "srv"]);
+    const bytes = readFileSync(out);
+    const report = await analyzeLayer(streamOf(bytes), refFor(bytes), {
+      analyzers: [mavenAnalyzer],
+      limits: DEFAULT_LIMITS,
+    });
+    expect(report.links).toContainEqual(
+      expect.objectContaining({ path: "srv/linked.jar", type: "hardlink" }),
+    );
+    expect(report.warnings).toEqual([]);
+    const found = new Map(
+      report.files.map((f) => [
+        f.path,
+        (f.output.packages ?? []).map((p) => `${p.name}@${p.version}`).sort(),
+      ]),
+    );
+    const wanted = new Map([
+      ...jars.map((f) => [`opt/app/lib/${path.basename(f)}`, expected.get(f)!] as const),
+      ["srv/linked.jar", expected.get(jars[0]!)!] as const,
+    ]);
+    expect(found).toEqual(wanted);
+  }, 120_000);
 });
 
 describe("Maven, hostile archives", () => {
