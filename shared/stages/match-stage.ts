@@ -13,8 +13,8 @@ import { recordRescanFailure } from "./verdict-history.js";
 /**
  * matching: squash the stored layer reports into the inventory (stored once, content-addressed),
  * match it against the current DB, and hand the matches to the verdict stage. A rescan starts here
- * (and ends here: it makes its verdict at once, `apply-verdict.ts`)
- * with the stored inventory: no image is pulled again.
+ * with the stored inventory (no image is pulled again) and ends here: it makes its verdict at once
+ * (`apply-verdict.ts`).
  */
 export async function matchStage(msg: MatchingMessage, deps: PipelineDeps): Promise<void> {
   const found = await readScan(deps.tables, msg.scanId);
