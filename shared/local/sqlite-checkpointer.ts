@@ -40,6 +40,8 @@ export function startCheckpointer(
   db: SqliteDatabase,
   file: string,
   log: (message: string) => void,
+  /** tests: a smaller WAL and a shorter poll */
+  tuning: { checkpointAtBytes?: number; pollMs?: number } = {},
 ): () => Promise<void> {
   if (file === ":memory:") return async () => {};
   const driver = createRequire(import.meta.url).resolve("better-sqlite3");
@@ -48,9 +50,9 @@ export function startCheckpointer(
     workerData: {
       driver,
       file,
-      checkpointAt: CHECKPOINT_AT_BYTES,
-      restartAt: RESTART_AT_BYTES,
-      pollMs: POLL_MS,
+      checkpointAt: tuning.checkpointAtBytes ?? CHECKPOINT_AT_BYTES,
+      restartAt: Math.max(RESTART_AT_BYTES, tuning.checkpointAtBytes ?? 0),
+      pollMs: tuning.pollMs ?? POLL_MS,
     },
   });
   // the host's own connection checkpoints again should the worker be gone
