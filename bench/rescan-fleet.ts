@@ -49,6 +49,12 @@ async function forEach(count: number, work: (i: number) => Promise<void>): Promi
   );
 }
 
+/** CPU time (user + system, all threads) since `from`: the machine is shared, wall time is noisy. */
+const cpuMsSince = (from: NodeJS.CpuUsage) => {
+  const { user, system } = process.cpuUsage(from);
+  return (user + system) / 1000;
+};
+
 /** Wraps every method of `target` named in `methods` to count calls and sum their time under `label`. */
 const busy = new Map<string, { calls: number; ms: number }>();
 function measure(target: object, label: string, methods: readonly string[]): void {
@@ -143,6 +149,7 @@ try {
 
   // one process, no bus, no storage round trips: the DB opened once, then matching and the policy per inventory
   t = performance.now();
+  let cpu = process.cpuUsage();
   let findings = 0;
   const db = await openDb(host.pipeline.blobs);
   if (!db) throw new Error("no DB");
@@ -153,6 +160,7 @@ try {
     findings += makeReport(inventory, matches, stamp, { policy, now: new Date() }).report.findings.length;
   }
   const inProcessMs = performance.now() - t;
+  const inProcessCpuMs = cpuMsSince(cpu);
 
   measure(host.pipeline.tables, "tables", [
     "get",
@@ -168,6 +176,7 @@ try {
   measure(host.pipeline, "registry", ["openSource", "digestsTaggedNow"]);
 
   t = performance.now();
+  cpu = process.cpuUsage();
   const started = await fetch(`${host.url}/api/rescans`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${host.hookToken}` },
@@ -183,6 +192,7 @@ try {
   while ((await host.bus.depth("matching")) + (await host.bus.depth("verdict")) > 0)
     await new Promise((r) => setTimeout(r, 200));
   const wallMs = performance.now() - t;
+  const cpuMs = cpuMsSince(cpu);
 
   const progress = await readRescanProgress(host.pipeline.tables, body.rescanId);
   const rate = (COUNT / wallMs) * 1000;
@@ -194,10 +204,10 @@ try {
   );
   console.log(
     `full re-verdict through the local host: ${(wallMs / 1000).toFixed(1)} s (202 after ${answeredMs.toFixed(0)} ms, all queued after ${(queuedMs / 1000).toFixed(1)} s), ` +
-      `${rate.toFixed(0)} images/s; verdicts landed ${progress?.counts.done}/${COUNT}, failed ${progress?.counts.failed}`,
+      `${rate.toFixed(0)} images/s, CPU ${(cpuMs / 1000).toFixed(1)} s; verdicts landed ${progress?.counts.done}/${COUNT}, failed ${progress?.counts.failed}`,
   );
   console.log(
-    `in one process without the bus: ${(inProcessMs / 1000).toFixed(1)} s, ${inProcessRate.toFixed(0)} images/s ` +
+    `in one process without the bus: ${(inProcessMs / 1000).toFixed(1)} s (CPU ${(inProcessCpuMs / 1000).toFixed(1)} s), ${inProcessRate.toFixed(0)} images/s ` +
       `(${findings} findings); the stages run at ${(rate / inProcessRate).toFixed(2)}× of it`,
   );
   console.log(

@@ -12,6 +12,7 @@ import { type AzuriteInstance, startAzurite } from "./azurite.js";
 import { SqliteBlobStore } from "./sqlite-blob-store.js";
 import { SqliteBus } from "./sqlite-bus.js";
 import { SqliteTableStore } from "./sqlite-table-store.js";
+import { startCheckpointer } from "./sqlite-checkpointer.js";
 import { LOCAL_STORE_FILE, openLocalStore, syncLocalStore } from "./sqlite-database.js";
 
 export interface LocalStorage {
@@ -46,6 +47,7 @@ export async function openLocalStorage(
       );
     }
     const db = openLocalStore(file);
+    const stopCheckpoints = startCheckpointer(db, file, log);
     const bus = new SqliteBus(db);
     return {
       tables: new SqliteTableStore(db),
@@ -55,6 +57,7 @@ export async function openLocalStorage(
       sync: () => syncLocalStore(db),
       async close() {
         await bus.close();
+        await stopCheckpoints();
         db.close();
       },
     };

@@ -6,6 +6,15 @@ import { type SqliteDatabase, prepared } from "./sqlite-database.js";
 const PAGE_KEYS = 512;
 
 /**
+ * The insert for a blob given as bytes or as text: text is bound as it is and stored as its UTF-8
+ * bytes (`CAST … AS BLOB`), so a report of 100 KB and more is not copied into a Buffer first.
+ */
+const insertSql = (data: Buffer | string) =>
+  typeof data === "string"
+    ? "INSERT OR REPLACE INTO blobs (key, data, content_type) VALUES (?, CAST(? AS BLOB), ?)"
+    : "INSERT OR REPLACE INTO blobs (key, data, content_type) VALUES (?, ?, ?)";
+
+/**
  * The local host's blobs in its SQLite file: a put is one committed transaction, so a stage that
  * hands a blob key to the next stage has made the blob as durable as the message that names it.
  */
@@ -26,23 +35,14 @@ export class SqliteBlobStore implements BlobStore {
 
   async put(key: string, data: Buffer | string, options?: { contentType?: string }): Promise<void> {
     assertBlobKey(key);
-    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-    prepared(this.#db, "INSERT OR REPLACE INTO blobs (key, data, content_type) VALUES (?, ?, ?)").run(
-      key,
-      bytes,
-      options?.contentType ?? null,
-    );
+    prepared(this.#db, insertSql(data)).run(key, data, options?.contentType ?? null);
   }
 
   async putMany(blobs: readonly BlobWrite[]): Promise<void> {
     for (const { key } of blobs) assertBlobKey(key);
-    const insert = prepared(
-      this.#db,
-      "INSERT OR REPLACE INTO blobs (key, data, content_type) VALUES (?, ?, ?)",
-    );
     this.#db.transaction(() => {
       for (const { key, data, contentType } of blobs)
-        insert.run(key, typeof data === "string" ? Buffer.from(data, "utf8") : data, contentType ?? null);
+        prepared(this.#db, insertSql(data)).run(key, data, contentType ?? null);
     })();
   }
 

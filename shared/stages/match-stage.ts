@@ -2,6 +2,7 @@ import { ZodError, z } from "zod";
 import { inventoryFromStoredReports } from "../analysis/stored-inventory.js";
 import { messageId, type MatchingMessage, type VerdictMessage } from "../model/messages.js";
 import type { Inventory } from "../model/report.js";
+import { applyVerdict } from "./apply-verdict.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import { failRescanImage } from "./rescan-runs.js";
 import { attemptPart, readScan, type ScanState } from "./scan-state.js";
@@ -12,7 +13,8 @@ import { recordRescanFailure } from "./verdict-history.js";
 /**
  * matching: squash the stored layer reports into the inventory (stored once, content-addressed),
  * match it against the current DB, and hand the matches to the verdict stage. A rescan starts here
- * with the stored inventory: no image is pulled again.
+ * with the stored inventory (no image is pulled again) and ends here: it makes its verdict at once
+ * (`apply-verdict.ts`).
  */
 export async function matchStage(msg: MatchingMessage, deps: PipelineDeps): Promise<void> {
   const found = await readScan(deps.tables, msg.scanId);
@@ -55,7 +57,7 @@ async function inventoryFromLayers(msg: MatchingMessage, scan: ScanState, deps: 
 }
 
 /**
- * A rescan re-matches the stored inventory and pulls nothing. When it is missing or cannot be read,
+ * A rescan re-matches the stored inventory and pulls nothing, and makes the verdict at once. When it is missing or cannot be read,
  * the rescan of this image alone fails, with the reason in the image's verdict record and its rescan
  * run: the previous verdict stands and the others go on.
  */
@@ -86,7 +88,29 @@ async function rematch(msg: MatchingMessage, scan: ScanState, deps: PipelineDeps
     }
     return;
   }
-  await matchAndSend(msg, scan, inventory, deps);
+  // the verdict follows here, not through the verdict queue: no matches blob to write and read back,
+  // no second read of the inventory (a rescan of the whole fleet is mostly these)
+  const { matches, db } = await deps.match(inventory);
+  await applyVerdict(verdictOf(msg, db.version), scan, inventory, { matches, db }, deps);
+}
+
+/**
+ * The verdict message for a matching message. `reportKey` names the matches blob; a rescan, whose
+ * verdict is made here, stores none, but the key still names the verdict run (its verdict id).
+ */
+function verdictOf(msg: MatchingMessage, dbVersion: string): VerdictMessage {
+  return {
+    type: "verdict",
+    v: 1,
+    scanId: msg.scanId,
+    image: msg.image,
+    inventoryKey: msg.inventoryKey,
+    reportKey: blobKeys.matches(msg.scanId, dbVersion),
+    dbVersion,
+    ...(msg.cause ? { cause: msg.cause } : {}),
+    ...(msg.request ? { request: msg.request } : {}),
+    ...(msg.rescanId ? { rescanId: msg.rescanId } : {}),
+  };
 }
 
 async function matchAndSend(
@@ -96,20 +120,8 @@ async function matchAndSend(
   deps: PipelineDeps,
 ): Promise<void> {
   const { matches, db } = await deps.match(inventory);
-  const matchesKey = blobKeys.matches(msg.scanId, db.version);
-  await storeMatches(deps.blobs, matchesKey, { db, matches });
-  const body: VerdictMessage = {
-    type: "verdict",
-    v: 1,
-    scanId: msg.scanId,
-    image: msg.image,
-    inventoryKey: msg.inventoryKey,
-    reportKey: matchesKey,
-    dbVersion: db.version,
-    ...(msg.cause ? { cause: msg.cause } : {}),
-    ...(msg.request ? { request: msg.request } : {}),
-    ...(msg.rescanId ? { rescanId: msg.rescanId } : {}),
-  };
+  const body = verdictOf(msg, db.version);
+  await storeMatches(deps.blobs, body.reportKey, { db, matches });
   // a rescan run or a person's request is a run of its own: on an unchanged DB its verdict id must
   // still differ from the last one's, or duplicate detection would drop it
   const part = [db.version, msg.rescanId, msg.request].filter(Boolean).join(".");

@@ -83,10 +83,11 @@ describe("commands and verdict runs with duplicate detection on", () => {
 
     // three days on, the acceptance has expired: a rescan with the same DB makes a new verdict
     offsetMs = 3 * DAY;
-    const verdicts = t.p.deliveries.verdict;
+    // a rescan's verdict is made by its matching delivery (apply-verdict.ts), not a verdict message
+    const verdicts = t.p.deliveries.matching;
     const tracked = t.p.deliveries.tracking;
     await command("/portcullis rescan");
-    expect(t.p.deliveries.verdict).toBe(verdicts + 1);
+    expect(t.p.deliveries.matching).toBe(verdicts + 1);
     expect(t.p.deliveries.tracking).toBe(tracked + 1);
     expect(await t.gate("team/app", digest)).toBe(403);
     expect(issue()).toMatchObject({ state: "open", state_reason: "reopened" });
@@ -121,11 +122,12 @@ describe("commands and verdict runs with duplicate detection on", () => {
     t = await trackedPipeline(github, { duplicateWindowSeconds: 600, now: clock, webhookSecret: SECRET });
     await t.push("team/app", "latest", VULNERABLE);
     for (let i = 1; i <= 2; i++) {
-      const verdicts = t.p.deliveries.verdict;
+      // a rescan's verdict is made by its matching delivery (apply-verdict.ts), not a verdict message
+      const verdicts = t.p.deliveries.matching;
       const tracked = t.p.deliveries.tracking;
       github.requests.length = 0;
       await command("/portcullis rescan");
-      expect(t.p.deliveries.verdict).toBe(verdicts + 1);
+      expect(t.p.deliveries.matching).toBe(verdicts + 1);
       expect(t.p.deliveries.tracking).toBe(tracked + 1);
       // the only writes: the acknowledgement
       expect(github.writes().map((r) => `${r.method} ${r.path}`)).toEqual([

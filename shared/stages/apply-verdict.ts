@@ -1,0 +1,123 @@
+import type { Match } from "../matching/match.js";
+import type { VerdictMessage } from "../model/messages.js";
+import type { Inventory } from "../model/report.js";
+import { SEVERITY_ORDER } from "../model/report.js";
+import { trackingMessage, verdictRun } from "../tracking/tracking-message.js";
+import { writeFindings, writePackageIndex } from "./findings.js";
+import type { DbStamp, PipelineDeps } from "./pipeline-deps.js";
+import { type ScanState, updateScan } from "./scan-state.js";
+import { addImageTag, writeScannedImage } from "./scanned-images.js";
+import { storeReport } from "./stage-blobs.js";
+import { blobKeys } from "./tables.js";
+import { boundedDiff } from "./verdict-diff.js";
+import { recordVerdict } from "./verdict-history.js";
+
+/** At most this many findings per diff list travel to tracking; the image API has them all. */
+const TRACKED_DIFF_ENTRIES = 200;
+
+/**
+ * The verdict of one platform image from its inventory and matches: apply the policy, store the
+ * report, and write the images, findings and package-index tables. The verdict stage runs it on a
+ * `verdict` message; the matching stage runs it straight after re-matching a stored inventory (a
+ * rescan), so a rescan neither writes the matches blob nor reads its inventory twice. `run` is the
+ * verdict message either way: its fields name the verdict run (verdict id, tracking run). Every write
+ * is an upsert keyed by content, so a redelivery rewrites the same rows.
+ */
+export async function applyVerdict(
+  run: VerdictMessage,
+  scan: ScanState,
+  inventory: Inventory,
+  matched: { matches: Match[]; db: DbStamp },
+  deps: PipelineDeps,
+): Promise<void> {
+  inventory.image.tags = scan.tags;
+  // the inventory is stored per digest: the same image in another repository is this repository's (its accepted risks, its report)
+  Object.assign(inventory.image, {
+    ref: run.image.ref,
+    registry: run.image.registry,
+    repository: run.image.repository,
+  });
+
+  const report = await deps.decide(inventory, matched.matches, matched.db);
+  const { registry, repository, digest } = run.image;
+  const reportKey = blobKeys.report(registry, repository, digest);
+  // recorded before the report: a redelivery finds its own record and the same diff
+  const record = await recordVerdict(
+    deps.blobs,
+    { registry, repository, digest },
+    {
+      // the DB version, the rescan run and a person's request name the run: a second `/portcullis rescan` or sweep is a new verdict, not a redelivery
+      verdictId: [
+        run.scanId,
+        run.reportKey,
+        run.cause ?? "push",
+        run.dbVersion,
+        run.rescanId ?? "",
+        run.request ?? "",
+      ].join("|"),
+      cause: run.cause ?? "push",
+      at: deps.now().toISOString(),
+      dbVersion: run.dbVersion,
+      decision: report.verdict?.decision ?? "pass",
+    },
+    report.findings,
+  );
+  await storeReport(deps.blobs, reportKey, report);
+
+  const counts = Object.fromEntries(SEVERITY_ORDER.map((s) => [s, 0])) as Record<string, number>;
+  for (const f of report.findings) if (!f.suppressed) counts[f.severity] = (counts[f.severity] ?? 0) + 1;
+  const decision = report.verdict?.decision ?? "pass";
+  await writeScannedImage(deps.tables, {
+    registry,
+    repository,
+    digest,
+    scanId: run.scanId,
+    tags: scan.tags,
+    platform: run.image.platform,
+    os: report.image.os ? `${report.image.os.family} ${report.image.os.version}` : "",
+    status: "done",
+    decision,
+    reasons: report.verdict?.reasons ?? [],
+    counts,
+    findings: report.findings.length,
+    packages: report.packages.length,
+    dbVersion: run.dbVersion,
+    inventoryKey: run.inventoryKey,
+    reportKey,
+    scannedAt: deps.now().toISOString(),
+  });
+  const finished = await updateScan(
+    deps.tables,
+    run.scanId,
+    (s) =>
+      s.status === "done" && s.decision === decision
+        ? undefined
+        : { ...s, status: "done", decision, reason: undefined },
+    deps.now,
+  );
+  // a tag pushed while this verdict ran reached the scan row after we read it: carry it over
+  for (const tag of finished?.state.tags ?? [])
+    if (!scan.tags.includes(tag)) await addImageTag(deps.tables, finished!.state, tag);
+  // the verdict is answerable now (gate, images); the per-finding and per-package rows follow — a
+  // crash before they are written redelivers the message, which rewrites everything
+  deps.log(`scan ${run.scanId}: ${registry}/${repository}@${digest} → ${decision}`);
+  // a rescan re-matches the same stored inventory: its package-index rows are already there (the bench's largest cost)
+  await Promise.all([
+    writeFindings(deps.tables, digest, report),
+    ...(run.cause ? [] : [writePackageIndex(deps.tables, run.scanId, report)]),
+  ]);
+  // GitHub tracking runs on its own queue: an outage there never holds up the verdict or the gate
+  if (deps.tracking) {
+    const tags = finished?.state.tags ?? scan.tags;
+    const verdict = report.verdict ?? { decision, reasons: [] };
+    const { body, messageId } = trackingMessage({
+      ...{ scanId: run.scanId, image: { ...run.image, tags }, reportKey, verdict, dbVersion: run.dbVersion },
+      ...{ cause: "verdict", at: scan.createdAt, run: verdictRun(run, scan.attempt) },
+    });
+    // the diff rides along, its lists bounded: a queue message has a size limit
+    const verdictRecord = record.diff
+      ? { ...record, diff: boundedDiff(record.diff, TRACKED_DIFF_ENTRIES) }
+      : record;
+    await deps.bus.send("tracking", { ...body, verdictRecord }, { messageId });
+  }
+}
