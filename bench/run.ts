@@ -18,6 +18,7 @@ const all = [
   "language-inventory.ts",
   "decompression-bombs.ts",
   "yara-rules.ts",
+  "content-engine.ts",
 ];
 const only = process.argv.slice(2);
 const chosen = only.length ? all.filter((b) => only.some((o) => b.startsWith(o))) : all;

@@ -242,9 +242,9 @@ describe.each(ANALYZERS.map((a) => [a.name, a] as const))("analyzer %s", (_name,
     },
   );
 
-  it.skipIf(analyzer.analyzeChunks === undefined)(
-    "answers every hostile input handed over in chunks exactly as it answers the joined bytes",
-    async () => {
+  // only the readers that take chunks have this path (no skipped test for the others)
+  if (analyzer.analyzeChunks !== undefined)
+    it("answers every hostile input handed over in chunks exactly as it answers the joined bytes", async () => {
       for (const [what, content] of hostileInputs(analyzer.maxFileSize)) {
         // uneven cuts, an empty chunk among them, as a layer walk's chunks come
         const a = Math.floor(content.length / 3);
@@ -259,8 +259,7 @@ describe.each(ANALYZERS.map((a) => [a.name, a] as const))("analyzer %s", (_name,
             await analyzer.analyze({ path, content }),
           );
       }
-    },
-  );
+    });
 });
 
 describe("the I/O trap the purity check relies on", () => {

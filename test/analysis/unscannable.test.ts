@@ -65,6 +65,7 @@ async function scanWith(policy: Record<string, unknown>, extra: { name: string; 
     request("GET", `/api/images/${REGISTRY}/team/al2023/${digest}`),
     pipeline.http,
   );
+  expect(stored.status, JSON.stringify(stored.body)).toBe(200);
   const report = ReportSchema.parse(JSON.parse((stored.body as Buffer).toString()));
   return { gate: gate as { status: number; body: { decision: string; reasons: string[] } }, report };
 }

@@ -8,6 +8,8 @@ import { freePort } from "./free-port.js";
 
 export interface RunningClamd {
   port: number;
+  /** clamd's process id (a bench reads its CPU time from /proc) */
+  pid: number;
   address: string;
   stop(): Promise<void>;
 }
@@ -44,7 +46,7 @@ export async function startClamd(signatures: Record<string, string>): Promise<Ru
   };
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) break;
-    if (await pong(port)) return { port, address: `tcp://127.0.0.1:${port}`, stop };
+    if (await pong(port)) return { port, pid: child.pid ?? 0, address: `tcp://127.0.0.1:${port}`, stop };
     await new Promise((r) => setTimeout(r, 100));
   }
   await stop();
