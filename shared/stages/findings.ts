@@ -2,7 +2,7 @@ import pLimit from "p-limit";
 import { z } from "zod";
 import { advisoryCoordinates } from "../matching/match.js";
 import type { Report } from "../model/report.js";
-import type { TableStore } from "../ports/table-store.js";
+import type { TableProperties, TableStore } from "../ports/table-store.js";
 import { packageKey } from "../vulndb/db-format.js";
 import { TABLES } from "./tables.js";
 
@@ -29,11 +29,27 @@ export async function writeFindings(tables: TableStore, digest: string, report: 
       layer: f.layer,
     },
   }));
-  // one partition (the digest): a transaction per 100 rows, not a round trip per finding
-  await tables.upsertMany(TABLES.findings, digest, rows);
-  const keep = new Set(rows.map((r) => r.rowKey));
+  // the rows there now first: a rescan that finds the same rewrites none of them, and the new set
+  // is not read back to find the rows to delete
+  const stored = new Map<string, TableProperties>();
   for await (const row of tables.query(TABLES.findings, { partitionKey: digest }))
-    if (!keep.has(row.rowKey)) await tables.delete(TABLES.findings, digest, row.rowKey);
+    stored.set(row.rowKey, row.properties);
+  const changed = rows.filter((r) => {
+    const before = stored.get(r.rowKey);
+    return !before || !sameProperties(before, r.properties);
+  });
+  // one partition (the digest): one transaction for the set, not a round trip per finding
+  if (changed.length > 0) await tables.upsertMany(TABLES.findings, digest, changed);
+  const keep = new Set(rows.map((r) => r.rowKey));
+  for (const rowKey of stored.keys())
+    if (!keep.has(rowKey)) await tables.delete(TABLES.findings, digest, rowKey);
+}
+
+/** Whether a stored row already holds exactly these (string) properties. */
+function sameProperties(stored: TableProperties, wanted: Record<string, string>): boolean {
+  const names = Object.keys(wanted);
+  if (Object.keys(stored).length !== names.length) return false;
+  return names.every((name) => stored[name] === wanted[name]);
 }
 
 /** The package index's partition: a package as advisories name it (db-changes.ts's pairs). */

@@ -49,5 +49,6 @@ export const storeMatches = (
   stored: { db: DbStamp; matches: readonly Match[] },
 ) => blobs.put(key, JSON.stringify(stored), JSON_BLOB);
 
+// compact: a quarter fewer bytes to write per verdict than indented; `GET /api/images/…` answers the same JSON value
 export const storeReport = (blobs: BlobStore, key: string, report: Report): Promise<void> =>
-  blobs.put(key, JSON.stringify(report, null, 2), JSON_BLOB);
+  blobs.put(key, JSON.stringify(report), JSON_BLOB);
