@@ -38,7 +38,9 @@ const timer = setInterval(() => {
 const started = process.resourceUsage().maxRSS * 1024;
 const out = await dpkgAnalyzer.analyze({ path: "var/lib/dpkg/status", content });
 clearInterval(timer);
-const maxRss = Math.max(peak, process.resourceUsage().maxRSS * 1024);
+// the lifetime peak counts only when the parse raised it: building the file above may have peaked higher
+const ended = process.resourceUsage().maxRSS * 1024;
+const maxRss = ended > started ? Math.max(peak, ended) : peak;
 process.stdout.write(
   `${JSON.stringify({ bytes: content.length, packages: out.packages?.length ?? 0, baseRss: base, startedMaxRss: started, peakAboveBase: maxRss - base })}\n`,
 );
