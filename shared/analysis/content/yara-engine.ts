@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { compile, create, type RuleMatch, type YaraX } from "@litko/yara-x";
 import { ContentCategorySchema } from "../../model/content.js";
+import { hasExecutableMagic } from "./malware-rules.js";
 import { YARA_RULES_VERSION } from "./yara-rules.js";
 import type { UserYaraRules } from "./yara-rule-dirs.js";
 import { ScanError } from "../../model/errors.js";
@@ -38,13 +39,7 @@ const WEB_ROOT =
 /** Which files YARA reads: executables, scripts and web roots, and configuration files, each within its size limit. */
 export function yaraScans(path: string, content: Buffer): boolean {
   if (content.length === 0) return false;
-  const head = content.subarray(0, 4);
-  const executable =
-    head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])) || // ELF
-    (head[0] === 0x4d && head[1] === 0x5a) || // MZ: PE
-    (head[0] === 0x23 && head[1] === 0x21) || // #!
-    content.subarray(0, 3).toString("latin1") === "X5O" || // EICAR-shaped
-    SCRIPT_OR_WEB.test(path);
+  const executable = hasExecutableMagic(content) || SCRIPT_OR_WEB.test(path);
   if (executable) return content.length <= MAX_YARA_EXECUTABLE_BYTES;
   return (WEB_ROOT.test(path) || CONFIG.test(path)) && content.length <= MAX_YARA_TEXT_BYTES;
 }
