@@ -3,34 +3,14 @@
 // image are found; Windows' own values and services in System32 or Program Files are not.
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { analyzeLayer } from "../../../shared/analysis/analyze-layer.js";
-import { contentAnalyzers } from "../../../shared/analysis/content/index.js";
-import { squashLayers } from "../../../shared/analysis/squash.js";
-import { ContentFactSchema } from "../../../shared/model/content.js";
-import { DEFAULT_LIMITS } from "../../../shared/model/limits.js";
 import { buildPeTestBinaries } from "../../support/pe-binaries.js";
-import { refFor, streamOf } from "../layers.js";
+import { contentOfLayers } from "./support/windows-content.js";
 import { buildHiveWithHivex } from "../../windows/support/hivexregedit.js";
 import type { RegKey } from "../../windows/support/reg-file.js";
-import { layerBlob } from "../../windows/support/windows-image.js";
 
 const CV = ["Microsoft", "Windows", "CurrentVersion"];
 const NT = ["Microsoft", "Windows NT", "CurrentVersion"];
 const SERVICES = ["ControlSet001", "Services"];
-
-async function contentOfLayers(layers: [string, Buffer][][]) {
-  const analyzers = contentAnalyzers(undefined);
-  const reports = [];
-  for (const entries of layers) {
-    const { gz } = await layerBlob([
-      ["Files/Windows/System32/placeholder.txt", Buffer.from("x")],
-      ...entries,
-    ]);
-    reports.push(await analyzeLayer(streamOf(gz), refFor(gz), { analyzers, limits: DEFAULT_LIMITS }));
-  }
-  const squashed = squashLayers(reports, { analyzers });
-  return { fact: ContentFactSchema.parse(squashed.facts.content), reports };
-}
 
 const hive = (keys: RegKey[]) => buildHiveWithHivex("ROOT", keys).hive;
 

@@ -3,32 +3,12 @@
 // the real layer walk: planted tasks and Startup entries are findings with their reasons; tasks
 // shaped like Windows' own (System32, Program Files, bare names, COM handlers) are not.
 import { describe, expect, it } from "vitest";
-import { analyzeLayer } from "../../../shared/analysis/analyze-layer.js";
-import { contentAnalyzers } from "../../../shared/analysis/content/index.js";
 import {
   judgeTask,
   MAX_TASK_BYTES,
   readScheduledTask,
 } from "../../../shared/analysis/content/scheduled-tasks.js";
-import { squashLayers } from "../../../shared/analysis/squash.js";
-import { ContentFactSchema } from "../../../shared/model/content.js";
-import { DEFAULT_LIMITS } from "../../../shared/model/limits.js";
-import { refFor, streamOf } from "../layers.js";
-import { layerBlob } from "../../windows/support/windows-image.js";
-
-async function contentOfLayers(layers: [string, Buffer][][]) {
-  const analyzers = contentAnalyzers(undefined);
-  const reports = [];
-  for (const entries of layers) {
-    const { gz } = await layerBlob([
-      ["Files/Windows/System32/placeholder.txt", Buffer.from("x")],
-      ...entries,
-    ]);
-    reports.push(await analyzeLayer(streamOf(gz), refFor(gz), { analyzers, limits: DEFAULT_LIMITS }));
-  }
-  const squashed = squashLayers(reports, { analyzers });
-  return { fact: ContentFactSchema.parse(squashed.facts.content), reports };
-}
+import { contentOfLayers } from "./support/windows-content.js";
 
 const xmlEscape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
