@@ -7,6 +7,7 @@ import { ScanError } from "../model/errors.js";
 import type { Analyzer } from "./analyzer.js";
 import { createDecompressor, detectCompression, peek } from "./decompress.js";
 import { readEntryChunks } from "./entry-chunks.js";
+import { RecyclingGunzip } from "./recycling-gunzip.js";
 import type { Compression, FileResult, LayerReport, LinkEntry } from "./layer-report.js";
 import { analyzerSetVersion } from "./registry.js";
 import { normalizeTarPath, parseWhiteout, resolveLinkTarget } from "./tar-path.js";
@@ -89,6 +90,7 @@ class LayerWalk {
     const decompressor: Transform | undefined = createDecompressor(compression);
     const extract = tar.extract();
     const tarInput: Readable = decompressor ? stream.pipe(decompressor) : stream;
+    const recycler = decompressor instanceof RecyclingGunzip ? decompressor : undefined;
 
     return new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -135,6 +137,10 @@ class LayerWalk {
       extract.on("entry", (header: TarHeader, entry: EntryStream, next: (err?: Error | null) => void) => {
         // an entry's own errors come from the extract's, which `fail` already handles
         entry.on("error", () => {});
+        // every byte before this entry's data is parsed, or read by analyzers that have settled: the
+        // inflater may write into those buffers again (tar-stream's offset of the entry's data)
+        const dataOffset = (header as { byteOffset?: unknown }).byteOffset;
+        if (recycler && typeof dataOffset === "number") recycler.release(dataOffset);
         try {
           const pending = this.onEntry(header, entry);
           if (pending)
@@ -205,10 +211,10 @@ class LayerWalk {
     // engines that read every file keep nothing of it once analysed: their files share one buffer,
     // so most of a layer's bytes allocate nothing (fresh buffers make V8 collect garbage far more often)
     const scratch = keep ? undefined : this.scratchFor(size);
-    return readEntry(entry, size, scratch).then((content) => {
+    // path-specific analyzers may keep what they were given: their bytes are their own, not the inflater's
+    return readEntry(entry, size, scratch, keep).then((content) => {
       if (keep && this.readBytes + content.length <= limits.maxFileBytes) {
-        // a copy: `content` may be a view into the decompressor's larger chunk
-        this.read.set(path, Buffer.from(content));
+        this.read.set(path, content);
         this.readBytes += content.length;
       }
       return this.runAnalyzers(fits, path, content);
@@ -298,10 +304,16 @@ class LayerWalk {
 
 /**
  * Reads one tar entry into a single buffer of its declared size. An entry that arrives in one chunk
- * (most files: the inflater hands out 128 KiB) is that chunk itself, not a copy; others are copied
- * once, into `into` when given (large enough for `size`) or a new buffer.
+ * (most files: the inflater hands out 128 KiB) is that chunk itself, not a copy, unless `owned`
+ * (the inflater reuses its chunks); others are copied once, into `into` when given (large enough
+ * for `size`) or a new buffer.
  */
-function readEntry(entry: EntryStream, size: number, into?: Buffer): Promise<Buffer> {
+function readEntry(
+  entry: EntryStream,
+  size: number,
+  into: Buffer | undefined,
+  owned: boolean,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let first: Buffer | undefined;
     let content: Buffer | undefined;
@@ -322,7 +334,7 @@ function readEntry(entry: EntryStream, size: number, into?: Buffer): Promise<Buf
       offset += chunk.copy(content, offset);
     });
     entry.on("end", () => {
-      const whole = content ?? first ?? Buffer.alloc(0);
+      const whole = content ?? (first && owned ? Buffer.from(first) : first) ?? Buffer.alloc(0);
       resolve(whole.length === offset ? whole : whole.subarray(0, offset));
     });
     entry.on("error", reject);

@@ -99,7 +99,7 @@ export interface Analyzer {
   /**
    * `analyze` for a reader that needs only parts of a large file (a jar's directory and a few
    * entries): the walk hands it the chunks it read instead of a joined copy. It answers exactly as
-   * `analyze` does on the joined bytes.
+   * `analyze` does on the joined bytes, and keeps no chunk: the inflater reuses them once it has settled.
    */
   analyzeChunks?(file: ChunkedAnalyzerFile): AnalyzerOutput | Promise<AnalyzerOutput>;
   /**

@@ -2,6 +2,7 @@ import { Readable, type Transform } from "node:stream";
 import zlib from "node:zlib";
 import { ScanError } from "../model/errors.js";
 import { FzstdStream } from "./fzstd-stream.js";
+import { RecyclingGunzip } from "./recycling-gunzip.js";
 import type { Compression } from "./layer-report.js";
 
 const GZIP = [0x1f, 0x8b];
@@ -72,7 +73,7 @@ const nativeZstd = (zlib as unknown as { createZstdDecompress?: ZstdFactory }).c
 export function createDecompressor(compression: Compression): Transform | undefined {
   switch (compression) {
     case "gzip":
-      return zlib.createGunzip({ chunkSize: INFLATE_CHUNK });
+      return RecyclingGunzip.create(INFLATE_CHUNK) ?? zlib.createGunzip({ chunkSize: INFLATE_CHUNK });
     case "zstd":
       return nativeZstd
         ? nativeZstd({ chunkSize: INFLATE_CHUNK })
