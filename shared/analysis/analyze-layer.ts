@@ -9,6 +9,7 @@ import { createDecompressor, detectCompression, peek } from "./decompress.js";
 import { readEntryChunks } from "./entry-chunks.js";
 import { RecyclingGunzip } from "./recycling-gunzip.js";
 import type { Compression, FileResult, LayerReport, LinkEntry } from "./layer-report.js";
+import { PathRouter } from "./path-router.js";
 import { analyzerSetVersion } from "./registry.js";
 import { normalizeTarPath, parseWhiteout, resolveLinkTarget } from "./tar-path.js";
 import { WarningCap } from "./warning-cap.js";
@@ -75,6 +76,7 @@ class LayerWalk {
   private readonly everyFile = new Map<string, FileResult[]>();
   /** analyzers that look at every file's header (modes), not at contents */
   private readonly inspectors: readonly Analyzer[];
+  private readonly router: PathRouter;
   private scratch = Buffer.alloc(0);
 
   constructor(
@@ -82,6 +84,7 @@ class LayerWalk {
     private readonly options: AnalyzeLayerOptions,
   ) {
     this.inspectors = options.analyzers.filter((a) => a.inspect !== undefined);
+    this.router = new PathRouter(options.analyzers);
   }
 
   run(stream: Readable, compression: Compression): Promise<void> {
@@ -159,7 +162,7 @@ class LayerWalk {
 
   /** Handles one entry; returns a promise only when the entry's content is read for analyzers. */
   private onEntry(header: TarHeader, entry: EntryStream): Promise<void> | undefined {
-    const { limits, analyzers } = this.options;
+    const { limits } = this.options;
     if (++this.entries > limits.maxLayerEntries) {
       throw new ScanError(
         "layer-too-many-entries",
@@ -189,7 +192,7 @@ class LayerWalk {
     if (header.type !== "file" && header.type !== "contiguous-file") return undefined;
     if (this.inspectors.length > 0) this.inspect(path, header);
 
-    const wanted = analyzers.filter((a) => a.required(path));
+    const wanted = this.router.wanting(path);
     if (wanted.length === 0) return undefined;
     const size = header.size ?? 0;
     const fits = wanted.filter((a) => {
@@ -242,7 +245,7 @@ class LayerWalk {
 
   private onLink(path: string, type: "symlink" | "hardlink", target: string): Promise<void> | undefined {
     const resolved = resolveLinkTarget(path, target, type);
-    const wanted = this.options.analyzers.filter((a) => a.required(path));
+    const wanted = this.router.wanting(path);
     if (resolved === undefined) {
       this.warn(
         "link-escape",

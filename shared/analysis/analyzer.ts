@@ -88,6 +88,11 @@ export interface Analyzer {
   /** `path` has no leading slash: "var/lib/dpkg/status", "Files/Windows/…", "Hives/Software_Delta" */
   required(path: string): boolean;
   /**
+   * Every name ending `required` can say yes to (`nameExtension`: after the base name's last dot,
+   * lower-cased, "" for none): the walk asks it only of such paths. Omitted: asked of every path.
+   */
+  readonly extensions?: readonly string[];
+  /**
    * true for an engine that reads every file (content): a symlink is not a database it must follow,
    * and a hardlink gets its target's result under its own name (the walk keeps no bytes for it);
    * its `content` may be a buffer the walk reuses for the next file once `analyze` has settled

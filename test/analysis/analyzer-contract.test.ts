@@ -4,6 +4,7 @@ import fsPromises from "node:fs/promises";
 import { syncBuiltinESMExports } from "node:module";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Analyzer, AnalyzerOutputSchema } from "../../shared/analysis/analyzer.js";
+import { nameExtension, PathRouter } from "../../shared/analysis/path-router.js";
 import { ANALYZERS, analyzerSetVersion } from "../../shared/analysis/registry.js";
 import { ScanError } from "../../shared/model/errors.js";
 import { seededRandom } from "../support/seeded-random.js";
@@ -222,6 +223,21 @@ describe.each(ANALYZERS.map((a) => [a.name, a] as const))("analyzer %s", (_name,
     }
   });
 
+  // only the readers that name their endings have this path (no skipped test for the others)
+  if (analyzer.extensions !== undefined)
+    it("says yes to no path outside the name endings it declares: the walk asks it of no other", () => {
+      const base = (p: string, f: (name: string) => string) =>
+        p.slice(0, p.lastIndexOf("/") + 1) + f(p.slice(p.lastIndexOf("/") + 1));
+      const variants = PROBE_PATHS.flatMap((p) => [
+        p,
+        `srv/app/${p}`,
+        base(p, (n) => n.toUpperCase()),
+        base(p, (n) => n.toLowerCase()),
+      ]);
+      for (const path of variants.filter((p) => analyzer.required(p)))
+        expect(analyzer.extensions, path).toContain(nameExtension(path));
+    });
+
   it.each(hostileInputs(analyzer.maxFileSize))(
     "answers %s with a valid output (the same one twice) or a ScanError, never a crash",
     async (_what, content) => {
@@ -275,6 +291,13 @@ describe("the I/O trap the purity check relies on", () => {
 });
 
 describe("the analyzer set", () => {
+  it("is routed by name ending to exactly the analyzers whose required() says yes", () => {
+    const router = new PathRouter(ANALYZERS);
+    const paths = [...PROBE_PATHS, ...PROBE_PATHS.map((p) => `srv/app/${p.toUpperCase()}`)];
+    for (const path of paths)
+      expect(router.wanting(path), path).toEqual(ANALYZERS.filter((a) => a.required(path)));
+  });
+
   it("has one analyzer per name, so the cache key cannot confuse two", () => {
     const names = ANALYZERS.map((a) => a.name);
     expect(new Set(names).size).toBe(names.length);

@@ -23,6 +23,8 @@ export const cargoAnalyzer: Analyzer = {
   name: "cargo",
   version: 2,
   maxFileSize: 512 * 1024 * 1024,
+  // Cargo.lock, and binaries: no dot in their name, or .exe
+  extensions: ["lock", "", "exe"],
   required: (path) => isLockfile(path) || isExecutablePlace(path),
   // a binary's .dep-v0 is found through its section table in the walk's chunks: none is joined or kept
   analyzeChunks({ path, chunks }) {

@@ -16,6 +16,7 @@ export const composerAnalyzer: Analyzer = {
   name: "composer",
   version: 2,
   maxFileSize: 32 * 1024 * 1024,
+  extensions: ["json", "lock"],
   required: (path) =>
     path.endsWith("vendor/composer/installed.json") ||
     path === "composer.lock" ||

@@ -25,6 +25,8 @@ export const goAnalyzer: Analyzer = {
   name: "go-binary",
   version: 2,
   maxFileSize: 512 * 1024 * 1024,
+  // go.mod, and binaries: no dot in their name, or .exe
+  extensions: ["mod", "", "exe"],
   required(path) {
     // a module's sources in the module cache or a vendor tree are not what the image builds
     if (path === "go.mod" || path.endsWith("/go.mod")) return !/(?:^|\/)(?:pkg\/mod|vendor)\//.test(path);

@@ -19,6 +19,7 @@ export const mavenAnalyzer: Analyzer = {
   name: "maven",
   version: 1,
   maxFileSize: 512 * 1024 * 1024,
+  extensions: ["jar", "war", "ear", "jpi", "hpi"],
   required: (path) => JAVA_ARCHIVE.test(path),
   analyze: ({ path, content }) => analyzeArchive(path, content),
   // a jar is read from its tail and a few entries: the walk's chunks spare a copy of the whole file

@@ -36,6 +36,7 @@ export const npmAnalyzer: Analyzer = {
   name: "npm",
   version: 3,
   maxFileSize: 32 * 1024 * 1024,
+  extensions: ["json", "lock", "yaml"],
   required(path) {
     // asked of every path of every layer: every name it takes ends so
     if (!path.endsWith(".json") && !path.endsWith(".lock") && !path.endsWith(".yaml")) return false;

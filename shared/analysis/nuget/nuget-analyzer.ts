@@ -19,6 +19,7 @@ export const nugetAnalyzer: Analyzer = {
   name: "nuget",
   version: 1,
   maxFileSize: 32 * 1024 * 1024,
+  extensions: ["json", "nuspec"],
   required(path) {
     // every name it takes ends in "n" (json) or "c" (nuspec): no lower-cased copy of every other path
     const last = path.charCodeAt(path.length - 1) | 0x20;

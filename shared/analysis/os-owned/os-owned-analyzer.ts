@@ -1,4 +1,5 @@
 import type { Analyzer, AnalyzerOutput, LayerData } from "../analyzer.js";
+import { PathRouter } from "../path-router.js";
 import { isRpmDatabasePath } from "../rpm/rpm-analyzer.js";
 import { ownedPath } from "./owned-path.js";
 import { type OwnedFiles, readApkFiles, readDpkgList, readRpmOwnedFiles } from "./package-manager-files.js";
@@ -28,10 +29,8 @@ export interface OsOwnedFact {
  * language package found there can name the OS package that put it in the image.
  */
 export function osOwnedFilesAnalyzer(languageReaders: readonly Analyzer[]): Analyzer {
-  const wanted = (listed: string) => {
-    const path = ownedPath(listed);
-    return languageReaders.some((a) => a.required(path));
-  };
+  const readers = new PathRouter(languageReaders);
+  const wanted = (listed: string) => readers.wantedByAny(ownedPath(listed));
   return {
     name: OS_OWNED_FILES,
     version: 1,

@@ -29,6 +29,8 @@ export const pypiAnalyzer: Analyzer = {
   name: "pypi",
   version: 3,
   maxFileSize: 32 * 1024 * 1024,
+  // METADATA and PKG-INFO, *.egg-info, lockfiles, pyproject.toml, requirements*.txt
+  extensions: ["", "egg-info", "lock", "toml", "txt"],
   required(path) {
     // asked of every path of every layer: the name's ending first, a regex only where it can match
     if (hasInstalledName(path)) return INSTALLED.test(path);

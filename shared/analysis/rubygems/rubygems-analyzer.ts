@@ -13,6 +13,7 @@ export const rubygemsAnalyzer: Analyzer = {
   name: "rubygems",
   version: 1,
   maxFileSize: 16 * 1024 * 1024,
+  extensions: ["gemspec", "lock"],
   required: (path) =>
     (path.endsWith(".gemspec") && INSTALLED.test(path)) ||
     path === "Gemfile.lock" ||
