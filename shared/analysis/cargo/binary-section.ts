@@ -41,7 +41,6 @@ function elfSection(b: ChunkedBytes, head: Buffer, name: string): Buffer | undef
   const header = (i: number) => {
     const at = i * shentsize;
     return {
-      name: table.u32(at),
       offset: table.addr(at + (is64 ? 0x18 : 0x10)),
       size: table.addr(at + (is64 ? 0x20 : 0x14)),
     };
@@ -52,12 +51,14 @@ function elfSection(b: ChunkedBytes, head: Buffer, name: string): Buffer | undef
   const nameTable = b.slice(names.offset, names.offset + names.size);
   const wanted = Buffer.from(`${name}\0`, "latin1");
   for (let i = 0; i < shnum; i++) {
-    const h = header(i);
+    // compared in place: asked of every binary in the executable places, most sections are not it
+    const nameAt = table.u32(i * shentsize);
     if (
-      h.name + wanted.length > nameTable.length ||
-      !nameTable.subarray(h.name, h.name + wanted.length).equals(wanted)
+      nameAt + wanted.length > nameTable.length ||
+      wanted.compare(nameTable, nameAt, nameAt + wanted.length) !== 0
     )
       continue;
+    const h = header(i);
     if (!inFile(b, h.offset, h.size)) return `ELF section ${name} lies outside the file`;
     return b.slice(h.offset, h.offset + h.size);
   }
