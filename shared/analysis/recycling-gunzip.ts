@@ -2,7 +2,7 @@ import { Transform, type TransformCallback } from "node:stream";
 import zlib from "node:zlib";
 
 /** The parts of node:zlib's Gunzip this drives: its native handle, as node's own sync path does. */
-interface ZlibInternals {
+export interface ZlibInternals {
   _handle?: {
     writeSync(
       flush: number,
@@ -14,6 +14,7 @@ interface ZlibInternals {
       outLen: number,
     ): void;
     onerror: (message: string, errno: number, code?: string) => void;
+    reset(): void;
   };
   /** [avail_out, avail_in] after each write */
   _writeState?: Uint32Array;

@@ -1,4 +1,5 @@
 import { inflateRawSync } from "node:zlib";
+import { inflateSmallEntry, SMALL_ENTRY } from "./small-inflate.js";
 import { ChunkedBytes } from "../chunked-bytes.js";
 import { ZipDirectoryError } from "./zip-directory-error.js";
 
@@ -133,9 +134,12 @@ export function readZipEntry(zip: Buffer | ChunkedBytes, entry: ZipEntry): Buffe
   if (entry.compressionMethod === 0) bytes = raw;
   else if (entry.compressionMethod === 8) {
     try {
-      // an output buffer of the declared size (zlib would take 16 KiB a call): inflating many small entries churns no memory
-      const chunkSize = Math.min(Math.max(entry.uncompressedSize + 1, 64), 1024 * 1024);
-      bytes = inflateRawSync(raw, { maxOutputLength: entry.uncompressedSize + 1, chunkSize });
+      if (entry.uncompressedSize <= SMALL_ENTRY) bytes = inflateSmallEntry(raw, entry.uncompressedSize);
+      else {
+        // an output buffer of the declared size (zlib would take 16 KiB a call), capped at 1 MiB a step
+        const chunkSize = Math.min(entry.uncompressedSize + 1, 1024 * 1024);
+        bytes = inflateRawSync(raw, { maxOutputLength: entry.uncompressedSize + 1, chunkSize });
+      }
     } catch (err) {
       throw new ZipDirectoryError("entry-data", `${entry.fileName}: ${(err as Error).message}`, {
         cause: err,
