@@ -20,7 +20,7 @@ import { MAX_YARA_EXECUTABLE_BYTES, type YaraEngine, yaraScans } from "./yara-en
  * Bumped whenever a rule, a persistence place or an integrity check changes: it feeds the layer
  * cache key, so cached layers are re-scanned lazily with the new rules.
  */
-export const CONTENT_RULES_VERSION = 5;
+export const CONTENT_RULES_VERSION = 6;
 
 /** Largest file sent to clamd (its own StreamMaxLength defaults to 25 MB in Debian's config). */
 export const MAX_CLAMD_BYTES = 25 * 1024 * 1024;

@@ -11,6 +11,7 @@ import {
   passNeeded,
   type RulePass,
   ruleSetPasses,
+  scannedBytes,
   type YaraFileKind,
   yaraFileKind,
 } from "./yara-rule-sets.js";
@@ -96,8 +97,11 @@ export class YaraEngine {
   /** The shipped rules of the file's kind: reviewed and linear, so in this thread, unbounded. */
   private scanShipped(content: Buffer): YaraHit[] {
     const hits: YaraHit[] = [];
-    for (const pass of this.shipped[yaraFileKind(content)])
-      if (passNeeded(pass, content)) for (const m of pass.rules.scan(content)) hits.push(toHit(m, true));
+    const kind = yaraFileKind(content);
+    const { bytes, fileOffset } = scannedBytes(kind, content);
+    for (const pass of this.shipped[kind])
+      if (passNeeded(pass, bytes))
+        for (const m of pass.rules.scan(bytes)) hits.push(toHit(m, true, fileOffset));
     return hits;
   }
 
@@ -180,13 +184,13 @@ function userRules(user: UserYaraRules): YaraX {
 }
 
 /** A hit; `shipped` says which rule set it came from (a user rule never gets a shipped rule id). */
-function toHit(match: RuleMatch, shipped: boolean): YaraHit {
+function toHit(match: RuleMatch, shipped: boolean, fileOffset = (o: number) => o): YaraHit {
   const meta = match.meta as Record<string, unknown>;
   const category = ContentCategorySchema.safeParse(meta.category);
   const id =
     typeof meta.id === "string" && /^[a-z0-9-]+\/[A-Za-z0-9_.-]+$/.test(meta.id) ? meta.id : undefined;
   const seen = new Set<string>();
-  for (const m of match.matches) seen.add(`${m.identifier} at 0x${m.offset.toString(16)}`);
+  for (const m of match.matches) seen.add(`${m.identifier} at 0x${fileOffset(m.offset).toString(16)}`);
   return {
     // a user rule is named by its identifier, so it can never pose as a shipped rule id
     rule: shipped && id !== undefined ? id : `yara-user/${match.ruleIdentifier}`,

@@ -3,6 +3,7 @@
 // and UTF-16 strings in an ELF), and each rule must still fire on its real kind — an ELF built by gcc.
 import { compile, type RuleMatch, type YaraX } from "@litko/yara-x";
 import { describe, expect, it } from "vitest";
+import { elfStringRanges } from "../../../shared/analysis/content/elf-analysis.js";
 import { YaraEngine } from "../../../shared/analysis/content/yara-engine.js";
 import { ruleBlocks, ruleSetPasses, yaraFileKind } from "../../../shared/analysis/content/yara-rule-sets.js";
 import { SHIPPED_YARA_RULES } from "../../../shared/analysis/content/yara-rules.js";
@@ -104,6 +105,50 @@ describe("the shipped YARA rules by file kind", () => {
     const patterns = new Set(hits.flatMap((h) => h.patterns.map((p) => p.split(" ")[0])));
     for (const name of [...Object.keys(ELF_TRAITS), "$xmrig2", "$xmrig3"]) expect(patterns).toContain(name);
     expect(engine.scan(bin.nearMisses)).toEqual([]);
+  });
+
+  it("reads an ELF's strings, not its code, and names each trait at its offset in the file", async () => {
+    const bin = await elfThreatBinaries();
+    const file = bin.traitsBigCode;
+    const ranges = elfStringRanges(file);
+    const kept = ranges.reduce((n, [a, b]) => n + b - a, 0);
+    expect(file.length - kept).toBeGreaterThanOrEqual(32 * 1024);
+    // the code section is skipped, the strings are not
+    for (const trait of Object.values(ELF_TRAITS)) {
+      const at = file.indexOf(trait, 0, "latin1");
+      expect(ranges.some(([a, b]) => a <= at && at + trait.length <= b)).toBe(true);
+    }
+    const hits = engine.scan(file);
+    expect(hits.map((h) => h.rule).sort()).toEqual(
+      engine
+        .scan(bin.traits)
+        .map((h) => h.rule)
+        .sort(),
+    );
+    // every offset is the file's own: inside the trait string the pattern matched
+    const spans = Object.values(ELF_TRAITS).map((t) => {
+      const at = file.indexOf(t, 0, "latin1");
+      return [at, at + t.length] as const;
+    });
+    for (const pattern of hits.flatMap((h) => h.patterns)) {
+      const offset = Number.parseInt(pattern.split(" at 0x")[1]!, 16);
+      expect([pattern, spans.some(([a, b]) => a <= offset && offset < b)]).toEqual([pattern, true]);
+    }
+  });
+
+  it("reads the whole of an ELF file without a readable section table", () => {
+    const noSections = Buffer.concat([
+      Buffer.from("\x7fELF\x02\x01\x01", "latin1"),
+      Buffer.alloc(200),
+      Buffer.from(ELF_TRAITS.$stratum),
+    ]);
+    expect(elfStringRanges(noSections)).toEqual([[0, noSections.length]]);
+    expect(engineIds(engine, noSections)).toEqual(["yara/coin-miner"]);
+    const bogus = Buffer.from(noSections);
+    bogus.writeBigUInt64LE(BigInt(bogus.length - 8), 0x28); // a section table past the end
+    bogus.writeUInt16LE(4, 0x3c);
+    bogus.writeUInt16LE(64, 0x3a);
+    expect(elfStringRanges(bogus)).toEqual([[0, bogus.length]]);
   });
 
   it("scans a rule it has not placed on every kind (slower, never a missed hit)", () => {
