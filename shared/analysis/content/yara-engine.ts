@@ -34,7 +34,8 @@ const SCRIPT_OR_WEB =
   /\.(?:php\d?|phtml|inc|jsp|jspx|asp|aspx|ashx|asmx|cshtml|sh|bash|zsh|py|pl|rb|js|ps1|psm1|bat|cmd|vbs|exe|dll|sys|scr|so|elf)$/i;
 const CONFIG =
   /\.(?:json|conf|cfg|ini|ya?ml|txt|service|timer|desktop)$|(?:^|\/)(?:crontab|rc\.local|cron\.[a-z]+\/[^/]+)$/i;
-const WEB_ROOT =
+/** Where a web server's pages are: every file there may be one (and ships what the browser gets). */
+export const WEB_ROOT =
   /^(?:var\/www|srv\/www|usr\/share\/nginx\/html|inetpub|Files\/inetpub|usr\/local\/tomcat\/webapps|opt\/[^/]+\/webapps)\//i;
 
 /** Which files YARA reads: executables, scripts and web roots, and configuration files, each within its size limit. */

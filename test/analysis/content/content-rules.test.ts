@@ -9,11 +9,16 @@ import {
 } from "../../../shared/analysis/content/dpkg-records.js";
 import { findMalware } from "../../../shared/analysis/content/malware-rules.js";
 import { persistencePlace } from "../../../shared/analysis/content/persistence-paths.js";
+import { analyzeLayer } from "../../../shared/analysis/analyze-layer.js";
+import { createContentAnalyzer } from "../../../shared/analysis/content/content-analyzer.js";
 import {
   findSecrets,
   MAX_SECRET_SCAN_BYTES,
   SECRET_RULES,
+  secretsSearched,
 } from "../../../shared/analysis/content/secret-rules.js";
+import { DEFAULT_LIMITS } from "../../../shared/model/limits.js";
+import { layerBlob, streamOf } from "../layers.js";
 
 const pem = () =>
   generateKeyPairSync("ec", { namedCurve: "P-256" })
@@ -108,6 +113,40 @@ describe("secret rules", () => {
         wholeText(text).map(key).sort(),
       );
     }
+  });
+
+  it("searches everywhere but the system directories packages install into (as Trivy), web roots and key files there included", async () => {
+    for (const path of [
+      "etc/app/config.yaml",
+      "root/.aws/credentials",
+      "opt/app/settings.py",
+      "usr/local/lib/app/.env",
+      "srv/app/.env.production",
+      "usr/share/nginx/html/app.js",
+      "usr/lib/app/tls/server.key",
+      "usr/share/app/key.pem",
+      "usr/lib/app/.env",
+    ])
+      expect([path, secretsSearched(path)]).toEqual([path, true]);
+    for (const path of [
+      "usr/share/perl/5.36.0/unicore/Name.pl",
+      "usr/lib/x86_64-linux-gnu/perl/5.36.0/CORE/uni_keywords.h",
+      "usr/include/openssl/pem.h",
+      "usr/share/doc/openssl/README",
+    ])
+      expect([path, secretsSearched(path)]).toEqual([path, false]);
+    // the content engine asks before it searches
+    const key = pem();
+    const names = ["usr/share/doc/app/key.txt", "usr/share/nginx/html/key.txt", "usr/lib/app/server.key"];
+    const blob = await layerBlob(names.map((name) => ({ name, content: key })));
+    const report = await analyzeLayer(streamOf(blob.bytes), blob.ref, {
+      analyzers: [createContentAnalyzer({ parts: { rules: true, integrity: false } })],
+      limits: DEFAULT_LIMITS,
+    });
+    const found = report.files
+      .filter((f) => (f.output.data as { secrets?: unknown[] }[])[0]!.secrets !== undefined)
+      .map((f) => f.path);
+    expect(found.sort()).toEqual(["usr/lib/app/server.key", "usr/share/nginx/html/key.txt"]);
   });
 
   it("stays linear on adversarial text: a header followed by megabytes of base64 and no footer", () => {
