@@ -11,6 +11,8 @@ import {
   passNeeded,
   type RulePass,
   ruleSetPasses,
+  oneSet,
+  SHORT_TEXT_BYTES,
   scannedBytes,
   type YaraFileKind,
   yaraFileKind,
@@ -63,8 +65,8 @@ export type YaraOutcome = { hits: YaraHit[]; error?: string };
  * the user's are a rule set of their own, run on every file YARA reads.
  */
 export class YaraEngine {
-  /** each file kind's shipped rules, in passes */
-  private readonly shipped: Record<YaraFileKind, CompiledPass[]>;
+  /** each file kind's shipped rules, in passes, and the text passes as one set for short text */
+  private readonly shipped: CompiledPasses;
   /** the user's rules, for `scan` (`scanWithin` runs them in a worker thread) */
   private readonly user: YaraX | undefined;
   /** the rule set's identity in the layer-cache key: shipped version plus a digest of the user rules */
@@ -100,7 +102,11 @@ export class YaraEngine {
     const hits: YaraHit[] = [];
     const kind = yaraFileKind(content);
     const { bytes, fileOffset } = scannedBytes(kind, content);
-    for (const pass of this.shipped[kind])
+    const passes =
+      kind === "text" && content.length <= SHORT_TEXT_BYTES
+        ? this.shipped.shortText
+        : this.shipped.byKind[kind];
+    for (const pass of passes)
       if (passNeeded(pass, bytes))
         for (const m of pass.rules.scan(bytes)) hits.push(toHit(m, true, fileOffset));
     return hits;
@@ -145,9 +151,14 @@ export class YaraEngine {
 
 type CompiledPass = RulePass & { rules: YaraX };
 
+interface CompiledPasses {
+  byKind: Record<YaraFileKind, CompiledPass[]>;
+  shortText: CompiledPass[];
+}
+
 /** Each kind's passes compiled once per process: passes with the same rule text share one compiled set. */
-let compiled: Record<YaraFileKind, CompiledPass[]> | undefined;
-function compiledPasses(): Record<YaraFileKind, CompiledPass[]> {
+let compiled: CompiledPasses | undefined;
+function compiledPasses(): CompiledPasses {
   if (compiled !== undefined) return compiled;
   const byText = new Map<string, YaraX>();
   const one = (pass: RulePass): CompiledPass => {
@@ -164,8 +175,8 @@ function compiledPasses(): Record<YaraFileKind, CompiledPass[]> {
   const passes = ruleSetPasses();
   const out = {} as Record<YaraFileKind, CompiledPass[]>;
   for (const kind of Object.keys(passes) as YaraFileKind[]) out[kind] = passes[kind].map(one);
-  compiled = out;
-  return out;
+  compiled = { byKind: out, shortText: [one(oneSet(passes.text))] };
+  return compiled;
 }
 
 function userRules(user: UserYaraRules): YaraX {

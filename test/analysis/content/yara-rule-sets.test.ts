@@ -5,7 +5,12 @@ import { compile, type RuleMatch, type YaraX } from "@litko/yara-x";
 import { describe, expect, it } from "vitest";
 import { elfStringRanges } from "../../../shared/analysis/content/elf-analysis.js";
 import { YaraEngine } from "../../../shared/analysis/content/yara-engine.js";
-import { ruleBlocks, ruleSetPasses, yaraFileKind } from "../../../shared/analysis/content/yara-rule-sets.js";
+import {
+  ruleBlocks,
+  ruleSetPasses,
+  SHORT_TEXT_BYTES,
+  yaraFileKind,
+} from "../../../shared/analysis/content/yara-rule-sets.js";
 import { SHIPPED_YARA_RULES } from "../../../shared/analysis/content/yara-rules.js";
 import { ELF_TRAITS, elfThreatBinaries } from "./support/elf-threats.js";
 
@@ -29,7 +34,9 @@ const SAMPLES: string[] = [
 
 /** The same sample as a file of each kind over 128 bytes. */
 const AS_KIND = {
+  // short text gets the text rules in one set (SHORT_TEXT_BYTES), longer text by passes
   text: (s: string) => Buffer.from(`${s}\n${" ".repeat(200)}`),
+  longText: (s: string) => Buffer.from(`${s}\n${" ".repeat(SHORT_TEXT_BYTES + 100)}`),
   binary: (s: string) => Buffer.concat([Buffer.alloc(200), Buffer.from(s), utf16(s)]),
   pe: (s: string) => Buffer.concat([Buffer.from("MZ"), Buffer.alloc(200), Buffer.from(s), utf16(s)]),
   elf: (s: string) =>
@@ -57,9 +64,9 @@ describe("the shipped YARA rules by file kind", () => {
     expect(yaraFileKind(Buffer.concat([Buffer.from([0xff, 0xfe]), utf16("x".repeat(100))]))).toBe("binary");
   });
 
-  it("gives the all-rules set's hits on text, other binaries, PE files and tiny files", () => {
+  it("gives the all-rules set's hits on text (short and long), other binaries, PE files and tiny files", () => {
     let hits = 0;
-    for (const kind of ["text", "binary", "pe"] as const)
+    for (const kind of ["text", "longText", "binary", "pe"] as const)
       for (const sample of SAMPLES) {
         const content = AS_KIND[kind](sample);
         const expected = allRuleIds(content);
