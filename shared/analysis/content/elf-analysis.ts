@@ -75,7 +75,10 @@ function readHeaders(b: Buffer): Headers | string {
   const le = b[5] === 1;
   const u16 = (at: number) => (le ? b.readUInt16LE(at) : b.readUInt16BE(at));
   const u32 = (at: number) => (le ? b.readUInt32LE(at) : b.readUInt32BE(at));
-  const word = (at: number) => (is64 ? Number(le ? b.readBigUInt64LE(at) : b.readBigUInt64BE(at)) : u32(at));
+  // a 64-bit word as two 32-bit halves (no BigInt per field); past 2^53 it is no safe integer, so
+  // `inFile` refuses it as it refused the BigInt's rounded Number
+  const word = (at: number) =>
+    is64 ? (le ? u32(at) + u32(at + 4) * 2 ** 32 : u32(at) * 2 ** 32 + u32(at + 4)) : u32(at);
   const phoff = word(is64 ? 0x20 : 0x1c);
   const shoff = word(is64 ? 0x28 : 0x20);
   const [phentsize, phnum] = [u16(is64 ? 0x36 : 0x2a), u16(is64 ? 0x38 : 0x2c)];
