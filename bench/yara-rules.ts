@@ -14,6 +14,8 @@ import {
   passNeeded,
   ruleBlocks,
   ruleSetPasses,
+  scannedBytes,
+  type YaraFileKind,
   yaraFileKind,
 } from "../shared/analysis/content/yara-rule-sets.js";
 import { SHIPPED_YARA_RULES } from "../shared/analysis/content/yara-rules.js";
@@ -102,12 +104,12 @@ async function main() {
   console.log(
     `${"rules".padEnd(40)} ${"ns/call".padStart(8)} ${kinds.map((k) => `${k} ns/B`.padStart(14)).join(" ")} ${"ms".padStart(6)}`,
   );
-  const row = (name: string, scan: (b: Buffer) => unknown, only?: string) => {
+  const row = (name: string, scan: (b: Buffer) => unknown, only?: string, from = groups) => {
     let totalNs = 0;
     let call = 0;
     const cells = kinds.map((k) => {
       if (only !== undefined && k !== only) return "".padStart(14);
-      const files = groups.get(k)!;
+      const files = from.get(k)!;
       const m = measure(scan, files);
       call = m.call;
       totalNs += m.perByte * size(files) + m.call * files.length;
@@ -125,7 +127,21 @@ async function main() {
   console.log("-- each shipped rule alone, on every kind");
   for (const { name, text } of ruleBlocks(SHIPPED_YARA_RULES)) row(name, compiled(text));
   row("(every rule in one set, as before #15)", compiled(SHIPPED_YARA_RULES));
-  console.log("-- each kind's passes (yara-rule-sets.ts), on files of that kind");
+  // what the passes read: an ELF file's string ranges joined (elfStringRanges), other kinds whole
+  const read = new Map(
+    [...groups].map(([k, bs]) => [k, bs.map((b) => Buffer.from(scannedBytes(k as YaraFileKind, b).bytes))]),
+  );
+  const elf = groups.get("elf") ?? [];
+  if (elf.length > 0) {
+    const kept = size(read.get("elf")!) / size(elf);
+    console.log(
+      `-- an ELF's string ranges: ${(kept * 100).toFixed(0)} % of its bytes (not its code, symbol or relocation tables)`,
+    );
+    row("elf: finding and joining them (per file byte)", (b) => scannedBytes("elf", b), "elf");
+  }
+  console.log(
+    "-- each kind's passes (yara-rule-sets.ts), on what they read of files of that kind (ns per byte read)",
+  );
   const passes = ruleSetPasses();
   for (const kind of kinds)
     (passes[kind as keyof typeof passes] ?? []).forEach((pass, i) => {
@@ -136,10 +152,11 @@ async function main() {
         `${kind} ${i + 1}: ${names.length > 2 ? `${names.length} rules` : names.join(", ")}${pass.gate ? " (gated)" : ""}`,
         (b) => passNeeded(pass, b) && scan(b),
         kind,
+        read,
       );
     });
   const engine = new YaraEngine();
-  row("(the engine: every kind's passes)", (b) => engine.scan(b));
+  row("(the engine: every kind's passes, per file byte)", (b) => engine.scan(b));
 }
 
 await main();

@@ -56,7 +56,7 @@ export const WARNING_CODES = {
   "pe-unreadable": "a PE file's headers are malformed: it was not analysed for imports",
   "content-integrity-unhashed":
     "a package lists files where packages install nothing (usr/local, home, srv …), which are not hashed: not checked",
-  "yara-timeout": "a YARA scan passed its time bound: the rules gave no verdict on some files",
+  "yara-timeout": "the user's YARA rules passed their time bound: they gave no verdict on some files",
   "elf-unreadable": "an ELF file's headers are malformed: it was not analysed for packing",
   "content-task-unreadable": "a scheduled task's definition could not be read: its actions were not checked",
   "integrity-unverified":

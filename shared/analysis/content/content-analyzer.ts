@@ -9,7 +9,7 @@ import { findMalware, worthScanning } from "./malware-rules.js";
 import { isPackageDigestDatabase, readPackageDigests } from "./package-digests.js";
 import { persistencePlace } from "./persistence-paths.js";
 import { readScheduledTask, taskName } from "./scheduled-tasks.js";
-import { findSecrets } from "./secret-rules.js";
+import { findSecrets, secretsSearched } from "./secret-rules.js";
 import { isPersistenceHive, readHivePersistence } from "./hive-persistence.js";
 import { analyzePe, isPe } from "./pe-analysis.js";
 import { analyzeElf, isElf } from "./elf-analysis.js";
@@ -20,7 +20,7 @@ import { MAX_YARA_EXECUTABLE_BYTES, type YaraEngine, yaraScans } from "./yara-en
  * Bumped whenever a rule, a persistence place or an integrity check changes: it feeds the layer
  * cache key, so cached layers are re-scanned lazily with the new rules.
  */
-export const CONTENT_RULES_VERSION = 5;
+export const CONTENT_RULES_VERSION = 6;
 
 /** Largest file sent to clamd (its own StreamMaxLength defaults to 25 MB in Debian's config). */
 export const MAX_CLAMD_BYTES = 25 * 1024 * 1024;
@@ -78,7 +78,7 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
       const version = pe && CORE_SYSTEM_FILE.test(path) ? fileVersion(content) : undefined;
       const database = isPackageDigestDatabase(path);
       const task = taskName(path);
-      const secrets = rules ? findSecrets(content) : [];
+      const secrets = rules && secretsSearched(path) ? findSecrets(content) : [];
       const malware = rules ? findMalware(content) : [];
       // what a finding may name (its evidence carries the SHA-256): a rule hit, a signal, a place
       const named =

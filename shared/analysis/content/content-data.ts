@@ -41,7 +41,7 @@ export const ContentDataSchema = z.discriminatedUnion("kind", [
         }),
       )
       .optional(),
-    /** why YARA gave no verdict on this file (its scan timed out, or waited on one that did) */
+    /** why the user's YARA rules gave no verdict on this file (their scan timed out, or waited on one that did) */
     yaraError: z.string().optional(),
     /** pe-analysis.ts's signals on a Windows executable (imports, packing, location) */
     pe: ExecutableSignals,

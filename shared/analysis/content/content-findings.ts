@@ -167,7 +167,7 @@ export function contentFindings(layers: readonly LayerData[]): ContentFact {
   for (const [layer, { paths, timedOut }] of yaraGaps)
     warnings.push({
       code: "yara-timeout",
-      message: `YARA gave no verdict on ${paths.length} file${paths.length === 1 ? "" : "s"} of this layer (${timedOut} timed out, the rest waited on a timed-out scan), e.g. /${paths[0]}; portcullis's other rules and clamd still looked at them`,
+      message: `the user's YARA rules gave no verdict on ${paths.length} file${paths.length === 1 ? "" : "s"} of this layer (${timedOut} timed out, the rest waited on a timed-out scan), e.g. /${paths[0]}; the shipped rules, portcullis's other checks and clamd still looked at them`,
       layer,
     });
   warnings.push(

@@ -11,6 +11,9 @@ import {
   passNeeded,
   type RulePass,
   ruleSetPasses,
+  oneSet,
+  SHORT_TEXT_BYTES,
+  scannedBytes,
   type YaraFileKind,
   yaraFileKind,
 } from "./yara-rule-sets.js";
@@ -33,7 +36,8 @@ const SCRIPT_OR_WEB =
   /\.(?:php\d?|phtml|inc|jsp|jspx|asp|aspx|ashx|asmx|cshtml|sh|bash|zsh|py|pl|rb|js|ps1|psm1|bat|cmd|vbs|exe|dll|sys|scr|so|elf)$/i;
 const CONFIG =
   /\.(?:json|conf|cfg|ini|ya?ml|txt|service|timer|desktop)$|(?:^|\/)(?:crontab|rc\.local|cron\.[a-z]+\/[^/]+)$/i;
-const WEB_ROOT =
+/** Where a web server's pages are: every file there may be one (and ships what the browser gets). */
+export const WEB_ROOT =
   /^(?:var\/www|srv\/www|usr\/share\/nginx\/html|inetpub|Files\/inetpub|usr\/local\/tomcat\/webapps|opt\/[^/]+\/webapps)\//i;
 
 /** Which files YARA reads: executables, scripts and web roots, and configuration files, each within its size limit. */
@@ -61,8 +65,8 @@ export type YaraOutcome = { hits: YaraHit[]; error?: string };
  * the user's are a rule set of their own, run on every file YARA reads.
  */
 export class YaraEngine {
-  /** each file kind's shipped rules, in passes */
-  private readonly shipped: Record<YaraFileKind, CompiledPass[]>;
+  /** each file kind's shipped rules, in passes, and the text passes as one set for short text */
+  private readonly shipped: CompiledPasses;
   /** the user's rules, for `scan` (`scanWithin` runs them in a worker thread) */
   private readonly user: YaraX | undefined;
   /** the rule set's identity in the layer-cache key: shipped version plus a digest of the user rules */
@@ -96,8 +100,15 @@ export class YaraEngine {
   /** The shipped rules of the file's kind: reviewed and linear, so in this thread, unbounded. */
   private scanShipped(content: Buffer): YaraHit[] {
     const hits: YaraHit[] = [];
-    for (const pass of this.shipped[yaraFileKind(content)])
-      if (passNeeded(pass, content)) for (const m of pass.rules.scan(content)) hits.push(toHit(m, true));
+    const kind = yaraFileKind(content);
+    const { bytes, fileOffset } = scannedBytes(kind, content);
+    const passes =
+      kind === "text" && content.length <= SHORT_TEXT_BYTES
+        ? this.shipped.shortText
+        : this.shipped.byKind[kind];
+    for (const pass of passes)
+      if (passNeeded(pass, bytes))
+        for (const m of pass.rules.scan(bytes)) hits.push(toHit(m, true, fileOffset));
     return hits;
   }
 
@@ -140,9 +151,14 @@ export class YaraEngine {
 
 type CompiledPass = RulePass & { rules: YaraX };
 
+interface CompiledPasses {
+  byKind: Record<YaraFileKind, CompiledPass[]>;
+  shortText: CompiledPass[];
+}
+
 /** Each kind's passes compiled once per process: passes with the same rule text share one compiled set. */
-let compiled: Record<YaraFileKind, CompiledPass[]> | undefined;
-function compiledPasses(): Record<YaraFileKind, CompiledPass[]> {
+let compiled: CompiledPasses | undefined;
+function compiledPasses(): CompiledPasses {
   if (compiled !== undefined) return compiled;
   const byText = new Map<string, YaraX>();
   const one = (pass: RulePass): CompiledPass => {
@@ -159,8 +175,8 @@ function compiledPasses(): Record<YaraFileKind, CompiledPass[]> {
   const passes = ruleSetPasses();
   const out = {} as Record<YaraFileKind, CompiledPass[]>;
   for (const kind of Object.keys(passes) as YaraFileKind[]) out[kind] = passes[kind].map(one);
-  compiled = out;
-  return out;
+  compiled = { byKind: out, shortText: [one(oneSet(passes.text))] };
+  return compiled;
 }
 
 function userRules(user: UserYaraRules): YaraX {
@@ -180,13 +196,13 @@ function userRules(user: UserYaraRules): YaraX {
 }
 
 /** A hit; `shipped` says which rule set it came from (a user rule never gets a shipped rule id). */
-function toHit(match: RuleMatch, shipped: boolean): YaraHit {
+function toHit(match: RuleMatch, shipped: boolean, fileOffset = (o: number) => o): YaraHit {
   const meta = match.meta as Record<string, unknown>;
   const category = ContentCategorySchema.safeParse(meta.category);
   const id =
     typeof meta.id === "string" && /^[a-z0-9-]+\/[A-Za-z0-9_.-]+$/.test(meta.id) ? meta.id : undefined;
   const seen = new Set<string>();
-  for (const m of match.matches) seen.add(`${m.identifier} at 0x${m.offset.toString(16)}`);
+  for (const m of match.matches) seen.add(`${m.identifier} at 0x${fileOffset(m.offset).toString(16)}`);
   return {
     // a user rule is named by its identifier, so it can never pose as a shipped rule id
     rule: shipped && id !== undefined ? id : `yara-user/${match.ruleIdentifier}`,

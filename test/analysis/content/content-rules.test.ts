@@ -9,7 +9,16 @@ import {
 } from "../../../shared/analysis/content/dpkg-records.js";
 import { findMalware } from "../../../shared/analysis/content/malware-rules.js";
 import { persistencePlace } from "../../../shared/analysis/content/persistence-paths.js";
-import { findSecrets, MAX_SECRET_SCAN_BYTES } from "../../../shared/analysis/content/secret-rules.js";
+import { analyzeLayer } from "../../../shared/analysis/analyze-layer.js";
+import { createContentAnalyzer } from "../../../shared/analysis/content/content-analyzer.js";
+import {
+  findSecrets,
+  MAX_SECRET_SCAN_BYTES,
+  SECRET_RULES,
+  secretsSearched,
+} from "../../../shared/analysis/content/secret-rules.js";
+import { DEFAULT_LIMITS } from "../../../shared/model/limits.js";
+import { layerBlob, streamOf } from "../layers.js";
 
 const pem = () =>
   generateKeyPairSync("ec", { namedCurve: "P-256" })
@@ -72,9 +81,80 @@ describe("secret rules", () => {
     expect(findSecrets(big)).toEqual([]);
   });
 
+  it("finds what each rule's regex finds over the whole file, though it reads only the text around keywords", () => {
+    // the reference: every rule whose keyword the file holds, its regex over all of the text
+    const wholeText = (text: string) =>
+      SECRET_RULES.filter((r) => r.keywords.some((k) => text.includes(k))).flatMap((r) =>
+        [...text.matchAll(r.pattern)]
+          .filter((m) => !r.allow?.test(m[0]))
+          .map((m) => ({ rule: r.id, title: r.title, line: text.slice(0, m.index).split("\n").length })),
+      );
+    const pick = (alphabet: string, n: number) =>
+      Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join("");
+    const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    const pieces = [
+      () => `AKIA${pick("ABCDFGHIJKLMNOPQRSTUVWYZ234567", 16)}`,
+      () => `ghp_${pick(ALNUM, 36)}`,
+      () => `xoxb-${pick("0123456789", 12)}-${pick("0123456789", 12)}-${pick(ALNUM, 30)}`,
+      () => `sk_live_${pick(ALNUM, 40)}`,
+      () => `AccountKey=${pick(`${ALNUM}+/`, 86)}==`,
+      () => pem(),
+      () => "AKIA near miss, ASIA and ACCA in prose, ghp_short, -----BEGIN PRIVATE KEY-----",
+      () => pick(`${ALNUM} \n`, 2000),
+      () => "x".repeat(300),
+    ];
+    for (let doc = 0; doc < 40; doc++) {
+      const parts = Array.from(randomBytes(12), (b) => pieces[b % pieces.length]!());
+      // more keyword hits than the keyword pass reports offsets for: the rule reads the whole file
+      if (doc % 10 === 0) parts.unshift("ASIA ".repeat(100));
+      const text = parts.join(randomBytes(1)[0]! % 2 ? "\n" : " ");
+      const key = (h: { rule: string; line: number }) => `${h.rule}:${h.line}`;
+      expect(findSecrets(Buffer.from(text, "latin1")).map(key).sort()).toEqual(
+        wholeText(text).map(key).sort(),
+      );
+    }
+  });
+
+  it("searches everywhere but the system directories packages install into (as Trivy), web roots and key files there included", async () => {
+    for (const path of [
+      "etc/app/config.yaml",
+      "root/.aws/credentials",
+      "opt/app/settings.py",
+      "usr/local/lib/app/.env",
+      "srv/app/.env.production",
+      "usr/share/nginx/html/app.js",
+      "usr/lib/app/tls/server.key",
+      "usr/share/app/key.pem",
+      "usr/lib/app/.env",
+    ])
+      expect([path, secretsSearched(path)]).toEqual([path, true]);
+    for (const path of [
+      "usr/share/perl/5.36.0/unicore/Name.pl",
+      "usr/lib/x86_64-linux-gnu/perl/5.36.0/CORE/uni_keywords.h",
+      "usr/include/openssl/pem.h",
+      "usr/share/doc/openssl/README",
+    ])
+      expect([path, secretsSearched(path)]).toEqual([path, false]);
+    // the content engine asks before it searches
+    const key = pem();
+    const names = ["usr/share/doc/app/key.txt", "usr/share/nginx/html/key.txt", "usr/lib/app/server.key"];
+    const blob = await layerBlob(names.map((name) => ({ name, content: key })));
+    const report = await analyzeLayer(streamOf(blob.bytes), blob.ref, {
+      analyzers: [createContentAnalyzer({ parts: { rules: true, integrity: false } })],
+      limits: DEFAULT_LIMITS,
+    });
+    const found = report.files
+      .filter((f) => (f.output.data as { secrets?: unknown[] }[])[0]!.secrets !== undefined)
+      .map((f) => f.path);
+    expect(found.sort()).toEqual(["usr/lib/app/server.key", "usr/share/nginx/html/key.txt"]);
+  });
+
   it("stays linear on adversarial text: a header followed by megabytes of base64 and no footer", () => {
     const hostile = Buffer.from(`-----BEGIN PRIVATE KEY-----\n${"A".repeat(3 * 1024 * 1024)}`);
     expect(findSecrets(hostile)).toEqual([]);
+    // headers and keywords every few bytes: each byte becomes text at most once per rule
+    const dense = Buffer.from("-----BEGIN PRIVATE KEY-----\nAKIA ".repeat(100_000));
+    expect(findSecrets(dense)).toEqual([]);
   });
 });
 

@@ -3,8 +3,14 @@
 // and UTF-16 strings in an ELF), and each rule must still fire on its real kind — an ELF built by gcc.
 import { compile, type RuleMatch, type YaraX } from "@litko/yara-x";
 import { describe, expect, it } from "vitest";
+import { elfStringRanges } from "../../../shared/analysis/content/elf-analysis.js";
 import { YaraEngine } from "../../../shared/analysis/content/yara-engine.js";
-import { ruleBlocks, ruleSetPasses, yaraFileKind } from "../../../shared/analysis/content/yara-rule-sets.js";
+import {
+  ruleBlocks,
+  ruleSetPasses,
+  SHORT_TEXT_BYTES,
+  yaraFileKind,
+} from "../../../shared/analysis/content/yara-rule-sets.js";
 import { SHIPPED_YARA_RULES } from "../../../shared/analysis/content/yara-rules.js";
 import { ELF_TRAITS, elfThreatBinaries } from "./support/elf-threats.js";
 
@@ -28,7 +34,9 @@ const SAMPLES: string[] = [
 
 /** The same sample as a file of each kind over 128 bytes. */
 const AS_KIND = {
+  // short text gets the text rules in one set (SHORT_TEXT_BYTES), longer text by passes
   text: (s: string) => Buffer.from(`${s}\n${" ".repeat(200)}`),
+  longText: (s: string) => Buffer.from(`${s}\n${" ".repeat(SHORT_TEXT_BYTES + 100)}`),
   binary: (s: string) => Buffer.concat([Buffer.alloc(200), Buffer.from(s), utf16(s)]),
   pe: (s: string) => Buffer.concat([Buffer.from("MZ"), Buffer.alloc(200), Buffer.from(s), utf16(s)]),
   elf: (s: string) =>
@@ -56,9 +64,9 @@ describe("the shipped YARA rules by file kind", () => {
     expect(yaraFileKind(Buffer.concat([Buffer.from([0xff, 0xfe]), utf16("x".repeat(100))]))).toBe("binary");
   });
 
-  it("gives the all-rules set's hits on text, other binaries, PE files and tiny files", () => {
+  it("gives the all-rules set's hits on text (short and long), other binaries, PE files and tiny files", () => {
     let hits = 0;
-    for (const kind of ["text", "binary", "pe"] as const)
+    for (const kind of ["text", "longText", "binary", "pe"] as const)
       for (const sample of SAMPLES) {
         const content = AS_KIND[kind](sample);
         const expected = allRuleIds(content);
@@ -104,6 +112,50 @@ describe("the shipped YARA rules by file kind", () => {
     const patterns = new Set(hits.flatMap((h) => h.patterns.map((p) => p.split(" ")[0])));
     for (const name of [...Object.keys(ELF_TRAITS), "$xmrig2", "$xmrig3"]) expect(patterns).toContain(name);
     expect(engine.scan(bin.nearMisses)).toEqual([]);
+  });
+
+  it("reads an ELF's strings, not its code, and names each trait at its offset in the file", async () => {
+    const bin = await elfThreatBinaries();
+    const file = bin.traitsBigCode;
+    const ranges = elfStringRanges(file);
+    const kept = ranges.reduce((n, [a, b]) => n + b - a, 0);
+    expect(file.length - kept).toBeGreaterThanOrEqual(32 * 1024);
+    // the code section is skipped, the strings are not
+    for (const trait of Object.values(ELF_TRAITS)) {
+      const at = file.indexOf(trait, 0, "latin1");
+      expect(ranges.some(([a, b]) => a <= at && at + trait.length <= b)).toBe(true);
+    }
+    const hits = engine.scan(file);
+    expect(hits.map((h) => h.rule).sort()).toEqual(
+      engine
+        .scan(bin.traits)
+        .map((h) => h.rule)
+        .sort(),
+    );
+    // every offset is the file's own: inside the trait string the pattern matched
+    const spans = Object.values(ELF_TRAITS).map((t) => {
+      const at = file.indexOf(t, 0, "latin1");
+      return [at, at + t.length] as const;
+    });
+    for (const pattern of hits.flatMap((h) => h.patterns)) {
+      const offset = Number.parseInt(pattern.split(" at 0x")[1]!, 16);
+      expect([pattern, spans.some(([a, b]) => a <= offset && offset < b)]).toEqual([pattern, true]);
+    }
+  });
+
+  it("reads the whole of an ELF file without a readable section table", () => {
+    const noSections = Buffer.concat([
+      Buffer.from("\x7fELF\x02\x01\x01", "latin1"),
+      Buffer.alloc(200),
+      Buffer.from(ELF_TRAITS.$stratum),
+    ]);
+    expect(elfStringRanges(noSections)).toEqual([[0, noSections.length]]);
+    expect(engineIds(engine, noSections)).toEqual(["yara/coin-miner"]);
+    const bogus = Buffer.from(noSections);
+    bogus.writeBigUInt64LE(BigInt(bogus.length - 8), 0x28); // a section table past the end
+    bogus.writeUInt16LE(4, 0x3c);
+    bogus.writeUInt16LE(64, 0x3a);
+    expect(elfStringRanges(bogus)).toEqual([[0, bogus.length]]);
   });
 
   it("scans a rule it has not placed on every kind (slower, never a missed hit)", () => {

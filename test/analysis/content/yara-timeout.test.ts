@@ -56,7 +56,7 @@ describe("YARA scan time bound", () => {
     expect(warnings[0]!.layer).toBe(report.digest);
     // which of the three waited and which timed out depends on when the runaway scan ends
     expect(warnings[0]!.message).toMatch(
-      /^YARA gave no verdict on [1-3] files? of this layer \([1-3] timed out, the rest waited on a timed-out scan\), e\.g\. \/opt\/app\/a\.sh; /,
+      /^the user's YARA rules gave no verdict on [1-3] files? of this layer \([1-3] timed out, the rest waited on a timed-out scan\), e\.g\. \/opt\/app\/a\.sh; /,
     );
     expect(fact.findings.map((f) => [f.path, f.rule])).toContainEqual([
       "/opt/app/eicar.com",

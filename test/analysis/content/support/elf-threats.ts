@@ -42,9 +42,21 @@ static const char *const traits[] = { ${strings.map(cString).join(",\n  ")} };
 int main(int argc, char **argv) { (void)argv; return puts(traits[argc % ${strings.length}]) < 0; }
 `;
 
+// the traits again beside tens of KiB of machine code, as in a real program: YARA reads an ELF's
+// strings, not its code (elfStringRanges), and must still find each trait where it is in the file
+const bigCode = (strings: readonly string[]) =>
+  `${program(strings)}
+int mix(volatile int *v) {
+${Array.from({ length: 3000 }, (_, i) => `  v[${i % 61}] = v[${(i * 7) % 61}] * ${i + 3} + v[${(i * 13) % 61}];`).join("\n")}
+  return v[0];
+}
+`;
+
 export interface ElfThreats {
   traits: Buffer;
   nearMisses: Buffer;
+  /** the traits in a program with tens of KiB of code */
+  traitsBigCode: Buffer;
 }
 
 async function load(dir: string): Promise<ElfThreats | undefined> {
@@ -52,6 +64,7 @@ async function load(dir: string): Promise<ElfThreats | undefined> {
     return {
       traits: await readFile(path.join(dir, "traits")),
       nearMisses: await readFile(path.join(dir, "near-misses")),
+      traitsBigCode: await readFile(path.join(dir, "traits-big-code")),
     };
   } catch {
     return undefined;
@@ -59,10 +72,14 @@ async function load(dir: string): Promise<ElfThreats | undefined> {
 }
 
 export const elfThreatBinaries = oncePerProcess(() =>
-  cachedTestBuild("elf-threats-v1", load, async (work) => {
-    const sources = { traits: Object.values(ELF_TRAITS), "near-misses": ELF_NEAR_MISSES };
-    for (const [name, strings] of Object.entries(sources)) {
-      await writeFile(path.join(work, `${name}.c`), program(strings));
+  cachedTestBuild("elf-threats-v2", load, async (work) => {
+    const sources = {
+      traits: program(Object.values(ELF_TRAITS)),
+      "near-misses": program(ELF_NEAR_MISSES),
+      "traits-big-code": bigCode(Object.values(ELF_TRAITS)),
+    };
+    for (const [name, source] of Object.entries(sources)) {
+      await writeFile(path.join(work, `${name}.c`), source);
       await runTool("gcc", ["-O1", "-o", name, `${name}.c`], { cwd: work });
     }
   }),
