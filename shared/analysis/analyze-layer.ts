@@ -43,6 +43,11 @@ export async function analyzeLayer(
   }
   const walk = new LayerWalk(layer, options);
   await walk.run(rest, compression);
+  try {
+    await Promise.all(options.analyzers.map((a) => a.settle?.()));
+  } catch (err) {
+    throw asScanError(err, layer.digest, "analyzer");
+  }
   return {
     schemaVersion: 1,
     digest: layer.digest,

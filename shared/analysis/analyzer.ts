@@ -97,6 +97,11 @@ export interface Analyzer {
   readonly ruleSet?: string;
   analyze(file: AnalyzerFile): AnalyzerOutput | Promise<AnalyzerOutput>;
   /**
+   * For an analyzer that finishes its outputs off the walk (the content engine's digest thread):
+   * resolves once every output it returned so far is complete; the layer report waits for it.
+   */
+  settle?(): Promise<void>;
+  /**
    * `analyze` for a reader that needs only parts of a large file (a jar's directory and a few
    * entries): the walk hands it the chunks it read instead of a joined copy. It answers exactly as
    * `analyze` does on the joined bytes.

@@ -3,7 +3,8 @@ import type { Analyzer, AnalyzerOutput } from "../analyzer.js";
 import { type ClamdClient, describeClamd } from "./clamd-client.js";
 import type { ContentData } from "./content-data.js";
 import { contentFindings } from "./content-findings.js";
-import { fileDigests } from "./file-digests.js";
+import { DigestThread } from "./digest-thread.js";
+import { digestsFor } from "./file-digests.js";
 import { DPKG_STATUS, md5sumsPackage, parseMd5sums, parseStatusForIntegrity } from "./dpkg-records.js";
 import { findMalware, worthScanning } from "./malware-rules.js";
 import { isPackageDigestDatabase, readPackageDigests } from "./package-digests.js";
@@ -40,6 +41,8 @@ export interface ContentAnalyzerOptions {
    * `bench/analyzer-overhead.ts`, which measures each half's cost; it is named in the cache key.
    */
   parts?: ContentParts;
+  /** where the integrity digests are taken: a second thread of its own by default */
+  digests?: DigestThread;
 }
 
 export interface ContentParts {
@@ -59,6 +62,7 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
   const yara = rules ? options.yara : undefined;
   const partial = rules && integrity ? [] : [`parts:${rules ? "rules" : ""}${integrity ? "integrity" : ""}`];
   const ruleSet = [...(yara ? [`yara:${yara.version}`] : []), ...partial].join(";");
+  const digests = options.digests ?? new DigestThread();
   return {
     name: "content",
     version: CONTENT_RULES_VERSION,
@@ -93,14 +97,15 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
         (elf !== undefined && !("error" in elf) && elf.signals.length > 0);
       // SHA-256 and SHA-1 also for executables, scripts, small files and the databases: what the apk
       // and rpm cross-checks can verify (file-digests.ts)
-      const file: Extract<ContentData, { kind: "file" }> = integrity
-        ? {
-            kind: "file",
-            ...fileDigests(path, content, named || scan || database || content.length <= SMALL_FILE),
-          }
-        : named
-          ? { kind: "file", sha256: hash("sha256", content) }
-          : { kind: "file" };
+      const file: Extract<ContentData, { kind: "file" }> = { kind: "file" };
+      // on the digest thread: filled in by the time `settle` resolves, at the end of the layer
+      if (integrity)
+        await digests.digest(
+          content,
+          digestsFor(path, named || scan || database || content.length <= SMALL_FILE),
+          file,
+        );
+      else if (named) file.sha256 = hash("sha256", content);
       if (secrets.length > 0) file.secrets = secrets;
       if (malware.length > 0) file.malware = malware;
       if (yaraHits.length > 0) file.yara = yaraHits;
@@ -141,6 +146,7 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
       }
       return { data };
     },
+    settle: () => digests.settle(),
     squash: contentFindings,
   };
 }

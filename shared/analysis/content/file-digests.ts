@@ -19,6 +19,8 @@ const NOT_PACKAGED =
 /** Whether a file may be one a package database lists with a digest (dpkg md5sums, conffiles). */
 export const mayBePackaged = (path: string): boolean => !NOT_PACKAGED.test(path);
 
+export type DigestAlgo = "md5" | "sha256" | "sha1";
+
 export interface FileDigests {
   /** dpkg's integrity digest, for every file a package may own */
   md5?: string;
@@ -32,9 +34,14 @@ export interface FileDigests {
  * The digests one file needs: MD5 where a package may own it, SHA-256 and SHA-1 where a finding may
  * name it (the apk and rpm cross-checks use those; files without them are counted as unverified).
  */
+export function digestsFor(path: string, subject: boolean): DigestAlgo[] {
+  return [
+    ...(mayBePackaged(path) ? (["md5"] as const) : []),
+    ...(subject ? (["sha256", "sha1"] as const) : []),
+  ];
+}
+
+/** `digestsFor`'s digests of one file, taken here (`digest-thread.ts` takes them on a second thread). */
 export function fileDigests(path: string, content: Buffer, subject: boolean): FileDigests {
-  return {
-    ...(mayBePackaged(path) ? { md5: hash("md5", content) } : {}),
-    ...(subject ? { sha256: hash("sha256", content), sha1: hash("sha1", content) } : {}),
-  };
+  return Object.fromEntries(digestsFor(path, subject).map((algo) => [algo, hash(algo, content)]));
 }
