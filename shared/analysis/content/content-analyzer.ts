@@ -63,6 +63,8 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
   const partial = rules && integrity ? [] : [`parts:${rules ? "rules" : ""}${integrity ? "integrity" : ""}`];
   const ruleSet = [...(yara ? [`yara:${yara.version}`] : []), ...partial].join(";");
   const digests = options.digests ?? new DigestThread();
+  /** clamd's verdicts still to come */
+  const verdicts = new Set<Promise<void>>();
   return {
     name: "content",
     version: CONTENT_RULES_VERSION,
@@ -120,11 +122,19 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
       }
       if (version !== undefined) file.fileVersion = version;
       if (rules && clamd && content.length <= MAX_CLAMD_BYTES && scan) {
-        try {
-          const verdict = await clamd.scan(content);
-          if (verdict.infected) file.clamav = { signature: verdict.signature };
-        } catch (err) {
+        // the verdict is written into the record when clamd answers; `settle` waits for it
+        const said = (err: unknown) => {
           file.clamav = { error: (err as Error).message };
+        };
+        try {
+          const { verdict } = await clamd.submit(content);
+          const answered: Promise<void> = verdict.then((v) => {
+            if (v.infected) file.clamav = { signature: v.signature };
+          }, said);
+          verdicts.add(answered);
+          void answered.then(() => verdicts.delete(answered));
+        } catch (err) {
+          said(err);
         }
       }
       const data: ContentData[] = [file];
@@ -146,7 +156,9 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
       }
       return { data };
     },
-    settle: () => digests.settle(),
+    settle: async () => {
+      await Promise.all([digests.settle(), ...verdicts]);
+    },
     squash: contentFindings,
   };
 }
