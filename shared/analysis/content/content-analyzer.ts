@@ -4,7 +4,7 @@ import { type ClamdClient, describeClamd } from "./clamd-client.js";
 import type { ContentData } from "./content-data.js";
 import { contentFindings } from "./content-findings.js";
 import { DigestThread } from "./digest-thread.js";
-import { digestsFor } from "./file-digests.js";
+import { digestsFor, LayerMarks } from "./file-digests.js";
 import { DPKG_STATUS, md5sumsPackage, parseMd5sums, parseStatusForIntegrity } from "./dpkg-records.js";
 import { findMalware, worthScanning } from "./malware-rules.js";
 import { isPackageDigestDatabase, readPackageDigests } from "./package-digests.js";
@@ -65,6 +65,19 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
   const digests = options.digests ?? new DigestThread();
   /** clamd's verdicts still to come */
   const verdicts = new Set<Promise<void>>();
+  /** each layer's package-manager marks so far (file-digests.ts), until the layer settles */
+  const marks = new Map<string, LayerMarks>();
+  const marksOf = (layer: string | undefined) => {
+    if (layer === undefined) return new LayerMarks();
+    let seen = marks.get(layer);
+    if (seen === undefined) {
+      // a walk that failed never settles: the oldest layers' marks go
+      if (marks.size >= 64) marks.delete(marks.keys().next().value!);
+      seen = new LayerMarks();
+      marks.set(layer, seen);
+    }
+    return seen;
+  };
   return {
     name: "content",
     version: CONTENT_RULES_VERSION,
@@ -73,7 +86,9 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
     ...(ruleSet !== "" ? { ruleSet } : {}),
     // an empty, climbing or NUL-bearing name is no file of the image
     required: (path) => path !== "" && !SKIPPED.test(path) && !/(?:^|\/)\.\.(?:\/|$)|\0/.test(path),
-    async analyze({ path, content }): Promise<AnalyzerOutput> {
+    async analyze({ path, content, layer }): Promise<AnalyzerOutput> {
+      const layerMarks = marksOf(layer);
+      layerMarks.see(path);
       const scan = worthScanning(path, content);
       const yaraOutcome =
         yara !== undefined && yaraScans(path, content) ? await yara.scanWithin(content) : undefined;
@@ -104,7 +119,7 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
       if (integrity)
         await digests.digest(
           content,
-          digestsFor(path, named || scan || database || content.length <= SMALL_FILE),
+          digestsFor(path, named || scan || database || content.length <= SMALL_FILE, layerMarks.dpkgOnly),
           file,
         );
       else if (named) file.sha256 = hash("sha256", content);
@@ -156,7 +171,8 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
       }
       return { data };
     },
-    settle: async () => {
+    settle: async (layer) => {
+      marks.delete(layer);
       await Promise.all([digests.settle(), ...verdicts]);
     },
     squash: contentFindings,
