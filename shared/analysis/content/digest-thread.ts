@@ -3,9 +3,9 @@ import { Worker } from "node:worker_threads";
 import type { DigestAlgo } from "./file-digests.js";
 
 /** Bytes waiting for the hashing thread at most: the walk waits for room beyond this. */
-const RING_BYTES = 32 * 1024 * 1024;
-/** Larger files are hashed on the calling thread: they would hold most of the ring alone. */
-const MAX_THREADED_FILE = RING_BYTES / 4;
+const RING_BYTES = 16 * 1024 * 1024;
+/** Larger files are hashed on the calling thread (the Debian image has none; its largest is 4.5 MB). */
+const MAX_THREADED_FILE = RING_BYTES / 2;
 /** A batch is sent once it holds this much (or when the walk waits: for room, at the layer's end). */
 const BATCH_BYTES = 1024 * 1024;
 const BATCH_FILES = 256;

@@ -31,7 +31,13 @@ describe("the digest thread", () => {
 
   it("waits for room when more is in flight than the ring holds, and hashes empty and large files too", async () => {
     const thread = new DigestThread();
-    const sizes = [0, ...Array.from({ length: 40 }, () => 3 * 1024 * 1024), 20 * 1024 * 1024, 1];
+    const sizes = [
+      0,
+      ...Array.from({ length: 40 }, () => 3 * 1024 * 1024),
+      7 * 1024 * 1024,
+      20 * 1024 * 1024,
+      1,
+    ];
     const files = sizes.map((n) => ({ bytes: randomBytes(n), target: {} as DigestTarget }));
     for (const f of files) await thread.digest(f.bytes, ALGOS, f.target);
     await thread.settle();
