@@ -15,6 +15,11 @@ const INSTREAM = Buffer.from("zINSTREAM\0");
 const MAX_IN_FLIGHT_BYTES = 16 * 1024 * 1024;
 /** Scans waiting for an answer: well under clamd's MaxQueue (100 by default). */
 const MAX_IN_FLIGHT_SCANS = 32;
+/**
+ * An idle session is ended this soon, well before clamd's IdleTimeout (30 s by default) closes it:
+ * a scan sent just as clamd hangs up would be reported as unscanned.
+ */
+const IDLE_END_MS = 5_000;
 
 interface Waiting {
   bytes: number;
@@ -39,6 +44,7 @@ export class ClamdSession {
   private over: Error | undefined;
   /** whether clamd ever answered: a session that never did is a clamd that cannot be reached */
   answered = false;
+  private idle: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly address: ClamdAddress,
@@ -91,6 +97,7 @@ export class ClamdSession {
       this.waiting.set(id, { bytes: content.length, resolve, reject }),
     );
     this.inFlight += content.length;
+    clearTimeout(this.idle);
     this.socket.ref();
     this.socket.write(instreamFrame(content));
     return { reply };
@@ -135,13 +142,17 @@ export class ClamdSession {
     this.waiting.delete(Number(match[1]));
     this.inFlight -= waiting.bytes;
     waiting.resolve(match[2]!);
-    if (this.waiting.size === 0) this.socket.unref();
+    if (this.waiting.size === 0) {
+      this.socket.unref();
+      this.idle = setTimeout(() => this.end(), IDLE_END_MS).unref();
+    }
     this.wake();
   }
 
   private close(reason: Error, destroy = true): void {
     if (this.over !== undefined) return;
     this.over = reason;
+    clearTimeout(this.idle);
     if (destroy) this.socket.destroy();
     for (const { reject } of this.waiting.values()) reject(reason);
     this.waiting.clear();
