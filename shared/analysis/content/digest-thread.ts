@@ -49,7 +49,7 @@ interface Job {
  * Hashes files on a second thread while the layer walk reads on: each file's bytes are copied into a
  * shared ring (the walk reuses its buffer), sent in batches, and its digests are written into its
  * record when the thread answers; `settle` waits for every one. Hashing is most of the integrity
- * cross-check's cost, and the main thread also inflates nothing: a second core shortens the walk.
+ * cross-check's cost: an idle second core could take it off the walk (see README, Performance).
  * A thread that fails is replaced by hashing here, from the ring's copies: no digest is ever lost.
  */
 export class DigestThread {
@@ -66,7 +66,7 @@ export class DigestThread {
   /** set once a thread failed: hashing stays on the calling thread rather than start one per batch */
   private inline: boolean;
 
-  /** `threaded: false` hashes on the calling thread (a one-core host; the bench's comparison) */
+  /** `threaded: false` hashes on the calling thread (the content engine's default: see README, Performance) */
   constructor({ threaded = true }: { threaded?: boolean } = {}) {
     this.inline = !threaded;
   }
