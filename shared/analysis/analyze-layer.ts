@@ -45,6 +45,11 @@ export async function analyzeLayer(
   }
   const walk = new LayerWalk(layer, options);
   await walk.run(rest, compression);
+  try {
+    await Promise.all(options.analyzers.map((a) => a.settle?.(layer.digest)));
+  } catch (err) {
+    throw asScanError(err, layer.digest, "analyzer");
+  }
   return {
     schemaVersion: 1,
     digest: layer.digest,
@@ -282,7 +287,7 @@ class LayerWalk {
       try {
         const { warnings, ...output } = await (chunked
           ? analyzer.analyzeChunks!({ path, chunks: content })
-          : analyzer.analyze({ path, content }));
+          : analyzer.analyze({ path, content, layer: this.layer.digest }));
         for (const w of warnings ?? []) this.warnings.add({ ...w, layer: this.layer.digest });
         // no bytes were kept of a chunked read: a hardlink to it gets this result, as an engine's does
         this.record({ analyzer: analyzer.name, path, output }, analyzer.readsEveryFile === true || chunked);

@@ -21,6 +21,8 @@ export type PackageRecord = z.infer<typeof PackageRecordSchema>;
 export interface AnalyzerFile {
   path: string;
   content: Buffer;
+  /** the layer's digest, for an engine that keeps state over one layer's walk (`settle` ends it) */
+  layer?: string;
 }
 
 /** A file as the layer walk read it: its chunks in order, never joined (`Analyzer.analyzeChunks`). */
@@ -101,6 +103,11 @@ export interface Analyzer {
   /** the rule set it runs beyond its own code (YARA: shipped version + user rules' digest), in the cache key */
   readonly ruleSet?: string;
   analyze(file: AnalyzerFile): AnalyzerOutput | Promise<AnalyzerOutput>;
+  /**
+   * For an analyzer that finishes its outputs off the walk (the content engine's digest thread):
+   * resolves once every output it returned so far is complete; the layer report waits for it.
+   */
+  settle?(layer: string): Promise<void>;
   /**
    * `analyze` for a reader that needs only parts of a large file (a jar's directory and a few
    * entries): the walk hands it the chunks it read instead of a joined copy. It answers exactly as

@@ -1,9 +1,9 @@
 import { connect, type Socket } from "node:net";
 import { ScanError } from "../../model/errors.js";
 import { ClamdError } from "./clamd-error.js";
+import { type ClamdAddress, ClamdSession, describeClamd, MAX_REPLY } from "./clamd-session.js";
 
-/** Where clamd listens: `tcp://127.0.0.1:3310`, `127.0.0.1:3310`, `unix:/run/clamav/clamd.ctl` or a socket path. */
-export type ClamdAddress = { kind: "tcp"; host: string; port: number } | { kind: "unix"; path: string };
+export { type ClamdAddress, describeClamd } from "./clamd-session.js";
 
 /** `PORTCULLIS_CLAMD`'s value as an address; throws on one that names neither a TCP port nor a socket. */
 export function parseClamdAddress(value: string): ClamdAddress {
@@ -20,24 +20,20 @@ export function parseClamdAddress(value: string): ClamdAddress {
   return { kind: "tcp", host: match[1]!.replace(/^\[|\]$/g, ""), port };
 }
 
-export const describeClamd = (a: ClamdAddress) =>
-  a.kind === "tcp" ? `tcp://${a.host}:${a.port}` : `unix:${a.path}`;
-
 /** clamd's answer for one stream: clean, or the signature it found. */
 export type ClamdVerdict = { infected: false } | { infected: true; signature: string };
 
-// clamd's replies are one short line; anything longer is not clamd
-const MAX_REPLY = 4096;
-const CHUNK = 64 * 1024;
 const RETRY_AFTER_MS = 60_000;
 
 /**
- * A client of clamd's INSTREAM command: the bytes go in length-prefixed chunks ending with a zero
- * length, and clamd answers `stream: OK`, `stream: <signature> FOUND` or `… ERROR`. Every call has a
- * timeout; a connection or protocol failure rejects (the caller reports it, never a clean pass).
+ * A client of clamd: scans go over one `IDSESSION` (`clamd-session.ts`), each file an INSTREAM
+ * command, so the layer walk reads on while clamd scans; VERSION gets a connection of its own. Every
+ * call has a timeout; a connection or protocol failure rejects (the caller reports it, never a clean
+ * pass).
  */
 export class ClamdClient {
   private failure: { at: number; message: string } | undefined;
+  private session: ClamdSession | undefined;
 
   constructor(
     readonly address: ClamdAddress,
@@ -49,22 +45,42 @@ export class ClamdClient {
     return (await this.exchange((socket) => socket.end("zVERSION\0"))).trim();
   }
 
+  /** One file's verdict (`submit`, awaited). */
   async scan(content: Buffer): Promise<ClamdVerdict> {
+    return (await this.submit(content)).verdict;
+  }
+
+  /**
+   * Sends one file to clamd and resolves once it is on its way (the bytes are copied; waits while
+   * too much is in flight), with the verdict still to come: the caller need not wait for it.
+   */
+  async submit(content: Buffer): Promise<{ verdict: Promise<ClamdVerdict> }> {
     // a clamd that just failed is not asked again for a while: one hung daemon must not cost a timeout per file
     if (this.failure !== undefined && Date.now() - this.failure.at < RETRY_AFTER_MS)
       throw new ClamdError(`${this.failure.message} (not retried for ${RETRY_AFTER_MS / 1000} s)`);
-    const reply = await this.exchange((socket) => {
-      socket.write("zINSTREAM\0");
-      for (let offset = 0; offset < content.length; offset += CHUNK) {
-        const chunk = content.subarray(offset, offset + CHUNK);
-        const size = Buffer.alloc(4);
-        size.writeUInt32BE(chunk.length);
-        socket.write(size);
-        socket.write(chunk);
-      }
-      socket.end(Buffer.alloc(4));
-    });
-    return parseScanReply(reply);
+    if (this.session?.failure !== undefined) this.session = undefined;
+    this.session ??= new ClamdSession(this.address, this.timeoutMs);
+    const session = this.session;
+    const { reply } = await session.send(content);
+    return {
+      verdict: reply.then(
+        (text) => {
+          this.failure = undefined;
+          return parseScanReply(text);
+        },
+        (err: Error) => {
+          // a session that never answered is a clamd that is down or hung; one that stopped half-way may be back
+          if (!session.answered) this.failure ??= { at: Date.now(), message: err.message };
+          throw err;
+        },
+      ),
+    };
+  }
+
+  /** Ends the scan session (shutdown, tests); the next scan opens another. */
+  close(): void {
+    this.session?.end();
+    this.session = undefined;
   }
 
   private async exchange(send: (socket: Socket) => void): Promise<string> {

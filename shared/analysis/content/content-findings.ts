@@ -369,7 +369,7 @@ function digestMismatches(
     const parts = [
       ...(count > 0
         ? [
-            `${count} file${count === 1 ? " it lists was" : "s it lists were"} not hashed in its digest algorithm (large data files)`,
+            `${count} file${count === 1 ? " it lists was" : "s it lists were"} not hashed in its digest algorithm (large data files; apk's SHA-1 in a layer that showed dpkg's marks alone)`,
           ]
         : []),
       ...(unreadable > 0 ? [`${unreadable} of its records or checksums could not be read`] : []),
