@@ -5,7 +5,8 @@
 // bus, match and policy call. Target: 10,000 in under 60 s on 2 cores. Then a targeted DB update: a
 // new advisory for a package about 1 % of the images carry, rescanned through the package index, with
 // the registry requests it made (must be 0).
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadPolicyInputs } from "../shared/composition/load-policy-inputs.js";
@@ -181,6 +182,14 @@ try {
   measure(host.pipeline, "pipeline", ["match", "decide"]);
   measure(host.pipeline, "registry", ["openSource", "digestsTaggedNow"]);
 
+  // `--cpu-prof FILE`: a V8 CPU profile of the stage phase alone (not the seeding nor the in-process loop)
+  const profileArg = args.indexOf("--cpu-prof");
+  const profiler = profileArg >= 0 ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post("Profiler.enable");
+    await profiler.post("Profiler.start");
+  }
   t = performance.now();
   cpu = process.cpuUsage();
   const started = await fetch(`${host.url}/api/rescans`, {
@@ -199,6 +208,11 @@ try {
     await new Promise((r) => setTimeout(r, 200));
   const wallMs = performance.now() - t;
   const cpuMs = cpuMsSince(cpu);
+  if (profiler) {
+    const { profile } = await profiler.post("Profiler.stop");
+    await writeFile(args[profileArg + 1]!, JSON.stringify(profile));
+    profiler.disconnect();
+  }
 
   const progress = await readRescanProgress(host.pipeline.tables, body.rescanId);
   const rate = (COUNT / wallMs) * 1000;
