@@ -21,6 +21,8 @@ export interface LocalStorage {
   bus: Bus & { depth(queue: string): Promise<number> };
   /** only with PORTCULLIS_LOCAL_STORE=azurite */
   azurite?: AzuriteInstance;
+  /** the SQLite file (the default store), for a thread that reads it on its own connection */
+  file?: string;
   /** true when `sync` makes every write so far durable; false on Azurite, which saves every few seconds */
   durableOnCommit: boolean;
   /** every write so far survives a power cut once this returns (before anyone outside is told) */
@@ -54,6 +56,7 @@ export async function openLocalStorage(
       blobs: new SqliteBlobStore(db),
       bus,
       durableOnCommit: true,
+      file,
       sync: () => syncLocalStore(db),
       async close() {
         await bus.close();
