@@ -5,7 +5,7 @@
 // bus, match and policy call. Target: 10,000 in under 60 s on 2 cores. Then a targeted DB update: a
 // new advisory for a package about 1 % of the images carry, rescanned through the package index, with
 // the registry requests it made (must be 0).
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
@@ -70,6 +70,22 @@ function mainThreadCpuMs(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Each thread's CPU in ms by thread id with its name (Linux, from /proc; empty elsewhere). */
+function threadCpuMs(): Map<string, { name: string; ms: number }> {
+  const threads = new Map<string, { name: string; ms: number }>();
+  try {
+    for (const tid of readdirSync("/proc/self/task")) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      threads.set(tid, { name, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 });
+    }
+  } catch {
+    // not Linux: the per-thread line is left out
+  }
+  return threads;
 }
 
 /**
@@ -209,6 +225,7 @@ try {
   t = performance.now();
   cpu = process.cpuUsage();
   const mainCpuBefore = mainThreadCpuMs();
+  const threadsBefore = threadCpuMs();
   const started = await fetch(`${host.url}/api/rescans`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${host.hookToken}` },
@@ -226,6 +243,7 @@ try {
   const wallMs = performance.now() - t;
   const cpuMs = cpuMsSince(cpu);
   const mainCpuAfter = mainThreadCpuMs();
+  const threadsAfter = threadCpuMs();
   const mainCpuMs =
     mainCpuBefore !== undefined && mainCpuAfter !== undefined ? mainCpuAfter - mainCpuBefore : undefined;
   if (profiler) {
@@ -256,6 +274,19 @@ try {
     `projected for 10,000: ${(10_000 / rate).toFixed(0)} s through the stages (target < 60 s), ` +
       `${(10_000 / inProcessRate).toFixed(0)} s in one process`,
   );
+  // where the CPU went by thread: the event loop, the verdict thread, the checkpointer, V8's GC helpers
+  const byThread = [...threadsAfter]
+    .map(([tid, { name, ms }]) => ({
+      tid,
+      name: tid === String(process.pid) ? "event loop" : name,
+      ms: ms - (threadsBefore.get(tid)?.ms ?? 0),
+    }))
+    .filter((t) => t.ms >= 10)
+    .sort((a, b) => b.ms - a.ms);
+  if (byThread.length > 0)
+    console.log(
+      `CPU by thread (ms per image): ${byThread.map((t) => `${t.name} ${(t.ms / COUNT).toFixed(2)}`).join(", ")}`,
+    );
   const total = [...busy.values()].reduce((s, e) => s + e.ms, 0);
   console.log(
     "where the stages' time goes (per image; `until settled` is summed over concurrent handlers and includes their interleaved work, `synchronous` is the call's own CPU for the SQLite stores; pipeline.match includes its DB blob reads):",

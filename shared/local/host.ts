@@ -96,7 +96,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     // clamd's signature version joins the layer-cache key before any layer is keyed
     const analyzers = await hostAnalyzers(policy.content?.yaraRules ?? [], log);
     // a rescan's matching and policy on the second core, against the DB in the same file
-    const verdictThread = storage.file ? new VerdictThread(storage.file, policy, vex) : undefined;
+    const verdictThread = storage.file
+      ? new VerdictThread(storage.file, storage.flush, policy, vex)
+      : undefined;
     if (verdictThread) cleanup.unshift(() => verdictThread.close());
     const pipeline = buildPipelineDeps({
       analyzers,

@@ -43,9 +43,15 @@ export class VerdictThread {
   #next = 0;
   readonly #waiting = new Map<number, (answer: VerdictAnswer) => void>();
 
-  /** `file`: the local store's SQLite file, which holds the vulnerability DB the thread matches against */
-  constructor(file: string, policy: Policy, vex?: readonly OpenVexDocument[]) {
+  readonly #flush: () => void;
+
+  /**
+   * `file`: the local store's SQLite file, which holds the vulnerability DB the thread matches
+   * against; `flush` commits the host's open writes, so the thread reads the DB the host sees.
+   */
+  constructor(file: string, flush: () => void, policy: Policy, vex?: readonly OpenVexDocument[]) {
     this.#file = file;
+    this.#flush = flush;
     this.#policy = policy;
     this.#vex = vex;
   }
@@ -58,6 +64,8 @@ export class VerdictThread {
   ): Promise<{ reportJson: string; db: DbStamp } | undefined> {
     const worker = this.#start();
     const id = this.#next++;
+    // a DB update the host wrote in its open commit window is read by the thread only once committed
+    this.#flush();
     const answer = await new Promise<VerdictAnswer>((resolve) => {
       this.#waiting.set(id, resolve);
       const job: VerdictJob = {

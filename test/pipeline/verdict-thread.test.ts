@@ -24,7 +24,7 @@ async function store() {
   const dir = await mkdtemp(path.join(tmpdir(), "portcullis-verdict-thread-"));
   const file = path.join(dir, "portcullis.sqlite");
   const db = openLocalStore(file);
-  const thread = new VerdictThread(file, POLICY);
+  const thread = new VerdictThread(file, () => {}, POLICY);
   cleanups.push(async () => {
     await thread.close();
     db.close();
