@@ -5,7 +5,9 @@
 // bus, match and policy call. Target: 10,000 in under 60 s on 2 cores. Then a targeted DB update: a
 // new advisory for a package about 1 % of the images carry, rescanned through the package index, with
 // the registry requests it made (must be 0).
-import { mkdtemp, rm } from "node:fs/promises";
+import { readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadPolicyInputs } from "../shared/composition/load-policy-inputs.js";
@@ -54,6 +56,37 @@ const cpuMsSince = (from: NodeJS.CpuUsage) => {
   const { user, system } = process.cpuUsage(from);
   return (user + system) / 1000;
 };
+
+/**
+ * The main thread's own CPU in ms (Linux, from /proc; undefined elsewhere): the event loop's share,
+ * which bounds the wall time when the verdict thread and the checkpointer have the other core.
+ */
+function mainThreadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
+    // the fields after the command name's closing parenthesis: utime and stime are the 12th and 13th
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Each thread's CPU in ms by thread id with its name (Linux, from /proc; empty elsewhere). */
+function threadCpuMs(): Map<string, { name: string; ms: number }> {
+  const threads = new Map<string, { name: string; ms: number }>();
+  try {
+    for (const tid of readdirSync("/proc/self/task")) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      threads.set(tid, { name, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 });
+    }
+  } catch {
+    // not Linux: the per-thread line is left out
+  }
+  return threads;
+}
 
 /**
  * Wraps every method of `target` named in `methods` to count calls and sum their time under `label`:
@@ -181,8 +214,18 @@ try {
   measure(host.pipeline, "pipeline", ["match", "decide"]);
   measure(host.pipeline, "registry", ["openSource", "digestsTaggedNow"]);
 
+  // `--cpu-prof FILE`: a V8 CPU profile of the stage phase alone (not the seeding nor the in-process loop)
+  const profileArg = args.indexOf("--cpu-prof");
+  const profiler = profileArg >= 0 ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post("Profiler.enable");
+    await profiler.post("Profiler.start");
+  }
   t = performance.now();
   cpu = process.cpuUsage();
+  const mainCpuBefore = mainThreadCpuMs();
+  const threadsBefore = threadCpuMs();
   const started = await fetch(`${host.url}/api/rescans`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${host.hookToken}` },
@@ -199,6 +242,15 @@ try {
     await new Promise((r) => setTimeout(r, 200));
   const wallMs = performance.now() - t;
   const cpuMs = cpuMsSince(cpu);
+  const mainCpuAfter = mainThreadCpuMs();
+  const threadsAfter = threadCpuMs();
+  const mainCpuMs =
+    mainCpuBefore !== undefined && mainCpuAfter !== undefined ? mainCpuAfter - mainCpuBefore : undefined;
+  if (profiler) {
+    const { profile } = await profiler.post("Profiler.stop");
+    await writeFile(args[profileArg + 1]!, JSON.stringify(profile));
+    profiler.disconnect();
+  }
 
   const progress = await readRescanProgress(host.pipeline.tables, body.rescanId);
   const rate = (COUNT / wallMs) * 1000;
@@ -210,7 +262,9 @@ try {
   );
   console.log(
     `full re-verdict through the local host: ${(wallMs / 1000).toFixed(1)} s (202 after ${answeredMs.toFixed(0)} ms, all queued after ${(queuedMs / 1000).toFixed(1)} s), ` +
-      `${rate.toFixed(0)} images/s, CPU ${(cpuMs / 1000).toFixed(1)} s; verdicts landed ${progress?.counts.done}/${COUNT}, failed ${progress?.counts.failed}`,
+      `${rate.toFixed(0)} images/s, CPU ${(cpuMs / 1000).toFixed(1)} s` +
+      (mainCpuMs === undefined ? "" : ` (the event loop's thread ${(mainCpuMs / 1000).toFixed(1)} s)`) +
+      `; verdicts landed ${progress?.counts.done}/${COUNT}, failed ${progress?.counts.failed}`,
   );
   console.log(
     `in one process without the bus: ${(inProcessMs / 1000).toFixed(1)} s (CPU ${(inProcessCpuMs / 1000).toFixed(1)} s), ${inProcessRate.toFixed(0)} images/s ` +
@@ -220,6 +274,19 @@ try {
     `projected for 10,000: ${(10_000 / rate).toFixed(0)} s through the stages (target < 60 s), ` +
       `${(10_000 / inProcessRate).toFixed(0)} s in one process`,
   );
+  // where the CPU went by thread: the event loop, the verdict thread, the checkpointer, V8's GC helpers
+  const byThread = [...threadsAfter]
+    .map(([tid, { name, ms }]) => ({
+      tid,
+      name: tid === String(process.pid) ? "event loop" : name,
+      ms: ms - (threadsBefore.get(tid)?.ms ?? 0),
+    }))
+    .filter((t) => t.ms >= 10)
+    .sort((a, b) => b.ms - a.ms);
+  if (byThread.length > 0)
+    console.log(
+      `CPU by thread (ms per image): ${byThread.map((t) => `${t.name} ${(t.ms / COUNT).toFixed(2)}`).join(", ")}`,
+    );
   const total = [...busy.values()].reduce((s, e) => s + e.ms, 0);
   console.log(
     "where the stages' time goes (per image; `until settled` is summed over concurrent handlers and includes their interleaved work, `synchronous` is the call's own CPU for the SQLite stores; pipeline.match includes its DB blob reads):",

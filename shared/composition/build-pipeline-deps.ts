@@ -16,7 +16,9 @@ import { makeReport } from "../stages/make-report.js";
 import { storedAcceptedRisks } from "../tracking/github-risks.js";
 import type { TrackingSetup } from "../tracking/tracking-setup.js";
 import type { RegistryAllowList } from "../registry/registry-allow-list.js";
-import type { PipelineDeps } from "../stages/pipeline-deps.js";
+import type { DbStamp, PipelineDeps } from "../stages/pipeline-deps.js";
+import type { Inventory, Report } from "../model/report.js";
+import type { AcceptedRisk } from "../policy/policy.js";
 import { type EnsureDbOptions, ensureDb } from "../vulndb/db-update.js";
 
 export interface PipelineParts {
@@ -41,6 +43,14 @@ export interface PipelineParts {
   tracking?: TrackingSetup;
   /** the registries messages may name; resolve refuses any other before a request */
   registryAllowList?: RegistryAllowList;
+  /** runs a rescan's match + decide on another thread (the local host's); undefined when there is no DB yet */
+  verdictThread?: {
+    run(
+      inventory: Inventory,
+      acceptedRisks: AcceptedRisk[],
+      now: Date,
+    ): Promise<{ reportJson: string; db: DbStamp } | undefined>;
+  };
 }
 
 /** The composition root's one recipe for PipelineDeps, whatever the host and the storage behind it. */
@@ -52,7 +62,8 @@ export function buildPipelineDeps(parts: PipelineParts): PipelineDeps {
   const openSource =
     parts.openSource ??
     ((ref: string) => openImageSource(ref, { ...parts.registry, registryClient: client }));
-  return {
+  const verdictThread = parts.verdictThread;
+  const deps: PipelineDeps = {
     tables: parts.tables,
     blobs: parts.blobs,
     bus: parts.bus,
@@ -85,11 +96,23 @@ export function buildPipelineDeps(parts: PipelineParts): PipelineDeps {
       return makeReport(inventory, matches, db, {
         policy,
         now: now(),
+        checkReport: false,
         ...(parts.vex ? { vex: parts.vex } : {}),
       }).report;
     },
+    ...(verdictThread ? { matchAndDecide } : {}),
     now,
     log,
     ...(parts.tracking ? { tracking: parts.tracking } : {}),
   };
+  async function matchAndDecide(inventory: Inventory) {
+    const acceptedRisks = await storedAcceptedRisks(parts.tables, inventory.image);
+    const decided = await verdictThread!.run(inventory, acceptedRisks, now());
+    if (decided) return { ...decided, report: JSON.parse(decided.reportJson) as Report };
+    // no DB in the store yet: this thread's path fetches it as `match` does
+    const { matches, db } = await deps.match(inventory);
+    const report = await deps.decide(inventory, matches, db);
+    return { report, reportJson: JSON.stringify(report), db };
+  }
+  return deps;
 }

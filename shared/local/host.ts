@@ -21,6 +21,7 @@ import { readOrCreateHookToken } from "./hook-token.js";
 import { withBeforeWrite } from "../tracking/issue-tracker.js";
 import { trackingFromSettings } from "../tracking/tracking-from-settings.js";
 import { startHttpServer } from "./http-server.js";
+import { VerdictThread } from "./verdict-thread.js";
 import { intervalTask } from "./interval-task.js";
 import { DEFAULT_STAGE_WORKERS, type StageWorkerOptions, subscribeStages } from "./stage-workers.js";
 import { STAGE_HANDLERS } from "../stages/stage-queues.js";
@@ -94,6 +95,11 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     if (killSwitch) log(`TEST ONLY: ${KILL_AT_VARIABLE}=${process.env[KILL_AT_VARIABLE]} is armed`);
     // clamd's signature version joins the layer-cache key before any layer is keyed
     const analyzers = await hostAnalyzers(policy.content?.yaraRules ?? [], log);
+    // a rescan's matching and policy on the second core, against the DB in the same file
+    const verdictThread = storage.file
+      ? new VerdictThread(storage.file, storage.flush, policy, vex)
+      : undefined;
+    if (verdictThread) cleanup.unshift(() => verdictThread.close());
     const pipeline = buildPipelineDeps({
       analyzers,
       tables,
@@ -102,6 +108,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       dbStore: blobs,
       registry: { ...access, ...options.registry },
       registryAllowList: allowList,
+      ...(verdictThread ? { verdictThread } : {}),
       policy,
       vex,
       db: dbOptions,

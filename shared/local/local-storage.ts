@@ -13,7 +13,16 @@ import { SqliteBlobStore } from "./sqlite-blob-store.js";
 import { SqliteBus } from "./sqlite-bus.js";
 import { SqliteTableStore } from "./sqlite-table-store.js";
 import { startCheckpointer } from "./sqlite-checkpointer.js";
-import { LOCAL_STORE_FILE, openLocalStore, syncLocalStore } from "./sqlite-database.js";
+import {
+  flushGroupCommit,
+  LOCAL_STORE_FILE,
+  openLocalStore,
+  startGroupCommit,
+  syncLocalStore,
+} from "./sqlite-database.js";
+
+/** How long the SQLite store gathers writes into one commit (`startGroupCommit`). */
+const GROUP_COMMIT_MS = 20;
 
 export interface LocalStorage {
   tables: TableStore;
@@ -21,16 +30,20 @@ export interface LocalStorage {
   bus: Bus & { depth(queue: string): Promise<number> };
   /** only with PORTCULLIS_LOCAL_STORE=azurite */
   azurite?: AzuriteInstance;
+  /** the SQLite file (the default store), for a thread that reads it on its own connection */
+  file?: string;
   /** true when `sync` makes every write so far durable; false on Azurite, which saves every few seconds */
   durableOnCommit: boolean;
   /** every write so far survives a power cut once this returns (before anyone outside is told) */
   sync(): void;
+  /** every write so far is visible to another connection to the store once this returns */
+  flush(): void;
   close(): Promise<void>;
 }
 
 /**
  * The local host's storage under `dataDir`. Default: one SQLite file, WAL: tables, queue hand-offs
- * and blobs survive a `kill -9` once a write returns, and a power cut once `sync` has run. `azurite`: Storage Queues,
+ * and blobs survive a `kill -9` once their commit window closes (20 ms), and a power cut once `sync` has run. `azurite`: Storage Queues,
  * Tables and Blobs on an embedded Azurite (the Functions-like setup, durable only after its save).
  */
 export async function openLocalStorage(
@@ -48,15 +61,19 @@ export async function openLocalStorage(
     }
     const db = openLocalStore(file);
     const stopCheckpoints = startCheckpointer(db, file, log);
+    const stopGroupCommit = startGroupCommit(db, GROUP_COMMIT_MS);
     const bus = new SqliteBus(db);
     return {
       tables: new SqliteTableStore(db),
       blobs: new SqliteBlobStore(db),
       bus,
       durableOnCommit: true,
+      file,
       sync: () => syncLocalStore(db),
+      flush: () => flushGroupCommit(db),
       async close() {
         await bus.close();
+        stopGroupCommit();
         await stopCheckpoints();
         db.close();
       },
@@ -77,6 +94,7 @@ export async function openLocalStorage(
     durableOnCommit: false,
     // Azurite cannot be made to save now; intake's journal carries the 202s instead
     sync: () => {},
+    flush: () => {},
     async close() {
       await bus.close();
       await azurite.stop();

@@ -1,6 +1,6 @@
 import type { BlobStore, BlobWrite } from "../ports/blob-store.js";
 import { assertBlobKey } from "../ports/fs-blob-store.js";
-import { type SqliteDatabase, prepared } from "./sqlite-database.js";
+import { type SqliteDatabase, prepared, transaction } from "./sqlite-database.js";
 
 /** Keys listed per round trip: the iterator never holds a statement open across an await. */
 const PAGE_KEYS = 512;
@@ -40,10 +40,10 @@ export class SqliteBlobStore implements BlobStore {
 
   async putMany(blobs: readonly BlobWrite[]): Promise<void> {
     for (const { key } of blobs) assertBlobKey(key);
-    this.#db.transaction(() => {
+    transaction(this.#db, () => {
       for (const { key, data, contentType } of blobs)
         prepared(this.#db, insertSql(data)).run(key, data, contentType ?? null);
-    })();
+    });
   }
 
   async has(key: string): Promise<boolean> {

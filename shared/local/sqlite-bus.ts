@@ -1,6 +1,6 @@
 import { decodeEnvelope, type Envelope, type Lease, type QueueTransport } from "../ports/queue-transport.js";
 import { TransportBus, type TransportBusOptions } from "../ports/transport-bus.js";
-import { type SqliteDatabase, prepared } from "./sqlite-database.js";
+import { type SqliteDatabase, prepared, transaction } from "./sqlite-database.js";
 import { ScanError } from "../model/errors.js";
 
 interface SqliteHandle {
@@ -17,8 +17,9 @@ const SWEEP_EVERY = 500;
  * (visibility timeout, delivery count, lock renewal, `<queue>-poison`), with the duplicate window
  * kept in the file too and checked in the send's own transaction, so a message id is dropped within
  * the window even across restarts, as Service Bus does. Every send, receive and completion is
- * committed before it returns (durable against `kill -9`; `syncLocalStore` makes it survive a power
- * cut before anyone outside is told).
+ * committed in order with the writes around it (in the host's commit window, `startGroupCommit`:
+ * a `kill -9` loses a suffix, never a completion without its handler's writes; `syncLocalStore`
+ * makes it survive a power cut before anyone outside is told).
  */
 export class SqliteBus extends TransportBus {
   readonly #transport: SqliteQueueTransport;
@@ -62,7 +63,7 @@ class SqliteQueueTransport implements QueueTransport {
   async receive(queue: string, max: number, visibilitySeconds: number): Promise<Lease[]> {
     const now = Date.now();
     const hiddenUntil = now + visibilitySeconds * 1000;
-    return this.#db.transaction(() => {
+    return transaction(this.#db, () => {
       const rows = prepared<[string, number, number], { id: number; text: string }>(
         this.#db,
         "SELECT id, text FROM queue_messages WHERE queue = ? AND visible_at <= ? ORDER BY id LIMIT ?",
@@ -77,7 +78,7 @@ class SqliteQueueTransport implements QueueTransport {
         const handle: SqliteHandle = { id: row.id, lock: taken.lock };
         return { queue, text: row.text, deliveryCount: taken.delivery_count, handle };
       });
-    })();
+    });
   }
 
   async extend(lease: Lease, visibilitySeconds: number): Promise<void> {
@@ -150,7 +151,7 @@ class SqliteQueueTransport implements QueueTransport {
       "INSERT OR IGNORE INTO queue_sent_ids (queue, message_id, sent_at) VALUES (?, ?, ?)",
     );
     // one commit for the whole batch; each id still checked against the window (and the batch itself)
-    const sent = this.#db.transaction(() =>
+    const sent = transaction(this.#db, () =>
       messages.map(({ messageId, envelopeJson, delaySeconds }) => {
         // an id last sent before the window opens is free again
         free.run(queue, messageId, cutoff);
@@ -158,7 +159,7 @@ class SqliteQueueTransport implements QueueTransport {
         this.#insert(queue, envelopeJson, delaySeconds, now);
         return true;
       }),
-    )();
+    );
     const before = this.#sends;
     this.#sends += messages.length;
     if (Math.floor(before / SWEEP_EVERY) !== Math.floor(this.#sends / SWEEP_EVERY)) {

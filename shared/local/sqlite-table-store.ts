@@ -11,7 +11,7 @@ import {
   type TableStore,
   type TableWrite,
 } from "../ports/table-store.js";
-import { type SqliteDatabase, prepared } from "./sqlite-database.js";
+import { type SqliteDatabase, prepared, transaction } from "./sqlite-database.js";
 
 /** Rows read per query round trip: the iterator never holds a statement open across an await. */
 const PAGE_ROWS = 256;
@@ -65,14 +65,14 @@ export class SqliteTableStore implements TableStore {
        ON CONFLICT (tbl, pk, rk) DO UPDATE SET etag = excluded.etag, props = excluded.props`,
     );
     // one commit for the whole set, where row-by-row upserts pay one each
-    this.#db.transaction(() => {
+    transaction(this.#db, () => {
       for (const r of rows)
         statement.run(
           ...this.#values(table, partitionKey, r.rowKey, r.properties),
           newEtag(),
           propsJson(r.properties),
         );
-    })();
+    });
   }
 
   async insertIfAbsent(
@@ -100,14 +100,14 @@ export class SqliteTableStore implements TableStore {
     const [tbl, pk, rk] = this.#values(table, partitionKey, rowKey, properties);
     const props = propsJson(properties);
     // compare and swap in one transaction: no writer can slip in between the check and the write
-    return this.#db.transaction((): TableWrite => {
+    return transaction(this.#db, (): TableWrite => {
       const { changes } = prepared(
         this.#db,
         "UPDATE table_rows SET etag = ?, props = ? WHERE tbl = ? AND pk = ? AND rk = ? AND etag = ?",
       ).run(next, props, tbl, pk, rk, etag);
       if (changes === 1) return { ok: true, etag: next };
       return { ok: false, conflict: this.#exists(tbl, pk, rk) ? "changed" : "missing" };
-    })();
+    });
   }
 
   async delete(
@@ -122,14 +122,14 @@ export class SqliteTableStore implements TableStore {
       prepared(this.#db, "DELETE FROM table_rows WHERE tbl = ? AND pk = ? AND rk = ?").run(tbl, pk, rk);
       return { ok: true, etag: "" };
     }
-    return this.#db.transaction((): TableWrite => {
+    return transaction(this.#db, (): TableWrite => {
       const { changes } = prepared(
         this.#db,
         "DELETE FROM table_rows WHERE tbl = ? AND pk = ? AND rk = ? AND etag = ?",
       ).run(tbl, pk, rk, etag);
       if (changes === 1) return { ok: true, etag: "" };
       return { ok: false, conflict: this.#exists(tbl, pk, rk) ? "changed" : "missing" };
-    })();
+    });
   }
 
   async *query(table: string, query: TableQuery): AsyncIterable<TableRow> {

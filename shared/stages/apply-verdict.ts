@@ -1,6 +1,6 @@
 import type { Match } from "../matching/match.js";
 import type { VerdictMessage } from "../model/messages.js";
-import type { Inventory } from "../model/report.js";
+import type { Inventory, Report } from "../model/report.js";
 import { SEVERITY_ORDER } from "../model/report.js";
 import { trackingMessage, verdictRun } from "../tracking/tracking-message.js";
 import { writeFindings, writePackageIndex } from "./findings.js";
@@ -30,15 +30,32 @@ export async function applyVerdict(
   matched: { matches: Match[]; db: DbStamp },
   deps: PipelineDeps,
 ): Promise<void> {
-  inventory.image.tags = scan.tags;
-  // the inventory is stored per digest: the same image in another repository is this repository's (its accepted risks, its report)
-  Object.assign(inventory.image, {
-    ref: run.image.ref,
-    registry: run.image.registry,
-    repository: run.image.repository,
-  });
-
+  asVerdictImage(inventory, scan, run.image);
   const report = await deps.decide(inventory, matched.matches, matched.db);
+  await storeVerdict(run, scan, report, deps);
+}
+
+/**
+ * The inventory as the image of this verdict: the scan row's tags, and the repository the run names
+ * (the inventory is stored per digest: the same image in another repository is this repository's,
+ * its accepted risks, its report). Before the policy runs on it.
+ */
+export function asVerdictImage(inventory: Inventory, scan: ScanState, image: VerdictMessage["image"]): void {
+  inventory.image.tags = scan.tags;
+  Object.assign(inventory.image, { ref: image.ref, registry: image.registry, repository: image.repository });
+}
+
+/**
+ * A decided report's records: the verdict record and diff, the report blob (`reportJson` when the
+ * caller has it as JSON already), the images, scans, findings and package-index rows, and tracking.
+ */
+export async function storeVerdict(
+  run: VerdictMessage,
+  scan: ScanState,
+  report: Report,
+  deps: PipelineDeps,
+  reportJson?: string,
+): Promise<void> {
   const { registry, repository, digest } = run.image;
   const reportKey = blobKeys.report(registry, repository, digest);
   // recorded before the report: a redelivery finds its own record and the same diff
@@ -62,7 +79,7 @@ export async function applyVerdict(
     },
     report.findings,
   );
-  await storeReport(deps.blobs, reportKey, report);
+  await storeReport(deps.blobs, reportKey, report, reportJson);
 
   const counts = Object.fromEntries(SEVERITY_ORDER.map((s) => [s, 0])) as Record<string, number>;
   for (const f of report.findings) if (!f.suppressed) counts[f.severity] = (counts[f.severity] ?? 0) + 1;

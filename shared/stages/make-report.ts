@@ -6,7 +6,7 @@ import type { Inventory, Report } from "../model/report.js";
 import { type Decision, decide } from "../policy/decide.js";
 import type { Policy } from "../policy/policy.js";
 import type { OpenVexDocument } from "../policy/vex.js";
-import { buildReport } from "../report/build-report.js";
+import { assembleReport, buildReport } from "../report/build-report.js";
 import type { DbStamp } from "./pipeline-deps.js";
 
 /** A stored inventory from before the configuration audit: its report must not read as audited. */
@@ -21,6 +21,8 @@ export interface VerdictInputs {
   vex?: readonly OpenVexDocument[];
   filters?: { ignoreUnfixed?: boolean; severity?: readonly Severity[] };
   now?: Date;
+  /** false: the report is not parsed against ReportSchema again (the pipeline's verdicts, see assembleReport) */
+  checkReport?: boolean;
 }
 
 /**
@@ -48,7 +50,7 @@ export function makeReport(
     ...(content ? { content } : {}),
   });
   const warnings = inventory.misconfigurations ? decision.warnings : [...decision.warnings, NOT_AUDITED];
-  const report = buildReport(
+  const report = (inputs.checkReport === false ? assembleReport : buildReport)(
     inventory,
     decision.findings,
     decision.verdict,

@@ -38,6 +38,11 @@ export interface PipelineDeps {
   match(inventory: Inventory): Promise<{ matches: Match[]; db: DbStamp }>;
   /** applies the policy: findings with tiers, remediation and the verdict */
   decide(inventory: Inventory, matches: Match[], db: DbStamp): Promise<Report>;
+  /**
+   * `match` then `decide` in one call, off the event loop (the local host's verdict thread), with the
+   * report as JSON too; absent = a rescan calls `match` and `decide` here.
+   */
+  matchAndDecide?(inventory: Inventory): Promise<{ report: Report; reportJson: string; db: DbStamp }>;
   now(): Date;
   log(message: string): void;
   /** GitHub tracking issues; absent = tracking is off and the verdict stage enqueues nothing */

@@ -23,7 +23,7 @@ interface StageEntry<Q extends QueueName> {
 export const STAGES = {
   "scan-requests": { handle: resolveScan, functionName: "stageResolve", localConcurrency: 4 },
   "layer-analysis": { handle: analyzeLayerStage, functionName: "stageLayerAnalysis", localConcurrency: 4 },
-  matching: { handle: matchStage, functionName: "stageMatching", localConcurrency: 2 },
+  matching: { handle: matchStage, functionName: "stageMatching", localConcurrency: 4 },
   verdict: { handle: verdictStage, functionName: "stageVerdict", localConcurrency: 2 },
   tracking: { handle: trackingStage, functionName: "stageTracking" },
 } as const satisfies { [Q in QueueName]?: StageEntry<Q> };

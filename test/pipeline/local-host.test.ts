@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalHost, startLocalHost } from "../../shared/local/host.js";
+import { readFindings } from "../../shared/stages/findings.js";
 import { TABLES } from "../../shared/stages/tables.js";
 import { buildDebianTestImage, type DebianTestImage } from "../support/debian-image.js";
 import { pushImage } from "../support/push-image.js";
@@ -96,9 +97,7 @@ describe("local host end to end", () => {
       status: "done",
       packages: image.packages.length,
     });
-    const findings = [];
-    for await (const f of host.pipeline.tables.query(TABLES.findings, { partitionKey: digest }))
-      findings.push(f.properties);
+    const findings = await readFindings(host.pipeline.tables, digest);
     expect(findings.map((f) => f.package).sort()).toEqual(["jq", "libjq1"]);
     for (const layer of image.layers) expect(blobGets(layer.digest)).toBe(1);
   });

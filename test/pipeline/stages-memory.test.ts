@@ -4,6 +4,7 @@ import { STAGE_HANDLERS } from "../../shared/stages/stage-queues.js";
 import { dispatch } from "../../shared/http/router.js";
 import { ScanError } from "../../shared/model/errors.js";
 import type { TableStore } from "../../shared/ports/table-store.js";
+import { readFindings } from "../../shared/stages/findings.js";
 import { readScan } from "../../shared/stages/scan-state.js";
 import { blobKeys, TABLES } from "../../shared/stages/tables.js";
 import { debianLayer, fileLayer, REGISTRY } from "./fake-registry.js";
@@ -79,7 +80,7 @@ describe("stages over MemoryBus and MemoryTableStore", () => {
       "CVE-2099-0001",
       "PCTEST-2024-0001",
     ]);
-    expect(await countRows(p.tables, TABLES.findings, image.identity.digest)).toBe(1);
+    expect(await readFindings(p.tables, image.identity.digest)).toHaveLength(1);
     expect(await countRows(p.tables, TABLES.packageIndex, "Debian:12|demo")).toBe(1);
     expect(p.registry.opened.sort()).toEqual(layers.map((l) => l.ref.digest).sort());
     expect(p.deliveries.matching).toBe(1);

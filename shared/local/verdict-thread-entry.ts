@@ -1,0 +1,47 @@
+// The verdict thread's side (verdict-thread.ts starts it): matching and the policy for a rescan, on
+// the second core, against the vulnerability DB read through its own read-only connection.
+import { parentPort, workerData } from "node:worker_threads";
+import Database from "better-sqlite3";
+import { matchInventory } from "../matching/match.js";
+import type { Inventory } from "../model/report.js";
+import type { AcceptedRisk, Policy } from "../policy/policy.js";
+import type { OpenVexDocument } from "../policy/vex.js";
+import { makeReport } from "../stages/make-report.js";
+import { openDb } from "../vulndb/db-read.js";
+import { SqliteBlobStore } from "./sqlite-blob-store.js";
+import type { VerdictJob, VerdictAnswer } from "./verdict-thread.js";
+
+const { file, policy, vex } = workerData as {
+  file: string;
+  policy: Policy;
+  vex: readonly OpenVexDocument[] | undefined;
+};
+const connection = new Database(file, { readonly: true, fileMustExist: true });
+connection.pragma("busy_timeout = 5000");
+const store = new SqliteBlobStore(connection);
+
+async function verdict(job: VerdictJob): Promise<VerdictAnswer> {
+  // the DB pointer is read every time: an update the host made since is used at once
+  const db = await openDb(store);
+  if (!db) return { id: job.id, noDb: true };
+  const inventory = JSON.parse(job.inventoryJson) as Inventory;
+  const matches = await matchInventory(inventory.packages, db, policy);
+  const stamp = { version: db.metadata.version, updatedAt: db.metadata.updatedAt };
+  const risks: readonly AcceptedRisk[] = job.acceptedRisks;
+  const { report } = makeReport(inventory, matches, stamp, {
+    policy: risks.length ? { ...policy, acceptedRisks: [...policy.acceptedRisks, ...risks] } : policy,
+    now: new Date(job.now),
+    checkReport: false,
+    ...(vex ? { vex } : {}),
+  });
+  return { id: job.id, reportJson: JSON.stringify(report), db: stamp };
+}
+
+parentPort!.on("message", (job: VerdictJob) => {
+  verdict(job).then(
+    (answer) => parentPort!.postMessage(answer),
+    (err: unknown) =>
+      parentPort!.postMessage({ id: job.id, error: err instanceof Error ? err.message : String(err) }),
+  );
+});
+parentPort!.postMessage({ ready: true });

@@ -1,0 +1,115 @@
+import { Worker } from "node:worker_threads";
+import type { Inventory } from "../model/report.js";
+import type { AcceptedRisk, Policy } from "../policy/policy.js";
+import type { OpenVexDocument } from "../policy/vex.js";
+import type { DbStamp } from "../stages/pipeline-deps.js";
+
+/** What the host sends the thread for one image. */
+export interface VerdictJob {
+  id: number;
+  /** the inventory as JSON: cheaper to write and read than a structured clone of its objects */
+  inventoryJson: string;
+  /** the repository's risks accepted on GitHub (tables are read on the host's side) */
+  acceptedRisks: AcceptedRisk[];
+  now: string;
+}
+
+export type VerdictAnswer =
+  | { id: number; reportJson: string; db: DbStamp }
+  | { id: number; noDb: true }
+  | { id: number; error: string };
+
+// Under tsx and vitest the entry is TypeScript: the thread registers tsx's loader before importing it
+// (a dev dependency, there only where the sources run); built, it is plain JavaScript.
+const ENTRY = new URL(
+  import.meta.url.endsWith(".ts") ? "./verdict-thread-entry.ts" : "./verdict-thread-entry.js",
+  import.meta.url,
+).href;
+const BOOT = ENTRY.endsWith(".ts")
+  ? `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(ENTRY)}); });`
+  : `import(${JSON.stringify(ENTRY)});`;
+
+/**
+ * A rescan's matching and policy on a worker thread, so the host's event loop keeps only the storage
+ * work and the second core does the rest: the local host's half of `PipelineDeps.matchAndDecide`.
+ * Started at the first rescan; a thread that dies fails the jobs it held (their deliveries are
+ * retried) and the next job starts another.
+ */
+export class VerdictThread {
+  readonly #file: string;
+  readonly #policy: Policy;
+  readonly #vex: readonly OpenVexDocument[] | undefined;
+  #worker: Worker | undefined;
+  #next = 0;
+  readonly #waiting = new Map<number, (answer: VerdictAnswer) => void>();
+
+  readonly #flush: () => void;
+
+  /**
+   * `file`: the local store's SQLite file, which holds the vulnerability DB the thread matches
+   * against; `flush` commits the host's open writes, so the thread reads the DB the host sees.
+   */
+  constructor(file: string, flush: () => void, policy: Policy, vex?: readonly OpenVexDocument[]) {
+    this.#file = file;
+    this.#flush = flush;
+    this.#policy = policy;
+    this.#vex = vex;
+  }
+
+  /** The report as JSON and the DB it was matched against; undefined when there is no DB yet (the caller's own path fetches it). */
+  async run(
+    inventory: Inventory,
+    acceptedRisks: AcceptedRisk[],
+    now: Date,
+  ): Promise<{ reportJson: string; db: DbStamp } | undefined> {
+    const worker = this.#start();
+    const id = this.#next++;
+    // a DB update the host wrote in its open commit window is read by the thread only once committed
+    this.#flush();
+    const answer = await new Promise<VerdictAnswer>((resolve) => {
+      this.#waiting.set(id, resolve);
+      const job: VerdictJob = {
+        id,
+        inventoryJson: JSON.stringify(inventory),
+        acceptedRisks,
+        now: now.toISOString(),
+      };
+      worker.postMessage(job);
+    });
+    if ("error" in answer)
+      // not a ScanError: a failed job is retried with its delivery
+      throw new Error(`verdict thread: ${answer.error}`);
+    if ("noDb" in answer) return undefined;
+    return { reportJson: answer.reportJson, db: answer.db };
+  }
+
+  #start(): Worker {
+    if (this.#worker) return this.#worker;
+    const worker = new Worker(BOOT, {
+      eval: true,
+      workerData: { file: this.#file, policy: this.#policy, vex: this.#vex },
+    });
+    // an idle thread does not keep the process alive; `close` ends it
+    worker.unref();
+    worker.on("message", (answer: VerdictAnswer | { ready: true }) => {
+      if ("ready" in answer) return;
+      this.#waiting.get(answer.id)?.(answer);
+      this.#waiting.delete(answer.id);
+    });
+    const fail = (why: string) => {
+      if (this.#worker === worker) this.#worker = undefined;
+      for (const [id, answer] of this.#waiting) answer({ id, error: why });
+      this.#waiting.clear();
+    };
+    worker.on("error", (err) => fail(err.message));
+    worker.on("exit", (code) => fail(`exited with code ${code}`));
+    this.#worker = worker;
+    return worker;
+  }
+
+  async close(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    if (worker) await worker.terminate();
+  }
+}

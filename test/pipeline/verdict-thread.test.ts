@@ -1,0 +1,85 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { SqliteBlobStore } from "../../shared/local/sqlite-blob-store.js";
+import { openLocalStore } from "../../shared/local/sqlite-database.js";
+import { VerdictThread } from "../../shared/local/verdict-thread.js";
+import { matchInventory } from "../../shared/matching/match.js";
+import { parsePolicy } from "../../shared/policy/load-policy.js";
+import { makeReport } from "../../shared/stages/make-report.js";
+import { buildDbFromRecords } from "../../shared/vulndb/db-build.js";
+import { openDb } from "../../shared/vulndb/db-read.js";
+import { inventory } from "../policy/match-builder.js";
+import { osvRecord } from "../vulndb/support/records.js";
+
+const POLICY = parsePolicy("acceptedRisks: []\n");
+const NOW = new Date("2025-01-01T00:00:00Z");
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+async function store() {
+  const dir = await mkdtemp(path.join(tmpdir(), "portcullis-verdict-thread-"));
+  const file = path.join(dir, "portcullis.sqlite");
+  const db = openLocalStore(file);
+  const thread = new VerdictThread(file, () => {}, POLICY);
+  cleanups.push(async () => {
+    await thread.close();
+    db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { blobs: new SqliteBlobStore(db), thread };
+}
+
+describe("the local host's verdict thread (a rescan's matching and policy on the second core)", () => {
+  it("answers the report the event loop's own match and decide make, with the repository's accepted risks", async () => {
+    const { blobs, thread } = await store();
+    await buildDbFromRecords(
+      blobs,
+      [
+        osvRecord("CVE-2099-0001", "Debian:12", "openssl", [{ introduced: "0" }]),
+        osvRecord("CVE-2099-0002", "Debian:12", "openssl", [{ introduced: "0" }, { fixed: "9.0.0-1" }]),
+      ],
+      { now: NOW },
+    );
+    const risks = [
+      { id: "CVE-2099-0002", reason: "not reachable (accepted by a on #1)", expires: "2030-01-01" },
+    ];
+    const answer = await thread.run(inventory(), risks, NOW);
+    expect(answer).toBeDefined();
+
+    const db = (await openDb(blobs))!;
+    const stamp = { version: db.metadata.version, updatedAt: db.metadata.updatedAt };
+    const policy = { ...POLICY, acceptedRisks: risks };
+    const here = makeReport(inventory(), await matchInventory(inventory().packages, db, policy), stamp, {
+      policy,
+      now: NOW,
+    }).report;
+    expect(answer!.db).toEqual(stamp);
+    expect(JSON.parse(answer!.reportJson)).toEqual(here);
+    expect(here.findings.map((f) => [f.id, f.suppressed?.kind])).toEqual(
+      expect.arrayContaining([["CVE-2099-0002", "accepted-risk"]]),
+    );
+  });
+
+  it("says there is no DB rather than guess, and fails a job it cannot run (retryable) without losing the next one", async () => {
+    const { blobs, thread } = await store();
+    expect(await thread.run(inventory(), [], NOW)).toBeUndefined();
+    // an inventory the thread cannot match fails that job alone, as a retryable error
+    await buildDbFromRecords(
+      blobs,
+      [osvRecord("CVE-2099-0003", "Debian:12", "openssl", [{ introduced: "0" }])],
+      {
+        now: NOW,
+      },
+    );
+    const broken = { ...inventory(), packages: null } as unknown as ReturnType<typeof inventory>;
+    await expect(thread.run(broken, [], NOW)).rejects.toThrow(/verdict thread/);
+    const after = await thread.run(inventory(), [], NOW);
+    expect(JSON.parse(after!.reportJson).findings.map((f: { id: string }) => f.id)).toEqual([
+      "CVE-2099-0003",
+    ]);
+  });
+});
