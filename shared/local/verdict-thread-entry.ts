@@ -3,6 +3,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { matchInventory } from "../matching/match.js";
+import { ScanError } from "../model/errors.js";
 import type { Inventory } from "../model/report.js";
 import type { AcceptedRisk, Policy } from "../policy/policy.js";
 import type { OpenVexDocument } from "../policy/vex.js";
@@ -41,7 +42,11 @@ parentPort!.on("message", (job: VerdictJob) => {
   verdict(job).then(
     (answer) => parentPort!.postMessage(answer),
     (err: unknown) =>
-      parentPort!.postMessage({ id: job.id, error: err instanceof Error ? err.message : String(err) }),
+      parentPort!.postMessage(
+        err instanceof ScanError
+          ? { id: job.id, error: err.message, code: err.code, permanent: err.permanent }
+          : { id: job.id, error: err instanceof Error ? err.message : String(err) },
+      ),
   );
 });
 parentPort!.postMessage({ ready: true });

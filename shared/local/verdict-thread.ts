@@ -1,4 +1,6 @@
 import { Worker } from "node:worker_threads";
+import type { ErrorCode } from "../model/error-codes.js";
+import { InvariantError, ScanError } from "../model/errors.js";
 import type { Inventory } from "../model/report.js";
 import type { AcceptedRisk, Policy } from "../policy/policy.js";
 import type { OpenVexDocument } from "../policy/vex.js";
@@ -17,7 +19,8 @@ export interface VerdictJob {
 export type VerdictAnswer =
   | { id: number; reportJson: string; db: DbStamp }
   | { id: number; noDb: true }
-  | { id: number; error: string };
+  /** a ScanError keeps its code and permanence across the thread; anything else is retried */
+  | { id: number; error: string; code?: ErrorCode; permanent?: boolean };
 
 // Under tsx and vitest the entry is TypeScript: the thread registers tsx's loader before importing it
 // (a dev dependency, there only where the sources run); built, it is plain JavaScript.
@@ -76,9 +79,12 @@ export class VerdictThread {
       };
       worker.postMessage(job);
     });
-    if ("error" in answer)
-      // not a ScanError: a failed job is retried with its delivery
-      throw new Error(`verdict thread: ${answer.error}`);
+    if ("error" in answer) {
+      if (answer.code !== undefined)
+        throw new ScanError(answer.code, answer.error, { permanent: answer.permanent ?? true });
+      // no ScanError (the thread stopped, or a bug): a failed job is retried with its delivery
+      throw new InvariantError(`verdict thread: ${answer.error}`);
+    }
     if ("noDb" in answer) return undefined;
     return { reportJson: answer.reportJson, db: answer.db };
   }

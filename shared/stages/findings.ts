@@ -1,3 +1,4 @@
+import { ScanError } from "../model/errors.js";
 import { createHash } from "node:crypto";
 import pLimit from "p-limit";
 import { z } from "zod";
@@ -133,7 +134,11 @@ export async function readFindings(tables: TableStore, digest: string): Promise<
   for (let n = 0; n < head.parts; n++) {
     const part = parts.get(n);
     if (!part || part.set !== head.set)
-      throw new Error(`the findings rows of ${digest} are incomplete: a verdict is rewriting them`);
+      throw new ScanError(
+        "concurrent-update",
+        `the findings rows of ${digest} are incomplete: a verdict is rewriting them`,
+        { permanent: false },
+      );
     json += part.json;
   }
   return z.array(FindingRowSchema).parse(JSON.parse(json));

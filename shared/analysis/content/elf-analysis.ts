@@ -184,11 +184,14 @@ export function elfStringRanges(b: Buffer): [number, number][] {
   return out;
 }
 
+// one table for every call (the walk is one thread): no 4 KiB typed array allocated per code section
+const ENTROPY_COUNTS = new Uint32Array(1024);
+
 /** Entropy in bits per byte over evenly spaced 4 KiB samples (all of it when small). */
 function sampledEntropy(b: Buffer, offset: number, size: number): number {
   // four count tables, one per byte lane: code repeats bytes, and one table stalls on its own
   // increments (this loop was most of the ELF analysis)
-  const counts = new Uint32Array(1024);
+  const counts = ENTROPY_COUNTS.fill(0);
   const bytes = new Uint8Array(b.buffer, b.byteOffset, b.length);
   const chunk = 4096;
   const chunks = Math.ceil(Math.min(size, ENTROPY_SAMPLE_BYTES) / chunk);
