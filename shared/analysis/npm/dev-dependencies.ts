@@ -65,7 +65,10 @@ export function squashNpm(layers: readonly LayerData[]): NpmFact | undefined {
       if (ids.length > 0) fact.devTrees.push({ root: dir, ids });
     }
   }
-  const graphs = installedGraphs(live, trees, projects, (root) => !hidden.has(root) && !lockDirs.has(root));
+  // a tree marked by its own lockfile, or inside one so marked (a workspace's nested node_modules), keeps that
+  const marked = [...trees].filter((t) => hidden.has(t) || lockDirs.has(t));
+  const unmarked = (root: string) => !marked.some((t) => t === root || t === "" || root.startsWith(`${t}/`));
+  const graphs = installedGraphs(live, trees, projects, unmarked);
   if (graphs.length > 0) fact.graphs = graphs;
   return fact.lockfiles.length > 0 || fact.devTrees.length > 0 || graphs.length > 0 ? fact : undefined;
 }

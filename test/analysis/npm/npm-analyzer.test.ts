@@ -499,14 +499,26 @@ describe("npm, a tree with no lockfile: dev told from the project's package.json
     expect(broken.packages.filter((p) => p.dev)).toEqual([]);
   });
 
-  it("leaves the hidden lockfile's answer alone when it is there", async () => {
+  it("leaves the hidden lockfile's answer alone when it is there, inside its tree too", async () => {
     const tree = manifests({
       "app/package.json": { devDependencies: { a: "1" } },
       "app/node_modules/a/package.json": { name: "a", version: "1.0.0" },
-      "app/node_modules/.package-lock.json": { packages: { "node_modules/a": { version: "1.0.0" } } },
+      "app/node_modules/.package-lock.json": {
+        packages: {
+          "node_modules/a": { version: "1.0.0" },
+          "packages/w/node_modules/b": { version: "1.0.0" },
+        },
+      },
+      // a workspace's own node_modules: the root's hidden lockfile speaks for it
+      "app/packages/w/package.json": { name: "w", devDependencies: { b: "1" } },
+      "app/packages/w/node_modules/b/package.json": { name: "b", version: "1.0.0" },
     });
     const { packages } = await inventory(tree);
+    expect(ids(packages)).toEqual(["a@1.0.0", "b@1.0.0"]);
     expect(packages.filter((p) => p.dev)).toEqual([]);
+    // without the hidden lockfile, each tree's own package.json tells
+    const bare = await inventory(tree.filter((e) => !e.name.endsWith(".package-lock.json")));
+    expect(ids(bare.packages.filter((p) => p.dev))).toEqual(["a@1.0.0", "b@1.0.0"]);
   });
 
   it("walks a tree nested a thousand deep, and a dev chain through it, without overflowing", async () => {
