@@ -87,17 +87,69 @@ function installedGraphs(
     const production = Object.keys(project.dependencies);
     const prod = new Set(production);
     const devDependencies = Object.keys(project.devDependencies).filter((n) => !prod.has(n));
-    graphs.set(root, { root, production, devDependencies, deps: {} });
+    const workspaces = workspacesOf(root, project, projects);
+    graphs.set(root, {
+      root,
+      production,
+      devDependencies,
+      deps: {},
+      ...(workspaces.length > 0 ? { workspaces } : {}),
+    });
   }
   if (graphs.size === 0) return [];
   for (const { path, data } of live) {
     const d = data as NpmData;
     if (!("deps" in d) || !d.deps) continue;
     const at = path.indexOf("node_modules/");
-    const graph = graphs.get(at === 0 ? "" : path.slice(0, at - 1));
-    if (graph) graph.deps[installKey(graph.root, path)] = d.deps;
+    let tree = at === 0 ? "" : path.slice(0, at - 1);
+    const own = graphs.get(tree);
+    if (own) own.deps[installKey(tree, path)] = d.deps;
+    // a workspace's own node_modules belongs to the root's graph as well
+    while (tree !== "") {
+      tree = dirname(tree);
+      const graph = graphs.get(tree);
+      if (graph?.workspaces) graph.deps[installKey(tree, path)] = d.deps;
+    }
   }
   return [...graphs.values()];
+}
+
+/** The projects under `root` its `workspaces` globs name, by directory relative to the root. */
+function workspacesOf(
+  root: string,
+  project: ProjectManifest,
+  projects: ReadonlyMap<string, ProjectManifest>,
+): NonNullable<InstalledGraph["workspaces"]> {
+  if (!project.workspaces) return [];
+  // a glob of many stars would backtrack for long on a long path: no real workspace needs them
+  const globs = project.workspaces.filter((g) => g.split("*").length <= 9).map(globToRegExp);
+  const out: NonNullable<InstalledGraph["workspaces"]> = [];
+  for (const [dir, p] of projects) {
+    if (dir === root || (root !== "" && !dir.startsWith(`${root}/`))) continue;
+    const rel = root ? dir.slice(root.length + 1) : dir;
+    if (rel.includes("node_modules") || !globs.some((g) => g.test(rel))) continue;
+    const production = Object.keys(p.dependencies);
+    const prod = new Set(production);
+    out.push({
+      dir: rel,
+      production,
+      devDependencies: Object.keys(p.devDependencies).filter((n) => !prod.has(n)),
+    });
+  }
+  return out;
+}
+
+/** `packages/*`, `apps/**`, `./tools/cli/` as a whole-path pattern. */
+function globToRegExp(glob: string): RegExp {
+  const body = glob
+    .replace(/^\.\//, "")
+    .replace(/\/+$/, "")
+    .split(/(\*\*|\*)/)
+    .map((part) =>
+      part === "**" ? ".*" : part === "*" ? "[^/]*" : part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"),
+    )
+    .join("");
+  return new RegExp(`^${body}$`);
 }
 
 /** `app/node_modules/a/package.json` under root `app` → `node_modules/a`. */
@@ -137,12 +189,13 @@ export function markInstalledDev(packages: Package[], fact: unknown): void {
   }
 }
 
-/** The install paths of the npm packages found under `root`'s `node_modules`. */
+/** The install paths of the npm packages in a `node_modules` under `root` (its workspaces' too). */
 function installedKeys(packages: readonly Package[], root: string): Set<string> {
-  const prefix = under(root, "node_modules/");
+  const prefix = root ? `${root}/` : "";
   const keys = new Set<string>();
   for (const p of packages)
     if (p.purl.startsWith("pkg:npm/"))
-      for (const path of p.paths) if (path.startsWith(prefix)) keys.add(installKey(root, path));
+      for (const path of p.paths)
+        if (path.startsWith(prefix) && path.includes("node_modules/")) keys.add(installKey(root, path));
   return keys;
 }

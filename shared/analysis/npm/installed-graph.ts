@@ -8,6 +8,8 @@ export interface InstalledGraph {
   /** the root package.json's dependencies, optionalDependencies and peerDependencies */
   production: string[];
   devDependencies: string[];
+  /** the root's workspaces (a production edge each), by directory relative to the root */
+  workspaces?: { dir: string; production: string[]; devDependencies: string[] }[];
   /** install path → the names it depends on (packages with none are left out) */
   deps: Record<string, string[]>;
 }
@@ -19,20 +21,31 @@ export interface InstalledGraph {
  */
 export function devInstallPaths(graph: InstalledGraph, installed: ReadonlySet<string>): Set<string> {
   const exists = (key: string) => installed.has(key) || Object.hasOwn(graph.deps, key);
-  const production = reach(graph, graph.production, exists, new Set());
-  return reach(graph, graph.devDependencies, exists, production);
+  const from = (dir: string, names: readonly string[]) => names.map((name) => ({ from: dir, name }));
+  const workspaces = graph.workspaces ?? [];
+  const production = reach(
+    graph,
+    [...from("", graph.production), ...workspaces.flatMap((w) => from(w.dir, w.production))],
+    exists,
+    new Set(),
+  );
+  const dev = [
+    ...from("", graph.devDependencies),
+    ...workspaces.flatMap((w) => from(w.dir, w.devDependencies)),
+  ];
+  return reach(graph, dev, exists, production);
 }
 
-/** Every install path reachable from the root's `names`, skipping (and not passing through) `seen`. */
+/** Every install path reachable from `starts`, skipping (and not passing through) `seen`. */
 function reach(
   graph: InstalledGraph,
-  names: readonly string[],
+  starts: readonly { from: string; name: string }[],
   exists: (key: string) => boolean,
   seen: ReadonlySet<string>,
 ): Set<string> {
   const out = new Set<string>();
   // an explicit queue: a tree nested thousands deep must not overflow the stack
-  const queue: { from: string; name: string }[] = names.map((name) => ({ from: "", name }));
+  const queue = [...starts];
   for (let i = 0; i < queue.length; i++) {
     const { from, name } = queue[i]!;
     const key = resolve(from, name, exists);

@@ -26,6 +26,7 @@ export function readInstalledPackageJson(content: Buffer): InstalledManifest | s
 
 // far beyond any real manifest's dependency list
 const MAX_DEPENDENCIES = 10_000;
+const MAX_WORKSPACES = 1_000;
 
 /** A project's package.json: its dependency names and ranges, production and dev apart. */
 export function readProjectPackageJson(content: Buffer): ProjectManifest | string {
@@ -37,9 +38,16 @@ export function readProjectPackageJson(content: Buffer): ProjectManifest | strin
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) return "not a JSON object";
   const m = json as Record<string, unknown>;
+  const globs = Array.isArray(m.workspaces)
+    ? m.workspaces
+    : (m.workspaces as { packages?: unknown } | undefined)?.packages;
+  const workspaces = Array.isArray(globs)
+    ? globs.filter((g): g is string => typeof g === "string" && g.length <= 1024).slice(0, MAX_WORKSPACES)
+    : [];
   return {
     dependencies: ranges(m.peerDependencies, m.optionalDependencies, m.dependencies),
     devDependencies: ranges(m.devDependencies),
+    ...(workspaces.length > 0 ? { workspaces } : {}),
   };
 }
 

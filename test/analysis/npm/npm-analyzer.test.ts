@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -470,6 +470,43 @@ describe("npm, a tree with no lockfile: dev told from the project's package.json
       expect(ids(packages)).toEqual(flattenNpmLs(npmLs(dir)));
       expect(ids(packages.filter((p) => !p.dev))).toEqual(flattenNpmLs(npmLs(dir, "--omit=dev")));
       expect(ids(packages.filter((p) => p.dev))).toEqual(["d@1.0.0", "e@1.0.0", "f@1.0.0", "q@2.0.0"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it("takes a workspace's dependencies as production and its devDependencies as dev, as npm ls --omit=dev does", async () => {
+    const files = {
+      "package.json": {
+        name: "app",
+        version: "1.0.0",
+        workspaces: ["packages/*"],
+        devDependencies: { x: "*", z: "*" },
+      },
+      // x is the root's devDependency and the workspace's dependency: production
+      "packages/w/package.json": {
+        name: "w",
+        version: "1.0.0",
+        dependencies: { x: "*", v: "*" },
+        devDependencies: { y: "*" },
+      },
+      "packages/w/node_modules/v/package.json": { name: "v", version: "2.0.0" },
+      "node_modules/x/package.json": { name: "x", version: "1.0.0" },
+      "node_modules/y/package.json": { name: "y", version: "1.0.0" },
+      "node_modules/z/package.json": { name: "z", version: "1.0.0" },
+      "node_modules/v/package.json": { name: "v", version: "1.0.0" },
+    };
+    const dir = mkdtempSync(path.join(tmpdir(), "portcullis-npm-ws-"));
+    try {
+      for (const [rel, json] of Object.entries(files)) {
+        mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+        writeFileSync(path.join(dir, rel), JSON.stringify(json));
+      }
+      symlinkSync("../packages/w", path.join(dir, "node_modules/w"));
+      const { packages } = await inventory(await dirAsEntries(dir, "srv/"));
+      expect(ids(packages)).toEqual(flattenNpmLs(npmLs(dir)));
+      expect(ids(packages.filter((p) => !p.dev))).toEqual(flattenNpmLs(npmLs(dir, "--omit=dev")));
+      expect(ids(packages.filter((p) => p.dev))).toEqual(["y@1.0.0", "z@1.0.0"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
