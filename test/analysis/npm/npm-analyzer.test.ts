@@ -531,6 +531,30 @@ describe("npm, a tree with no lockfile: dev told from the project's package.json
     const bare = await inventory(tree.filter((e) => e.name !== "app/package.json"));
     expect(ids(bare.packages)).toEqual(["a@1.0.0", "b@1.0.0", "c@1.0.0"]);
     expect(bare.packages.filter((p) => p.dev)).toEqual([]);
+    // workspaces that are no list, and a glob of stars against a long path, name no workspace and end
+    const odd = await inventory([
+      ...tree.slice(1),
+      {
+        name: "app/package.json",
+        content: JSON.stringify({
+          devDependencies: { b: "1" },
+          workspaces: { packages: [`${"**/".repeat(20)}!`, 7, "packages/*"] },
+        }),
+      },
+      { name: `app/${"a/".repeat(200)}package.json`, content: JSON.stringify({ dependencies: { c: "1" } }) },
+      { name: "app/packages/w/package.json", content: JSON.stringify({ dependencies: { b: "1" } }) },
+    ]);
+    // the one real glob names packages/w, whose dependency b is production
+    expect(odd.packages.filter((p) => p.dev)).toEqual([]);
+    const notList = await inventory([
+      ...tree.slice(1),
+      {
+        name: "app/package.json",
+        content: JSON.stringify({ devDependencies: { b: "1" }, workspaces: "packages/*" }),
+      },
+      { name: "app/packages/w/package.json", content: JSON.stringify({ dependencies: { b: "1" } }) },
+    ]);
+    expect(ids(notList.packages.filter((p) => p.dev))).toEqual(["b@1.0.0"]);
     // a project package.json that is no JSON object is no project either
     const broken = await inventory([...tree.slice(1), { name: "app/package.json", content: "[1" }]);
     expect(broken.packages.filter((p) => p.dev)).toEqual([]);
