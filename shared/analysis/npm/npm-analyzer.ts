@@ -34,7 +34,8 @@ export const identifyNpmPackage = languageIdentity({
  */
 export const npmAnalyzer: Analyzer = {
   name: "npm",
-  version: 3,
+  // 4: an installed manifest's data carries its dependency names
+  version: 4,
   maxFileSize: 32 * 1024 * 1024,
   extensions: ["json", "lock", "yaml"],
   required(path) {
@@ -100,18 +101,25 @@ function analyzeInstalled(path: string, content: Buffer): AnalyzerOutput {
   // node_modules) are no tree a lockfile sits beside
   const rest = path.slice(at + "node_modules/".length);
   const top = !rest.includes("node_modules/") || rest.startsWith(".pnpm/");
-  const data: NpmData | undefined =
-    at >= 0 && top ? { tree: at === 0 ? "" : path.slice(0, at - 1) } : undefined;
+  const tree = at >= 0 && top ? { tree: at === 0 ? "" : path.slice(0, at - 1) } : undefined;
   if (content.length > MAX_PACKAGE_JSON) {
     return {
-      ...(data ? { data } : {}),
+      ...(tree ? { data: tree } : {}),
       warnings: problemsToWarnings(path, [`${content.length} bytes is too large for a package manifest`]),
     };
   }
   const read = readInstalledPackageJson(content);
   if (typeof read === "string")
-    return { ...(data ? { data } : {}), warnings: problemsToWarnings(path, [read]) };
-  return { packages: [toRecord(read)], ...(data ? { data } : {}) };
+    return { ...(tree ? { data: tree } : {}), warnings: problemsToWarnings(path, [read]) };
+  // the names it depends on, for a tree with no lockfile to say what is dev
+  const deps = at >= 0 && read.deps.length > 0 ? { deps: read.deps } : undefined;
+  const data: NpmData | undefined = tree || deps ? { ...tree, ...deps } : undefined;
+  return {
+    ...(typeof read.package === "string"
+      ? { warnings: problemsToWarnings(path, [read.package]) }
+      : { packages: [toRecord(read.package)] }),
+    ...(data ? { data } : {}),
+  };
 }
 
 function readJsonLock(text: string): NpmRead {

@@ -14,6 +14,8 @@ export interface ProjectManifest {
   /** dependencies, optionalDependencies and peerDependencies: name → range */
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
+  /** npm/yarn workspace globs (`packages/*`), relative to the project */
+  workspaces?: string[];
 }
 
 export const packageId = (p: NpmPackage) => `${p.name}@${p.version}`;

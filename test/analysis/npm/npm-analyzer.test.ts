@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -402,4 +402,205 @@ describe("npm, hostile", () => {
       expect(npmAnalyzer.required(p)).toBe(false);
     }
   });
+});
+
+describe("npm, a tree with no lockfile: dev told from the project's package.json, as npm does", () => {
+  // npm ls computes dev from the installed tree when no lockfile tells it; it exits 1 on problems
+  // (an extraneous package) and still prints the tree
+  const npmLs = (dir: string, ...extra: string[]) => {
+    const args = ["ls", "--json", "--all", "--long", "--offline", ...extra];
+    try {
+      return JSON.parse(
+        execFileSync("npm", args, { cwd: dir, encoding: "utf8", stdio: "pipe" }),
+      ) as NpmLsNode;
+    } catch (err) {
+      return JSON.parse((err as { stdout: string }).stdout) as NpmLsNode;
+    }
+  };
+  const withoutLockfiles = (rel: string) =>
+    rel !== "package-lock.json" && rel !== "node_modules/.package-lock.json";
+  const manifests = (files: Record<string, object>): Entry[] =>
+    Object.entries(files).map(([name, json]) => ({ name, content: Buffer.from(JSON.stringify(json)) }));
+
+  it("marks dev in a real npm tree whose hidden lockfile and package-lock.json are gone, as npm ls --omit=dev does", async () => {
+    const copy = mkdtempSync(path.join(tmpdir(), "portcullis-npm-nolock-"));
+    try {
+      execFileSync("cp", ["-r", `${tree.dir}/.`, copy]);
+      rmSync(path.join(copy, "package-lock.json"));
+      rmSync(path.join(copy, "node_modules/.package-lock.json"));
+      const prod = flattenNpmLs(npmLs(copy, "--omit=dev"));
+      // npm computes the same production set from the bare tree as it did from its lockfile
+      expect(prod).toEqual(flattenNpmLs(tree.lsProd));
+      const { packages } = await inventory(await dirAsEntries(copy, "app/", withoutLockfiles));
+      expect(ids(packages)).toEqual(flattenNpmLs(npmLs(copy)));
+      expect(ids(packages.filter((p) => !p.dev))).toEqual(prod);
+      expect(ids(packages.filter((p) => p.dev))).toEqual(["is-number@7.0.0"]);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it("follows Node's resolution through a cycle, a nested copy that shadows a hoisted one and an optional dependency, as npm ls --omit=dev does", async () => {
+    const files = {
+      "package.json": {
+        name: "app",
+        version: "1.0.0",
+        dependencies: { p: "*" },
+        devDependencies: { d: "*" },
+      },
+      // p and q need each other: a cycle reached from production
+      "node_modules/p/package.json": { name: "p", version: "1.0.0", dependencies: { q: "*" } },
+      "node_modules/q/package.json": { name: "q", version: "1.0.0", peerDependencies: { p: "*" } },
+      // d finds its own q@2 before the hoisted q@1
+      "node_modules/d/package.json": { name: "d", version: "1.0.0", dependencies: { q: "*", e: "*" } },
+      "node_modules/d/node_modules/q/package.json": { name: "q", version: "2.0.0" },
+      "node_modules/e/package.json": { name: "e", version: "1.0.0", optionalDependencies: { f: "*" } },
+      "node_modules/e/node_modules/f/package.json": { name: "f", version: "1.0.0" },
+      // nothing needs f@2: extraneous, neither production nor dev
+      "node_modules/f/package.json": { name: "f", version: "2.0.0" },
+    };
+    const dir = mkdtempSync(path.join(tmpdir(), "portcullis-npm-graph-"));
+    try {
+      for (const [rel, json] of Object.entries(files)) {
+        mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+        writeFileSync(path.join(dir, rel), JSON.stringify(json));
+      }
+      const { packages, warnings } = await inventory(await dirAsEntries(dir, "srv/"));
+      expect(warnings.map((w) => w.code)).toEqual(["os-unknown"]);
+      expect(ids(packages)).toEqual(flattenNpmLs(npmLs(dir)));
+      expect(ids(packages.filter((p) => !p.dev))).toEqual(flattenNpmLs(npmLs(dir, "--omit=dev")));
+      expect(ids(packages.filter((p) => p.dev))).toEqual(["d@1.0.0", "e@1.0.0", "f@1.0.0", "q@2.0.0"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it("takes a workspace's dependencies as production and its devDependencies as dev, as npm ls --omit=dev does", async () => {
+    const files = {
+      "package.json": {
+        name: "app",
+        version: "1.0.0",
+        workspaces: ["packages/*"],
+        devDependencies: { x: "*", z: "*" },
+      },
+      // x is the root's devDependency and the workspace's dependency: production
+      "packages/w/package.json": {
+        name: "w",
+        version: "1.0.0",
+        dependencies: { x: "*", v: "*" },
+        devDependencies: { y: "*" },
+      },
+      "packages/w/node_modules/v/package.json": { name: "v", version: "2.0.0" },
+      "node_modules/x/package.json": { name: "x", version: "1.0.0" },
+      "node_modules/y/package.json": { name: "y", version: "1.0.0" },
+      "node_modules/z/package.json": { name: "z", version: "1.0.0" },
+      "node_modules/v/package.json": { name: "v", version: "1.0.0" },
+    };
+    const dir = mkdtempSync(path.join(tmpdir(), "portcullis-npm-ws-"));
+    try {
+      for (const [rel, json] of Object.entries(files)) {
+        mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+        writeFileSync(path.join(dir, rel), JSON.stringify(json));
+      }
+      symlinkSync("../packages/w", path.join(dir, "node_modules/w"));
+      const { packages } = await inventory(await dirAsEntries(dir, "srv/"));
+      expect(ids(packages)).toEqual(flattenNpmLs(npmLs(dir)));
+      expect(ids(packages.filter((p) => !p.dev))).toEqual(flattenNpmLs(npmLs(dir, "--omit=dev")));
+      expect(ids(packages.filter((p) => p.dev))).toEqual(["y@1.0.0", "z@1.0.0"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it("walks nothing through a dependencies field that is not an object, and marks nothing without the project's package.json", async () => {
+    const tree = manifests({
+      "app/package.json": { dependencies: { a: "1" }, devDependencies: { b: "1" } },
+      "app/node_modules/a/package.json": { name: "a", version: "1.0.0", dependencies: ["c"] },
+      "app/node_modules/b/package.json": {
+        name: "b",
+        version: "1.0.0",
+        dependencies: "c",
+        peerDependencies: null,
+      },
+      "app/node_modules/c/package.json": { name: "c", version: "1.0.0" },
+    });
+    const { packages, warnings } = await inventory(tree);
+    expect(warnings.map((w) => w.code)).toEqual(["os-unknown"]);
+    // c is reached by neither (the lists are no objects): extraneous, not dev
+    expect(ids(packages.filter((p) => p.dev))).toEqual(["b@1.0.0"]);
+    const bare = await inventory(tree.filter((e) => e.name !== "app/package.json"));
+    expect(ids(bare.packages)).toEqual(["a@1.0.0", "b@1.0.0", "c@1.0.0"]);
+    expect(bare.packages.filter((p) => p.dev)).toEqual([]);
+    // workspaces that are no list, and a glob of stars against a long path, name no workspace and end
+    const odd = await inventory([
+      ...tree.slice(1),
+      {
+        name: "app/package.json",
+        content: JSON.stringify({
+          devDependencies: { b: "1" },
+          workspaces: { packages: [`${"**/".repeat(20)}!`, 7, "packages/*"] },
+        }),
+      },
+      { name: `app/${"a/".repeat(200)}package.json`, content: JSON.stringify({ dependencies: { c: "1" } }) },
+      { name: "app/packages/w/package.json", content: JSON.stringify({ dependencies: { b: "1" } }) },
+    ]);
+    // the one real glob names packages/w, whose dependency b is production
+    expect(odd.packages.filter((p) => p.dev)).toEqual([]);
+    const notList = await inventory([
+      ...tree.slice(1),
+      {
+        name: "app/package.json",
+        content: JSON.stringify({ devDependencies: { b: "1" }, workspaces: "packages/*" }),
+      },
+      { name: "app/packages/w/package.json", content: JSON.stringify({ dependencies: { b: "1" } }) },
+    ]);
+    expect(ids(notList.packages.filter((p) => p.dev))).toEqual(["b@1.0.0"]);
+    // a project package.json that is no JSON object is no project either
+    const broken = await inventory([...tree.slice(1), { name: "app/package.json", content: "[1" }]);
+    expect(broken.packages.filter((p) => p.dev)).toEqual([]);
+  });
+
+  it("leaves the hidden lockfile's answer alone when it is there, inside its tree too", async () => {
+    const tree = manifests({
+      "app/package.json": { devDependencies: { a: "1" } },
+      "app/node_modules/a/package.json": { name: "a", version: "1.0.0" },
+      "app/node_modules/.package-lock.json": {
+        packages: {
+          "node_modules/a": { version: "1.0.0" },
+          "packages/w/node_modules/b": { version: "1.0.0" },
+        },
+      },
+      // a workspace's own node_modules: the root's hidden lockfile speaks for it
+      "app/packages/w/package.json": { name: "w", devDependencies: { b: "1" } },
+      "app/packages/w/node_modules/b/package.json": { name: "b", version: "1.0.0" },
+    });
+    const { packages } = await inventory(tree);
+    expect(ids(packages)).toEqual(["a@1.0.0", "b@1.0.0"]);
+    expect(packages.filter((p) => p.dev)).toEqual([]);
+    // without the hidden lockfile, each tree's own package.json tells
+    const bare = await inventory(tree.filter((e) => !e.name.endsWith(".package-lock.json")));
+    expect(ids(bare.packages.filter((p) => p.dev))).toEqual(["a@1.0.0", "b@1.0.0"]);
+  });
+
+  it("walks a tree nested a thousand deep, and a dev chain through it, without overflowing", async () => {
+    const depth = 1000;
+    const files: Record<string, object> = {
+      "app/package.json": { dependencies: { top: "1" }, devDependencies: { n0: "1" } },
+      "app/node_modules/top/package.json": { name: "top", version: "1.0.0" },
+    };
+    let dir = "app";
+    for (let i = 0; i < depth; i++) {
+      dir = `${dir}/node_modules/n${i}`;
+      // each one needs the next, nested inside it, and the production top found at the root
+      files[`${dir}/package.json`] = {
+        name: `n${i}`,
+        version: "1.0.0",
+        dependencies: { [`n${i + 1}`]: "1", top: "1" },
+      };
+    }
+    const { packages } = await inventory(manifests(files));
+    expect(packages.length).toBe(depth + 1);
+    expect(packages.filter((p) => p.dev).length).toBe(depth);
+    expect(packages.find((p) => p.name === "top")?.dev).toBeUndefined();
+  }, 120_000);
 });
