@@ -50,6 +50,12 @@ export interface PipelineParts {
       acceptedRisks: AcceptedRisk[],
       now: Date,
     ): Promise<{ reportJson: string; db: DbStamp } | undefined>;
+    runStored(
+      key: string,
+      image: { tags: string[]; ref: string; registry: string; repository: string },
+      acceptedRisks: AcceptedRisk[],
+      now: Date,
+    ): Promise<{ reportJson: string; db: DbStamp } | { unreadable: { corrupt?: string } } | undefined>;
   };
 }
 
@@ -100,7 +106,7 @@ export function buildPipelineDeps(parts: PipelineParts): PipelineDeps {
         ...(parts.vex ? { vex: parts.vex } : {}),
       }).report;
     },
-    ...(verdictThread ? { matchAndDecide } : {}),
+    ...(verdictThread ? { matchAndDecide, matchAndDecideStored } : {}),
     now,
     log,
     ...(parts.tracking ? { tracking: parts.tracking } : {}),
@@ -113,6 +119,15 @@ export function buildPipelineDeps(parts: PipelineParts): PipelineDeps {
     const { matches, db } = await deps.match(inventory);
     const report = await deps.decide(inventory, matches, db);
     return { report, reportJson: JSON.stringify(report), db };
+  }
+  async function matchAndDecideStored(
+    key: string,
+    image: { tags: string[]; ref: string; registry: string; repository: string },
+  ) {
+    const acceptedRisks = await storedAcceptedRisks(parts.tables, image);
+    const decided = await verdictThread!.runStored(key, image, acceptedRisks, now());
+    if (!decided || "unreadable" in decided) return decided;
+    return { ...decided, report: JSON.parse(decided.reportJson) as Report };
   }
   return deps;
 }

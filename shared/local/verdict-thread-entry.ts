@@ -2,11 +2,13 @@
 // the second core, against the vulnerability DB read through its own read-only connection.
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
+import { ZodError } from "zod";
 import { matchInventory } from "../matching/match.js";
 import { ScanError } from "../model/errors.js";
-import type { Inventory } from "../model/report.js";
+import { type Inventory, InventorySchema } from "../model/report.js";
 import type { AcceptedRisk, Policy } from "../policy/policy.js";
 import type { OpenVexDocument } from "../policy/vex.js";
+import { describeDamage } from "../stages/inventory-damage.js";
 import { makeReport } from "../stages/make-report.js";
 import { openDb } from "../vulndb/db-read.js";
 import { SqliteBlobStore } from "./sqlite-blob-store.js";
@@ -25,7 +27,22 @@ async function verdict(job: VerdictJob): Promise<VerdictAnswer> {
   // the DB pointer is read every time: an update the host made since is used at once
   const db = await openDb(store);
   if (!db) return { id: job.id, noDb: true };
-  const inventory = JSON.parse(job.inventoryJson) as Inventory;
+  let inventory: Inventory;
+  if (job.stored) {
+    const raw = await store.get(job.stored.key);
+    if (!raw) return { id: job.id, unreadable: {} };
+    try {
+      inventory = InventorySchema.parse(JSON.parse(raw.toString("utf8")));
+    } catch (err) {
+      // a damaged inventory fails its rescan visibly (the host records why); anything else is retried
+      if (err instanceof SyntaxError || err instanceof ZodError)
+        return { id: job.id, unreadable: { corrupt: describeDamage(err) } };
+      throw err;
+    }
+    const { tags, ...names } = job.stored.image;
+    inventory.image.tags = tags;
+    Object.assign(inventory.image, names);
+  } else inventory = JSON.parse(job.inventoryJson ?? "null") as Inventory;
   const matches = await matchInventory(inventory.packages, db, policy);
   const stamp = { version: db.metadata.version, updatedAt: db.metadata.updatedAt };
   const risks: readonly AcceptedRisk[] = job.acceptedRisks;

@@ -6,11 +6,21 @@ import type { AcceptedRisk, Policy } from "../policy/policy.js";
 import type { OpenVexDocument } from "../policy/vex.js";
 import type { DbStamp } from "../stages/pipeline-deps.js";
 
+/** The image as a verdict names it, set on a stored inventory before matching (`asVerdictImage`). */
+export interface StoredImage {
+  tags: string[];
+  ref: string;
+  registry: string;
+  repository: string;
+}
+
 /** What the host sends the thread for one image. */
 export interface VerdictJob {
   id: number;
   /** the inventory as JSON: cheaper to write and read than a structured clone of its objects */
-  inventoryJson: string;
+  inventoryJson?: string;
+  /** or the inventory's blob key, read and checked on the thread, with the image as the verdict names it */
+  stored?: { key: string; image: StoredImage };
   /** the repository's risks accepted on GitHub (tables are read on the host's side) */
   acceptedRisks: AcceptedRisk[];
   now: string;
@@ -19,6 +29,8 @@ export interface VerdictJob {
 export type VerdictAnswer =
   | { id: number; reportJson: string; db: DbStamp }
   | { id: number; noDb: true }
+  /** the stored inventory is missing, or not an inventory (`corrupt` says why) */
+  | { id: number; unreadable: { corrupt?: string } }
   /** a ScanError keeps its code and permanence across the thread; anything else is retried */
   | { id: number; error: string; code?: ErrorCode; permanent?: boolean };
 
@@ -65,18 +77,39 @@ export class VerdictThread {
     acceptedRisks: AcceptedRisk[],
     now: Date,
   ): Promise<{ reportJson: string; db: DbStamp } | undefined> {
+    const answer = await this.#ask({
+      inventoryJson: JSON.stringify(inventory),
+      acceptedRisks,
+      now: now.toISOString(),
+    });
+    if (answer && "unreadable" in answer)
+      throw new InvariantError("verdict thread: an inventory sent whole was unreadable");
+    return answer;
+  }
+
+  /**
+   * `run` for a stored inventory: the thread reads and checks the blob itself, so the event loop
+   * neither parses it nor serialises it again (a fleet rescan is mostly this).
+   */
+  async runStored(
+    key: string,
+    image: StoredImage,
+    acceptedRisks: AcceptedRisk[],
+    now: Date,
+  ): Promise<{ reportJson: string; db: DbStamp } | { unreadable: { corrupt?: string } } | undefined> {
+    return this.#ask({ stored: { key, image }, acceptedRisks, now: now.toISOString() });
+  }
+
+  async #ask(
+    body: Omit<VerdictJob, "id">,
+  ): Promise<{ reportJson: string; db: DbStamp } | { unreadable: { corrupt?: string } } | undefined> {
     const worker = this.#start();
     const id = this.#next++;
     // a DB update the host wrote in its open commit window is read by the thread only once committed
     this.#flush();
     const answer = await new Promise<VerdictAnswer>((resolve) => {
       this.#waiting.set(id, resolve);
-      const job: VerdictJob = {
-        id,
-        inventoryJson: JSON.stringify(inventory),
-        acceptedRisks,
-        now: now.toISOString(),
-      };
+      const job: VerdictJob = { id, ...body };
       worker.postMessage(job);
     });
     if ("error" in answer) {
@@ -86,6 +119,7 @@ export class VerdictThread {
       throw new InvariantError(`verdict thread: ${answer.error}`);
     }
     if ("noDb" in answer) return undefined;
+    if ("unreadable" in answer) return { unreadable: answer.unreadable };
     return { reportJson: answer.reportJson, db: answer.db };
   }
 

@@ -1,4 +1,4 @@
-import { ZodError, z } from "zod";
+import { ZodError } from "zod";
 import { inventoryFromStoredReports } from "../analysis/stored-inventory.js";
 import { messageId, type MatchingMessage, type VerdictMessage } from "../model/messages.js";
 import type { Inventory } from "../model/report.js";
@@ -7,6 +7,7 @@ import type { PipelineDeps } from "./pipeline-deps.js";
 import { failRescanImage } from "./rescan-runs.js";
 import { attemptPart, readScan, type ScanState } from "./scan-state.js";
 import { readImageConfig, readInventory, storeInventory, storeMatches } from "./stage-blobs.js";
+import { describeDamage } from "./inventory-damage.js";
 import { blobKeys } from "./tables.js";
 import { recordRescanFailure } from "./verdict-history.js";
 
@@ -62,6 +63,28 @@ async function inventoryFromLayers(msg: MatchingMessage, scan: ScanState, deps: 
  * run: the previous verdict stands and the others go on.
  */
 async function rematch(msg: MatchingMessage, scan: ScanState, deps: PipelineDeps): Promise<void> {
+  if (deps.matchAndDecideStored) {
+    // the host's verdict thread reads the inventory too: the event loop neither parses nor re-serialises it
+    const { ref, registry, repository } = msg.image;
+    const done = await deps.matchAndDecideStored(msg.inventoryKey, {
+      tags: scan.tags,
+      ref,
+      registry,
+      repository,
+    });
+    if (done && "unreadable" in done) {
+      const { corrupt } = done.unreadable;
+      return rescanFailed(
+        msg,
+        deps,
+        corrupt === undefined
+          ? `stored inventory ${msg.inventoryKey} is missing`
+          : `stored inventory ${msg.inventoryKey} is corrupt: ${corrupt}`,
+      );
+    }
+    if (done) return storeVerdict(verdictOf(msg, done.db.version), scan, done.report, deps, done.reportJson);
+    // no DB on the thread's side yet: the path below fetches it
+  }
   let inventory: Inventory | undefined;
   let problem: string | undefined;
   try {
@@ -70,24 +93,11 @@ async function rematch(msg: MatchingMessage, scan: ScanState, deps: PipelineDeps
     // a damaged inventory fails its rescan visibly; a storage error is retried
     const damaged = err instanceof SyntaxError || err instanceof ZodError;
     if (!damaged) throw err;
-    problem = `stored inventory ${msg.inventoryKey} is corrupt: ${describe(err)}`;
+    problem = `stored inventory ${msg.inventoryKey} is corrupt: ${describeDamage(err)}`;
   }
   // a rescan never pulls and never rebuilds: a missing inventory is a visible failure (push again to rebuild)
   if (!inventory && problem === undefined) problem = `stored inventory ${msg.inventoryKey} is missing`;
-  if (!inventory) {
-    const reason = `${problem}; the previous verdict stands (push the image again to rebuild it)`;
-    deps.log(`rescan of ${msg.image.ref} failed: ${reason}`);
-    await recordRescanFailure(deps.blobs, msg.image, {
-      at: deps.now().toISOString(),
-      cause: msg.cause ?? "scheduled",
-      reason,
-    });
-    if (msg.rescanId) {
-      const { registry, repository, digest } = msg.image;
-      await failRescanImage(deps.tables, msg.rescanId, { registry, repository, digest }, reason, deps.now());
-    }
-    return;
-  }
+  if (!inventory) return rescanFailed(msg, deps, problem!);
   // the verdict follows here, not through the verdict queue: no matches blob to write and read back,
   // no second read of the inventory (a rescan of the whole fleet is mostly these)
   if (deps.matchAndDecide) {
@@ -98,6 +108,21 @@ async function rematch(msg: MatchingMessage, scan: ScanState, deps: PipelineDeps
   }
   const { matches, db } = await deps.match(inventory);
   await applyVerdict(verdictOf(msg, db.version), scan, inventory, { matches, db }, deps);
+}
+
+/** A rescan whose inventory cannot be read: the reason on the image's verdict record and its rescan run. */
+async function rescanFailed(msg: MatchingMessage, deps: PipelineDeps, problem: string): Promise<void> {
+  const reason = `${problem}; the previous verdict stands (push the image again to rebuild it)`;
+  deps.log(`rescan of ${msg.image.ref} failed: ${reason}`);
+  await recordRescanFailure(deps.blobs, msg.image, {
+    at: deps.now().toISOString(),
+    cause: msg.cause ?? "scheduled",
+    reason,
+  });
+  if (msg.rescanId) {
+    const { registry, repository, digest } = msg.image;
+    await failRescanImage(deps.tables, msg.rescanId, { registry, repository, digest }, reason, deps.now());
+  }
 }
 
 /**
@@ -135,10 +160,3 @@ async function matchAndSend(
     messageId: messageId("verdict", msg.scanId, attemptPart(scan, part)),
   });
 }
-
-const describe = (err: unknown) =>
-  err instanceof ZodError
-    ? `not an inventory (${z.prettifyError(err).split("\n")[0]})`
-    : err instanceof Error
-      ? err.message.replace(/\s+/g, " ").slice(0, 300)
-      : String(err);

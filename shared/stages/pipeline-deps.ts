@@ -43,6 +43,16 @@ export interface PipelineDeps {
    * report as JSON too; absent = a rescan calls `match` and `decide` here.
    */
   matchAndDecide?(inventory: Inventory): Promise<{ report: Report; reportJson: string; db: DbStamp }>;
+  /**
+   * `matchAndDecide` for a stored inventory, read and checked off the event loop: `unreadable` when
+   * the blob is missing or (`corrupt` says why) not an inventory, undefined when there is no DB yet
+   */
+  matchAndDecideStored?(
+    inventoryKey: string,
+    image: { tags: string[]; ref: string; registry: string; repository: string },
+  ): Promise<
+    { report: Report; reportJson: string; db: DbStamp } | { unreadable: { corrupt?: string } } | undefined
+  >;
   now(): Date;
   log(message: string): void;
   /** GitHub tracking issues; absent = tracking is off and the verdict stage enqueues nothing */

@@ -82,4 +82,37 @@ describe("the local host's verdict thread (a rescan's matching and policy on the
       "CVE-2099-0003",
     ]);
   });
+
+  it("reads a stored inventory itself: the same report as one sent whole, and a missing or damaged blob named, not matched", async () => {
+    const { blobs, thread } = await store();
+    await buildDbFromRecords(
+      blobs,
+      [osvRecord("CVE-2099-0004", "Debian:12", "openssl", [{ introduced: "0" }])],
+      { now: NOW },
+    );
+    const image = {
+      tags: ["1.0", "latest"],
+      ref: "registry.test/app:1.0",
+      registry: "registry.test",
+      repository: "app",
+    };
+    await blobs.put("inventories/app.json", JSON.stringify(inventory()), "application/json");
+    const stored = await thread.runStored("inventories/app.json", image, [], NOW);
+    const whole = inventory();
+    whole.image.tags = image.tags;
+    Object.assign(whole.image, { ref: image.ref, registry: image.registry, repository: image.repository });
+    const sent = await thread.run(whole, [], NOW);
+    expect(stored && "reportJson" in stored ? JSON.parse(stored.reportJson) : stored).toEqual(
+      JSON.parse(sent!.reportJson),
+    );
+    expect(JSON.parse(sent!.reportJson).image).toMatchObject({ tags: ["1.0", "latest"], repository: "app" });
+
+    expect(await thread.runStored("inventories/none.json", image, [], NOW)).toEqual({ unreadable: {} });
+    await blobs.put("inventories/torn.json", JSON.stringify(inventory()).slice(0, 40), "application/json");
+    const torn = await thread.runStored("inventories/torn.json", image, [], NOW);
+    expect(torn).toEqual({ unreadable: { corrupt: expect.stringMatching(/JSON/) } });
+    await blobs.put("inventories/other.json", JSON.stringify({ hello: "world" }), "application/json");
+    const other = await thread.runStored("inventories/other.json", image, [], NOW);
+    expect(other).toEqual({ unreadable: { corrupt: expect.stringMatching(/^not an inventory/) } });
+  });
 });
