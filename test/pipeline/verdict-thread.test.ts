@@ -96,7 +96,7 @@ describe("the local host's verdict thread (a rescan's matching and policy on the
       registry: "registry.test",
       repository: "app",
     };
-    await blobs.put("inventories/app.json", JSON.stringify(inventory()), "application/json");
+    await blobs.put("inventories/app.json", JSON.stringify(inventory()), { contentType: "application/json" });
     const stored = await thread.runStored("inventories/app.json", image, [], NOW);
     const whole = inventory();
     whole.image.tags = image.tags;
@@ -108,10 +108,14 @@ describe("the local host's verdict thread (a rescan's matching and policy on the
     expect(JSON.parse(sent!.reportJson).image).toMatchObject({ tags: ["1.0", "latest"], repository: "app" });
 
     expect(await thread.runStored("inventories/none.json", image, [], NOW)).toEqual({ unreadable: {} });
-    await blobs.put("inventories/torn.json", JSON.stringify(inventory()).slice(0, 40), "application/json");
+    await blobs.put("inventories/torn.json", JSON.stringify(inventory()).slice(0, 40), {
+      contentType: "application/json",
+    });
     const torn = await thread.runStored("inventories/torn.json", image, [], NOW);
     expect(torn).toEqual({ unreadable: { corrupt: expect.stringMatching(/JSON/) } });
-    await blobs.put("inventories/other.json", JSON.stringify({ hello: "world" }), "application/json");
+    await blobs.put("inventories/other.json", JSON.stringify({ hello: "world" }), {
+      contentType: "application/json",
+    });
     const other = await thread.runStored("inventories/other.json", image, [], NOW);
     expect(other).toEqual({ unreadable: { corrupt: expect.stringMatching(/^not an inventory/) } });
   });
