@@ -69,9 +69,13 @@ export async function writeFindings(tables: TableStore, digest: string, report: 
   const stored = new Map<string, TableProperties>();
   for await (const row of tables.query(TABLES.findings, { partitionKey: digest }))
     stored.set(row.rowKey, row.properties);
-  const first = PartSchema.safeParse(stored.get(partKey(0)));
-  // the same set already there (a redelivery, a rescan that finds the same): nothing to write
-  const written = first.success && first.data.set === set && first.data.parts === slices.length;
+  // the same set already there, every part of it (a redelivery, a rescan that finds the same): nothing
+  // to write. Every part is checked: Table Storage commits a long set in several batches, and a crash
+  // between them leaves the first part new and the later ones old
+  const written = slices.every((_, n) => {
+    const part = PartSchema.safeParse(stored.get(partKey(n)));
+    return part.success && part.data.set === set && part.data.parts === slices.length;
+  });
   if (!written)
     await tables.upsertMany(
       TABLES.findings,

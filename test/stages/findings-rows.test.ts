@@ -109,5 +109,8 @@ describe("writeFindings: the findings of an image's latest verdict", () => {
     await tables.upsert(TABLES.findings, DIGEST, "part-0001", { ...second!.properties, set: "another" });
     await expect(readFindings(tables, DIGEST)).rejects.toThrow(/incomplete/);
     expect(await readFindings(tables, `sha256:${"d".repeat(64)}`)).toEqual([]);
+    // the verdict's redelivery finds its first part written and a later one not: it writes the set again
+    await writeFindings(tables, DIGEST, { ...base, findings: many });
+    expect((await readFindings(tables, DIGEST)).length).toBe(600);
   });
 });
