@@ -286,7 +286,7 @@ class LayerWalk {
     for (const analyzer of analyzers) {
       try {
         const { warnings, ...output } = await (chunked
-          ? analyzer.analyzeChunks!({ path, chunks: content })
+          ? analyzer.analyzeChunks!({ path, chunks: content, layer: this.layer.digest })
           : analyzer.analyze({ path, content, layer: this.layer.digest }));
         for (const w of warnings ?? []) this.warnings.add({ ...w, layer: this.layer.digest });
         // no bytes were kept of a chunked read: a hardlink to it gets this result, as an engine's does

@@ -29,6 +29,8 @@ export interface AnalyzerFile {
 export interface ChunkedAnalyzerFile {
   path: string;
   chunks: readonly Buffer[];
+  /** the layer's digest, as `AnalyzerFile.layer` */
+  layer?: string;
 }
 
 export const AnalyzerWarningSchema = WarningSchema.omit({ layer: true });

@@ -40,6 +40,23 @@ export class ChunkedBytes {
     return out;
   }
 
+  /** Copies bytes `start` to `end` into `target` at `at` (as `Buffer.copy`); returns how many. */
+  copy(target: Buffer, at: number, start: number, end: number): number {
+    if (start < 0 || end > this.length || start > end)
+      throw new RangeError(`range ${start}..${end} out of bounds`);
+    let written = 0;
+    for (let i = start < end ? this.chunkAt(start) : this.chunks.length; start + written < end; i++) {
+      const from = start + written - this.starts[i]!;
+      written += this.chunks[i]!.copy(
+        target,
+        at + written,
+        from,
+        Math.min(this.chunks[i]!.length, end - this.starts[i]!),
+      );
+    }
+    return written;
+  }
+
   /** The first offset at or after `from` where `needle` starts, as `Buffer.indexOf` on the joined bytes; -1 if none. */
   indexOf(needle: Buffer, from = 0): number {
     if (needle.length === 0 || from + needle.length > this.length) return -1;

@@ -26,6 +26,22 @@ describe("ChunkedBytes", () => {
     expect(() => chunked.slice(-1, 2)).toThrow(RangeError);
   });
 
+  it.each(cuts.map((c) => [c.length, c] as const))(
+    "copies any range as the joined bytes (%i cuts)",
+    (_n, at) => {
+      const chunked = new ChunkedBytes(cutAt(bytes, at));
+      for (let start = 0; start <= 20; start++)
+        for (let end = start; end <= 20; end++) {
+          const into = Buffer.alloc(24, "-");
+          expect(chunked.copy(into, 2, start, end)).toBe(end - start);
+          expect(into.toString(), `${start}..${end}`).toBe(
+            `--${bytes.toString("latin1", start, end)}`.padEnd(24, "-"),
+          );
+        }
+      expect(() => chunked.copy(Buffer.alloc(30), 0, 5, 21)).toThrow(RangeError);
+    },
+  );
+
   it("finds what Buffer.indexOf finds in the joined bytes, from every start, across any cuts", () => {
     const random = seededRandom(0x13);
     // a small alphabet: many partial matches, matches across one, two and three cuts

@@ -1,21 +1,22 @@
-import { hash } from "node:crypto";
 import type { Analyzer, AnalyzerOutput } from "../analyzer.js";
 import { type ClamdClient, describeClamd } from "./clamd-client.js";
 import type { ContentData } from "./content-data.js";
 import { contentFindings } from "./content-findings.js";
-import { DigestThread } from "./digest-thread.js";
+import { DigestThread, digestOf } from "./digest-thread.js";
+import { FileBytes, JoinBuffer } from "./file-bytes.js";
 import { digestsFor, LayerMarks } from "./file-digests.js";
 import { DPKG_STATUS, md5sumsPackage, parseMd5sums, parseStatusForIntegrity } from "./dpkg-records.js";
 import { findMalware, worthScanning } from "./malware-rules.js";
 import { isPackageDigestDatabase, readPackageDigests } from "./package-digests.js";
 import { persistencePlace } from "./persistence-paths.js";
 import { readScheduledTask, taskName } from "./scheduled-tasks.js";
-import { findSecrets, secretsSearched } from "./secret-rules.js";
+import { findSecrets, secretsMayHold, secretsSearched } from "./secret-rules.js";
 import { isPersistenceHive, readHivePersistence } from "./hive-persistence.js";
 import { analyzePe, isPe } from "./pe-analysis.js";
 import { analyzeElf, isElf } from "./elf-analysis.js";
 import { CORE_SYSTEM_FILE, fileVersion } from "./windows-build-check.js";
 import { MAX_YARA_EXECUTABLE_BYTES, type YaraEngine, yaraScans } from "./yara-engine.js";
+import { EICAR_MAX_BYTES } from "./yara-rule-sets.js";
 
 /**
  * Bumped whenever a rule, a persistence place or an integrity check changes: it feeds the layer
@@ -81,6 +82,104 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
     }
     return seen;
   };
+  /** where a file of several chunks is joined for the readers that need it whole */
+  const joined = new JoinBuffer();
+  async function analyzeFile(
+    path: string,
+    bytes: FileBytes,
+    layer: string | undefined,
+  ): Promise<AnalyzerOutput> {
+    const layerMarks = marksOf(layer);
+    layerMarks.see(path);
+    const { head, length } = bytes;
+    const scan = worthScanning(path, head, length);
+    const small = length <= MAX_YARA_EXECUTABLE_BYTES;
+    const isElfFile = rules && small && isElf(head);
+    // an ELF file's rules and signals read its chunks in place; every other reader, the whole file
+    const yaraOutcome =
+      yara !== undefined && yaraScans(path, head, length)
+        ? await yara.scanWithin(isElfFile ? bytes.view : bytes.whole())
+        : undefined;
+    const yaraHits = yaraOutcome !== undefined && "hits" in yaraOutcome ? yaraOutcome.hits : [];
+    const pe = rules && small && isPe(head) ? analyzePe(path, bytes.whole()) : undefined;
+    const elf = isElfFile ? analyzeElf(path, bytes.view) : undefined;
+    const version = pe && CORE_SYSTEM_FILE.test(path) ? fileVersion(bytes.whole()) : undefined;
+    const database = isPackageDigestDatabase(path);
+    const task = taskName(path);
+    const secrets =
+      rules && secretsSearched(path) && secretsMayHold(head, length) ? findSecrets(bytes.whole()) : [];
+    const malware = rules && length <= EICAR_MAX_BYTES ? findMalware(bytes.whole()) : [];
+    // what a finding may name (its evidence carries the SHA-256): a rule hit, a signal, a place
+    const named =
+      path === DPKG_STATUS ||
+      persistencePlace(path) !== undefined ||
+      task !== undefined ||
+      yaraHits.length > 0 ||
+      secrets.length > 0 ||
+      malware.length > 0 ||
+      version !== undefined ||
+      (pe !== undefined && !("error" in pe) && pe.signals.length > 0) ||
+      (elf !== undefined && !("error" in elf) && elf.signals.length > 0);
+    // SHA-256 and SHA-1 also for executables, scripts, small files and the databases: what the apk
+    // and rpm cross-checks can verify (file-digests.ts)
+    const file: Extract<ContentData, { kind: "file" }> = { kind: "file" };
+    // on the digest thread: filled in by the time `settle` resolves, at the end of the layer
+    if (integrity)
+      await digests.digest(
+        bytes.chunks,
+        digestsFor(path, named || scan || database || length <= SMALL_FILE, layerMarks.dpkgOnly),
+        file,
+      );
+    else if (named) file.sha256 = digestOf("sha256", bytes.chunks);
+    if (secrets.length > 0) file.secrets = secrets;
+    if (malware.length > 0) file.malware = malware;
+    if (yaraHits.length > 0) file.yara = yaraHits;
+    if (yaraOutcome !== undefined && "error" in yaraOutcome) file.yaraError = yaraOutcome.error;
+    if (pe !== undefined) {
+      if ("error" in pe) file.peError = pe.error;
+      else if (pe.signals.length > 0) file.pe = pe.signals;
+    }
+    if (elf !== undefined) {
+      if ("error" in elf) file.elfError = elf.error;
+      else if (elf.signals.length > 0) file.elf = elf.signals;
+    }
+    if (version !== undefined) file.fileVersion = version;
+    if (rules && clamd && length <= MAX_CLAMD_BYTES && scan) {
+      // the verdict is written into the record when clamd answers; `settle` waits for it
+      const said = (err: unknown) => {
+        file.clamav = { error: (err as Error).message };
+      };
+      try {
+        const { verdict } = await clamd.submit(bytes.whole());
+        const answered: Promise<void> = verdict.then((v) => {
+          if (v.infected) file.clamav = { signature: v.signature };
+        }, said);
+        verdicts.add(answered);
+        void answered.then(() => verdicts.delete(answered));
+      } catch (err) {
+        said(err);
+      }
+    }
+    const data: ContentData[] = [file];
+    const pkg = md5sumsPackage(path);
+    if (pkg !== undefined) data.push(parseMd5sums(pkg, bytes.whole().toString("utf8")));
+    if (path === DPKG_STATUS) data.push(parseStatusForIntegrity(bytes.whole()));
+    if (database) data.push(await readPackageDigests(path, bytes.whole()));
+    if (task !== undefined) {
+      const read = readScheduledTask(task, bytes.whole());
+      if ("error" in read)
+        return { data, warnings: [{ code: "content-task-unreadable", message: read.error, path }] };
+      data.push(read);
+    }
+    if (isPersistenceHive(path)) {
+      const hive = readHivePersistence(path, bytes.whole());
+      if ("error" in hive)
+        return { data, warnings: [{ code: "content-hive-unreadable", message: hive.error, path }] };
+      data.push({ kind: "hive-persistence", entries: hive.entries });
+    }
+    return { data };
+  }
+
   return {
     name: "content",
     version: CONTENT_RULES_VERSION,
@@ -89,91 +188,10 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
     ...(ruleSet !== "" ? { ruleSet } : {}),
     // an empty, climbing or NUL-bearing name is no file of the image
     required: (path) => path !== "" && !SKIPPED.test(path) && !/(?:^|\/)\.\.(?:\/|$)|\0/.test(path),
-    async analyze({ path, content, layer }): Promise<AnalyzerOutput> {
-      const layerMarks = marksOf(layer);
-      layerMarks.see(path);
-      const scan = worthScanning(path, content);
-      const yaraOutcome =
-        yara !== undefined && yaraScans(path, content) ? await yara.scanWithin(content) : undefined;
-      const yaraHits = yaraOutcome !== undefined && "hits" in yaraOutcome ? yaraOutcome.hits : [];
-      const small = content.length <= MAX_YARA_EXECUTABLE_BYTES;
-      const pe = rules && small && isPe(content) ? analyzePe(path, content) : undefined;
-      const elf = rules && small && isElf(content) ? analyzeElf(path, content) : undefined;
-      const version = pe && CORE_SYSTEM_FILE.test(path) ? fileVersion(content) : undefined;
-      const database = isPackageDigestDatabase(path);
-      const task = taskName(path);
-      const secrets = rules && secretsSearched(path) ? findSecrets(content) : [];
-      const malware = rules ? findMalware(content) : [];
-      // what a finding may name (its evidence carries the SHA-256): a rule hit, a signal, a place
-      const named =
-        path === DPKG_STATUS ||
-        persistencePlace(path) !== undefined ||
-        task !== undefined ||
-        yaraHits.length > 0 ||
-        secrets.length > 0 ||
-        malware.length > 0 ||
-        version !== undefined ||
-        (pe !== undefined && !("error" in pe) && pe.signals.length > 0) ||
-        (elf !== undefined && !("error" in elf) && elf.signals.length > 0);
-      // SHA-256 and SHA-1 also for executables, scripts, small files and the databases: what the apk
-      // and rpm cross-checks can verify (file-digests.ts)
-      const file: Extract<ContentData, { kind: "file" }> = { kind: "file" };
-      // on the digest thread: filled in by the time `settle` resolves, at the end of the layer
-      if (integrity)
-        await digests.digest(
-          content,
-          digestsFor(path, named || scan || database || content.length <= SMALL_FILE, layerMarks.dpkgOnly),
-          file,
-        );
-      else if (named) file.sha256 = hash("sha256", content);
-      if (secrets.length > 0) file.secrets = secrets;
-      if (malware.length > 0) file.malware = malware;
-      if (yaraHits.length > 0) file.yara = yaraHits;
-      if (yaraOutcome !== undefined && "error" in yaraOutcome) file.yaraError = yaraOutcome.error;
-      if (pe !== undefined) {
-        if ("error" in pe) file.peError = pe.error;
-        else if (pe.signals.length > 0) file.pe = pe.signals;
-      }
-      if (elf !== undefined) {
-        if ("error" in elf) file.elfError = elf.error;
-        else if (elf.signals.length > 0) file.elf = elf.signals;
-      }
-      if (version !== undefined) file.fileVersion = version;
-      if (rules && clamd && content.length <= MAX_CLAMD_BYTES && scan) {
-        // the verdict is written into the record when clamd answers; `settle` waits for it
-        const said = (err: unknown) => {
-          file.clamav = { error: (err as Error).message };
-        };
-        try {
-          const { verdict } = await clamd.submit(content);
-          const answered: Promise<void> = verdict.then((v) => {
-            if (v.infected) file.clamav = { signature: v.signature };
-          }, said);
-          verdicts.add(answered);
-          void answered.then(() => verdicts.delete(answered));
-        } catch (err) {
-          said(err);
-        }
-      }
-      const data: ContentData[] = [file];
-      const pkg = md5sumsPackage(path);
-      if (pkg !== undefined) data.push(parseMd5sums(pkg, content.toString("utf8")));
-      if (path === DPKG_STATUS) data.push(parseStatusForIntegrity(content));
-      if (database) data.push(await readPackageDigests(path, content));
-      if (task !== undefined) {
-        const read = readScheduledTask(task, content);
-        if ("error" in read)
-          return { data, warnings: [{ code: "content-task-unreadable", message: read.error, path }] };
-        data.push(read);
-      }
-      if (isPersistenceHive(path)) {
-        const hive = readHivePersistence(path, content);
-        if ("error" in hive)
-          return { data, warnings: [{ code: "content-hive-unreadable", message: hive.error, path }] };
-        data.push({ kind: "hive-persistence", entries: hive.entries });
-      }
-      return { data };
-    },
+    analyze: ({ path, content, layer }) => analyzeFile(path, new FileBytes(content, joined), layer),
+    // a file of several chunks is joined only for the readers that need it whole (most are read by
+    // no rule, or are ELF files whose rules read their string ranges): digests go chunk by chunk
+    analyzeChunks: ({ path, chunks, layer }) => analyzeFile(path, new FileBytes(chunks, joined), layer),
     settle: async (layer) => {
       marks.delete(layer);
       await Promise.all([digests.settle(), ...verdicts]);

@@ -1,4 +1,4 @@
-import { hash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import { Worker } from "node:worker_threads";
 import type { DigestAlgo } from "./file-digests.js";
 
@@ -72,26 +72,39 @@ export class DigestThread {
   }
 
   /**
-   * Takes `algos` of `content` into `target`: now, for an empty or large file, else on the thread.
-   * Resolves once the bytes are copied (the caller may reuse `content`), waiting for room if need be.
+   * Takes `algos` of `content` (one buffer, or the walk's chunks in order) into `target`: now, for an
+   * empty or large file, else on the thread. Resolves once the bytes are copied (the caller may reuse
+   * `content`), waiting for room if need be.
    */
-  async digest(content: Buffer, algos: readonly DigestAlgo[], target: DigestTarget): Promise<void> {
+  async digest(
+    content: Buffer | readonly Buffer[],
+    algos: readonly DigestAlgo[],
+    target: DigestTarget,
+  ): Promise<void> {
     if (algos.length === 0) return;
+    const length = Buffer.isBuffer(content) ? content.length : content.reduce((n, c) => n + c.length, 0);
     for (;;) {
-      if (this.inline || content.length === 0 || content.length > MAX_THREADED_FILE) {
-        for (const algo of algos) target[algo] = hash(algo, content);
+      if (this.inline || length === 0 || length > MAX_THREADED_FILE) {
+        for (const algo of algos) target[algo] = digestOf(algo, content);
         return;
       }
-      const offset = this.reserve(content.length);
+      const offset = this.reserve(length);
       if (offset !== undefined) {
-        this.ring!.set(content, offset);
-        this.queued.push({ offset, length: content.length, algos, target });
+        if (Buffer.isBuffer(content)) this.ring!.set(content, offset);
+        else {
+          let at = offset;
+          for (const chunk of content) {
+            this.ring!.set(chunk, at);
+            at += chunk.length;
+          }
+        }
+        this.queued.push({ offset, length, algos, target });
         this.batch.push(
           offset,
-          content.length,
+          length,
           algos.reduce((m, a) => m | (1 << ALGOS.indexOf(a)), 0),
         );
-        this.batchBytes += content.length;
+        this.batchBytes += length;
         if (this.batchBytes >= BATCH_BYTES || this.batch.length >= 3 * BATCH_FILES) this.flush();
         return;
       }
@@ -203,4 +216,13 @@ export class DigestThread {
     this.worker = undefined;
     await worker?.terminate();
   }
+}
+
+/** One digest of a buffer, or of chunks in order (hashed as they are: never joined). */
+export function digestOf(algo: DigestAlgo, content: Buffer | readonly Buffer[]): string {
+  if (Buffer.isBuffer(content)) return hash(algo, content);
+  if (content.length === 1) return hash(algo, content[0]!);
+  const h = createHash(algo);
+  for (const chunk of content) h.update(chunk);
+  return h.digest("hex");
 }

@@ -1,8 +1,11 @@
 /**
  * Static signals on a Linux executable, read from its ELF headers by hand (bounded: every table is
  * checked against the file before it is walked): packed by UPX, compressed or encrypted code, an
- * executable dropped where nothing is installed. Same shape as `pe-analysis.ts`'s signals.
+ * executable dropped where nothing is installed. Same shape as `pe-analysis.ts`'s signals. It reads
+ * the walk's chunks as they are (`ChunkedBytes`): its headers, tables and samples, never a joined copy.
  */
+import { ChunkedBytes } from "../chunked-bytes.js";
+
 export interface ElfSignal {
   rule: string;
   category: "malware" | "injection";
@@ -42,7 +45,10 @@ interface Region {
   size: number;
 }
 
-const inFile = (b: Buffer, at: number, size: number) =>
+/** A file's bytes as the content engine holds them: one buffer, or the walk's chunks (never joined here). */
+type Bytes = Buffer | ChunkedBytes;
+
+const inFile = (b: { length: number }, at: number, size: number) =>
   Number.isSafeInteger(at) && Number.isSafeInteger(size) && at >= 0 && size >= 0 && at + size <= b.length;
 
 interface Section {
@@ -53,10 +59,26 @@ interface Section {
   size: number;
 }
 
-interface Headers {
-  is64: boolean;
+/** Fixed-size fields of one table, read at offsets within it in the file's byte order and class. */
+interface Fields {
+  u16: (at: number) => number;
   u32: (at: number) => number;
   word: (at: number) => number;
+}
+
+function fields(b: Buffer, is64: boolean, le: boolean): Fields {
+  const u16 = (at: number) => (le ? b.readUInt16LE(at) : b.readUInt16BE(at));
+  const u32 = (at: number) => (le ? b.readUInt32LE(at) : b.readUInt32BE(at));
+  // a 64-bit word as two 32-bit halves (no BigInt per field); past 2^53 it is no safe integer, so
+  // `inFile` refuses it as it refused the BigInt's rounded Number
+  const word = (at: number) =>
+    is64 ? (le ? u32(at) + u32(at + 4) * 2 ** 32 : u32(at) * 2 ** 32 + u32(at + 4)) : u32(at);
+  return { u16, u32, word };
+}
+
+interface Headers {
+  is64: boolean;
+  le: boolean;
   phoff: number;
   phentsize: number;
   phnum: number;
@@ -65,20 +87,19 @@ interface Headers {
   shstrndx: number;
 }
 
-/** The ELF header and its section table, every table checked against the file before it is read. */
-function readHeaders(b: Buffer): Headers | string {
-  if (b.length < 52) return "truncated: the ELF header is incomplete";
+/**
+ * The ELF header and its section table, every table checked against the file before it is read;
+ * each table is one slice of the file (a view, or a copy of just it where it spans chunks).
+ */
+function readHeaders(src: ChunkedBytes): Headers | string {
+  if (src.length < 52) return "truncated: the ELF header is incomplete";
+  const b = src.slice(0, Math.min(src.length, 64));
   const is64 = b[4] === 2;
   if (b[4] !== 1 && b[4] !== 2) return `unknown ELF class ${b[4]}`;
   if (b[5] !== 1 && b[5] !== 2) return `unknown ELF byte order ${b[5]}`;
   if (is64 && b.length < 64) return "truncated: the ELF header is incomplete";
   const le = b[5] === 1;
-  const u16 = (at: number) => (le ? b.readUInt16LE(at) : b.readUInt16BE(at));
-  const u32 = (at: number) => (le ? b.readUInt32LE(at) : b.readUInt32BE(at));
-  // a 64-bit word as two 32-bit halves (no BigInt per field); past 2^53 it is no safe integer, so
-  // `inFile` refuses it as it refused the BigInt's rounded Number
-  const word = (at: number) =>
-    is64 ? (le ? u32(at) + u32(at + 4) * 2 ** 32 : u32(at) * 2 ** 32 + u32(at + 4)) : u32(at);
+  const { u16, word } = fields(b, is64, le);
   const phoff = word(is64 ? 0x20 : 0x1c);
   const shoff = word(is64 ? 0x28 : 0x20);
   const [phentsize, phnum] = [u16(is64 ? 0x36 : 0x2a), u16(is64 ? 0x38 : 0x2c)];
@@ -87,98 +108,131 @@ function readHeaders(b: Buffer): Headers | string {
     u16(is64 ? 0x3c : 0x30),
     u16(is64 ? 0x3e : 0x32),
   ];
-  const headers: Headers = { is64, u32, word, phoff, phentsize, phnum, shstrndx };
+  const headers: Headers = { is64, le, phoff, phentsize, phnum, shstrndx };
   if (shnum === 0 || shoff === 0) return headers;
   if (shnum > MAX_SECTIONS) return `bogus section table: ${shnum} sections`;
-  if (shentsize < (is64 ? 64 : 40) || !inFile(b, shoff, shnum * shentsize))
+  if (shentsize < (is64 ? 64 : 40) || !inFile(src, shoff, shnum * shentsize))
     return "truncated or bogus: the section header table lies outside the file";
+  const table = fields(src.slice(shoff, shoff + shnum * shentsize), is64, le);
   headers.sections = Array.from({ length: shnum }, (_, i) => {
-    const at = shoff + i * shentsize;
+    const at = i * shentsize;
     return {
-      name: u32(at),
-      type: u32(at + 4),
-      flags: word(at + 8),
-      offset: word(at + (is64 ? 0x18 : 0x10)),
-      size: word(at + (is64 ? 0x20 : 0x14)),
+      name: table.u32(at),
+      type: table.u32(at + 4),
+      flags: table.word(at + 8),
+      offset: table.word(at + (is64 ? 0x18 : 0x10)),
+      size: table.word(at + (is64 ? 0x20 : 0x14)),
     };
   });
   return headers;
 }
 
+/** A section's name from the section-name table, by its offset there ("" when it does not read). */
+function sectionNames(src: ChunkedBytes, { sections, shstrndx }: Headers): (n: number) => string {
+  const names = sections?.[shstrndx];
+  let table: Buffer | undefined;
+  return (n) => {
+    if (names === undefined || !inFile(src, names.offset, names.size) || n >= names.size) return "";
+    table ??= src.slice(names.offset, names.offset + names.size);
+    const end = table.indexOf(0, n);
+    return table.toString("latin1", n, Math.min(end < 0 ? table.length : end, n + 64));
+  };
+}
+
 /** The executable sections (or, with no section table as UPX leaves it, the executable segments). */
-function codeRegions(b: Buffer): Region[] | string {
-  const headers = readHeaders(b);
+function codeRegions(src: ChunkedBytes, headers: Headers | string): Region[] | string {
   if (typeof headers === "string") return headers;
-  const { is64, u32, word, phoff, phentsize, phnum, sections, shstrndx } = headers;
+  const { is64, le, phoff, phentsize, phnum, sections } = headers;
   if (sections !== undefined) {
-    const names = sections[shstrndx];
-    const nameOf = (n: number) => {
-      if (names === undefined || !inFile(b, names.offset, names.size) || n >= names.size) return "";
-      const start = names.offset + n;
-      const end = b.indexOf(0, start);
-      return b.toString(
-        "latin1",
-        start,
-        Math.min(end < 0 ? start : end, start + 64, names.offset + names.size),
-      );
-    };
+    const nameOf = sectionNames(src, headers);
     const out: Region[] = [];
     for (const [i, h] of sections.entries()) {
       if (h.type === SHT_NOBITS || (h.flags & SHF_EXECINSTR) === 0 || h.size === 0) continue;
-      if (!inFile(b, h.offset, h.size))
-        return `truncated or bogus: section ${JSON.stringify(nameOf(h.name))} claims ${h.size} bytes at ${h.offset}, past the end of the ${b.length}-byte file`;
+      if (!inFile(src, h.offset, h.size))
+        return `truncated or bogus: section ${JSON.stringify(nameOf(h.name))} claims ${h.size} bytes at ${h.offset}, past the end of the ${src.length}-byte file`;
       out.push({ name: nameOf(h.name) || `section ${i}`, offset: h.offset, size: h.size });
     }
     return out;
   }
   if (phnum > MAX_PROGRAM_HEADERS) return `bogus program header table: ${phnum} entries`;
-  if (phnum > 0 && (phentsize < (is64 ? 56 : 32) || !inFile(b, phoff, phnum * phentsize)))
+  if (phnum === 0) return [];
+  if (phentsize < (is64 ? 56 : 32) || !inFile(src, phoff, phnum * phentsize))
     return "truncated or bogus: the program header table lies outside the file";
+  const { u32, word } = fields(src.slice(phoff, phoff + phnum * phentsize), is64, le);
   const out: Region[] = [];
   for (let i = 0; i < phnum; i++) {
-    const at = phoff + i * phentsize;
+    const at = i * phentsize;
     const type = u32(at);
     const flags = u32(at + (is64 ? 4 : 0x18));
     const offset = word(at + (is64 ? 8 : 4));
     const size = word(at + (is64 ? 0x20 : 0x10));
     if (type !== PT_LOAD || (flags & PF_X) === 0 || size === 0) continue;
     // a segment may run past a truncated file; what is there is what the loader would map
-    if (!inFile(b, offset, 0)) return `truncated or bogus: segment ${i} starts past the end of the file`;
-    out.push({ name: `executable segment ${i}`, offset, size: Math.min(size, b.length - offset) });
+    if (!inFile(src, offset, 0)) return `truncated or bogus: segment ${i} starts past the end of the file`;
+    out.push({ name: `executable segment ${i}`, offset, size: Math.min(size, src.length - offset) });
   }
   return out;
 }
 
-// symbol, relocation and hash tables: fixed-size binary records, never a command line or a URL
-const RECORD_TABLES = new Set([2, 4, 5, 9, 11, 0x6ffffff6, 0x6fffffff]);
+// symbol, relocation, hash and version tables, the dynamic section and the init/fini pointer arrays:
+// fixed-size binary records, never a command line or a URL
+const RECORD_TABLES = new Set([
+  2, 4, 5, 6, 9, 11, 14, 15, 16, 0x6ffffff6, 0x6ffffffd, 0x6ffffffe, 0x6fffffff,
+]);
+// the toolchain's own tables, by name (PROGBITS, or x86-64's unwind type): unwind and exception tables, the GOT, Go's
+// pc-line table (its only strings are function and file names) — ≈ 14 % of a Debian image's string ranges
+const RECORD_SECTIONS = new Set([
+  ".eh_frame",
+  ".eh_frame_hdr",
+  ".gcc_except_table",
+  ".got",
+  ".got.plt",
+  ".gopclntab",
+]);
 /** a skipped stretch shorter than this is not worth splitting the scan for */
 const MIN_SKIP_BYTES = 4096;
+/** skipped sections this close are one stretch: the bytes between them are the next one's alignment */
+const MAX_ALIGNMENT_GAP = 64;
 
 /**
  * The byte ranges of an ELF file where a string can sit: all of it but its machine code (executable
- * sections) and its symbol, relocation and hash tables, which are most of a library's bytes and
- * where a compiler never puts a string literal. Headers, data, string tables, notes, debug info and
- * anything past the last section stay in. The whole file when it has no section table (UPX leaves
- * none), or one that does not read.
+ * sections) and the toolchain's binary tables (symbols, relocations, hashes, versions, unwind and
+ * exception tables, the GOT), which are most of a library's bytes and where a compiler never puts a
+ * string literal. Headers, data (`.data.rel.ro` too: a struct there may hold a char array), string
+ * tables, notes, debug info and anything past the last section stay in. The whole file when it has no
+ * section table (UPX leaves none), or one that does not read.
  */
-export function elfStringRanges(b: Buffer): [number, number][] {
+export function elfStringRanges(content: Bytes): [number, number][] {
+  const b = ChunkedBytes.of(content);
   const headers = readHeaders(b);
   const whole: [number, number][] = [[0, b.length]];
   if (typeof headers === "string" || headers.sections === undefined) return whole;
+  const nameOf = sectionNames(b, headers);
   const skipped = headers.sections
     .filter(
       (h) =>
         h.type !== SHT_NOBITS &&
-        ((h.flags & SHF_EXECINSTR) !== 0 || RECORD_TABLES.has(h.type)) &&
-        h.size >= MIN_SKIP_BYTES &&
+        h.size > 0 &&
+        ((h.flags & SHF_EXECINSTR) !== 0 ||
+          RECORD_TABLES.has(h.type) ||
+          RECORD_SECTIONS.has(nameOf(h.name))) &&
         inFile(b, h.offset, h.size),
     )
     .sort((x, y) => x.offset - y.offset);
+  // adjacent tables (.dynsym, .dynstr's neighbours, .rela.*, .plt …) are one stretch, skipped if long enough
+  const stretches: [number, number][] = [];
+  for (const h of skipped) {
+    const last = stretches[stretches.length - 1];
+    if (last !== undefined && h.offset <= last[1] + MAX_ALIGNMENT_GAP)
+      last[1] = Math.max(last[1], h.offset + h.size);
+    else stretches.push([h.offset, h.offset + h.size]);
+  }
   const out: [number, number][] = [];
   let at = 0;
-  for (const h of skipped) {
-    if (h.offset > at) out.push([at, h.offset]);
-    at = Math.max(at, h.offset + h.size);
+  for (const [from, to] of stretches) {
+    if (to - from < MIN_SKIP_BYTES) continue;
+    if (from > at) out.push([at, from]);
+    at = Math.max(at, to);
   }
   if (at < b.length) out.push([at, b.length]);
   return out;
@@ -188,11 +242,10 @@ export function elfStringRanges(b: Buffer): [number, number][] {
 const ENTROPY_COUNTS = new Uint32Array(1024);
 
 /** Entropy in bits per byte over evenly spaced 4 KiB samples (all of it when small). */
-function sampledEntropy(b: Buffer, offset: number, size: number): number {
+function sampledEntropy(src: ChunkedBytes, offset: number, size: number): number {
   // four count tables, one per byte lane: code repeats bytes, and one table stalls on its own
   // increments (this loop was most of the ELF analysis)
   const counts = ENTROPY_COUNTS.fill(0);
-  const bytes = new Uint8Array(b.buffer, b.byteOffset, b.length);
   const chunk = 4096;
   const chunks = Math.ceil(Math.min(size, ENTROPY_SAMPLE_BYTES) / chunk);
   const stride = Math.max(chunk, Math.floor(size / chunks));
@@ -200,15 +253,18 @@ function sampledEntropy(b: Buffer, offset: number, size: number): number {
   for (let c = 0; c < chunks; c++) {
     const start = offset + c * stride;
     const end = Math.min(start + chunk, offset + size);
-    let i = start;
-    for (; i + 4 <= end; i += 4) {
+    if (end <= start) continue;
+    const sample = src.slice(start, end);
+    const bytes = new Uint8Array(sample.buffer, sample.byteOffset, sample.length);
+    let i = 0;
+    for (; i + 4 <= bytes.length; i += 4) {
       counts[bytes[i]!]!++;
       counts[256 + bytes[i + 1]!]!++;
       counts[512 + bytes[i + 2]!]!++;
       counts[768 + bytes[i + 3]!]!++;
     }
-    for (; i < end; i++) counts[bytes[i]!]!++;
-    total += Math.max(0, end - start);
+    for (; i < bytes.length; i++) counts[bytes[i]!]!++;
+    total += bytes.length;
   }
   let h = 0;
   for (let v = 0; v < 256; v++) {
@@ -219,14 +275,15 @@ function sampledEntropy(b: Buffer, offset: number, size: number): number {
 }
 
 /** UPX writes its magic in the loader info right after the program headers, and leaves no section table. */
-function upxMagicAt(b: Buffer): number | undefined {
-  const at = b.subarray(0, Math.min(b.length, 4096)).indexOf("UPX!", 0, "latin1");
+function upxMagicAt(src: ChunkedBytes): number | undefined {
+  const at = src.slice(0, Math.min(src.length, 4096)).indexOf("UPX!", 0, "latin1");
   return at >= 0 ? at : undefined;
 }
 
 /** The signals of one ELF file at `path` (no leading slash); a damaged header is an error message. */
-export function analyzeElf(path: string, content: Buffer): ElfAnalysis {
-  const regions = codeRegions(content);
+export function analyzeElf(path: string, bytes: Bytes): ElfAnalysis {
+  const content = ChunkedBytes.of(bytes);
+  const regions = codeRegions(content, readHeaders(content));
   if (typeof regions === "string") return { error: regions };
   const signals: ElfSignal[] = [];
   const upx = upxMagicAt(content);

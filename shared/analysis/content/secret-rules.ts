@@ -155,10 +155,20 @@ const KEY_FILE = /\.(?:pem|key|p8|env)$|(?:^|\/)(?:id_(?:rsa|dsa|ecdsa|ed25519)|
 export const secretsSearched = (path: string): boolean =>
   !SYSTEM_DIRS.test(path) || WEB_ROOT.test(path) || KEY_FILE.test(path);
 
+/** Bytes at a file's start that tell text from binary: a NUL among them makes it binary. */
+export const TEXT_SNIFF_BYTES = 8192;
+
+/**
+ * Whether `findSecrets` reads a file at all: text (no NUL in its first 8 KiB) up to the size bound.
+ * `content` may be the file's first bytes alone (at least TEXT_SNIFF_BYTES of them), with `length` its size.
+ */
+export const secretsMayHold = (content: Buffer, length = content.length): boolean =>
+  length <= MAX_SECRET_SCAN_BYTES && !content.subarray(0, TEXT_SNIFF_BYTES).includes(0);
+
 /** Secrets in a text file (a file with a NUL in its first 8 KiB counts as binary and is not searched). */
 export function findSecrets(content: Buffer): SecretHit[] {
   // binaries (most of an image's bytes) are ruled out before any keyword pass over the content
-  if (content.length > MAX_SECRET_SCAN_BYTES || content.subarray(0, 8192).includes(0)) return [];
+  if (!secretsMayHold(content)) return [];
   // most files stop here, before any copy of their bytes into a string
   const offsets = keywordOffsets(content);
   if (offsets.size === 0) return [];

@@ -7,7 +7,10 @@ import { hasExecutableMagic } from "./malware-rules.js";
 import { YARA_RULES_VERSION } from "./yara-rules.js";
 import type { UserYaraRules } from "./yara-rule-dirs.js";
 import { ScanError } from "../../model/errors.js";
+import { ChunkedBytes } from "../chunked-bytes.js";
+import { isElf } from "./elf-analysis.js";
 import {
+  EICAR_MAX_BYTES,
   passNeeded,
   type RulePass,
   ruleSetPasses,
@@ -40,12 +43,15 @@ const CONFIG =
 export const WEB_ROOT =
   /^(?:var\/www|srv\/www|usr\/share\/nginx\/html|inetpub|Files\/inetpub|usr\/local\/tomcat\/webapps|opt\/[^/]+\/webapps)\//i;
 
-/** Which files YARA reads: executables, scripts and web roots, and configuration files, each within its size limit. */
-export function yaraScans(path: string, content: Buffer): boolean {
-  if (content.length === 0) return false;
+/**
+ * Which files YARA reads: executables, scripts and web roots, and configuration files, each within its
+ * size limit. `content` may be the file's first bytes alone, with `length` its size.
+ */
+export function yaraScans(path: string, content: Buffer, length = content.length): boolean {
+  if (length === 0) return false;
   const executable = hasExecutableMagic(content) || SCRIPT_OR_WEB.test(path);
-  if (executable) return content.length <= MAX_YARA_EXECUTABLE_BYTES;
-  return (WEB_ROOT.test(path) || CONFIG.test(path)) && content.length <= MAX_YARA_TEXT_BYTES;
+  if (executable) return length <= MAX_YARA_EXECUTABLE_BYTES;
+  return (WEB_ROOT.test(path) || CONFIG.test(path)) && length <= MAX_YARA_TEXT_BYTES;
 }
 
 /**
@@ -97,10 +103,15 @@ export class YaraEngine {
     return hits;
   }
 
-  /** The shipped rules of the file's kind: reviewed and linear, so in this thread, unbounded. */
-  private scanShipped(content: Buffer): YaraHit[] {
+  /**
+   * The shipped rules of the file's kind: reviewed and linear, so in this thread, unbounded. An ELF
+   * file may come as the walk's chunks: its passes read only its string ranges, copied from them.
+   */
+  private scanShipped(file: Buffer | ChunkedBytes): YaraHit[] {
     const hits: YaraHit[] = [];
-    const kind = yaraFileKind(content);
+    const elf = file instanceof ChunkedBytes && file.length > EICAR_MAX_BYTES && isElf(file.slice(0, 4));
+    const content = file instanceof ChunkedBytes && !elf ? file.slice(0, file.length) : file;
+    const kind = content instanceof ChunkedBytes ? "elf" : yaraFileKind(content);
     const { bytes, fileOffset } = scannedBytes(kind, content);
     const passes =
       kind === "text" && content.length <= SHORT_TEXT_BYTES
@@ -119,9 +130,10 @@ export class YaraEngine {
    * Until it ends, files get no verdict from the user's rules and say so: a pathological rule costs
    * one thread. The shipped rules' hits are always there.
    */
-  async scanWithin(content: Buffer): Promise<YaraOutcome> {
-    const hits = this.scanShipped(content);
+  async scanWithin(file: Buffer | ChunkedBytes): Promise<YaraOutcome> {
+    const hits = this.scanShipped(file);
     if (this.sources.length === 0) return { hits };
+    const content = file instanceof ChunkedBytes ? file.slice(0, file.length) : file;
     if (this.worker?.exited) this.worker = undefined;
     this.worker ??= new YaraWorker(this.sources);
     if (this.worker.busy)
