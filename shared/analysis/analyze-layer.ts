@@ -285,10 +285,16 @@ class LayerWalk {
     const chunked = !Buffer.isBuffer(content);
     for (const analyzer of analyzers) {
       try {
-        const { warnings, ...output } = await (chunked
+        const answer = await (chunked
           ? analyzer.analyzeChunks!({ path, chunks: content, layer: this.layer.digest })
           : analyzer.analyze({ path, content, layer: this.layer.digest }));
-        for (const w of warnings ?? []) this.warnings.add({ ...w, layer: this.layer.digest });
+        // most answers carry no warnings: kept as they are (a rest copy per file of every-file engines)
+        let output = answer;
+        if (answer.warnings !== undefined) {
+          const { warnings, ...rest } = answer;
+          for (const w of warnings) this.warnings.add({ ...w, layer: this.layer.digest });
+          output = rest;
+        }
         // no bytes were kept of a chunked read: a hardlink to it gets this result, as an engine's does
         this.record({ analyzer: analyzer.name, path, output }, analyzer.readsEveryFile === true || chunked);
       } catch (err) {
@@ -301,8 +307,9 @@ class LayerWalk {
     this.files.push(result);
     if (!everyFile) return;
     // a later entry of the same name replaces the earlier one, as extracting the tar would
-    const others = (this.everyFile.get(result.path) ?? []).filter((r) => r.analyzer !== result.analyzer);
-    this.everyFile.set(result.path, [...others, result]);
+    const seen = this.everyFile.get(result.path);
+    if (seen === undefined) this.everyFile.set(result.path, [result]);
+    else this.everyFile.set(result.path, [...seen.filter((r) => r.analyzer !== result.analyzer), result]);
   }
 
   private warn(code: WarningCode, message: string, path?: string): void {

@@ -22,7 +22,7 @@ import { EICAR_MAX_BYTES } from "./yara-rule-sets.js";
  * Bumped whenever a rule, a persistence place or an integrity check changes: it feeds the layer
  * cache key, so cached layers are re-scanned lazily with the new rules.
  */
-export const CONTENT_RULES_VERSION = 6;
+export const CONTENT_RULES_VERSION = 7;
 
 /** Largest file sent to clamd (its own StreamMaxLength defaults to 25 MB in Debian's config). */
 export const MAX_CLAMD_BYTES = 25 * 1024 * 1024;
@@ -38,7 +38,7 @@ export interface ContentAnalyzerOptions {
   yara?: YaraEngine;
   /**
    * Which halves run, both by default: the rules (YARA, secrets, EICAR, PE/ELF signals, clamd) and
-   * the integrity digests (MD5, SHA-1, SHA-256 for the package databases). One alone is for
+   * the integrity digests (MD5, SHA-1, SHA-256) with the package databases' records they are checked against. One alone is for
    * `bench/analyzer-overhead.ts`, which measures each half's cost; it is named in the cache key.
    */
   parts?: ContentParts;
@@ -161,10 +161,11 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
       }
     }
     const data: ContentData[] = [file];
-    const pkg = md5sumsPackage(path);
+    // the package databases' records are what the integrity half checks the digests against
+    const pkg = integrity ? md5sumsPackage(path) : undefined;
     if (pkg !== undefined) data.push(parseMd5sums(pkg, bytes.whole().toString("utf8")));
-    if (path === DPKG_STATUS) data.push(parseStatusForIntegrity(bytes.whole()));
-    if (database) data.push(await readPackageDigests(path, bytes.whole()));
+    if (integrity && path === DPKG_STATUS) data.push(parseStatusForIntegrity(bytes.whole()));
+    if (integrity && database) data.push(await readPackageDigests(path, bytes.whole()));
     if (task !== undefined) {
       const read = readScheduledTask(task, bytes.whole());
       if ("error" in read)

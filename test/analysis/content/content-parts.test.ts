@@ -11,6 +11,7 @@ import { layerBlob, streamOf } from "../layers.js";
 const others = ANALYZERS.filter((a) => a.name !== "content" && a.name !== "clamav");
 const yara = new YaraEngine();
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+const md5 = (s: string) => createHash("md5").update(s).digest("hex");
 const key = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
 const tool = "#!/bin/sh\necho tool\n";
 
@@ -19,6 +20,7 @@ async function fileData(parts: { rules: boolean; integrity: boolean }) {
   const blob = await layerBlob([
     { name: "usr/bin/tool", content: tool },
     { name: "etc/app/key.pem", content: key },
+    { name: "var/lib/dpkg/info/tool.md5sums", content: `${md5(tool)}  usr/bin/tool\n` },
   ]);
   const report = await analyzeLayer(streamOf(blob.bytes), blob.ref, {
     analyzers: [analyzer],
@@ -26,7 +28,12 @@ async function fileData(parts: { rules: boolean; integrity: boolean }) {
   });
   const of = (path: string) =>
     (report.files.find((f) => f.path === path)!.output.data as Record<string, unknown>[])[0]!;
-  return { tool: of("usr/bin/tool"), key: of("etc/app/key.pem") };
+  const kinds = (
+    report.files.find((f) => f.path === "var/lib/dpkg/info/tool.md5sums")!.output.data as {
+      kind: string;
+    }[]
+  ).map((d) => d.kind);
+  return { tool: of("usr/bin/tool"), key: of("etc/app/key.pem"), md5sumsKinds: kinds };
 }
 
 describe("the content engine's halves", () => {
@@ -39,15 +46,19 @@ describe("the content engine's halves", () => {
   });
 
   it("integrity alone takes the digests and runs no rule", async () => {
-    const { tool: t, key: k } = await fileData({ rules: false, integrity: true });
-    expect(t).toMatchObject({ md5: expect.any(String), sha1: expect.any(String), sha256: sha256(tool) });
+    const { tool: t, key: k, md5sumsKinds } = await fileData({ rules: false, integrity: true });
+    expect(t).toMatchObject({ md5: md5(tool), sha1: expect.any(String), sha256: sha256(tool) });
+    // the package database's records, which the digests are checked against
+    expect(md5sumsKinds).toEqual(["file", "md5sums"]);
     expect(k.secrets).toBeUndefined();
     expect(k.md5).toEqual(expect.any(String));
   });
 
   it("rules alone find the secret, with the SHA-256 of its file as evidence, and take no package digest", async () => {
-    const { tool: t, key: k } = await fileData({ rules: true, integrity: false });
+    const { tool: t, key: k, md5sumsKinds } = await fileData({ rules: true, integrity: false });
     expect(t).toEqual({ kind: "file" });
+    // no package database is read: its records serve the integrity cross-check alone
+    expect(md5sumsKinds).toEqual(["file"]);
     expect(k).toMatchObject({ sha256: sha256(key), secrets: [expect.objectContaining({ line: 1 })] });
     expect(k.md5).toBeUndefined();
     expect(k.sha1).toBeUndefined();
