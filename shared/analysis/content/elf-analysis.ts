@@ -60,20 +60,29 @@ interface Section {
 }
 
 /** Fixed-size fields of one table, read at offsets within it in the file's byte order and class. */
-interface Fields {
-  u16: (at: number) => number;
-  u32: (at: number) => number;
-  word: (at: number) => number;
-}
+class Fields {
+  constructor(
+    private readonly b: Buffer,
+    private readonly is64: boolean,
+    private readonly le: boolean,
+  ) {}
 
-function fields(b: Buffer, is64: boolean, le: boolean): Fields {
-  const u16 = (at: number) => (le ? b.readUInt16LE(at) : b.readUInt16BE(at));
-  const u32 = (at: number) => (le ? b.readUInt32LE(at) : b.readUInt32BE(at));
-  // a 64-bit word as two 32-bit halves (no BigInt per field); past 2^53 it is no safe integer, so
-  // `inFile` refuses it as it refused the BigInt's rounded Number
-  const word = (at: number) =>
-    is64 ? (le ? u32(at) + u32(at + 4) * 2 ** 32 : u32(at) * 2 ** 32 + u32(at + 4)) : u32(at);
-  return { u16, u32, word };
+  u16(at: number): number {
+    return this.le ? this.b.readUInt16LE(at) : this.b.readUInt16BE(at);
+  }
+
+  u32(at: number): number {
+    return this.le ? this.b.readUInt32LE(at) : this.b.readUInt32BE(at);
+  }
+
+  /**
+   * A 64-bit word as two 32-bit halves (no BigInt per field); past 2^53 it is no safe integer, so
+   * `inFile` refuses it as it refused the BigInt's rounded Number.
+   */
+  word(at: number): number {
+    if (!this.is64) return this.u32(at);
+    return this.le ? this.u32(at) + this.u32(at + 4) * 2 ** 32 : this.u32(at) * 2 ** 32 + this.u32(at + 4);
+  }
 }
 
 interface Headers {
@@ -99,21 +108,20 @@ function readHeaders(src: ChunkedBytes): Headers | string {
   if (b[5] !== 1 && b[5] !== 2) return `unknown ELF byte order ${b[5]}`;
   if (is64 && b.length < 64) return "truncated: the ELF header is incomplete";
   const le = b[5] === 1;
-  const { u16, word } = fields(b, is64, le);
-  const phoff = word(is64 ? 0x20 : 0x1c);
-  const shoff = word(is64 ? 0x28 : 0x20);
-  const [phentsize, phnum] = [u16(is64 ? 0x36 : 0x2a), u16(is64 ? 0x38 : 0x2c)];
-  const [shentsize, shnum, shstrndx] = [
-    u16(is64 ? 0x3a : 0x2e),
-    u16(is64 ? 0x3c : 0x30),
-    u16(is64 ? 0x3e : 0x32),
-  ];
+  const f = new Fields(b, is64, le);
+  const phoff = f.word(is64 ? 0x20 : 0x1c);
+  const shoff = f.word(is64 ? 0x28 : 0x20);
+  const phentsize = f.u16(is64 ? 0x36 : 0x2a);
+  const phnum = f.u16(is64 ? 0x38 : 0x2c);
+  const shentsize = f.u16(is64 ? 0x3a : 0x2e);
+  const shnum = f.u16(is64 ? 0x3c : 0x30);
+  const shstrndx = f.u16(is64 ? 0x3e : 0x32);
   const headers: Headers = { is64, le, phoff, phentsize, phnum, shstrndx };
   if (shnum === 0 || shoff === 0) return headers;
   if (shnum > MAX_SECTIONS) return `bogus section table: ${shnum} sections`;
   if (shentsize < (is64 ? 64 : 40) || !inFile(src, shoff, shnum * shentsize))
     return "truncated or bogus: the section header table lies outside the file";
-  const table = fields(src.slice(shoff, shoff + shnum * shentsize), is64, le);
+  const table = new Fields(src.slice(shoff, shoff + shnum * shentsize), is64, le);
   headers.sections = Array.from({ length: shnum }, (_, i) => {
     const at = i * shentsize;
     return {
@@ -158,14 +166,14 @@ function codeRegions(src: ChunkedBytes, headers: Headers | string): Region[] | s
   if (phnum === 0) return [];
   if (phentsize < (is64 ? 56 : 32) || !inFile(src, phoff, phnum * phentsize))
     return "truncated or bogus: the program header table lies outside the file";
-  const { u32, word } = fields(src.slice(phoff, phoff + phnum * phentsize), is64, le);
+  const table = new Fields(src.slice(phoff, phoff + phnum * phentsize), is64, le);
   const out: Region[] = [];
   for (let i = 0; i < phnum; i++) {
     const at = i * phentsize;
-    const type = u32(at);
-    const flags = u32(at + (is64 ? 4 : 0x18));
-    const offset = word(at + (is64 ? 8 : 4));
-    const size = word(at + (is64 ? 0x20 : 0x10));
+    const type = table.u32(at);
+    const flags = table.u32(at + (is64 ? 4 : 0x18));
+    const offset = table.word(at + (is64 ? 8 : 4));
+    const size = table.word(at + (is64 ? 0x20 : 0x10));
     if (type !== PT_LOAD || (flags & PF_X) === 0 || size === 0) continue;
     // a segment may run past a truncated file; what is there is what the loader would map
     if (!inFile(src, offset, 0)) return `truncated or bogus: segment ${i} starts past the end of the file`;
@@ -254,8 +262,7 @@ function sampledEntropy(src: ChunkedBytes, offset: number, size: number): number
     const start = offset + c * stride;
     const end = Math.min(start + chunk, offset + size);
     if (end <= start) continue;
-    const sample = src.slice(start, end);
-    const bytes = new Uint8Array(sample.buffer, sample.byteOffset, sample.length);
+    const bytes = src.slice(start, end);
     let i = 0;
     for (; i + 4 <= bytes.length; i += 4) {
       counts[bytes[i]!]!++;
