@@ -13,7 +13,7 @@ import { readScheduledTask, taskName } from "./scheduled-tasks.js";
 import { findSecrets, secretsMayHold, secretsSearched } from "./secret-rules.js";
 import { isPersistenceHive, readHivePersistence } from "./hive-persistence.js";
 import { analyzePe, isPe } from "./pe-analysis.js";
-import { analyzeElf, isElf } from "./elf-analysis.js";
+import { isElf, readElf } from "./elf-analysis.js";
 import { CORE_SYSTEM_FILE, fileVersion } from "./windows-build-check.js";
 import { MAX_YARA_EXECUTABLE_BYTES, type YaraEngine, yaraScans } from "./yara-engine.js";
 import { EICAR_MAX_BYTES } from "./yara-rule-sets.js";
@@ -89,20 +89,23 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
     bytes: FileBytes,
     layer: string | undefined,
   ): Promise<AnalyzerOutput> {
-    const layerMarks = marksOf(layer);
-    layerMarks.see(path);
+    // the marks choose the integrity half's digests
+    const layerMarks = integrity ? marksOf(layer) : undefined;
+    layerMarks?.see(path);
     const { head, length } = bytes;
     const scan = worthScanning(path, head, length);
     const small = length <= MAX_YARA_EXECUTABLE_BYTES;
     const isElfFile = rules && small && isElf(head);
     // an ELF file's rules and signals read its chunks in place; every other reader, the whole file
+    // its headers read once: for its signals and for the string ranges YARA reads
+    const elfRead = isElfFile ? readElf(path, bytes.view) : undefined;
     const yaraOutcome =
       yara !== undefined && yaraScans(path, head, length)
-        ? await yara.scanWithin(isElfFile ? bytes.view : bytes.whole())
+        ? await yara.scanWithin(isElfFile ? bytes.view : bytes.whole(), elfRead?.stringRanges)
         : undefined;
     const yaraHits = yaraOutcome !== undefined && "hits" in yaraOutcome ? yaraOutcome.hits : [];
     const pe = rules && small && isPe(head) ? analyzePe(path, bytes.whole()) : undefined;
-    const elf = isElfFile ? analyzeElf(path, bytes.view) : undefined;
+    const elf = elfRead?.analysis;
     const version = pe && CORE_SYSTEM_FILE.test(path) ? fileVersion(bytes.whole()) : undefined;
     const database = isPackageDigestDatabase(path);
     const task = taskName(path);
@@ -127,7 +130,7 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
     if (integrity)
       await digests.digest(
         bytes.chunks,
-        digestsFor(path, named || scan || database || length <= SMALL_FILE, layerMarks.dpkgOnly),
+        digestsFor(path, named || scan || database || length <= SMALL_FILE, layerMarks!.dpkgOnly),
         file,
       );
     else if (named) file.sha256 = digestOf("sha256", bytes.chunks);

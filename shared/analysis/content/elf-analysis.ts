@@ -212,7 +212,10 @@ const MAX_ALIGNMENT_GAP = 64;
  */
 export function elfStringRanges(content: Bytes): [number, number][] {
   const b = ChunkedBytes.of(content);
-  const headers = readHeaders(b);
+  return stringRanges(b, readHeaders(b));
+}
+
+function stringRanges(b: ChunkedBytes, headers: Headers | string): [number, number][] {
   const whole: [number, number][] = [[0, b.length]];
   if (typeof headers === "string" || headers.sections === undefined) return whole;
   const nameOf = sectionNames(b, headers);
@@ -290,7 +293,21 @@ function upxMagicAt(src: ChunkedBytes): number | undefined {
 /** The signals of one ELF file at `path` (no leading slash); a damaged header is an error message. */
 export function analyzeElf(path: string, bytes: Bytes): ElfAnalysis {
   const content = ChunkedBytes.of(bytes);
-  const regions = codeRegions(content, readHeaders(content));
+  return signalsOf(path, content, readHeaders(content));
+}
+
+/** `analyzeElf` and `elfStringRanges` of one file, its headers read once. */
+export function readElf(
+  path: string,
+  bytes: Bytes,
+): { analysis: ElfAnalysis; stringRanges: [number, number][] } {
+  const content = ChunkedBytes.of(bytes);
+  const headers = readHeaders(content);
+  return { analysis: signalsOf(path, content, headers), stringRanges: stringRanges(content, headers) };
+}
+
+function signalsOf(path: string, content: ChunkedBytes, headers: Headers | string): ElfAnalysis {
+  const regions = codeRegions(content, headers);
   if (typeof regions === "string") return { error: regions };
   const signals: ElfSignal[] = [];
   const upx = upxMagicAt(content);

@@ -53,6 +53,8 @@ const MARKS: readonly [RegExp, Manager][] = [
   [/^(?:lib\/apk|usr\/lib\/apk|etc\/apk)\//, "apk"],
 ];
 
+const MARKED = /^(?:var\/lib\/|etc\/|usr\/lib\/(?:sysimage|apk)\/|lib\/apk\/)/;
+
 /**
  * The package managers one layer has shown so far, in tar order. A layer that installs packages
  * holds them and their database, and a sorted tar shows `etc/dpkg/` before `usr/`: from there on,
@@ -64,6 +66,8 @@ export class LayerMarks {
   private readonly seen = new Set<Manager>();
 
   see(path: string): void {
+    // every mark lies under var/, etc/, usr/lib/ or lib/: most paths (usr/share, usr/bin …) test none
+    if (!MARKED.test(path)) return;
     for (const [mark, manager] of MARKS) if (mark.test(path)) this.seen.add(manager);
   }
 

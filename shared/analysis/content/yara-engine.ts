@@ -107,12 +107,12 @@ export class YaraEngine {
    * The shipped rules of the file's kind: reviewed and linear, so in this thread, unbounded. An ELF
    * file may come as the walk's chunks: its passes read only its string ranges, copied from them.
    */
-  private scanShipped(file: Buffer | ChunkedBytes): YaraHit[] {
+  private scanShipped(file: Buffer | ChunkedBytes, elfRanges?: [number, number][]): YaraHit[] {
     const hits: YaraHit[] = [];
     const elf = file instanceof ChunkedBytes && file.length > EICAR_MAX_BYTES && isElf(file.slice(0, 4));
     const content = file instanceof ChunkedBytes && !elf ? file.slice(0, file.length) : file;
     const kind = content instanceof ChunkedBytes ? "elf" : yaraFileKind(content);
-    const { bytes, fileOffset } = scannedBytes(kind, content);
+    const { bytes, fileOffset } = scannedBytes(kind, content, kind === "elf" ? elfRanges : undefined);
     const passes =
       kind === "text" && content.length <= SHORT_TEXT_BYTES
         ? this.shipped.shortText
@@ -128,10 +128,11 @@ export class YaraEngine {
    * scanAsync holds the event loop, so no timer could fire beside it in this thread); a scan past the
    * bound is abandoned with an error, and runs on in the worker (native code cannot be interrupted).
    * Until it ends, files get no verdict from the user's rules and say so: a pathological rule costs
-   * one thread. The shipped rules' hits are always there.
+   * one thread. The shipped rules' hits are always there. `elfRanges`: an ELF file's string ranges,
+   * when the caller has read them (`readElf`).
    */
-  async scanWithin(file: Buffer | ChunkedBytes): Promise<YaraOutcome> {
-    const hits = this.scanShipped(file);
+  async scanWithin(file: Buffer | ChunkedBytes, elfRanges?: [number, number][]): Promise<YaraOutcome> {
+    const hits = this.scanShipped(file, elfRanges);
     if (this.sources.length === 0) return { hits };
     const content = file instanceof ChunkedBytes ? file.slice(0, file.length) : file;
     if (this.worker?.exited) this.worker = undefined;

@@ -182,15 +182,20 @@ const SEPARATOR = Buffer.from("\n\0\n", "latin1");
  * (`elfStringRanges`: not its code, nor its toolchain tables, ≈ 60 % of an image's ELF bytes), joined
  * in one buffer so a rule's condition sees all its strings at once. An ELF file still in the walk's
  * chunks is copied from them range by range (never joined whole first); other kinds come as one
- * buffer. The buffer is reused: read it before the next call.
+ * buffer; `elfRanges`, when the caller has them (`readElf`), spare reading the headers again. The
+ * buffer is reused: read it before the next call.
  */
-export function scannedBytes(kind: YaraFileKind, content: Buffer | ChunkedBytes): ScannedBytes {
+export function scannedBytes(
+  kind: YaraFileKind,
+  content: Buffer | ChunkedBytes,
+  elfRanges?: [number, number][],
+): ScannedBytes {
   const chunked = content instanceof ChunkedBytes;
   if (kind !== "elf") {
     const bytes = chunked ? content.slice(0, content.length) : content;
     return { bytes, fileOffset: (o: number) => o };
   }
-  let ranges = elfStringRanges(content);
+  let ranges = elfRanges ?? elfStringRanges(content);
   const kept = ranges.reduce((n, [a, b]) => n + b - a, 0);
   // a copy costs ≈ 0.05 ns/byte, a pass over the skipped bytes 0.1–0.3: worth it from an eighth on
   if (content.length - kept < content.length / 8) {
