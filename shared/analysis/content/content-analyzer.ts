@@ -67,7 +67,7 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
   const partial = rules && integrity ? [] : [`parts:${rules ? "rules" : ""}${integrity ? "integrity" : ""}`];
   const ruleSet = [...(yara ? [`yara:${yara.version}`] : []), ...partial].join(";");
   const digests = options.digests ?? new DigestThread({ threaded: false });
-  /** clamd's verdicts still to come */
+  /** clamd's verdicts and the user's YARA rules' still to come */
   const verdicts = new Set<Promise<void>>();
   /** each layer's package-manager marks so far (file-digests.ts), until the layer settles */
   const marks = new Map<string, LayerMarks>();
@@ -99,11 +99,12 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
     // an ELF file's rules and signals read its chunks in place; every other reader, the whole file
     // its headers read once: for its signals and for the string ranges YARA reads
     const elfRead = isElfFile ? readElf(path, bytes.view) : undefined;
+    // the user's rules answer later, on their worker thread, while the walk reads on
     const yaraOutcome =
       yara !== undefined && yaraScans(path, head, length)
-        ? await yara.scanWithin(isElfFile ? bytes.view : bytes.whole(), elfRead?.stringRanges)
+        ? await yara.scanDeferred(isElfFile ? bytes.view : bytes.whole(), elfRead?.stringRanges)
         : undefined;
-    const yaraHits = yaraOutcome !== undefined && "hits" in yaraOutcome ? yaraOutcome.hits : [];
+    const yaraHits = yaraOutcome?.hits ?? [];
     const pe = rules && small && isPe(head) ? analyzePe(path, bytes.whole()) : undefined;
     const elf = elfRead?.analysis;
     const version = pe && CORE_SYSTEM_FILE.test(path) ? fileVersion(bytes.whole()) : undefined;
@@ -137,7 +138,18 @@ export function createContentAnalyzer(options: ContentAnalyzerOptions = {}): Ana
     if (secrets.length > 0) file.secrets = secrets;
     if (malware.length > 0) file.malware = malware;
     if (yaraHits.length > 0) file.yara = yaraHits;
-    if (yaraOutcome !== undefined && "error" in yaraOutcome) file.yaraError = yaraOutcome.error;
+    if (yaraOutcome?.user !== undefined) {
+      // written into the record when the worker answers; `settle` waits for it
+      const answered = yaraOutcome.user.then((verdict) => {
+        if (verdict.error !== undefined) file.yaraError = verdict.error;
+        if (verdict.hits.length === 0) return;
+        file.yara = [...(file.yara ?? []), ...verdict.hits];
+        // a finding names its file's SHA-256: the worker took it, as the walk's bytes are gone
+        if (file.sha256 === undefined && verdict.sha256 !== undefined) file.sha256 = verdict.sha256;
+      });
+      verdicts.add(answered);
+      void answered.then(() => verdicts.delete(answered));
+    }
     if (pe !== undefined) {
       if ("error" in pe) file.peError = pe.error;
       else if (pe.signals.length > 0) file.pe = pe.signals;

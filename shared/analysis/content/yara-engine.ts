@@ -64,6 +64,17 @@ export const DEFAULT_YARA_SCAN_TIMEOUT_MS = 10_000;
 /** One file's YARA outcome: the hits, and why the user's rules gave no verdict on it, if they did not. */
 export type YaraOutcome = { hits: YaraHit[]; error?: string };
 
+/** The user's rules' verdict on one file, and its SHA-256 when they hit (`scanDeferred`). */
+export type UserVerdict = { hits: YaraHit[]; error?: string; sha256?: string };
+
+/** The shipped rules' hits on one file, and the user's rules' verdict still to come. */
+export interface DeferredYara {
+  hits: YaraHit[];
+  user?: Promise<UserVerdict>;
+}
+
+const STILL_RUNNING = "not scanned by the user's YARA rules: an earlier scan that timed out is still running";
+
 /**
  * YARA-X over the shipped rule set and the user's rules, compiled once. A user rule that fails to
  * compile, or that YARA-X judges slow, is refused here with its file and line: a scan never runs a
@@ -132,26 +143,43 @@ export class YaraEngine {
    * when the caller has read them (`readElf`).
    */
   async scanWithin(file: Buffer | ChunkedBytes, elfRanges?: [number, number][]): Promise<YaraOutcome> {
+    const { hits, user } = await this.scanDeferred(file, elfRanges);
+    if (user === undefined) return { hits };
+    const verdict = await user;
+    hits.push(...verdict.hits);
+    return verdict.error === undefined ? { hits } : { hits, error: verdict.error };
+  }
+
+  /**
+   * `scanWithin` without waiting for the user's rules: the shipped rules' hits now, the user's
+   * verdict to come (with the file's SHA-256 when they hit: the bytes are gone by then). The walk
+   * reads on while the worker scans, at most 64 files or 16 MiB ahead of it; the caller waits for
+   * every verdict before its results are complete.
+   */
+  async scanDeferred(file: Buffer | ChunkedBytes, elfRanges?: [number, number][]): Promise<DeferredYara> {
     const hits = this.scanShipped(file, elfRanges);
     if (this.sources.length === 0) return { hits };
-    const content = file instanceof ChunkedBytes ? file.slice(0, file.length) : file;
     if (this.worker?.exited) this.worker = undefined;
-    this.worker ??= new YaraWorker(this.sources);
-    if (this.worker.busy)
+    this.worker ??= new YaraWorker(this.sources, this.timeoutMs);
+    const worker = this.worker;
+    await worker.room();
+    if (worker.busy) return { hits, user: Promise.resolve({ hits: [], error: STILL_RUNNING }) };
+    const content = file instanceof ChunkedBytes ? file.slice(0, file.length) : file;
+    const user = worker.scan(content).then((answer): UserVerdict => {
+      if (answer === "timeout")
+        return {
+          hits: [],
+          error: `the user's YARA rules timed out after ${this.timeoutMs} ms (a slow rule); their verdict on it is unknown`,
+        };
+      if (answer === "busy") return { hits: [], error: STILL_RUNNING };
+      if ("error" in answer)
+        return { hits: [], error: `the user's YARA rules could not scan it: ${answer.error}` };
       return {
-        hits,
-        error: "not scanned by the user's YARA rules: an earlier scan that timed out is still running",
+        hits: answer.matches.map((m) => toHit(m, false)),
+        ...(answer.sha256 !== undefined ? { sha256: answer.sha256 } : {}),
       };
-    const outcome = await this.worker.scan(content, this.timeoutMs);
-    if (outcome === "timeout")
-      return {
-        hits,
-        error: `the user's YARA rules timed out after ${this.timeoutMs} ms (a slow rule); their verdict on it is unknown`,
-      };
-    if ("error" in outcome)
-      return { hits, error: `the user's YARA rules could not scan it: ${outcome.error}` };
-    for (const m of outcome.matches) hits.push(toHit(m, false));
-    return { hits };
+    });
+    return { hits, user };
   }
 
   /** Stops the worker thread (shutdown); the engine starts another on its next bounded scan. */
@@ -225,18 +253,25 @@ function toHit(match: RuleMatch, shipped: boolean, fileOffset = (o: number) => o
   };
 }
 
-// the worker compiles the user's sources and answers one scan at a time; CommonJS, as an eval worker runs
+// the worker compiles the user's sources and answers one scan at a time, in order; it skips the
+// scans given up on behind a timed-out one (`skip`: the last such id), and hashes a file its rules hit
+// (the sender keeps no copy); CommonJS, as an eval worker runs
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
+const { hash } = require("node:crypto");
 const { create } = require(workerData.module);
+const skip = new Int32Array(workerData.skip);
 const rules = create();
 for (const source of workerData.sources) rules.addRuleSource(source);
 rules.setMaxMatchesPerPattern(16);
 rules.scan(Buffer.alloc(1)); // the first scan builds the scanner: start-up, not the file's time
 parentPort.postMessage({ ready: true });
 parentPort.on("message", ({ id, data }) => {
+  if (id <= Atomics.load(skip, 0)) return parentPort.postMessage({ id, skipped: true });
   try {
-    parentPort.postMessage({ id, matches: rules.scan(Buffer.from(data.buffer, data.byteOffset, data.byteLength)) });
+    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const matches = rules.scan(bytes);
+    parentPort.postMessage(matches.length > 0 ? { id, matches, sha256: hash("sha256", bytes) } : { id, matches });
   } catch (err) {
     parentPort.postMessage({ id, error: String(err && err.message || err) });
   }
@@ -245,7 +280,17 @@ parentPort.on("message", ({ id, data }) => {
 
 const YARA_MODULE = createRequire(import.meta.url).resolve("@litko/yara-x");
 
-/** One worker thread holding the compiled rules; scans are sent to it one at a time, in order. */
+/** Bounds on the scans sent to the worker and not yet answered: the walk waits for room beyond them. */
+const MAX_PENDING_FILES = 64;
+const MAX_PENDING_BYTES = 16 * 1024 * 1024;
+
+type WorkerAnswer = { matches: RuleMatch[]; sha256?: string } | { error: string };
+
+/**
+ * One worker thread holding the compiled rules; scans are sent without waiting (bounded) and run
+ * there one at a time, in order. The time bound runs for the oldest unanswered scan, from when the
+ * worker starts it: past it, that scan is abandoned and those queued behind it get no verdict.
+ */
 class YaraWorker {
   private readonly worker: Worker;
   private next = 0;
@@ -253,31 +298,63 @@ class YaraWorker {
   exited = false;
   /** the id of an abandoned scan the worker is still running */
   private abandoned: number | undefined;
-  private readonly waiting = new Map<
-    number,
-    (answer: { matches: RuleMatch[] } | { error: string }) => void
-  >();
+  /** scans sent and not answered, oldest first: the worker runs the oldest */
+  private readonly pending: {
+    id: number;
+    bytes: number;
+    answer: (a: WorkerAnswer | "timeout" | "busy") => void;
+  }[] = [];
+  private pendingBytes = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private started = false;
+  private waiters: (() => void)[] = [];
+  /** the last id the worker is to skip (given up on behind an abandoned scan) */
+  private readonly skip = new Int32Array(new SharedArrayBuffer(4));
 
-  /** resolves once the worker has compiled the rules: the time bound covers scanning, not start-up */
-  private readonly ready: Promise<void>;
-
-  constructor(sources: string[]) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: YARA_MODULE, sources } });
+  constructor(
+    sources: string[],
+    private readonly timeoutMs: number,
+  ) {
+    Atomics.store(this.skip, 0, -1);
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { module: YARA_MODULE, sources, skip: this.skip.buffer },
+    });
     this.worker.unref();
-    let started: () => void = () => {};
-    this.ready = new Promise((resolve) => {
-      started = resolve;
-    });
-    this.worker.on("message", (m: { id: number; ready?: true; matches?: RuleMatch[]; error?: string }) => {
-      if (m.ready) return started();
-      if (m.id === this.abandoned) this.abandoned = undefined;
-      this.waiting.get(m.id)?.(m.error !== undefined ? { error: m.error } : { matches: m.matches ?? [] });
-      this.waiting.delete(m.id);
-    });
+    this.worker.on(
+      "message",
+      (m: {
+        id: number;
+        ready?: true;
+        skipped?: true;
+        matches?: RuleMatch[];
+        sha256?: string;
+        error?: string;
+      }) => {
+        // the time bound covers scanning, not start-up
+        if (m.ready) {
+          this.started = true;
+          return this.arm();
+        }
+        if (m.id === this.abandoned) {
+          this.abandoned = undefined;
+          return this.wake();
+        }
+        const oldest = this.pending[0];
+        if (m.skipped || oldest?.id !== m.id) return;
+        this.done();
+        oldest.answer(
+          m.error !== undefined ? { error: m.error } : { matches: m.matches ?? [], sha256: m.sha256 },
+        );
+        this.arm();
+      },
+    );
     const fail = (why: string) => {
-      started();
-      for (const answer of this.waiting.values()) answer({ error: why });
-      this.waiting.clear();
+      clearTimeout(this.timer);
+      for (const scan of this.pending.splice(0)) scan.answer({ error: why });
+      this.pendingBytes = 0;
+      this.abandoned = undefined;
+      this.wake();
     };
     this.worker.on("error", (err) => fail(err.message));
     this.worker.on("exit", (code) => {
@@ -286,23 +363,22 @@ class YaraWorker {
     });
   }
 
-  scan(
-    content: Buffer,
-    timeoutMs: number,
-  ): Promise<{ matches: RuleMatch[] } | { error: string } | "timeout"> {
+  scan(content: Buffer): Promise<WorkerAnswer | "timeout" | "busy"> {
     const id = this.next++;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        this.abandoned = id;
-        resolve("timeout");
-      }, timeoutMs);
-      this.waiting.set(id, (answer) => {
-        clearTimeout(timer);
-        resolve(answer);
-      });
+    return new Promise((answer) => {
+      this.pending.push({ id, bytes: content.length, answer });
+      this.pendingBytes += content.length;
       this.worker.postMessage({ id, data: content });
+      // the thread keeps the process alive while it owes answers (not for an abandoned scan)
+      this.worker.ref();
+      if (this.pending.length === 1) this.arm();
     });
+  }
+
+  /** Resolves once the scans in flight are within their bounds. */
+  async room(): Promise<void> {
+    while (this.pending.length >= MAX_PENDING_FILES || this.pendingBytes >= MAX_PENDING_BYTES)
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
   /** true while an abandoned scan still runs: a new one would only queue behind it */
@@ -312,5 +388,36 @@ class YaraWorker {
 
   async terminate(): Promise<void> {
     await this.worker.terminate();
+  }
+
+  /** The oldest scan answered: its bytes leave the bound. */
+  private done(): void {
+    const oldest = this.pending.shift()!;
+    this.pendingBytes -= oldest.bytes;
+    this.wake();
+  }
+
+  /** The time bound for the oldest scan, which the worker runs now. */
+  private arm(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const oldest = this.pending[0];
+    if (!this.started || oldest === undefined) return;
+    this.timer = setTimeout(() => {
+      const given = this.pending.splice(0);
+      this.pendingBytes = 0;
+      this.abandoned = oldest.id;
+      Atomics.store(this.skip, 0, given[given.length - 1]!.id);
+      oldest.answer("timeout");
+      for (const scan of given.slice(1)) scan.answer("busy");
+      this.wake();
+    }, this.timeoutMs);
+  }
+
+  private wake(): void {
+    if (this.pending.length === 0) this.worker.unref();
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
   }
 }

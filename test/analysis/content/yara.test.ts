@@ -1,5 +1,6 @@
 // The shipped YARA rule set and the user's rule directories, run by YARA-X in the layer walk over
 // real files this test writes: each threat kind is found, near misses are not, limits hold.
+import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -176,6 +177,24 @@ describe("the user's YARA rules", () => {
     expect(findings.map((f) => [f.rule, f.category, f.summary])).toEqual([
       ["yara-user/team_canary", "persistence", "/opt/app/run.sh is the team's canary string"],
     ]);
+  });
+
+  it("give every file's verdict by the layer's end while the walk reads on, with the SHA-256 of a file only they flag", async () => {
+    const analyzers = contentAnalyzers(undefined, { files: [{ path: "team/canary.yar", source: CANARY }] });
+    // more files than the worker may have in flight, every tenth with the canary
+    const scripts = Array.from({ length: 150 }, (_, i) => ({
+      name: `opt/app/s${i}.sh`,
+      content: `#!/bin/sh\necho ${i}\n${i % 10 === 0 ? "# PORTCULLIS-CANARY-42\n" : ""}`,
+    }));
+    // a configuration file no other rule names, past the size every file gets a SHA-256 at
+    const config = Buffer.from(`${"key = value\n".repeat(10_000)}PORTCULLIS-CANARY-42\n`);
+    const findings = await contentOf([...scripts, { name: "etc/app/big.conf", content: config }], analyzers);
+    expect(findings.map((f) => f.path).sort()).toEqual(
+      [...scripts.filter((_, i) => i % 10 === 0).map((f) => `/${f.name}`), "/etc/app/big.conf"].sort(),
+    );
+    expect(findings.every((f) => f.rule === "yara-user/team_canary")).toBe(true);
+    const big = findings.find((f) => f.path === "/etc/app/big.conf")!;
+    expect(big.sha256).toBe(createHash("sha256").update(config).digest("hex"));
   });
 
   it("put the rule set's version and the user rules' digest in the layer-cache key", async () => {
