@@ -135,7 +135,7 @@ async function main() {
   if (elf.length > 0) {
     const kept = size(read.get("elf")!) / size(elf);
     console.log(
-      `-- an ELF's string ranges: ${(kept * 100).toFixed(0)} % of its bytes (not its code, symbol or relocation tables)`,
+      `-- an ELF's string ranges: ${(kept * 100).toFixed(0)} % of its bytes (not its code nor its symbol, relocation, unwind and other toolchain tables)`,
     );
     row("elf: finding and joining them (per file byte)", (b) => scannedBytes("elf", b), "elf");
   }
