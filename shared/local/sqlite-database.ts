@@ -134,10 +134,19 @@ export function flushGroupCommit(db: SqliteDatabase): void {
   groups.get(db)?.flush();
 }
 
+/**
+ * The number of the database's open commit window (each window gets the next one), undefined when
+ * none is open: a write made under the same number is not committed yet.
+ */
+export function openWindowOf(db: SqliteDatabase): number | undefined {
+  return groups.get(db)?.openWindow;
+}
+
 class GroupCommit {
   readonly #db: SqliteDatabase;
   readonly #windowMs: number;
   #timer: NodeJS.Timeout | undefined;
+  #windows = 0;
 
   constructor(db: SqliteDatabase, windowMs: number) {
     this.#db = db;
@@ -148,7 +157,12 @@ class GroupCommit {
   join(): void {
     if (this.#timer || this.#db.inTransaction) return;
     this.#db.exec("BEGIN IMMEDIATE");
+    this.#windows++;
     this.#timer = setTimeout(() => this.flush(), this.#windowMs);
+  }
+
+  get openWindow(): number | undefined {
+    return this.#timer ? this.#windows : undefined;
   }
 
   flush(): void {

@@ -5,6 +5,7 @@ import type { Inventory } from "../model/report.js";
 import type { AcceptedRisk, Policy } from "../policy/policy.js";
 import type { OpenVexDocument } from "../policy/vex.js";
 import type { DbStamp } from "../stages/pipeline-deps.js";
+import { DB_PREFIX } from "../vulndb/db-format.js";
 
 /** The image as a verdict names it, set on a stored inventory before matching (`asVerdictImage`). */
 export interface StoredImage {
@@ -58,13 +59,19 @@ export class VerdictThread {
   #next = 0;
   readonly #waiting = new Map<number, (answer: VerdictAnswer) => void>();
 
-  readonly #flush: () => void;
+  readonly #flush: (reads: (key: string) => boolean) => void;
 
   /**
    * `file`: the local store's SQLite file, which holds the vulnerability DB the thread matches
-   * against; `flush` commits the host's open writes, so the thread reads the DB the host sees.
+   * against; `flush` commits the host's open writes when they include a blob `reads` names, so the
+   * thread reads the DB and the inventory the host sees (and a job costs no commit of its own).
    */
-  constructor(file: string, flush: () => void, policy: Policy, vex?: readonly OpenVexDocument[]) {
+  constructor(
+    file: string,
+    flush: (reads: (key: string) => boolean) => void,
+    policy: Policy,
+    vex?: readonly OpenVexDocument[],
+  ) {
     this.#file = file;
     this.#flush = flush;
     this.#policy = policy;
@@ -105,8 +112,9 @@ export class VerdictThread {
   ): Promise<{ reportJson: string; db: DbStamp } | { unreadable: { corrupt?: string } } | undefined> {
     const worker = this.#start();
     const id = this.#next++;
-    // a DB update the host wrote in its open commit window is read by the thread only once committed
-    this.#flush();
+    // a DB update or an inventory the host wrote in its open commit window is read by the thread only once committed
+    const stored = body.stored?.key;
+    this.#flush((key) => key === stored || key.startsWith(`${DB_PREFIX}/`));
     const answer = await new Promise<VerdictAnswer>((resolve) => {
       this.#waiting.set(id, resolve);
       const job: VerdictJob = { id, ...body };

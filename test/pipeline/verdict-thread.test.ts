@@ -3,7 +3,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SqliteBlobStore } from "../../shared/local/sqlite-blob-store.js";
-import { openLocalStore } from "../../shared/local/sqlite-database.js";
+import {
+  flushGroupCommit,
+  openLocalStore,
+  openWindowOf,
+  startGroupCommit,
+} from "../../shared/local/sqlite-database.js";
 import { VerdictThread } from "../../shared/local/verdict-thread.js";
 import { matchInventory } from "../../shared/matching/match.js";
 import { parsePolicy } from "../../shared/policy/load-policy.js";
@@ -118,5 +123,64 @@ describe("the local host's verdict thread (a rescan's matching and policy on the
     });
     const other = await thread.runStored("inventories/other.json", image, [], NOW);
     expect(other).toEqual({ unreadable: { corrupt: expect.stringMatching(/^not an inventory/) } });
+  });
+
+  it("under a group commit, commits the open window only when it holds a blob the thread reads (the DB, the inventory)", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "portcullis-verdict-thread-"));
+    const file = path.join(dir, "portcullis.sqlite");
+    const db = openLocalStore(file);
+    const blobs = new SqliteBlobStore(db);
+    const flushes: boolean[] = [];
+    const thread = new VerdictThread(
+      file,
+      (reads) => {
+        const needed = blobs.uncommitted(reads);
+        flushes.push(needed);
+        if (needed) flushGroupCommit(db);
+      },
+      POLICY,
+    );
+    // a window far longer than the test: only a flush commits it
+    const stop = startGroupCommit(db, 60_000);
+    cleanups.push(async () => {
+      await thread.close();
+      stop();
+      db.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const image = {
+      tags: ["1.0"],
+      ref: "registry.test/app:1.0",
+      registry: "registry.test",
+      repository: "app",
+    };
+    // the DB and the inventory written in the open window: the thread must see both
+    await buildDbFromRecords(
+      blobs,
+      [osvRecord("CVE-2099-0005", "Debian:12", "openssl", [{ introduced: "0" }])],
+      { now: NOW },
+    );
+    await blobs.put("inventories/app.json", JSON.stringify(inventory()), { contentType: "application/json" });
+    const first = await thread.runStored("inventories/app.json", image, [], NOW);
+    expect(first && "reportJson" in first ? JSON.parse(first.reportJson).findings.length : first).toBe(1);
+    expect(flushes).toEqual([true]);
+    expect(openWindowOf(db)).toBeUndefined();
+
+    // a report written since (a blob the thread does not read) stays in its window
+    await blobs.put("reports/app.json", "{}", { contentType: "application/json" });
+    const window = openWindowOf(db);
+    expect(window).toBeDefined();
+    const second = await thread.runStored("inventories/app.json", image, [], NOW);
+    expect(second && "reportJson" in second).toBe(true);
+    expect(flushes).toEqual([true, false]);
+    expect(openWindowOf(db)).toBe(window);
+
+    // a second inventory written in that same window is committed before the thread reads it
+    await blobs.put("inventories/other.json", JSON.stringify(inventory()), {
+      contentType: "application/json",
+    });
+    const third = await thread.runStored("inventories/other.json", image, [], NOW);
+    expect(third && "reportJson" in third).toBe(true);
+    expect(flushes).toEqual([true, false, true]);
   });
 });
