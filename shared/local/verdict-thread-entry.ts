@@ -10,6 +10,7 @@ import type { AcceptedRisk, Policy } from "../policy/policy.js";
 import type { OpenVexDocument } from "../policy/vex.js";
 import { describeDamage } from "../stages/inventory-damage.js";
 import { makeReport } from "../stages/make-report.js";
+import { decidedReport } from "../stages/decided-report.js";
 import { openDb } from "../vulndb/db-read.js";
 import { SqliteBlobStore } from "./sqlite-blob-store.js";
 import type { VerdictJob, VerdictAnswer } from "./verdict-thread.js";
@@ -52,7 +53,8 @@ async function verdict(job: VerdictJob): Promise<VerdictAnswer> {
     checkReport: false,
     ...(vex ? { vex } : {}),
   });
-  return { id: job.id, reportJson: JSON.stringify(report), db: stamp };
+  // the report's JSON and its rows made here, where it is an object: the host parses none of it
+  return { id: job.id, decided: decidedReport(report, stamp) };
 }
 
 parentPort!.on("message", (job: VerdictJob) => {

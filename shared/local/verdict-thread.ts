@@ -4,7 +4,7 @@ import { InvariantError, ScanError } from "../model/errors.js";
 import type { Inventory } from "../model/report.js";
 import type { AcceptedRisk, Policy } from "../policy/policy.js";
 import type { OpenVexDocument } from "../policy/vex.js";
-import type { DbStamp } from "../stages/pipeline-deps.js";
+import type { DecidedReport } from "../stages/decided-report.js";
 import { DB_PREFIX } from "../vulndb/db-format.js";
 
 /** The image as a verdict names it, set on a stored inventory before matching (`asVerdictImage`). */
@@ -28,7 +28,7 @@ export interface VerdictJob {
 }
 
 export type VerdictAnswer =
-  | { id: number; reportJson: string; db: DbStamp }
+  | { id: number; decided: DecidedReport }
   | { id: number; noDb: true }
   /** the stored inventory is missing, or not an inventory (`corrupt` says why) */
   | { id: number; unreadable: { corrupt?: string } }
@@ -78,12 +78,15 @@ export class VerdictThread {
     this.#vex = vex;
   }
 
-  /** The report as JSON and the DB it was matched against; undefined when there is no DB yet (the caller's own path fetches it). */
+  /**
+   * The report ready to store (its JSON, the DB it was matched against, the verdict's rows and
+   * record made from it); undefined when there is no DB yet (the caller's own path fetches it).
+   */
   async run(
     inventory: Inventory,
     acceptedRisks: AcceptedRisk[],
     now: Date,
-  ): Promise<{ reportJson: string; db: DbStamp } | undefined> {
+  ): Promise<DecidedReport | undefined> {
     const answer = await this.#ask({
       inventoryJson: JSON.stringify(inventory),
       acceptedRisks,
@@ -103,13 +106,13 @@ export class VerdictThread {
     image: StoredImage,
     acceptedRisks: AcceptedRisk[],
     now: Date,
-  ): Promise<{ reportJson: string; db: DbStamp } | { unreadable: { corrupt?: string } } | undefined> {
+  ): Promise<DecidedReport | { unreadable: { corrupt?: string } } | undefined> {
     return this.#ask({ stored: { key, image }, acceptedRisks, now: now.toISOString() });
   }
 
   async #ask(
     body: Omit<VerdictJob, "id">,
-  ): Promise<{ reportJson: string; db: DbStamp } | { unreadable: { corrupt?: string } } | undefined> {
+  ): Promise<DecidedReport | { unreadable: { corrupt?: string } } | undefined> {
     const worker = this.#start();
     const id = this.#next++;
     // a DB update or an inventory the host wrote in its open commit window is read by the thread only once committed
@@ -128,7 +131,7 @@ export class VerdictThread {
     }
     if ("noDb" in answer) return undefined;
     if ("unreadable" in answer) return { unreadable: answer.unreadable };
-    return { reportJson: answer.reportJson, db: answer.db };
+    return answer.decided;
   }
 
   #start(): Worker {

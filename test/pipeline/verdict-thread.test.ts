@@ -13,6 +13,9 @@ import { VerdictThread } from "../../shared/local/verdict-thread.js";
 import { matchInventory } from "../../shared/matching/match.js";
 import { parsePolicy } from "../../shared/policy/load-policy.js";
 import { makeReport } from "../../shared/stages/make-report.js";
+import { decidedReport } from "../../shared/stages/decided-report.js";
+import { findingRowSetOf } from "../../shared/stages/findings.js";
+import { verdictFindings } from "../../shared/stages/verdict-history.js";
 import { buildDbFromRecords } from "../../shared/vulndb/db-build.js";
 import { openDb } from "../../shared/vulndb/db-read.js";
 import { inventory } from "../policy/match-builder.js";
@@ -64,6 +67,14 @@ describe("the local host's verdict thread (a rescan's matching and policy on the
     }).report;
     expect(answer!.db).toEqual(stamp);
     expect(JSON.parse(answer!.reportJson)).toEqual(here);
+    // ready to store: the same report bytes, row set, record findings and images-row fields the
+    // event loop would have made from the object
+    expect(answer).toEqual(decidedReport(here, stamp));
+    expect(answer!.findingRows).toEqual(findingRowSetOf(here.findings));
+    expect(answer!.findingStates).toBe(verdictFindings(here.findings).json);
+    expect(answer!.verdict).toEqual(here.verdict);
+    const counted = Object.values(answer!.counts).reduce((sum, n) => sum + n, 0);
+    expect(counted).toBe(here.findings.filter((f) => !f.suppressed).length);
     expect(here.findings.map((f) => [f.id, f.suppressed?.kind])).toEqual(
       expect.arrayContaining([["CVE-2099-0002", "accepted-risk"]]),
     );
