@@ -80,6 +80,9 @@ export function openLocalStore(file: string): SqliteDatabase {
       visible_at INTEGER NOT NULL, delivery_count INTEGER NOT NULL DEFAULT 0, lock INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX IF NOT EXISTS queue_messages_visible ON queue_messages (queue, visible_at, id);
+    -- a receive walks a queue in id order and stops at its first visible messages (sqlite-bus.ts):
+    -- by (queue, visible_at) it sorted every visible message of a deep queue, texts and all, each time
+    CREATE INDEX IF NOT EXISTS queue_messages_order ON queue_messages (queue, id);
     CREATE TABLE IF NOT EXISTS queue_sent_ids (
       queue TEXT NOT NULL, message_id TEXT NOT NULL, sent_at INTEGER NOT NULL,
       PRIMARY KEY (queue, message_id)

@@ -10,7 +10,7 @@ import type { AcceptedRisk, Policy } from "../policy/policy.js";
 import type { OpenVexDocument } from "../policy/vex.js";
 import { describeDamage } from "../stages/inventory-damage.js";
 import { makeReport } from "../stages/make-report.js";
-import { decidedReport } from "../stages/decided-report.js";
+import { decidedReport, decidedTransfer } from "../stages/decided-report.js";
 import { openDb } from "../vulndb/db-read.js";
 import { SqliteBlobStore } from "./sqlite-blob-store.js";
 import type { VerdictJob, VerdictAnswer } from "./verdict-thread.js";
@@ -59,7 +59,8 @@ async function verdict(job: VerdictJob): Promise<VerdictAnswer> {
 
 parentPort!.on("message", (job: VerdictJob) => {
   verdict(job).then(
-    (answer) => parentPort!.postMessage(answer),
+    // the report's bytes move to the host, not copied
+    (answer) => parentPort!.postMessage(answer, "decided" in answer ? decidedTransfer(answer.decided) : []),
     (err: unknown) =>
       parentPort!.postMessage(
         err instanceof ScanError

@@ -7,11 +7,11 @@ import type { DbStamp, PipelineDeps } from "./pipeline-deps.js";
 import { type ScanState, updateScan } from "./scan-state.js";
 import { addImageTag, writeScannedImage } from "./scanned-images.js";
 import { reportBlob } from "./stage-blobs.js";
-import { type DecidedReport, decidedReport } from "./decided-report.js";
+import { asBuffer, type DecidedReport, decidedReport } from "./decided-report.js";
 import { putBlobs } from "../ports/blob-store.js";
 import { blobKeys } from "./tables.js";
 import { boundedDiff } from "./verdict-diff.js";
-import { clearRescanFailure, planVerdictRecord, verdictFindingsFromJson } from "./verdict-history.js";
+import { clearRescanFailure, planVerdictRecord, verdictFindingsFromBytes } from "./verdict-history.js";
 
 /** At most this many findings per diff list travel to tracking; the image API has them all. */
 const TRACKED_DIFF_ENTRIES = 200;
@@ -79,11 +79,11 @@ export async function storeVerdict(
       dbVersion: run.dbVersion,
       decision,
     },
-    verdictFindingsFromJson(decided.findingStates),
+    verdictFindingsFromBytes(decided.findingStates),
   );
   // the verdict record, then the report: one commit where the store can, else in that order (a
   // redelivery finds its own record and answers the same diff)
-  await putBlobs(deps.blobs, [...writes, reportBlob(reportKey, decided.reportJson)]);
+  await putBlobs(deps.blobs, [...writes, reportBlob(reportKey, asBuffer(decided.report))]);
   await clearRescanFailure(deps.blobs, { registry, repository, digest });
 
   await writeScannedImage(deps.tables, {
@@ -125,7 +125,13 @@ export async function storeVerdict(
     writeFindings(deps.tables, digest, decided.findingRows),
     ...(run.cause
       ? []
-      : [writePackageIndex(deps.tables, run.scanId, report ?? (JSON.parse(decided.reportJson) as Report))]),
+      : [
+          writePackageIndex(
+            deps.tables,
+            run.scanId,
+            report ?? (JSON.parse(asBuffer(decided.report).toString("utf8")) as Report),
+          ),
+        ]),
   ]);
   // GitHub tracking runs on its own queue: an outage there never holds up the verdict or the gate
   if (deps.tracking) {

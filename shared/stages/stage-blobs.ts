@@ -51,4 +51,8 @@ export const storeMatches = (
 
 // compact: a quarter fewer bytes to write per verdict than indented; `GET /api/images/…` answers the same JSON value
 /** The report blob as a write of its own, to go in one commit with others (`putBlobs`). */
-export const reportBlob = (key: string, json: string): BlobWrite => ({ key, data: json, ...JSON_BLOB });
+export const reportBlob = (key: string, json: Buffer | string): BlobWrite => ({
+  key,
+  data: json,
+  ...JSON_BLOB,
+});

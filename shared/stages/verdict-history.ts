@@ -45,21 +45,21 @@ async function readJson<T>(blobs: BlobStore, key: string, schema: z.ZodType<T>):
   }
 }
 
-/** A verdict's findings as its record keeps them: the JSON stored, the list read only for a diff. */
+/** A verdict's findings as its record keeps them: the JSON stored (UTF-8), the list read only for a diff. */
 export interface VerdictFindings {
-  json: string;
+  bytes: Uint8Array;
   list(): readonly FindingState[];
 }
 
 export function verdictFindings(findings: readonly Finding[]): VerdictFindings {
   const list = findings.map(findingStateOf);
-  return { json: JSON.stringify(list), list: () => list };
+  return { bytes: new TextEncoder().encode(JSON.stringify(list)), list: () => list };
 }
 
-/** The JSON `verdictFindings` makes, made elsewhere (the verdict thread): parsed only for a diff. */
-export function verdictFindingsFromJson(json: string): VerdictFindings {
+/** The bytes `verdictFindings` makes, made elsewhere (the verdict thread): parsed only for a diff. */
+export function verdictFindingsFromBytes(bytes: Uint8Array): VerdictFindings {
   let list: FindingState[] | undefined;
-  return { json, list: () => (list ??= JSON.parse(json) as FindingState[]) };
+  return { bytes, list: () => (list ??= JSON.parse(new TextDecoder().decode(bytes)) as FindingState[]) };
 }
 
 /**
@@ -99,14 +99,19 @@ export async function planVerdictRecord(
         }
       : {}),
   };
-  // the latest as one JSON text with the findings' own: the same bytes as stringifying it whole
+  // the latest as one JSON text around the findings' own: the same bytes as stringifying it whole
   const head = JSON.stringify({ verdictId: verdict.verdictId, decision: verdict.decision, record });
+  const latest = Buffer.concat([
+    Buffer.from(`${head.slice(0, -1)},"findings":`),
+    findings.bytes,
+    Buffer.from("}"),
+  ]);
   return {
     record,
     // the latest first: written one after the other, a redelivery after a crash finds it and writes
     // this record, not a second one
     writes: [
-      { key: latestKey, data: `${head.slice(0, -1)},"findings":${findings.json}}`, ...JSON_BLOB },
+      { key: latestKey, data: latest, ...JSON_BLOB },
       {
         key: blobKeys.verdictRecord(registry, repository, digest, verdict.at),
         data: JSON.stringify(record),

@@ -9,7 +9,7 @@ import { boundedDiff, diffVerdicts, type FindingState } from "../../shared/stage
 import {
   planVerdictRecord,
   verdictFindings,
-  verdictFindingsFromJson,
+  verdictFindingsFromBytes,
   readRescanFailure,
   readVerdictRecord,
   recordRescanFailure,
@@ -158,16 +158,16 @@ describe("verdict records", () => {
     expect(await readVerdictRecord(store, image)).toEqual(second);
   });
 
-  it("diffs the same from findings handed over as JSON (the verdict thread's), and stores the latest as compact JSON", async () => {
+  it("diffs the same from findings handed over as bytes (the verdict thread's), and stores the latest as compact JSON", async () => {
     const store = await blobs();
     await recordVerdict(store, image, verdict(1, "push"), [finding("CVE-1")]);
     const findings = [finding("CVE-1"), finding("CVE-2")];
-    const fromJson = verdictFindingsFromJson(verdictFindings(findings).json);
+    const fromJson = verdictFindingsFromBytes(verdictFindings(findings).bytes);
     const planned = await planVerdictRecord(store, image, verdict(2), fromJson);
     expect(planned.record.diff).toMatchObject({ new: [{ id: "CVE-2" }], unchanged: 1, fixed: [] });
     const latest = planned.writes[0]!;
     expect(latest.key).toBe(blobKeys.verdictLatest(image.registry, image.repository, image.digest));
-    const text = String(latest.data);
+    const text = latest.data.toString();
     expect(JSON.stringify(JSON.parse(text))).toBe(text);
     expect(JSON.parse(text)).toEqual({
       verdictId: verdict(2).verdictId,

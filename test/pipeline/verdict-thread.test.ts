@@ -22,6 +22,8 @@ import { inventory } from "../policy/match-builder.js";
 import { osvRecord } from "../vulndb/support/records.js";
 
 const POLICY = parsePolicy("acceptedRisks: []\n");
+/** The report a decided answer carries, parsed. */
+const reportOf = (decided: { report: Uint8Array }) => JSON.parse(new TextDecoder().decode(decided.report));
 const NOW = new Date("2025-01-01T00:00:00Z");
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -66,12 +68,13 @@ describe("the local host's verdict thread (a rescan's matching and policy on the
       now: NOW,
     }).report;
     expect(answer!.db).toEqual(stamp);
-    expect(JSON.parse(answer!.reportJson)).toEqual(here);
+    expect(reportOf(answer!)).toEqual(here);
     // ready to store: the same report bytes, row set, record findings and images-row fields the
     // event loop would have made from the object
     expect(answer).toEqual(decidedReport(here, stamp));
     expect(answer!.findingRows).toEqual(findingRowSetOf(here.findings));
-    expect(answer!.findingStates).toBe(verdictFindings(here.findings).json);
+    expect(answer!.findingStates).toEqual(verdictFindings(here.findings).bytes);
+    expect(new TextDecoder().decode(answer!.report)).toBe(JSON.stringify(here));
     expect(answer!.verdict).toEqual(here.verdict);
     const counted = Object.values(answer!.counts).reduce((sum, n) => sum + n, 0);
     expect(counted).toBe(here.findings.filter((f) => !f.suppressed).length);
@@ -94,9 +97,7 @@ describe("the local host's verdict thread (a rescan's matching and policy on the
     const broken = { ...inventory(), packages: null } as unknown as ReturnType<typeof inventory>;
     await expect(thread.run(broken, [], NOW)).rejects.toThrow(/verdict thread/);
     const after = await thread.run(inventory(), [], NOW);
-    expect(JSON.parse(after!.reportJson).findings.map((f: { id: string }) => f.id)).toEqual([
-      "CVE-2099-0003",
-    ]);
+    expect(reportOf(after!).findings.map((f: { id: string }) => f.id)).toEqual(["CVE-2099-0003"]);
   });
 
   it("reads a stored inventory itself: the same report as one sent whole, and a missing or damaged blob named, not matched", async () => {
@@ -118,10 +119,8 @@ describe("the local host's verdict thread (a rescan's matching and policy on the
     whole.image.tags = image.tags;
     Object.assign(whole.image, { ref: image.ref, registry: image.registry, repository: image.repository });
     const sent = await thread.run(whole, [], NOW);
-    expect(stored && "reportJson" in stored ? JSON.parse(stored.reportJson) : stored).toEqual(
-      JSON.parse(sent!.reportJson),
-    );
-    expect(JSON.parse(sent!.reportJson).image).toMatchObject({ tags: ["1.0", "latest"], repository: "app" });
+    expect(stored && "report" in stored ? reportOf(stored) : stored).toEqual(reportOf(sent!));
+    expect(reportOf(sent!).image).toMatchObject({ tags: ["1.0", "latest"], repository: "app" });
 
     expect(await thread.runStored("inventories/none.json", image, [], NOW)).toEqual({ unreadable: {} });
     await blobs.put("inventories/torn.json", JSON.stringify(inventory()).slice(0, 40), {
@@ -173,7 +172,7 @@ describe("the local host's verdict thread (a rescan's matching and policy on the
     );
     await blobs.put("inventories/app.json", JSON.stringify(inventory()), { contentType: "application/json" });
     const first = await thread.runStored("inventories/app.json", image, [], NOW);
-    expect(first && "reportJson" in first ? JSON.parse(first.reportJson).findings.length : first).toBe(1);
+    expect(first && "report" in first ? reportOf(first).findings.length : first).toBe(1);
     expect(flushes).toEqual([true]);
     expect(openWindowOf(db)).toBeUndefined();
 
@@ -182,7 +181,7 @@ describe("the local host's verdict thread (a rescan's matching and policy on the
     const window = openWindowOf(db);
     expect(window).toBeDefined();
     const second = await thread.runStored("inventories/app.json", image, [], NOW);
-    expect(second && "reportJson" in second).toBe(true);
+    expect(second && "report" in second).toBe(true);
     expect(flushes).toEqual([true, false]);
     expect(openWindowOf(db)).toBe(window);
 
@@ -191,7 +190,7 @@ describe("the local host's verdict thread (a rescan's matching and policy on the
       contentType: "application/json",
     });
     const third = await thread.runStored("inventories/other.json", image, [], NOW);
-    expect(third && "reportJson" in third).toBe(true);
+    expect(third && "report" in third).toBe(true);
     expect(flushes).toEqual([true, false, true]);
   });
 });
