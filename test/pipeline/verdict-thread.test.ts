@@ -122,6 +122,14 @@ describe("the local host's verdict thread (a rescan's matching and policy on the
     expect(stored && "report" in stored ? reportOf(stored) : stored).toEqual(reportOf(sent!));
     expect(reportOf(sent!).image).toMatchObject({ tags: ["1.0", "latest"], repository: "app" });
 
+    // jobs in flight together are spread over the threads, and each answer reaches its own caller
+    const images = ["a", "b", "c", "d", "e", "f"].map((repository) => ({ ...image, repository }));
+    const together = await Promise.all(
+      images.map((i) => thread.runStored("inventories/app.json", i, [], NOW)),
+    );
+    expect(together.map((a) => (a && "report" in a ? reportOf(a).image.repository : a))).toEqual(
+      images.map((i) => i.repository),
+    );
     expect(await thread.runStored("inventories/none.json", image, [], NOW)).toEqual({ unreadable: {} });
     await blobs.put("inventories/torn.json", JSON.stringify(inventory()).slice(0, 40), {
       contentType: "application/json",
