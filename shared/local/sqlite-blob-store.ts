@@ -35,6 +35,18 @@ export class SqliteBlobStore implements BlobStore {
     return row?.data;
   }
 
+  /**
+   * A blob as UTF-8 text, decoded by SQLite into a string at once: no Buffer of its own to allocate,
+   * copy and collect (the verdict thread reads an inventory this way for every rescanned image).
+   */
+  getText(key: string): string | undefined {
+    assertBlobKey(key);
+    const row = prepared(this.#db, "SELECT CAST(data AS TEXT) AS text FROM blobs WHERE key = ?").get(key) as
+      | { text: string }
+      | undefined;
+    return row?.text;
+  }
+
   async put(key: string, data: Buffer | string, options?: { contentType?: string }): Promise<void> {
     assertBlobKey(key);
     prepared(this.#db, insertSql(data)).run(key, data, options?.contentType ?? null);

@@ -30,10 +30,10 @@ async function verdict(job: VerdictJob): Promise<VerdictAnswer> {
   if (!db) return { id: job.id, noDb: true };
   let inventory: Inventory;
   if (job.stored) {
-    const raw = await store.get(job.stored.key);
-    if (!raw) return { id: job.id, unreadable: {} };
+    const text = store.getText(job.stored.key);
+    if (text === undefined) return { id: job.id, unreadable: {} };
     try {
-      inventory = InventorySchema.parse(JSON.parse(raw.toString("utf8")));
+      inventory = InventorySchema.parse(JSON.parse(text));
     } catch (err) {
       // a damaged inventory fails its rescan visibly (the host records why); anything else is retried
       if (err instanceof SyntaxError || err instanceof ZodError)

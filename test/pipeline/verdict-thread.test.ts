@@ -113,9 +113,18 @@ describe("the local host's verdict thread (a rescan's matching and policy on the
       registry: "registry.test",
       repository: "app",
     };
-    await blobs.put("inventories/app.json", JSON.stringify(inventory()), { contentType: "application/json" });
+    // text beyond ASCII survives the thread's read of the blob as text
+    const withPath = () => {
+      const made = inventory();
+      made.packages[0]!.paths.push("/usr/share/doc/zürich-𝒳/copyright");
+      return made;
+    };
+    await blobs.put("inventories/app.json", JSON.stringify(withPath()), { contentType: "application/json" });
     const stored = await thread.runStored("inventories/app.json", image, [], NOW);
-    const whole = inventory();
+    expect(stored && "report" in stored ? JSON.stringify(reportOf(stored).packages) : "").toContain(
+      "zürich-𝒳",
+    );
+    const whole = withPath();
     whole.image.tags = image.tags;
     Object.assign(whole.image, { ref: image.ref, registry: image.registry, repository: image.repository });
     const sent = await thread.run(whole, [], NOW);
