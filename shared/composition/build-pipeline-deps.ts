@@ -13,11 +13,12 @@ import { RegistryClient } from "../registry/registry-client.js";
 import { parseImageReference } from "../registry/reference.js";
 import { digestsTaggedNow } from "../registry/tag-lookup.js";
 import { makeReport } from "../stages/make-report.js";
+import { type DecidedReport, decidedReport } from "../stages/decided-report.js";
 import { storedAcceptedRisks } from "../tracking/github-risks.js";
 import type { TrackingSetup } from "../tracking/tracking-setup.js";
 import type { RegistryAllowList } from "../registry/registry-allow-list.js";
-import type { DbStamp, PipelineDeps } from "../stages/pipeline-deps.js";
-import type { Inventory, Report } from "../model/report.js";
+import type { PipelineDeps } from "../stages/pipeline-deps.js";
+import type { Inventory } from "../model/report.js";
 import type { AcceptedRisk } from "../policy/policy.js";
 import { type EnsureDbOptions, ensureDb } from "../vulndb/db-update.js";
 
@@ -45,17 +46,13 @@ export interface PipelineParts {
   registryAllowList?: RegistryAllowList;
   /** runs a rescan's match + decide on another thread (the local host's); undefined when there is no DB yet */
   verdictThread?: {
-    run(
-      inventory: Inventory,
-      acceptedRisks: AcceptedRisk[],
-      now: Date,
-    ): Promise<{ reportJson: string; db: DbStamp } | undefined>;
+    run(inventory: Inventory, acceptedRisks: AcceptedRisk[], now: Date): Promise<DecidedReport | undefined>;
     runStored(
       key: string,
       image: { tags: string[]; ref: string; registry: string; repository: string },
       acceptedRisks: AcceptedRisk[],
       now: Date,
-    ): Promise<{ reportJson: string; db: DbStamp } | { unreadable: { corrupt?: string } } | undefined>;
+    ): Promise<DecidedReport | { unreadable: { corrupt?: string } } | undefined>;
   };
 }
 
@@ -114,20 +111,17 @@ export function buildPipelineDeps(parts: PipelineParts): PipelineDeps {
   async function matchAndDecide(inventory: Inventory) {
     const acceptedRisks = await storedAcceptedRisks(parts.tables, inventory.image);
     const decided = await verdictThread!.run(inventory, acceptedRisks, now());
-    if (decided) return { ...decided, report: JSON.parse(decided.reportJson) as Report };
+    if (decided) return decided;
     // no DB in the store yet: this thread's path fetches it as `match` does
     const { matches, db } = await deps.match(inventory);
-    const report = await deps.decide(inventory, matches, db);
-    return { report, reportJson: JSON.stringify(report), db };
+    return decidedReport(await deps.decide(inventory, matches, db), db);
   }
   async function matchAndDecideStored(
     key: string,
     image: { tags: string[]; ref: string; registry: string; repository: string },
   ) {
     const acceptedRisks = await storedAcceptedRisks(parts.tables, image);
-    const decided = await verdictThread!.runStored(key, image, acceptedRisks, now());
-    if (!decided || "unreadable" in decided) return decided;
-    return { ...decided, report: JSON.parse(decided.reportJson) as Report };
+    return verdictThread!.runStored(key, image, acceptedRisks, now());
   }
   return deps;
 }

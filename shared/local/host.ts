@@ -97,7 +97,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const analyzers = await hostAnalyzers(policy.content?.yaraRules ?? [], log);
     // a rescan's matching and policy on the second core, against the DB in the same file
     const verdictThread = storage.file
-      ? new VerdictThread(storage.file, storage.flush, policy, vex)
+      ? new VerdictThread(storage.file, storage.flushBlobs, policy, vex)
       : undefined;
     if (verdictThread) cleanup.unshift(() => verdictThread.close());
     const pipeline = buildPipelineDeps({

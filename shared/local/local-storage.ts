@@ -38,6 +38,11 @@ export interface LocalStorage {
   sync(): void;
   /** every write so far is visible to another connection to the store once this returns */
   flush(): void;
+  /**
+   * `flush` only when the open commit window wrote a blob `reads` names: a thread about to read
+   * those blobs sees them, and the writes it does not read keep their group commit
+   */
+  flushBlobs(reads: (key: string) => boolean): void;
   close(): Promise<void>;
 }
 
@@ -63,14 +68,18 @@ export async function openLocalStorage(
     const stopCheckpoints = startCheckpointer(db, file, log);
     const stopGroupCommit = startGroupCommit(db, GROUP_COMMIT_MS);
     const bus = new SqliteBus(db);
+    const blobs = new SqliteBlobStore(db);
     return {
       tables: new SqliteTableStore(db),
-      blobs: new SqliteBlobStore(db),
+      blobs,
       bus,
       durableOnCommit: true,
       file,
       sync: () => syncLocalStore(db),
       flush: () => flushGroupCommit(db),
+      flushBlobs: (reads) => {
+        if (blobs.uncommitted(reads)) flushGroupCommit(db);
+      },
       async close() {
         await bus.close();
         stopGroupCommit();
@@ -95,6 +104,7 @@ export async function openLocalStorage(
     // Azurite cannot be made to save now; intake's journal carries the 202s instead
     sync: () => {},
     flush: () => {},
+    flushBlobs: () => {},
     async close() {
       await bus.close();
       await azurite.stop();

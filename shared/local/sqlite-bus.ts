@@ -66,7 +66,7 @@ class SqliteQueueTransport implements QueueTransport {
     return transaction(this.#db, () => {
       const rows = prepared<[string, number, number], { id: number; text: string }>(
         this.#db,
-        "SELECT id, text FROM queue_messages WHERE queue = ? AND visible_at <= ? ORDER BY id LIMIT ?",
+        "SELECT id, text FROM queue_messages INDEXED BY queue_messages_order WHERE queue = ? AND visible_at <= ? ORDER BY id LIMIT ?",
       ).all(queue, now, max);
       const take = prepared<[number, number], { delivery_count: number; lock: number }>(
         this.#db,

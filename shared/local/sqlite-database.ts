@@ -80,6 +80,9 @@ export function openLocalStore(file: string): SqliteDatabase {
       visible_at INTEGER NOT NULL, delivery_count INTEGER NOT NULL DEFAULT 0, lock INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX IF NOT EXISTS queue_messages_visible ON queue_messages (queue, visible_at, id);
+    -- a receive walks a queue in id order and stops at its first visible messages (sqlite-bus.ts):
+    -- by (queue, visible_at) it sorted every visible message of a deep queue, texts and all, each time
+    CREATE INDEX IF NOT EXISTS queue_messages_order ON queue_messages (queue, id);
     CREATE TABLE IF NOT EXISTS queue_sent_ids (
       queue TEXT NOT NULL, message_id TEXT NOT NULL, sent_at INTEGER NOT NULL,
       PRIMARY KEY (queue, message_id)
@@ -134,10 +137,19 @@ export function flushGroupCommit(db: SqliteDatabase): void {
   groups.get(db)?.flush();
 }
 
+/**
+ * The number of the database's open commit window (each window gets the next one), undefined when
+ * none is open: a write made under the same number is not committed yet.
+ */
+export function openWindowOf(db: SqliteDatabase): number | undefined {
+  return groups.get(db)?.openWindow;
+}
+
 class GroupCommit {
   readonly #db: SqliteDatabase;
   readonly #windowMs: number;
   #timer: NodeJS.Timeout | undefined;
+  #windows = 0;
 
   constructor(db: SqliteDatabase, windowMs: number) {
     this.#db = db;
@@ -148,7 +160,12 @@ class GroupCommit {
   join(): void {
     if (this.#timer || this.#db.inTransaction) return;
     this.#db.exec("BEGIN IMMEDIATE");
+    this.#windows++;
     this.#timer = setTimeout(() => this.flush(), this.#windowMs);
+  }
+
+  get openWindow(): number | undefined {
+    return this.#timer ? this.#windows : undefined;
   }
 
   flush(): void {

@@ -10,6 +10,7 @@ import type { AcceptedRisk, Policy } from "../policy/policy.js";
 import type { OpenVexDocument } from "../policy/vex.js";
 import { describeDamage } from "../stages/inventory-damage.js";
 import { makeReport } from "../stages/make-report.js";
+import { decidedReport, decidedTransfer } from "../stages/decided-report.js";
 import { openDb } from "../vulndb/db-read.js";
 import { SqliteBlobStore } from "./sqlite-blob-store.js";
 import type { VerdictJob, VerdictAnswer } from "./verdict-thread.js";
@@ -29,10 +30,10 @@ async function verdict(job: VerdictJob): Promise<VerdictAnswer> {
   if (!db) return { id: job.id, noDb: true };
   let inventory: Inventory;
   if (job.stored) {
-    const raw = await store.get(job.stored.key);
-    if (!raw) return { id: job.id, unreadable: {} };
+    const text = store.getText(job.stored.key);
+    if (text === undefined) return { id: job.id, unreadable: {} };
     try {
-      inventory = InventorySchema.parse(JSON.parse(raw.toString("utf8")));
+      inventory = InventorySchema.parse(JSON.parse(text));
     } catch (err) {
       // a damaged inventory fails its rescan visibly (the host records why); anything else is retried
       if (err instanceof SyntaxError || err instanceof ZodError)
@@ -52,12 +53,14 @@ async function verdict(job: VerdictJob): Promise<VerdictAnswer> {
     checkReport: false,
     ...(vex ? { vex } : {}),
   });
-  return { id: job.id, reportJson: JSON.stringify(report), db: stamp };
+  // the report's JSON and its rows made here, where it is an object: the host parses none of it
+  return { id: job.id, decided: decidedReport(report, stamp) };
 }
 
 parentPort!.on("message", (job: VerdictJob) => {
   verdict(job).then(
-    (answer) => parentPort!.postMessage(answer),
+    // the report's bytes move to the host, not copied
+    (answer) => parentPort!.postMessage(answer, "decided" in answer ? decidedTransfer(answer.decided) : []),
     (err: unknown) =>
       parentPort!.postMessage(
         err instanceof ScanError

@@ -4,7 +4,8 @@ import { InvariantError, ScanError } from "../model/errors.js";
 import type { Inventory } from "../model/report.js";
 import type { AcceptedRisk, Policy } from "../policy/policy.js";
 import type { OpenVexDocument } from "../policy/vex.js";
-import type { DbStamp } from "../stages/pipeline-deps.js";
+import type { DecidedReport } from "../stages/decided-report.js";
+import { DB_PREFIX } from "../vulndb/db-format.js";
 
 /** The image as a verdict names it, set on a stored inventory before matching (`asVerdictImage`). */
 export interface StoredImage {
@@ -27,7 +28,7 @@ export interface VerdictJob {
 }
 
 export type VerdictAnswer =
-  | { id: number; reportJson: string; db: DbStamp }
+  | { id: number; decided: DecidedReport }
   | { id: number; noDb: true }
   /** the stored inventory is missing, or not an inventory (`corrupt` says why) */
   | { id: number; unreadable: { corrupt?: string } }
@@ -45,38 +46,53 @@ const BOOT = ENTRY.endsWith(".ts")
   : `import(${JSON.stringify(ENTRY)});`;
 
 /**
- * A rescan's matching and policy on a worker thread, so the host's event loop keeps only the storage
- * work and the second core does the rest: the local host's half of `PipelineDeps.matchAndDecide`.
- * Started at the first rescan; a thread that dies fails the jobs it held (their deliveries are
- * retried) and the next job starts another.
+ * A rescan's matching and policy on worker threads (two by default, each job to the one holding the
+ * fewest), so the host's event loop keeps only the storage work and the cores do the rest: the local
+ * host's half of `PipelineDeps.matchAndDecide`. Started at the first rescans; a thread that dies fails
+ * the jobs it held (their deliveries are retried) and a later job starts another in its place.
  */
 export class VerdictThread {
   readonly #file: string;
   readonly #policy: Policy;
   readonly #vex: readonly OpenVexDocument[] | undefined;
-  #worker: Worker | undefined;
+  /** the threads started so far, each with the jobs it holds (a slot is empty until first needed) */
+  readonly #threads: (
+    | { worker: Worker; waiting: Map<number, (answer: VerdictAnswer) => void> }
+    | undefined
+  )[];
   #next = 0;
-  readonly #waiting = new Map<number, (answer: VerdictAnswer) => void>();
 
-  readonly #flush: () => void;
+  readonly #flush: (reads: (key: string) => boolean) => void;
 
   /**
    * `file`: the local store's SQLite file, which holds the vulnerability DB the thread matches
-   * against; `flush` commits the host's open writes, so the thread reads the DB the host sees.
+   * against; `flush` commits the host's open writes when they include a blob `reads` names, so the
+   * thread reads the DB and the inventory the host sees (and a job costs no commit of its own).
    */
-  constructor(file: string, flush: () => void, policy: Policy, vex?: readonly OpenVexDocument[]) {
+  constructor(
+    file: string,
+    flush: (reads: (key: string) => boolean) => void,
+    policy: Policy,
+    vex?: readonly OpenVexDocument[],
+    /** threads the jobs are spread over: two keep both cores busy while the event loop waits on one */
+    threads = 2,
+  ) {
+    this.#threads = Array.from({ length: Math.max(1, threads) }, () => undefined);
     this.#file = file;
     this.#flush = flush;
     this.#policy = policy;
     this.#vex = vex;
   }
 
-  /** The report as JSON and the DB it was matched against; undefined when there is no DB yet (the caller's own path fetches it). */
+  /**
+   * The report ready to store (its JSON, the DB it was matched against, the verdict's rows and
+   * record made from it); undefined when there is no DB yet (the caller's own path fetches it).
+   */
   async run(
     inventory: Inventory,
     acceptedRisks: AcceptedRisk[],
     now: Date,
-  ): Promise<{ reportJson: string; db: DbStamp } | undefined> {
+  ): Promise<DecidedReport | undefined> {
     const answer = await this.#ask({
       inventoryJson: JSON.stringify(inventory),
       acceptedRisks,
@@ -96,21 +112,22 @@ export class VerdictThread {
     image: StoredImage,
     acceptedRisks: AcceptedRisk[],
     now: Date,
-  ): Promise<{ reportJson: string; db: DbStamp } | { unreadable: { corrupt?: string } } | undefined> {
+  ): Promise<DecidedReport | { unreadable: { corrupt?: string } } | undefined> {
     return this.#ask({ stored: { key, image }, acceptedRisks, now: now.toISOString() });
   }
 
   async #ask(
     body: Omit<VerdictJob, "id">,
-  ): Promise<{ reportJson: string; db: DbStamp } | { unreadable: { corrupt?: string } } | undefined> {
-    const worker = this.#start();
+  ): Promise<DecidedReport | { unreadable: { corrupt?: string } } | undefined> {
+    const thread = this.#pick();
     const id = this.#next++;
-    // a DB update the host wrote in its open commit window is read by the thread only once committed
-    this.#flush();
+    // a DB update or an inventory the host wrote in its open commit window is read by the thread only once committed
+    const stored = body.stored?.key;
+    this.#flush((key) => key === stored || key.startsWith(`${DB_PREFIX}/`));
     const answer = await new Promise<VerdictAnswer>((resolve) => {
-      this.#waiting.set(id, resolve);
+      thread.waiting.set(id, resolve);
       const job: VerdictJob = { id, ...body };
-      worker.postMessage(job);
+      thread.worker.postMessage(job);
     });
     if ("error" in answer) {
       if (answer.code !== undefined)
@@ -120,36 +137,45 @@ export class VerdictThread {
     }
     if ("noDb" in answer) return undefined;
     if ("unreadable" in answer) return { unreadable: answer.unreadable };
-    return { reportJson: answer.reportJson, db: answer.db };
+    return answer.decided;
   }
 
-  #start(): Worker {
-    if (this.#worker) return this.#worker;
+  /** The thread holding the fewest jobs; an empty slot gets its thread started. */
+  #pick(): { worker: Worker; waiting: Map<number, (answer: VerdictAnswer) => void> } {
+    let best = 0;
+    for (let slot = 0; slot < this.#threads.length; slot++) {
+      const held = this.#threads[slot]?.waiting.size ?? -1;
+      if (held < (this.#threads[best]?.waiting.size ?? -1)) best = slot;
+    }
+    return this.#threads[best] ?? this.#start(best);
+  }
+
+  #start(slot: number): { worker: Worker; waiting: Map<number, (answer: VerdictAnswer) => void> } {
     const worker = new Worker(BOOT, {
       eval: true,
       workerData: { file: this.#file, policy: this.#policy, vex: this.#vex },
     });
+    const thread = { worker, waiting: new Map<number, (answer: VerdictAnswer) => void>() };
     // an idle thread does not keep the process alive; `close` ends it
     worker.unref();
     worker.on("message", (answer: VerdictAnswer | { ready: true }) => {
       if ("ready" in answer) return;
-      this.#waiting.get(answer.id)?.(answer);
-      this.#waiting.delete(answer.id);
+      thread.waiting.get(answer.id)?.(answer);
+      thread.waiting.delete(answer.id);
     });
     const fail = (why: string) => {
-      if (this.#worker === worker) this.#worker = undefined;
-      for (const [id, answer] of this.#waiting) answer({ id, error: why });
-      this.#waiting.clear();
+      if (this.#threads[slot] === thread) this.#threads[slot] = undefined;
+      for (const [id, answer] of thread.waiting) answer({ id, error: why });
+      thread.waiting.clear();
     };
     worker.on("error", (err) => fail(err.message));
     worker.on("exit", (code) => fail(`exited with code ${code}`));
-    this.#worker = worker;
-    return worker;
+    this.#threads[slot] = thread;
+    return thread;
   }
 
   async close(): Promise<void> {
-    const worker = this.#worker;
-    this.#worker = undefined;
-    if (worker) await worker.terminate();
+    const threads = this.#threads.splice(0, this.#threads.length, ...this.#threads.map(() => undefined));
+    await Promise.all(threads.map((thread) => thread?.worker.terminate()));
   }
 }

@@ -1,16 +1,17 @@
 import type { Match } from "../matching/match.js";
 import type { VerdictMessage } from "../model/messages.js";
 import type { Inventory, Report } from "../model/report.js";
-import { SEVERITY_ORDER } from "../model/report.js";
 import { trackingMessage, verdictRun } from "../tracking/tracking-message.js";
 import { writeFindings, writePackageIndex } from "./findings.js";
 import type { DbStamp, PipelineDeps } from "./pipeline-deps.js";
 import { type ScanState, updateScan } from "./scan-state.js";
 import { addImageTag, writeScannedImage } from "./scanned-images.js";
-import { storeReport } from "./stage-blobs.js";
+import { reportBlob } from "./stage-blobs.js";
+import { asBuffer, type DecidedReport, decidedReport } from "./decided-report.js";
+import { putBlobs } from "../ports/blob-store.js";
 import { blobKeys } from "./tables.js";
 import { boundedDiff } from "./verdict-diff.js";
-import { recordVerdict } from "./verdict-history.js";
+import { clearRescanFailure, planVerdictRecord, verdictFindingsFromBytes } from "./verdict-history.js";
 
 /** At most this many findings per diff list travel to tracking; the image API has them all. */
 const TRACKED_DIFF_ENTRIES = 200;
@@ -32,7 +33,7 @@ export async function applyVerdict(
 ): Promise<void> {
   asVerdictImage(inventory, scan, run.image);
   const report = await deps.decide(inventory, matched.matches, matched.db);
-  await storeVerdict(run, scan, report, deps);
+  await storeVerdict(run, scan, decidedReport(report, matched.db), deps, report);
 }
 
 /**
@@ -46,20 +47,21 @@ export function asVerdictImage(inventory: Inventory, scan: ScanState, image: Ver
 }
 
 /**
- * A decided report's records: the verdict record and diff, the report blob (`reportJson` when the
- * caller has it as JSON already), the images, scans, findings and package-index rows, and tracking.
+ * A decided report's records: the verdict record and diff, the report blob, the images, scans,
+ * findings and package-index rows, and tracking. `report`: the object, when the caller has it (the
+ * package index of a push is written from it; a rescan's is there already).
  */
 export async function storeVerdict(
   run: VerdictMessage,
   scan: ScanState,
-  report: Report,
+  decided: DecidedReport,
   deps: PipelineDeps,
-  reportJson?: string,
+  report?: Report,
 ): Promise<void> {
   const { registry, repository, digest } = run.image;
   const reportKey = blobKeys.report(registry, repository, digest);
-  // recorded before the report: a redelivery finds its own record and the same diff
-  const record = await recordVerdict(
+  const decision = decided.verdict.decision;
+  const { record, writes } = await planVerdictRecord(
     deps.blobs,
     { registry, repository, digest },
     {
@@ -75,15 +77,15 @@ export async function storeVerdict(
       cause: run.cause ?? "push",
       at: deps.now().toISOString(),
       dbVersion: run.dbVersion,
-      decision: report.verdict?.decision ?? "pass",
+      decision,
     },
-    report.findings,
+    verdictFindingsFromBytes(decided.findingStates),
   );
-  await storeReport(deps.blobs, reportKey, report, reportJson);
+  // the verdict record, then the report: one commit where the store can, else in that order (a
+  // redelivery finds its own record and answers the same diff)
+  await putBlobs(deps.blobs, [...writes, reportBlob(reportKey, asBuffer(decided.report))]);
+  await clearRescanFailure(deps.blobs, { registry, repository, digest });
 
-  const counts = Object.fromEntries(SEVERITY_ORDER.map((s) => [s, 0])) as Record<string, number>;
-  for (const f of report.findings) if (!f.suppressed) counts[f.severity] = (counts[f.severity] ?? 0) + 1;
-  const decision = report.verdict?.decision ?? "pass";
   await writeScannedImage(deps.tables, {
     registry,
     repository,
@@ -91,13 +93,13 @@ export async function storeVerdict(
     scanId: run.scanId,
     tags: scan.tags,
     platform: run.image.platform,
-    os: report.image.os ? `${report.image.os.family} ${report.image.os.version}` : "",
+    os: decided.os,
     status: "done",
     decision,
-    reasons: report.verdict?.reasons ?? [],
-    counts,
-    findings: report.findings.length,
-    packages: report.packages.length,
+    reasons: decided.verdict.reasons,
+    counts: decided.counts,
+    findings: decided.findings,
+    packages: decided.packages,
     dbVersion: run.dbVersion,
     inventoryKey: run.inventoryKey,
     reportKey,
@@ -120,13 +122,21 @@ export async function storeVerdict(
   deps.log(`scan ${run.scanId}: ${registry}/${repository}@${digest} → ${decision}`);
   // a rescan re-matches the same stored inventory: its package-index rows are already there (the bench's largest cost)
   await Promise.all([
-    writeFindings(deps.tables, digest, report),
-    ...(run.cause ? [] : [writePackageIndex(deps.tables, run.scanId, report)]),
+    writeFindings(deps.tables, digest, decided.findingRows),
+    ...(run.cause
+      ? []
+      : [
+          writePackageIndex(
+            deps.tables,
+            run.scanId,
+            report ?? (JSON.parse(asBuffer(decided.report).toString("utf8")) as Report),
+          ),
+        ]),
   ]);
   // GitHub tracking runs on its own queue: an outage there never holds up the verdict or the gate
   if (deps.tracking) {
     const tags = finished?.state.tags ?? scan.tags;
-    const verdict = report.verdict ?? { decision, reasons: [] };
+    const verdict = decided.verdict;
     const { body, messageId } = trackingMessage({
       ...{ scanId: run.scanId, image: { ...run.image, tags }, reportKey, verdict, dbVersion: run.dbVersion },
       ...{ cause: "verdict", at: scan.createdAt, run: verdictRun(run, scan.attempt) },

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import pLimit from "p-limit";
 import { z } from "zod";
 import { advisoryCoordinates } from "../matching/match.js";
-import type { Report } from "../model/report.js";
+import type { Finding, Report } from "../model/report.js";
 import type { TableProperties, TableStore } from "../ports/table-store.js";
 import { packageKey } from "../vulndb/db-format.js";
 import { TABLES } from "./tables.js";
@@ -43,15 +43,17 @@ const PartSchema = z.object({
   count: z.number().int().nonnegative(),
 });
 
-/**
- * The `findings` table (PK image digest): the findings of the image's latest verdict as one JSON
- * array, in as few rows as the property limit allows (one for ~150 findings) — not a row per finding,
- * which cost a fleet rescan ≈ 1.7 ms per image. The new set replaces the old in one partition
- * transaction; a redelivery with the same set writes nothing, and rows no longer part of it (an
- * older longer set, a row per finding from before this layout) are deleted after it.
- */
-export async function writeFindings(tables: TableStore, digest: string, report: Report): Promise<void> {
-  const rows: FindingRow[] = report.findings.map((f) => ({
+/** An image's findings as the `findings` rows hold them: the set's JSON in slices, and the set's name. */
+export interface FindingRowSet {
+  slices: string[];
+  /** a hash of the set's JSON: parts of two different sets never join */
+  set: string;
+  count: number;
+}
+
+/** The row set of a verdict's findings (the verdict thread makes it where the report is an object). */
+export function findingRowSetOf(findings: readonly Finding[]): FindingRowSet {
+  const rows: FindingRow[] = findings.map((f) => ({
     id: f.id,
     aliases: f.aliases,
     package: f.package.name,
@@ -65,7 +67,23 @@ export async function writeFindings(tables: TableStore, digest: string, report: 
   }));
   const json = JSON.stringify(rows);
   const set = createHash("sha256").update(json).digest("base64url").slice(0, 22);
-  const slices = splitJson(json);
+  return { slices: splitJson(json), set, count: rows.length };
+}
+
+/**
+ * The `findings` table (PK image digest): the findings of the image's latest verdict as one JSON
+ * array, in as few rows as the property limit allows (one for ~150 findings) — not a row per finding,
+ * which cost a fleet rescan ≈ 1.7 ms per image. The new set replaces the old in one partition
+ * transaction; a redelivery with the same set writes nothing, and rows no longer part of it (an
+ * older longer set, a row per finding from before this layout) are deleted after it. `source`: a
+ * report's findings, or their row set made already.
+ */
+export async function writeFindings(
+  tables: TableStore,
+  digest: string,
+  source: { findings: readonly Finding[] } | FindingRowSet,
+): Promise<void> {
+  const { slices, set, count } = "slices" in source ? source : findingRowSetOf(source.findings);
   const stored = new Map<string, TableProperties>();
   for await (const row of tables.query(TABLES.findings, { partitionKey: digest }))
     stored.set(row.rowKey, row.properties);
@@ -82,7 +100,7 @@ export async function writeFindings(tables: TableStore, digest: string, report: 
       digest,
       slices.map((slice, part) => ({
         rowKey: partKey(part),
-        properties: { json: slice, part, parts: slices.length, set, count: rows.length },
+        properties: { json: slice, part, parts: slices.length, set, count },
       })),
     );
   const keep = new Set(slices.map((_, part) => partKey(part)));

@@ -82,8 +82,8 @@ async function rematch(msg: MatchingMessage, scan: ScanState, deps: PipelineDeps
           : `stored inventory ${msg.inventoryKey} is corrupt: ${corrupt}`,
       );
     }
-    if (done) return storeVerdict(verdictOf(msg, done.db.version), scan, done.report, deps, done.reportJson);
-    // no DB on the thread's side yet: the path below fetches it
+    if (done) return storeVerdict(verdictOf(msg, done.db.version), scan, done, deps);
+    // no DB on the thread's side yet: the path below fetches it (without asking the thread again)
   }
   let inventory: Inventory | undefined;
   let problem: string | undefined;
@@ -100,11 +100,11 @@ async function rematch(msg: MatchingMessage, scan: ScanState, deps: PipelineDeps
   if (!inventory) return rescanFailed(msg, deps, problem!);
   // the verdict follows here, not through the verdict queue: no matches blob to write and read back,
   // no second read of the inventory (a rescan of the whole fleet is mostly these)
-  if (deps.matchAndDecide) {
+  if (deps.matchAndDecide && !deps.matchAndDecideStored) {
     // matching and the policy on the host's verdict thread: the event loop keeps the storage work
     asVerdictImage(inventory, scan, msg.image);
-    const { report, reportJson, db } = await deps.matchAndDecide(inventory);
-    return storeVerdict(verdictOf(msg, db.version), scan, report, deps, reportJson);
+    const decided = await deps.matchAndDecide(inventory);
+    return storeVerdict(verdictOf(msg, decided.db.version), scan, decided, deps);
   }
   const { matches, db } = await deps.match(inventory);
   await applyVerdict(verdictOf(msg, db.version), scan, inventory, { matches, db }, deps);

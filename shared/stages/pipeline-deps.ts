@@ -8,6 +8,7 @@ import type { ImageSource } from "../registry/image-source.js";
 import type { Match } from "../matching/match.js";
 import type { TrackingSetup } from "../tracking/tracking-setup.js";
 import type { RegistryAllowList } from "../registry/registry-allow-list.js";
+import type { DecidedReport } from "./decided-report.js";
 
 /** The vulnerability DB version a report was matched against. */
 export interface DbStamp {
@@ -39,10 +40,11 @@ export interface PipelineDeps {
   /** applies the policy: findings with tiers, remediation and the verdict */
   decide(inventory: Inventory, matches: Match[], db: DbStamp): Promise<Report>;
   /**
-   * `match` then `decide` in one call, off the event loop (the local host's verdict thread), with the
-   * report as JSON too; absent = a rescan calls `match` and `decide` here.
+   * `match` then `decide` in one call, off the event loop (the local host's verdict thread), the
+   * report ready to store (its JSON and what the verdict's rows take from it: never parsed here);
+   * absent = a rescan calls `match` and `decide` here.
    */
-  matchAndDecide?(inventory: Inventory): Promise<{ report: Report; reportJson: string; db: DbStamp }>;
+  matchAndDecide?(inventory: Inventory): Promise<DecidedReport>;
   /**
    * `matchAndDecide` for a stored inventory, read and checked off the event loop: `unreadable` when
    * the blob is missing or (`corrupt` says why) not an inventory, undefined when there is no DB yet
@@ -50,9 +52,7 @@ export interface PipelineDeps {
   matchAndDecideStored?(
     inventoryKey: string,
     image: { tags: string[]; ref: string; registry: string; repository: string },
-  ): Promise<
-    { report: Report; reportJson: string; db: DbStamp } | { unreadable: { corrupt?: string } } | undefined
-  >;
+  ): Promise<DecidedReport | { unreadable: { corrupt?: string } } | undefined>;
   now(): Date;
   log(message: string): void;
   /** GitHub tracking issues; absent = tracking is off and the verdict stage enqueues nothing */

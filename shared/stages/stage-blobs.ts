@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { type Match, MatchSchema } from "../matching/match.js";
-import { type Inventory, InventorySchema, type Report } from "../model/report.js";
-import type { BlobStore } from "../ports/blob-store.js";
+import { type Inventory, InventorySchema } from "../model/report.js";
+import type { BlobStore, BlobWrite } from "../ports/blob-store.js";
 import type { DbStamp } from "./pipeline-deps.js";
 
 /**
@@ -50,9 +50,9 @@ export const storeMatches = (
 ) => blobs.put(key, JSON.stringify(stored), JSON_BLOB);
 
 // compact: a quarter fewer bytes to write per verdict than indented; `GET /api/images/…` answers the same JSON value
-export const storeReport = (
-  blobs: BlobStore,
-  key: string,
-  report: Report,
-  json: string = JSON.stringify(report),
-): Promise<void> => blobs.put(key, json, JSON_BLOB);
+/** The report blob as a write of its own, to go in one commit with others (`putBlobs`). */
+export const reportBlob = (key: string, json: Buffer | string): BlobWrite => ({
+  key,
+  data: json,
+  ...JSON_BLOB,
+});

@@ -6,8 +6,8 @@ import {
   VerdictRecordSchema,
 } from "../model/messages.js";
 import type { Finding } from "../model/report.js";
-import { type BlobStore, putBlobs } from "../ports/blob-store.js";
-import { diffVerdicts, FindingStateSchema, findingStateOf } from "./verdict-diff.js";
+import { type BlobStore, type BlobWrite, putBlobs } from "../ports/blob-store.js";
+import { diffVerdicts, type FindingState, FindingStateSchema, findingStateOf } from "./verdict-diff.js";
 import { blobKeys } from "./tables.js";
 
 /**
@@ -45,29 +45,45 @@ async function readJson<T>(blobs: BlobStore, key: string, schema: z.ZodType<T>):
   }
 }
 
+/** A verdict's findings as its record keeps them: the JSON stored (UTF-8), the list read only for a diff. */
+export interface VerdictFindings {
+  bytes: Uint8Array;
+  list(): readonly FindingState[];
+}
+
+export function verdictFindings(findings: readonly Finding[]): VerdictFindings {
+  const list = findings.map(findingStateOf);
+  return { bytes: new TextEncoder().encode(JSON.stringify(list)), list: () => list };
+}
+
+/** The bytes `verdictFindings` makes, made elsewhere (the verdict thread): parsed only for a diff. */
+export function verdictFindingsFromBytes(bytes: Uint8Array): VerdictFindings {
+  let list: FindingState[] | undefined;
+  return { bytes, list: () => (list ??= JSON.parse(new TextDecoder().decode(bytes)) as FindingState[]) };
+}
+
 /**
- * Records a verdict and returns its record: its cause and, when the digest had a verdict before,
- * the diff from it. Written before the report, so a redelivery finds it and answers the same diff.
+ * A verdict's record and the blobs that store it (the latest verdict and the record under its time,
+ * in that order), to be written before or with the report: a redelivery finds its own record and
+ * answers the same diff. The caller writes them, the report with them where the store can.
  */
-export async function recordVerdict(
+export async function planVerdictRecord(
   blobs: BlobStore,
   image: ImageKey,
   verdict: { verdictId: string; cause: VerdictCause; at: string; dbVersion: string; decision: string },
-  findings: readonly Finding[],
-): Promise<VerdictRecord> {
+  findings: VerdictFindings,
+): Promise<{ record: VerdictRecord; writes: BlobWrite[] }> {
   const { registry, repository, digest } = image;
   const latestKey = blobKeys.verdictLatest(registry, repository, digest);
   const previous = await readJson(blobs, latestKey, LatestSchema);
   if (previous?.verdictId === verdict.verdictId) {
     // a crash may have come between the two writes: the record goes (again) under its own time
-    await blobs.put(
-      blobKeys.verdictRecord(registry, repository, digest, previous.record.at),
-      JSON.stringify(previous.record),
-      JSON_BLOB,
-    );
-    return previous.record;
+    const key = blobKeys.verdictRecord(registry, repository, digest, previous.record.at);
+    return {
+      record: previous.record,
+      writes: [{ key, data: JSON.stringify(previous.record), ...JSON_BLOB }],
+    };
   }
-  const states = findings.map(findingStateOf);
   const record: VerdictRecord = {
     cause: verdict.cause,
     at: verdict.at,
@@ -79,30 +95,50 @@ export async function recordVerdict(
             cause: previous.record.cause,
             dbVersion: previous.record.dbVersion,
           },
-          diff: diffVerdicts(previous, { decision: verdict.decision, findings: states }),
+          diff: diffVerdicts(previous, { decision: verdict.decision, findings: findings.list() }),
         }
       : {}),
   };
-  // one commit where the store can; elsewhere in this order, the latest first: a redelivery after a
-  // crash finds it and writes this record, not a second one
-  await putBlobs(blobs, [
-    {
-      key: latestKey,
-      data: JSON.stringify({
-        verdictId: verdict.verdictId,
-        decision: verdict.decision,
-        record,
-        findings: states,
-      }),
-      ...JSON_BLOB,
-    },
-    {
-      key: blobKeys.verdictRecord(registry, repository, digest, verdict.at),
-      data: JSON.stringify(record),
-      ...JSON_BLOB,
-    },
+  // the latest as one JSON text around the findings' own: the same bytes as stringifying it whole
+  const head = JSON.stringify({ verdictId: verdict.verdictId, decision: verdict.decision, record });
+  const latest = Buffer.concat([
+    Buffer.from(`${head.slice(0, -1)},"findings":`),
+    findings.bytes,
+    Buffer.from("}"),
   ]);
-  await blobs.delete(blobKeys.rescanFailure(registry, repository, digest));
+  return {
+    record,
+    // the latest first: written one after the other, a redelivery after a crash finds it and writes
+    // this record, not a second one
+    writes: [
+      { key: latestKey, data: latest, ...JSON_BLOB },
+      {
+        key: blobKeys.verdictRecord(registry, repository, digest, verdict.at),
+        data: JSON.stringify(record),
+        ...JSON_BLOB,
+      },
+    ],
+  };
+}
+
+/** A verdict recorded: its record is no longer a rescan failure's to show (cleared by the next verdict). */
+export const clearRescanFailure = (blobs: BlobStore, image: ImageKey): Promise<void> =>
+  blobs.delete(blobKeys.rescanFailure(image.registry, image.repository, image.digest));
+
+/**
+ * Records a verdict and returns its record: its cause and, when the digest had a verdict before,
+ * the diff from it. Written before the report, so a redelivery finds it and answers the same diff.
+ */
+export async function recordVerdict(
+  blobs: BlobStore,
+  image: ImageKey,
+  verdict: { verdictId: string; cause: VerdictCause; at: string; dbVersion: string; decision: string },
+  findings: readonly Finding[],
+): Promise<VerdictRecord> {
+  const { record, writes } = await planVerdictRecord(blobs, image, verdict, verdictFindings(findings));
+  // one commit where the store can; elsewhere in order
+  await putBlobs(blobs, writes);
+  await clearRescanFailure(blobs, image);
   return record;
 }
 

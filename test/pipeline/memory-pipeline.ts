@@ -10,7 +10,7 @@ import {
   type StageQueue,
 } from "../../shared/stages/stage-queues.js";
 import type { HttpDeps } from "../../shared/http/http-deps.js";
-import { subscribeStages } from "../../shared/local/stage-workers.js";
+import { DEFAULT_STAGE_WORKERS, subscribeStages } from "../../shared/local/stage-workers.js";
 import type { Subscription } from "../../shared/ports/bus.js";
 import { FsBlobStore } from "../../shared/ports/fs-blob-store.js";
 import { MemoryBus } from "../support/memory-bus.js";
@@ -108,7 +108,13 @@ export async function memoryPipeline(
         {
           maxDeliveries: options.maxDeliveries ?? 3,
           visibilityTimeoutSeconds: 0.3,
-          concurrency: { "scan-requests": 2, "layer-analysis": 8, matching: 2, verdict: 2 },
+          // matching as many at once as the local host runs (rescans race each other there too)
+          concurrency: {
+            "scan-requests": 2,
+            "layer-analysis": 8,
+            matching: DEFAULT_STAGE_WORKERS.concurrency.matching ?? 4,
+            verdict: 2,
+          },
         },
         counted,
       );

@@ -6,6 +6,9 @@ import { enqueueRescans } from "../../shared/stages/jobs/scheduled-rescan.js";
 import { imagePartition, readScannedImage } from "../../shared/stages/scanned-images.js";
 import { STAGE_HANDLERS } from "../../shared/stages/stage-queues.js";
 import { readVerdictRecord } from "../../shared/stages/verdict-history.js";
+import type { PipelineDeps } from "../../shared/stages/pipeline-deps.js";
+import { readFindings } from "../../shared/stages/findings.js";
+import { TABLES } from "../../shared/stages/tables.js";
 import { debianLayer, REGISTRY } from "./fake-registry.js";
 import { HOOK_TOKEN, type MemoryPipeline, memoryPipeline } from "./memory-pipeline.js";
 import { bearer, distributionPush, request } from "./notifications.js";
@@ -24,13 +27,16 @@ afterEach(async () => {
 
 const REPOSITORY = "team/rescanned";
 
-async function pushed(matching: MatchingMessage[]) {
+async function pushed(
+  matching: MatchingMessage[],
+  depsFor?: (msg: MatchingMessage, deps: PipelineDeps) => PipelineDeps,
+) {
   const p = await memoryPipeline();
   pipeline = p;
   p.start({
     matching: (msg, deps) => {
       matching.push(structuredClone(msg));
-      return STAGE_HANDLERS.matching(msg, deps);
+      return STAGE_HANDLERS.matching(msg, depsFor?.(msg, deps) ?? deps);
     },
   });
   const layers = [await debianLayer({ demo: "1.0-1", zlib1g: "1:1.2.13.dfsg-1" })];
@@ -139,5 +145,57 @@ describe("a rescan's verdict, made by its matching delivery", () => {
     expect(after.decision).toBe(row.decision);
     expect(after.findings).toBe(row.findings);
     expect(p.logs.some((l) => /no stored matches .* matched again/.test(l))).toBe(true);
+  });
+
+  it("a rescan that dies between its one blob put (record, latest, report) and its rows is redelivered into one verdict", async () => {
+    const matching: MatchingMessage[] = [];
+    let armed = false;
+    let killed = 0;
+    // the process dies at the first images-row write of an armed rescan: the blobs are in, no row is
+    const dying = (msg: MatchingMessage, deps: PipelineDeps): PipelineDeps => {
+      if (!armed || msg.reason !== "rescan") return deps;
+      const tables = new Proxy(deps.tables, {
+        get(target, name, receiver) {
+          const value = Reflect.get(target, name, receiver) as unknown;
+          if (typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            const write = ["upsert", "upsertMany", "insertIfAbsent", "updateIfMatch"].includes(String(name));
+            if (armed && write && args[0] === TABLES.images) {
+              armed = false;
+              killed++;
+              throw new TypeError("killed after the verdict's blob put");
+            }
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+      return { ...deps, tables };
+    };
+    const { p, digest } = await pushed(matching, dying);
+    const image = { registry: REGISTRY, repository: REPOSITORY, digest };
+    const partition = imagePartition(REGISTRY, REPOSITORY);
+    const before = (await readScannedImage(p.tables, partition, digest))!;
+    const records = await verdictRecords(p);
+
+    armed = true;
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await enqueueRescans(p.deps, { olderThanHours: 0, runId: "run-killed" })).toBe(1);
+    await p.bus.idle();
+
+    expect(killed).toBe(1);
+    expect(matching.filter((m) => m.reason === "rescan")).toHaveLength(2);
+    // one verdict however often it ran: one record more, the row and the findings of that verdict
+    expect(await verdictRecords(p)).toHaveLength(records.length + 1);
+    const record = await readVerdictRecord(p.blobs, image);
+    expect(record?.cause).toBe("scheduled");
+    const after = (await readScannedImage(p.tables, partition, digest))!;
+    expect(after.scannedAt > before.scannedAt).toBe(true);
+    expect(after.findings).toBe(before.findings);
+    const report = JSON.parse((await p.blobs.get(after.reportKey))!.toString("utf8")) as {
+      findings: { id: string }[];
+    };
+    expect((await readFindings(p.tables, digest)).map((f) => f.id).sort()).toEqual(
+      report.findings.map((f) => f.id).sort(),
+    );
   });
 });

@@ -7,6 +7,9 @@ import { FsBlobStore } from "../../shared/ports/fs-blob-store.js";
 import { blobKeys } from "../../shared/stages/tables.js";
 import { boundedDiff, diffVerdicts, type FindingState } from "../../shared/stages/verdict-diff.js";
 import {
+  planVerdictRecord,
+  verdictFindings,
+  verdictFindingsFromBytes,
   readRescanFailure,
   readVerdictRecord,
   recordRescanFailure,
@@ -153,6 +156,30 @@ describe("verdict records", () => {
     expect(second.previous).toEqual({ at: verdict(1).at, cause: "push", dbVersion: "v1" });
     expect(second.diff).toMatchObject({ new: [{ id: "CVE-2" }], unchanged: 1, fixed: [] });
     expect(await readVerdictRecord(store, image)).toEqual(second);
+  });
+
+  it("diffs the same from findings handed over as bytes (the verdict thread's), and stores the latest as compact JSON", async () => {
+    const store = await blobs();
+    await recordVerdict(store, image, verdict(1, "push"), [finding("CVE-1")]);
+    const findings = [finding("CVE-1"), finding("CVE-2")];
+    const fromJson = verdictFindingsFromBytes(verdictFindings(findings).bytes);
+    const planned = await planVerdictRecord(store, image, verdict(2), fromJson);
+    expect(planned.record.diff).toMatchObject({ new: [{ id: "CVE-2" }], unchanged: 1, fixed: [] });
+    const latest = planned.writes[0]!;
+    expect(latest.key).toBe(blobKeys.verdictLatest(image.registry, image.repository, image.digest));
+    const text = latest.data.toString();
+    expect(JSON.stringify(JSON.parse(text))).toBe(text);
+    expect(JSON.parse(text)).toEqual({
+      verdictId: verdict(2).verdictId,
+      decision: verdict(2).decision,
+      record: planned.record,
+      findings: verdictFindings(findings).list(),
+    });
+    // written, it is the baseline the next verdict reads back
+    for (const w of planned.writes) await store.put(w.key, w.data, { contentType: "application/json" });
+    expect(await readVerdictRecord(store, image)).toEqual(planned.record);
+    const third = await recordVerdict(store, image, verdict(3), [finding("CVE-2")]);
+    expect(third.diff).toMatchObject({ fixed: [{ id: "CVE-1" }], unchanged: 1 });
   });
 
   it("answers a redelivered verdict with the diff it recorded the first time", async () => {
