@@ -1,6 +1,6 @@
 import { type Report, SEVERITY_ORDER, type Verdict } from "../model/report.js";
 import { type FindingRowSet, findingRowSetOf } from "./findings.js";
-import type { DbStamp } from "./pipeline-deps.js";
+import type { DbStamp } from "./db-stamp.js";
 import { verdictFindings } from "./verdict-history.js";
 
 /**

@@ -8,13 +8,11 @@ import type { ImageSource } from "../registry/image-source.js";
 import type { Match } from "../matching/match.js";
 import type { TrackingSetup } from "../tracking/tracking-setup.js";
 import type { RegistryAllowList } from "../registry/registry-allow-list.js";
+import type { DbStamp } from "./db-stamp.js";
 import type { DecidedReport } from "./decided-report.js";
 
-/** The vulnerability DB version a report was matched against. */
-export interface DbStamp {
-  version: string;
-  updatedAt: string;
-}
+// its own file so that `decided-report.ts`, which this file names, need not import this one
+export type { DbStamp } from "./db-stamp.js";
 
 /**
  * What every stage needs, chosen at one composition root (the local host, or `functions/`):

@@ -107,7 +107,9 @@ export async function memoryPipeline(
         deps,
         {
           maxDeliveries: options.maxDeliveries ?? 3,
-          visibilityTimeoutSeconds: 0.3,
+          // renewed every half of it while a handler runs: long enough that an event loop stalled by a
+          // loaded CI machine does not let a running message be delivered again
+          visibilityTimeoutSeconds: 1,
           // matching as many at once as the local host runs (rescans race each other there too)
           concurrency: {
             "scan-requests": 2,
