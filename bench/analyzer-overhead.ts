@@ -128,6 +128,11 @@ async function main() {
         half(false, true, true),
         "DigestThread({ threaded: true })",
       ],
+      [
+        "whole engine, its digests on a thread of their own",
+        half(true, true, true),
+        "both halves, two cores",
+      ],
     ]),
   );
 }
