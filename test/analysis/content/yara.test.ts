@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analyzeLayer } from "../../../shared/analysis/analyze-layer.js";
 import type { Analyzer } from "../../../shared/analysis/analyzer.js";
 import { contentAnalyzers, readUserYaraRules, YaraEngine } from "../../../shared/analysis/content/index.js";
-import { MAX_YARA_TEXT_BYTES } from "../../../shared/analysis/content/yara-engine.js";
+import { MAX_YARA_TEXT_BYTES, ownBytes } from "../../../shared/analysis/content/yara-engine.js";
 import { ANALYZERS, analyzersWithYaraRules, analyzerSetVersion } from "../../../shared/analysis/registry.js";
 import { squashLayers } from "../../../shared/analysis/squash.js";
 import { type ContentFact, ContentFactSchema } from "../../../shared/model/content.js";
@@ -221,5 +221,18 @@ describe("the user's YARA rules", () => {
     await mkdir(huge, { recursive: true });
     await writeFile(join(huge, "huge.yar"), Buffer.alloc(1024 * 1024 + 1, 0x20));
     expect(() => readUserYaraRules([huge])).toThrow(/huge\.yar is 1048577 bytes/);
+  });
+});
+
+describe("a file handed to the user rules' worker", () => {
+  it("moves only its own bytes, not the reused join buffer it is a view of, and does not follow that buffer's reuse", () => {
+    const joinBuffer = Buffer.alloc(8 * 1024 * 1024, 0x41);
+    const file = joinBuffer.subarray(4096, 4096 + 300);
+    file.write("rule-bait", 0);
+    const moved = ownBytes(file);
+    expect(moved.buffer.byteLength).toBe(300);
+    expect(Buffer.from(moved).equals(file)).toBe(true);
+    joinBuffer.fill(0x42); // the next file joined into the same buffer
+    expect(Buffer.from(moved).subarray(0, 9).toString()).toBe("rule-bait");
   });
 });
