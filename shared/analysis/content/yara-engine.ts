@@ -428,6 +428,6 @@ class YaraWorker {
  * whole buffer under it, and the content engine joins files into one reused 8 MiB buffer (64 files
  * queued would have held 512 MiB, against the 16 MiB the queue is bounded by).
  */
-export function ownBytes(content: Uint8Array): Uint8Array {
+export function ownBytes(content: Uint8Array): Uint8Array<ArrayBuffer> {
   return new Uint8Array(content);
 }
