@@ -118,11 +118,13 @@ export function runSubscription<T>(
       deliveryCount,
       enqueuedAt: new Date(envelope.enqueuedAt),
     };
+    // every third of the timeout: a renewal that is late (a busy event loop, a slow storage round
+    // trip) still has the next one before the lock runs out
     const renewal = setInterval(
       () => {
         transport.extend(lease, visibility).catch(reportError);
       },
-      (visibility * 1000) / 2,
+      (visibility * 1000) / 3,
     );
     let failure: unknown;
     let failed = false;
