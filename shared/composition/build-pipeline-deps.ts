@@ -13,12 +13,11 @@ import { RegistryClient } from "../registry/registry-client.js";
 import { parseImageReference } from "../registry/reference.js";
 import { digestsTaggedNow } from "../registry/tag-lookup.js";
 import { makeReport } from "../stages/make-report.js";
-import { type DecidedReport, decidedReport } from "../stages/decided-report.js";
+import type { DecidedReport } from "../stages/decided-report.js";
 import { storedAcceptedRisks } from "../tracking/github-risks.js";
 import type { TrackingSetup } from "../tracking/tracking-setup.js";
 import type { RegistryAllowList } from "../registry/registry-allow-list.js";
 import type { PipelineDeps } from "../stages/pipeline-deps.js";
-import type { Inventory } from "../model/report.js";
 import type { AcceptedRisk } from "../policy/policy.js";
 import { type EnsureDbOptions, ensureDb } from "../vulndb/db-update.js";
 
@@ -46,7 +45,6 @@ export interface PipelineParts {
   registryAllowList?: RegistryAllowList;
   /** runs a rescan's match + decide on another thread (the local host's); undefined when there is no DB yet */
   verdictThread?: {
-    run(inventory: Inventory, acceptedRisks: AcceptedRisk[], now: Date): Promise<DecidedReport | undefined>;
     runStored(
       key: string,
       image: { tags: string[]; ref: string; registry: string; repository: string },
@@ -103,19 +101,11 @@ export function buildPipelineDeps(parts: PipelineParts): PipelineDeps {
         ...(parts.vex ? { vex: parts.vex } : {}),
       }).report;
     },
-    ...(verdictThread ? { matchAndDecide, matchAndDecideStored } : {}),
+    ...(verdictThread ? { matchAndDecideStored } : {}),
     now,
     log,
     ...(parts.tracking ? { tracking: parts.tracking } : {}),
   };
-  async function matchAndDecide(inventory: Inventory) {
-    const acceptedRisks = await storedAcceptedRisks(parts.tables, inventory.image);
-    const decided = await verdictThread!.run(inventory, acceptedRisks, now());
-    if (decided) return decided;
-    // no DB in the store yet: this thread's path fetches it as `match` does
-    const { matches, db } = await deps.match(inventory);
-    return decidedReport(await deps.decide(inventory, matches, db), db);
-  }
   async function matchAndDecideStored(
     key: string,
     image: { tags: string[]; ref: string; registry: string; repository: string },

@@ -48,7 +48,7 @@ const BOOT = ENTRY.endsWith(".ts")
 /**
  * A rescan's matching and policy on worker threads (two by default, each job to the one holding the
  * fewest), so the host's event loop keeps only the storage work and the cores do the rest: the local
- * host's half of `PipelineDeps.matchAndDecide`. Started at the first rescans; a thread that dies fails
+ * host's half of `PipelineDeps.matchAndDecideStored`. Started at the first rescans; a thread that dies fails
  * the jobs it held (their deliveries are retried) and a later job starts another in its place.
  */
 export class VerdictThread {

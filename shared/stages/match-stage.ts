@@ -2,7 +2,7 @@ import { ZodError } from "zod";
 import { inventoryFromStoredReports } from "../analysis/stored-inventory.js";
 import { messageId, type MatchingMessage, type VerdictMessage } from "../model/messages.js";
 import type { Inventory } from "../model/report.js";
-import { applyVerdict, asVerdictImage, storeVerdict } from "./apply-verdict.js";
+import { applyVerdict, storeVerdict } from "./apply-verdict.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import { failRescanImage } from "./rescan-runs.js";
 import { attemptPart, readScan, type ScanState } from "./scan-state.js";
@@ -100,12 +100,6 @@ async function rematch(msg: MatchingMessage, scan: ScanState, deps: PipelineDeps
   if (!inventory) return rescanFailed(msg, deps, problem!);
   // the verdict follows here, not through the verdict queue: no matches blob to write and read back,
   // no second read of the inventory (a rescan of the whole fleet is mostly these)
-  if (deps.matchAndDecide && !deps.matchAndDecideStored) {
-    // matching and the policy on the host's verdict thread: the event loop keeps the storage work
-    asVerdictImage(inventory, scan, msg.image);
-    const decided = await deps.matchAndDecide(inventory);
-    return storeVerdict(verdictOf(msg, decided.db.version), scan, decided, deps);
-  }
   const { matches, db } = await deps.match(inventory);
   await applyVerdict(verdictOf(msg, db.version), scan, inventory, { matches, db }, deps);
 }

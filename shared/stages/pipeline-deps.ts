@@ -38,14 +38,11 @@ export interface PipelineDeps {
   /** applies the policy: findings with tiers, remediation and the verdict */
   decide(inventory: Inventory, matches: Match[], db: DbStamp): Promise<Report>;
   /**
-   * `match` then `decide` in one call, off the event loop (the local host's verdict thread), the
-   * report ready to store (its JSON and what the verdict's rows take from it: never parsed here);
-   * absent = a rescan calls `match` and `decide` here.
-   */
-  matchAndDecide?(inventory: Inventory): Promise<DecidedReport>;
-  /**
-   * `matchAndDecide` for a stored inventory, read and checked off the event loop: `unreadable` when
-   * the blob is missing or (`corrupt` says why) not an inventory, undefined when there is no DB yet
+   * `match` then `decide` for a stored inventory in one call, off the event loop (the local host's
+   * verdict thread, which reads and checks the blob itself), the report ready to store (its JSON and
+   * what the verdict's rows take from it: never parsed here). `unreadable` when the blob is missing
+   * or (`corrupt` says why) not an inventory, undefined when there is no DB yet; absent = a rescan
+   * calls `match` and `decide` here.
    */
   matchAndDecideStored?(
     inventoryKey: string,

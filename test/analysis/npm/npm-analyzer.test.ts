@@ -32,6 +32,14 @@ async function inventory(...layers: Entry[][]) {
   }
   return squashLayers(reports, { analyzers });
 }
+/** Writes each `package.json` of a hand-built tree under `dir`. */
+function writeJsonFiles(dir: string, files: Record<string, unknown>): void {
+  for (const [rel, json] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    writeFileSync(path.join(dir, rel), JSON.stringify(json));
+  }
+}
+
 const ids = (packages: { name: string; version: string }[]) =>
   [...new Set(packages.map((p) => `${p.name}@${p.version}`))].sort();
 
@@ -461,10 +469,7 @@ describe("npm, a tree with no lockfile: dev told from the project's package.json
     };
     const dir = mkdtempSync(path.join(tmpdir(), "portcullis-npm-graph-"));
     try {
-      for (const [rel, json] of Object.entries(files)) {
-        mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-        writeFileSync(path.join(dir, rel), JSON.stringify(json));
-      }
+      writeJsonFiles(dir, files);
       const { packages, warnings } = await inventory(await dirAsEntries(dir, "srv/"));
       expect(warnings.map((w) => w.code)).toEqual(["os-unknown"]);
       expect(ids(packages)).toEqual(flattenNpmLs(npmLs(dir)));
@@ -498,10 +503,7 @@ describe("npm, a tree with no lockfile: dev told from the project's package.json
     };
     const dir = mkdtempSync(path.join(tmpdir(), "portcullis-npm-ws-"));
     try {
-      for (const [rel, json] of Object.entries(files)) {
-        mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-        writeFileSync(path.join(dir, rel), JSON.stringify(json));
-      }
+      writeJsonFiles(dir, files);
       symlinkSync("../packages/w", path.join(dir, "node_modules/w"));
       const { packages } = await inventory(await dirAsEntries(dir, "srv/"));
       expect(ids(packages)).toEqual(flattenNpmLs(npmLs(dir)));
